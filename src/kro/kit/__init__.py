@@ -1,0 +1,1 @@
+"""Building blocks with no business meaning. Imports nothing else of ``kro``."""

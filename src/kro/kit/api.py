@@ -1,0 +1,139 @@
+"""HTTP plumbing shared by every router: the response envelope, request ids, error handlers.
+
+Envelope (DESIGN.md section 6, seed 003 section 6.3)::
+
+    {"success": true, "data": ..., "meta": {"request_id": "req_…", "timestamp": "…"}}
+    {"success": false, "error": {"code": "order_not_found", "message": "…", "details": …},
+     "meta": {...}}
+
+Lists add ``meta.pagination``. Every response carries ``X-Request-ID``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
+
+import structlog
+from fastapi import FastAPI, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kro.kit.clock import utcnow
+from kro.kit.context import current_request_id, request_id_var
+from kro.kit.errors import KroError
+from kro.kit.ids import new_id
+
+T = TypeVar("T")
+log = structlog.get_logger("kro.api")
+_SAFE_RID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+
+
+class Pagination(BaseModel):
+    """Cursor pagination: pass ``next_cursor`` as ``?cursor=`` to get the next page."""
+
+    limit: int
+    has_more: bool
+    next_cursor: str | None = None
+
+
+class Meta(BaseModel):
+    request_id: str
+    timestamp: str
+    pagination: Pagination | None = None
+
+
+class Envelope(BaseModel, Generic[T]):
+    """Successful response: ``data`` is the resource (or list of resources)."""
+
+    success: bool = True
+    data: T
+    meta: Meta
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorEnvelope(BaseModel):
+    success: bool = False
+    error: ErrorBody
+    meta: Meta
+
+
+def _meta(pagination: Pagination | None = None) -> Meta:
+    return Meta(
+        request_id=current_request_id(),
+        timestamp=utcnow().isoformat().replace("+00:00", "Z"),
+        pagination=pagination,
+    )
+
+
+def ok(data: T, *, pagination: Pagination | None = None) -> Envelope[T]:
+    """Wrap ``data`` in the success envelope."""
+    return Envelope[T](data=data, meta=_meta(pagination))
+
+
+def error_response(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
+    """Render an error in the envelope."""
+    body = ErrorEnvelope(error=ErrorBody(code=code, message=message, details=details), meta=_meta())
+    return JSONResponse(status_code=status, content=jsonable_encoder(body))
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorEnvelope} for code in (400, 401, 403, 404, 409, 422, 429)
+}
+
+
+def install(app: FastAPI) -> None:
+    """Add the request-id middleware and the error handlers to ``app``."""
+
+    @app.middleware("http")
+    async def request_id_middleware(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        incoming = request.headers.get("x-request-id")
+        rid = incoming if incoming and _SAFE_RID.match(incoming) else new_id("req")
+        token = request_id_var.set(rid)
+        structlog.contextvars.bind_contextvars(request_id=rid)
+        try:
+            response = await call_next(request)
+        finally:
+            structlog.contextvars.unbind_contextvars("request_id")
+            request_id_var.reset(token)
+        response.headers["X-Request-ID"] = rid
+        return response
+
+    @app.exception_handler(KroError)
+    async def kro_error(_: Request, exc: KroError) -> JSONResponse:
+        return error_response(exc.http_status, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = [
+            {
+                "field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"),
+                "message": err.get("msg", ""),
+                "type": err.get("type", ""),
+            }
+            for err in exc.errors()
+        ]
+        return error_response(422, "validation_error", "The request is invalid.", fields)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(
+            exc.status_code, "http_error"
+        )
+        return error_response(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled_error", error=type(exc).__name__)
+        return error_response(500, "internal_error", "An unexpected error occurred.")

@@ -1,0 +1,8 @@
+"""Imports every module's ``models`` so that ``Base.metadata`` knows every table.
+
+Alembic's env and the test fixtures import this module; add a line when a module gains tables.
+"""
+
+from kro.kit.db import Base
+
+__all__ = ["Base"]

@@ -1,0 +1,88 @@
+"""The one settings object (env prefix ``KRO_``). Its defaults are the embedded default:
+SQLite under ``./var``, the worker in-process, the sandbox providers mounted at
+``/sandbox/<provider>`` and the adapters pointed at them.
+
+Every field is documented in the README; nothing else in the code reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-in-production-0123456789"  # noqa: S105
+
+
+class Settings(BaseSettings):
+    """Runtime configuration. Amounts are minor units; durations are seconds."""
+
+    model_config = SettingsConfigDict(env_prefix="KRO_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    base_url: str = Field("", description="Public URL of this server; default http://host:port")
+    database_url: str = "sqlite+aiosqlite:///./var/kro.db"
+    db_pool_size: int = 10
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    # Identity
+    jwt_secret: str = DEV_JWT_SECRET
+    access_token_ttl: int = 15 * 60
+    refresh_token_ttl: int = 30 * 24 * 3600
+
+    # Jobs
+    worker_in_process: bool = True
+    worker_concurrency: int = 4
+    worker_poll_interval: float = 0.2
+    job_max_attempts: int = 8
+    job_backoff_base: float = 2.0
+    job_backoff_max: float = 3600.0
+    job_lease_seconds: int = 300
+
+    # Paystack adapter (points at the mounted sandbox unless set)
+    paystack_base_url: str = ""
+    paystack_secret_key: str = "sk_test_kro_sandbox_0000000000000000000000"
+    paystack_timeout: float = 30.0
+
+    # Sandbox (the simulators of the providers)
+    sandbox_enabled: bool = True
+    sandbox_database_url: str = "sqlite+aiosqlite:///./var/sandbox.db"
+    sandbox_webhook_url: str = Field("", description="Where the sandbox posts Paystack webhooks")
+    sandbox_fee_percent_bps: int = 150
+    sandbox_fee_flat: int = 10_000
+    sandbox_fee_flat_waived_below: int = 250_000
+    sandbox_fee_cap: int = 200_000
+
+    # Escrow fees: percentage (basis points), flat (minor units), cap (minor units, 0 = none)
+    escrow_fee_percent_bps: int = 150
+    escrow_fee_flat: int = 0
+    escrow_fee_cap: int = 0
+    escrow_fee_payer: Literal["buyer", "seller", "split"] = "seller"
+    escrow_order_expiry: int = 7 * 24 * 3600
+
+    @model_validator(mode="after")
+    def _derive(self) -> Settings:
+        if not self.base_url:
+            self.base_url = f"http://{self.host}:{self.port}"
+        self.base_url = self.base_url.rstrip("/")
+        if not self.paystack_base_url:
+            self.paystack_base_url = f"{self.base_url}/sandbox/paystack"
+        if not self.sandbox_webhook_url:
+            self.sandbox_webhook_url = f"{self.base_url}/v1/webhooks/paystack"
+        if self.env == "production" and self.jwt_secret == DEV_JWT_SECRET:
+            raise ValueError("KRO_JWT_SECRET must be set in production")
+        return self
+
+    @cached_property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def get_settings() -> Settings:
+    """Read settings from the environment (and ``.env``)."""
+    return Settings()
