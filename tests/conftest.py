@@ -16,7 +16,9 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
+import httpx
 import pytest
+from asgi_lifespan import LifespanManager
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -24,7 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import kro.registry
 from kro.kit.clock import clock
+from kro.app import create_app
 from kro.kit.db import create_engine, session_factory
+from kro.settings import Settings
 
 PG_URL = os.environ.get("KRO_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", "postgres"] if PG_URL else ["sqlite"]
@@ -125,3 +129,25 @@ async def session(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[A
 def _reset_clock() -> Iterator[None]:
     yield
     clock.reset()
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings for an in-process app on the test database (no worker, no sandbox)."""
+    return Settings(
+        env="test",
+        database_url=db_url,
+        worker_in_process=False,
+        sandbox_enabled=False,
+        sandbox_database_url=f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sbx')}/sandbox.db",
+    )
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client talking to ``create_app(settings)`` in-process (lifespan run)."""
+    app = create_app(settings)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://kro.test") as c:
+            yield c

@@ -42,6 +42,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.startup_hooks = []
     api.install(app)
 
+    from kro.identity.endpoints import router as identity_router
+
+    app.include_router(identity_router)
+
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}

@@ -1,22 +1,83 @@
-"""The ``kro`` command: serve, worker, migrate, admin, demo."""
+"""The ``kro`` command: serve, worker, migrate, admin, sandbox, demo."""
 
 from __future__ import annotations
 
+import asyncio
+
 import typer
 
-app = typer.Typer(help="KRO platform", no_args_is_help=True)
+app = typer.Typer(help="KRO platform", no_args_is_help=True, add_completion=False)
+admin_app = typer.Typer(help="Administration", no_args_is_help=True)
+demo_app = typer.Typer(help="End-to-end demos against a running server", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
+app.add_typer(demo_app, name="demo")
 
 
 @app.command()
-def serve() -> None:
-    """Serve the API (and, on the embedded default, the worker and the sandbox)."""
+def serve(
+    host: str = typer.Option(None, help="Bind address (default KRO_HOST)"),
+    port: int = typer.Option(None, help="Port (default KRO_PORT)"),
+) -> None:
+    """Serve the API. On SQLite, migrations are applied first; the worker runs in-process
+    when KRO_WORKER_IN_PROCESS is true; the sandbox is mounted when KRO_SANDBOX_ENABLED."""
     import uvicorn
 
     from kro.app import create_app
+    from kro.migrate import upgrade
+    from kro.settings import Settings
+
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    if settings.is_sqlite:
+        upgrade(settings.database_url)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        proxy_headers=True,
+        log_level=settings.log_level.lower(),
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the database migrations to KRO_DATABASE_URL."""
+    from kro.migrate import upgrade
     from kro.settings import get_settings
 
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    upgrade(settings.database_url)
+    typer.echo(f"migrated {settings.database_url.split('@')[-1]}")
+
+
+@admin_app.command("create-user")
+def create_user(
+    email: str = typer.Option(..., prompt=True),
+    full_name: str = typer.Option(..., prompt=True),
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+    admin: bool = typer.Option(False, "--admin", help="Give the user the admin role"),
+) -> None:
+    """Create a user (``--admin`` for the admin role)."""
+    from kro.identity import service
+    from kro.kit.db import create_engine, session_factory, unit_of_work
+    from kro.settings import get_settings
+
+    async def run() -> str:
+        engine = create_engine(get_settings().database_url)
+        try:
+            async with unit_of_work(session_factory(engine)) as session:
+                user = await service.create_user(
+                    session,
+                    email=email,
+                    password=password,
+                    full_name=full_name,
+                    role="admin" if admin else "user",
+                )
+                return f"{user.id} {user.email} ({user.role})"
+        finally:
+            await engine.dispose()
+
+    typer.echo(asyncio.run(run()))
 
 
 if __name__ == "__main__":

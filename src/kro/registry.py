@@ -3,6 +3,7 @@
 Alembic's env and the test fixtures import this module; add a line when a module gains tables.
 """
 
+import kro.identity.models  # noqa: F401
 from kro.kit.db import Base
 
 __all__ = ["Base"]

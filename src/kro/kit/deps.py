@@ -13,6 +13,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from kro.kit.errors import KroError
+
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session and transaction per request; committed when the endpoint succeeds."""
@@ -20,6 +22,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     async with sessions() as session:
         try:
             yield session
+        except KroError as exc:
+            await (session.commit() if exc.commit_anyway else session.rollback())
+            raise
         except BaseException:
             await session.rollback()
             raise

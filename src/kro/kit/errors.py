@@ -16,6 +16,9 @@ class KroError(Exception):
     status: ClassVar[int] = 400
     code: str = "bad_request"
     message: str = "The request could not be processed."
+    # True for the rare error whose writes must still commit (e.g. revoking a stolen token's
+    # family before answering 401). The request/job owner honours it.
+    commit_anyway: ClassVar[bool] = False
 
     def __init__(
         self,

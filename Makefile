@@ -1,0 +1,46 @@
+# KRO — two commands on a fresh machine:
+#   make run    set up everything and serve on http://127.0.0.1:8000 (SQLite, in-process worker, sandbox)
+#   make test   set up everything and run ruff, mypy, import-linter and the whole pytest suite
+SHELL := /bin/bash
+UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+PYTHON ?= python3
+
+.PHONY: run test setup uv lint typecheck contracts pytest migrate demo bench clean
+
+uv:
+	@command -v $(UV) >/dev/null 2>&1 || $(PYTHON) -m pip install --user --quiet uv || $(PYTHON) -m pip install --quiet uv
+	@command -v $(UV) >/dev/null 2>&1 || { echo "uv could not be installed"; exit 1; }
+
+setup: uv
+	$(UV) sync --frozen
+	@mkdir -p var
+
+run: setup
+	$(UV) run kro serve
+
+migrate: setup
+	$(UV) run kro migrate
+
+lint: setup
+	$(UV) run ruff check src tests bench migrations
+	$(UV) run ruff format --check src tests bench migrations
+
+typecheck: setup
+	$(UV) run mypy
+
+contracts: setup
+	$(UV) run lint-imports
+
+pytest: setup
+	$(UV) run pytest
+
+test: lint typecheck contracts pytest
+
+demo: setup
+	$(UV) run kro demo escrow
+
+bench: setup
+	$(UV) run python bench/ledger.py
+
+clean:
+	rm -rf var .venv .pytest_cache .mypy_cache .ruff_cache

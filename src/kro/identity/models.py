@@ -1,0 +1,46 @@
+"""Identity tables: ``users`` and ``refresh_tokens``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kro.kit.clock import utcnow
+from kro.kit.db import Base, UTCDateTime
+from kro.kit.ids import new_id
+
+ROLES = ("user", "admin")
+
+
+class User(Base):
+    """A person who signs in. ``email`` is stored lower-cased and is unique."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("usr"))
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255), comment="argon2 (pwdlib)")
+    role: Mapped[str] = mapped_column(String(16), default="user", comment="user | admin")
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RefreshToken(Base):
+    """An opaque refresh token, stored only as its SHA-256 digest; rotated on every use.
+
+    ``family_id`` groups a chain of rotations: presenting a token that was already rotated
+    (a stolen copy) revokes the whole family.
+    """
+
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("rtk"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    family_id: Mapped[str] = mapped_column(String(32), index=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
