@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     job_backoff_base: float = 2.0
     job_backoff_max: float = 3600.0
     job_lease_seconds: int = 300
+    job_extra_modules: str = Field(
+        "", description="Comma-separated extra modules with job handlers (test-only handlers)"
+    )
+    job_retention_days: int = 7
+    worker_schedule_periodic: bool = True
+    worker_shutdown_timeout: float = 30.0
 
     # Paystack adapter (points at the mounted sandbox unless set)
     paystack_base_url: str = ""
