@@ -1,0 +1,168 @@
+"""The simulator as an ASGI app: :class:`PaystackSandbox` (mountable) and :func:`create_app`.
+
+Mounted inside ``kro serve`` (``app.mount("/sandbox/paystack", sandbox.app)``), a sub-app's
+lifespan never runs, so the host enters :meth:`PaystackSandbox.running` itself. Standalone
+(``kro sandbox paystack --port N``), :func:`create_app` wires ``running()`` into the lifespan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kro.kit.db import create_engine, is_sqlite, session_factory, unit_of_work
+from kro.kit.http import make_client
+from kro.sandbox.db import create_tables
+from kro.sandbox.paystack import charges, transfers
+from kro.sandbox.paystack.api import build_api_router
+from kro.sandbox.paystack.checkout import build_checkout_router
+from kro.sandbox.paystack.config import PaystackSandboxConfig
+from kro.sandbox.paystack.control import build_control_router
+from kro.sandbox.paystack.errors import PaystackApiError
+from kro.sandbox.paystack.util import integration_id
+from kro.sandbox.paystack.webhooks import WebhookSender
+
+log = structlog.get_logger("kro.sandbox.paystack")
+
+
+class PaystackSandbox:
+    """A Paystack look-alike: ``.app`` serves the API, the checkout and ``/_sandbox`` control.
+
+    ``running()`` must be entered before requests are served: it opens the database (creating
+    the ``paystack_*`` tables) and runs the background loop that settles transfers, processes
+    refunds and delivers webhooks. Requests outside it get a Paystack-shaped 503.
+    """
+
+    def __init__(self, config: PaystackSandboxConfig) -> None:
+        self.config = config
+        self.integrations: dict[str, int] = {k: integration_id(k) for k in config.secret_keys}
+        self._engine: AsyncEngine | None = None
+        self._sessions: async_sessionmaker[AsyncSession] | None = None
+        self._sender: WebhookSender | None = None
+        self.app = self._build_app()
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        """Session factory of the sandbox database (only while running)."""
+        if self._sessions is None:
+            raise PaystackApiError("Sandbox is not running", http_status=503, code=None)
+        return self._sessions
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[PaystackSandbox]:
+        """Open the database, start the background loop; stop and close both on exit."""
+        if self._sessions is not None:
+            raise RuntimeError("PaystackSandbox.running() entered twice")
+        _ensure_sqlite_dir(self.config.database_url)
+        engine = create_engine(self.config.database_url)
+        await create_tables(engine, "paystack_")
+        http = make_client(timeout=self.config.webhook_timeout)
+        self._engine, self._sessions = engine, session_factory(engine)
+        self._sender = WebhookSender(self.config, self._sessions, http)
+        stop = asyncio.Event()
+        task = asyncio.create_task(self._loop(stop), name="paystack-sandbox-loop")
+        log.info("paystack_sandbox_started", webhook_url=self.config.webhook_url or None)
+        try:
+            yield self
+        finally:
+            stop.set()
+            await task
+            await http.aclose()
+            await engine.dispose()
+            self._engine = self._sessions = self._sender = None
+
+    async def tick(self) -> dict[str, int]:
+        """One pass of due work: settle transfers, process refunds, send webhooks."""
+        async with unit_of_work(self.sessions) as session:
+            settled = await transfers.settle_due(session, self.config)
+        async with unit_of_work(self.sessions) as session:
+            refunds = await charges.process_due_refunds(session, self.config)
+        sent = await self._sender.deliver_due() if self._sender else 0
+        return {"transfers_settled": settled, "refunds_processed": refunds, "webhooks_sent": sent}
+
+    async def _loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("paystack_sandbox_tick_failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.config.poll_interval)
+
+    def _build_app(self) -> FastAPI:
+        app = FastAPI(
+            title="Paystack sandbox",
+            description="A local simulator of api.paystack.co (test mode).",
+            version="1",
+        )
+        app.include_router(build_api_router(self))
+        app.include_router(build_checkout_router(self))
+        app.include_router(build_control_router(self))
+        _install_error_handlers(app)
+        return app
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    if not is_sqlite(url):
+        return
+    database = make_url(url).database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Every error leaves in Paystack's envelope, never FastAPI's ``{"detail": ...}``."""
+
+    async def paystack_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, PaystackApiError)
+        return JSONResponse(exc.body(), status_code=exc.http_status)
+
+    async def http_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        return JSONResponse({"status": False, "message": str(exc.detail)}, exc.status_code)
+
+    async def invalid(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        first = exc.errors()[0] if exc.errors() else {}
+        field = ".".join(str(p) for p in first.get("loc", ())[1:])
+        error = PaystackApiError(f"Invalid {field or 'request'}: {first.get('msg', '')}")
+        return JSONResponse(error.body(), status_code=400)
+
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("paystack_sandbox_error", error=type(exc).__name__)
+        return JSONResponse({"status": False, "message": "An error occurred"}, status_code=500)
+
+    handlers: dict[type[Exception], Callable[[Request, Exception], Awaitable[JSONResponse]]] = {
+        PaystackApiError: paystack_error,
+        StarletteHTTPException: http_error,
+        RequestValidationError: invalid,
+        Exception: unexpected,
+    }
+    for exc_type, handler in handlers.items():
+        app.add_exception_handler(exc_type, handler)
+
+
+def create_app(config: PaystackSandboxConfig) -> FastAPI:
+    """A standalone server (``kro sandbox paystack --port N``) whose lifespan runs the sandbox."""
+    sandbox = PaystackSandbox(config)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with sandbox.running():
+            yield
+
+    app = FastAPI(title="Paystack sandbox", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.sandbox = sandbox
+    app.mount("/", sandbox.app)
+    return app

@@ -1,0 +1,186 @@
+"""Control endpoints under ``/_sandbox`` — not Paystack's API; for tests, the demo and merchants.
+
+Authentication: optional. Without ``Authorization`` they act on the first configured key's
+integration (lists show every integration); with ``Bearer <secret key>`` on that key's.
+
+- ``GET /_sandbox/webhooks?event=&reference=&status=``: deliveries, newest first, with
+  their attempts and parsed payload.
+- ``POST /_sandbox/webhooks/{id}/resend``: a new delivery with the same bytes (a duplicate).
+- ``POST /_sandbox/webhooks`` ``{event, data}``: send any event, signed.
+- ``POST /_sandbox/webhooks/charge-success`` ``{reference, amount?, currency?}``: send a
+  ``charge.success`` for ``reference``, built from the stored transaction when there is one
+  (else a made-up one), with ``amount``/``currency`` overridden; no state changes.
+- ``POST /_sandbox/transfers/{reference}/{outcome}``: ``success`` | ``failed`` | ``reversed``
+  now (pending → any; success → reversed), with its webhook; else 409.
+- ``POST /_sandbox/tick``: settle due transfers, process due refunds, send due webhooks now.
+- ``GET /_sandbox/balance``, ``PUT /_sandbox/balance`` ``{currency, balance}``: read or set
+  the balance (kobo).
+
+Answers use Paystack's envelope ``{"status": true, "message": ..., "data": ...}``.
+"""
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kro.kit.clock import clock
+from kro.kit.db import unit_of_work
+from kro.sandbox.paystack import balances, charges, inputs, transfers, webhooks
+from kro.sandbox.paystack.api import integration_of, ok
+from kro.sandbox.paystack.errors import PaystackApiError
+from kro.sandbox.paystack.models import Customer, Transaction, WebhookDelivery
+from kro.sandbox.paystack.shapes import TEST_CARD_AUTHORIZATION, transaction_data
+from kro.sandbox.paystack.util import iso
+
+if TYPE_CHECKING:
+    from kro.sandbox.paystack.app import PaystackSandbox
+
+_OUTCOMES = {"success": "success", "fail": "failed", "failed": "failed",
+             "reverse": "reversed", "reversed": "reversed"}  # fmt: skip
+
+
+def build_control_router(sandbox: "PaystackSandbox") -> APIRouter:
+    router = APIRouter(prefix="/_sandbox", tags=["paystack sandbox control"])
+    config = sandbox.config
+    default_integration = sandbox.integrations[config.secret_keys[0]]
+
+    def scope(authorization: Annotated[str | None, Header()] = None) -> int | None:
+        return integration_of(sandbox, authorization) if authorization else None
+
+    async def db() -> AsyncIterator[AsyncSession]:
+        async with unit_of_work(sandbox.sessions) as session:
+            yield session
+
+    Scope = Annotated[int | None, Depends(scope)]
+    Db = Annotated[AsyncSession, Depends(db, scope="function")]
+
+    @router.get("/webhooks")
+    async def list_deliveries(
+        session: Db,
+        integration: Scope,
+        event: str | None = None,
+        reference: str | None = None,
+        status: str | None = None,
+    ) -> JSONResponse:
+        query = select(WebhookDelivery).order_by(WebhookDelivery.id.desc()).limit(500)
+        if integration is not None:
+            query = query.where(WebhookDelivery.integration == integration)
+        if event:
+            query = query.where(WebhookDelivery.event == event)
+        if reference:
+            query = query.where(WebhookDelivery.reference == reference)
+        if status:
+            query = query.where(WebhookDelivery.status == status)
+        rows = (await session.scalars(query)).all()
+        return ok("Deliveries retrieved", [webhooks.delivery_data(r) for r in rows])
+
+    @router.post("/webhooks/{delivery_id}/resend")
+    async def resend(delivery_id: int, session: Db, integration: Scope) -> JSONResponse:
+        original = await session.get(WebhookDelivery, delivery_id)
+        if original is None or (integration is not None and original.integration != integration):
+            raise PaystackApiError("Delivery not found", http_status=404, code=None)
+        copy = await webhooks.resend(session, original)
+        return ok("Webhook queued", webhooks.delivery_data(copy))
+
+    @router.post("/webhooks")
+    async def send_any(request: Request, session: Db, integration: Scope) -> JSONResponse:
+        body = await inputs.read_body(request)
+        event = inputs.required_str(body, "event", "event is required")
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise PaystackApiError("data must be an object", code="invalid_params")
+        reference = data.get("reference")
+        delivery = await webhooks.enqueue(
+            session,
+            integration=integration or default_integration,
+            event=event,
+            data=data,
+            reference=str(reference) if reference is not None else None,
+        )
+        return ok("Webhook queued", webhooks.delivery_data(delivery))
+
+    @router.post("/webhooks/charge-success")
+    async def charge_success(request: Request, session: Db, integration: Scope) -> JSONResponse:
+        body = await inputs.read_body(request)
+        reference = inputs.required_str(body, "reference", "reference is required")
+        owner = integration or default_integration
+        data = await _charge_success_data(session, owner, reference)
+        if body.get("amount") not in (None, ""):
+            data["amount"] = inputs.amount(body.get("amount"))
+        if body.get("currency"):
+            data["currency"] = str(body["currency"]).upper()
+        delivery = await webhooks.enqueue(
+            session, integration=owner, event="charge.success", data=data, reference=reference
+        )
+        return ok("Webhook queued", webhooks.delivery_data(delivery))
+
+    async def _charge_success_data(
+        session: AsyncSession, integration: int, reference: str
+    ) -> dict[str, Any]:
+        tx = await session.scalar(
+            select(Transaction).where(
+                Transaction.integration == integration, Transaction.reference == reference
+            )
+        )
+        if tx is not None:
+            customer = await charges.customer_of(session, tx)
+            data = transaction_data(tx, customer, domain=config.domain, camel=False)
+            data.update(status="success", gateway_response="Successful")
+            data["paid_at"] = data["paid_at"] or iso(clock.now())
+            return data
+        now = clock.now()
+        fake = Transaction(
+            id=0, reference=reference, amount=10_000, currency="NGN", status="success",
+            gateway_response="Successful", channel="card", fees=150, paid_at=now,
+            created_at=now, attempted_at=now, authorization=TEST_CARD_AUTHORIZATION,
+        )  # fmt: skip
+        nobody = Customer(id=0, email="customer@example.com", customer_code="CUS_sandbox")
+        return transaction_data(fake, nobody, domain=config.domain, camel=False)
+
+    @router.post("/transfers/{reference}/{outcome}")
+    async def force_transfer(
+        reference: str, outcome: str, session: Db, integration: Scope
+    ) -> JSONResponse:
+        target = _OUTCOMES.get(outcome)
+        if target is None:
+            raise PaystackApiError("outcome must be success, failed or reversed", code=None)
+        transfer, _ = await transfers.find(session, integration or default_integration, reference)
+        changed = await transfers.set_outcome(session, config, transfer, target)
+        if not changed:
+            raise PaystackApiError(
+                f"Transfer is {transfer.status}; cannot move it to {target}",
+                http_status=409,
+                code="invalid_state",
+            )
+        return ok("Transfer updated", {"reference": reference, "status": transfer.status})
+
+    @router.post("/tick")
+    async def tick() -> JSONResponse:
+        return ok("Tick done", await sandbox.tick())
+
+    @router.get("/balance")
+    async def get_balance(session: Db, integration: Scope) -> JSONResponse:
+        owner = integration or default_integration
+        rows = [await balances.get_balance(session, config, owner, c) for c in config.currencies]
+        return ok(
+            "Balances retrieved", [{"currency": r.currency, "balance": r.balance} for r in rows]
+        )
+
+    @router.put("/balance")
+    async def set_balance(request: Request, session: Db, integration: Scope) -> JSONResponse:
+        body = await inputs.read_body(request)
+        currency = inputs.currency(body.get("currency"), config)
+        value = body.get("balance")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise PaystackApiError("balance must be a non-negative integer (kobo)")
+        row = await balances.get_balance(
+            session, config, integration or default_integration, currency
+        )
+        row.balance = value
+        return ok("Balance set", {"currency": currency, "balance": value})
+
+    return router
