@@ -5,6 +5,7 @@ Alembic's env and the test fixtures import this module; add a line when a module
 
 import kro.identity.models  # noqa: F401
 import kro.jobs.models  # noqa: F401
+import kro.ledger.models  # noqa: F401
 from kro.kit.db import Base
 
 __all__ = ["Base"]
