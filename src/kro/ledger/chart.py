@@ -97,9 +97,7 @@ def wallet_account(user_id: str, currency: str) -> AccountDef:
 def platform_fees_account(currency: str) -> AccountDef:
     """Revenue: the platform's fees. Credited by every release that takes a fee; debited only
     by a fee refund. Hot, so sharded."""
-    return AccountDef(
-        f"platform:fees:{currency}", currency, "revenue", balance_shards=HOT_SHARDS
-    )
+    return AccountDef(f"platform:fees:{currency}", currency, "revenue", balance_shards=HOT_SHARDS)
 
 
 def payouts_in_flight_account(currency: str) -> AccountDef:
