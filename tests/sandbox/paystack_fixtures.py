@@ -99,6 +99,7 @@ def sandbox_config(
         "public_base_url": f"http://127.0.0.1:{port}",
         "webhook_url": webhook_url,
         "poll_interval": 0.05,
+        "startup_delay": 0.0,
         "transfer_settle_after": 0.2,
         "refund_process_after": 0.2,
         "webhook_retry_schedule": (0.3, 0.3),

@@ -52,6 +52,7 @@ async def test_mounted_under_a_host_app(tmp_path: Path) -> None:
             public_base_url=f"{base}/sandbox/paystack",
             webhook_url=f"{base}/v1/webhooks/paystack",
             poll_interval=0.05,
+            startup_delay=0.1,
         )
         sandbox = PaystackSandbox(config)
 

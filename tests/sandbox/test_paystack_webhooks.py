@@ -188,3 +188,14 @@ async def test_no_webhook_url_keeps_deliveries_queued(tmp_path: Path) -> None:
             assert (await client.post("/_sandbox/tick")).json()["data"]["webhooks_sent"] == 0
         [row] = await _deliveries(server, reference=ref)
         assert row["status"] == "pending" and row["payload"]["event"] == "charge.success"
+
+
+async def test_control_can_require_the_secret_key(tmp_path: Path) -> None:
+    with _start(tmp_path, control_requires_key=True) as server:
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            anonymous = await client.get("/_sandbox/webhooks")
+            keyed = await client.get(
+                "/_sandbox/webhooks", headers={"Authorization": f"Bearer {SECRET_KEY}"}
+            )
+        assert anonymous.status_code == 401 and anonymous.json()["message"] == "Invalid key"
+        assert keyed.status_code == 200

@@ -97,7 +97,7 @@ def build_api_router(sandbox: "PaystackSandbox") -> APIRouter:
     async def refund(request: Request, integration: Integration, session: Db) -> JSONResponse:
         body = await inputs.read_body(request)
         ref = inputs.required_str(body, "transaction", "Transaction reference or id is required")
-        tx = await charges.find(session, integration, ref)
+        tx = await charges.find(session, integration, ref, for_update=True)
         raw_amount = body.get("amount")
         created = await charges.create_refund(
             session,

@@ -18,8 +18,11 @@ async def get_balance(
     session: AsyncSession, config: PaystackSandboxConfig, integration: int, currency: str
 ) -> Balance:
     """The balance row, created at ``config.initial_balance`` on first use."""
+    # Locked (PostgreSQL) so that concurrent debits cannot overdraw or lose an update.
     row = await session.scalar(
-        select(Balance).where(Balance.integration == integration, Balance.currency == currency)
+        select(Balance)
+        .where(Balance.integration == integration, Balance.currency == currency)
+        .with_for_update()
     )
     if row is None:
         row = Balance(integration=integration, currency=currency, balance=config.initial_balance)

@@ -104,26 +104,27 @@ async def initialize(
     return tx
 
 
-async def find(session: AsyncSession, integration: int, id_or_reference: str) -> Transaction:
-    """A transaction of ``integration`` by reference (or numeric id); else Paystack's 400."""
-    tx = await session.scalar(
-        select(Transaction).where(
-            Transaction.integration == integration, Transaction.reference == id_or_reference
-        )
-    )
+async def find(
+    session: AsyncSession, integration: int, id_or_reference: str, *, for_update: bool = False
+) -> Transaction:
+    """A transaction of ``integration`` by reference (or numeric id); else Paystack's 400.
+    ``for_update`` locks the row (PostgreSQL) for a change that depends on its state."""
+    query = select(Transaction).where(Transaction.integration == integration)
+    if for_update:
+        query = query.with_for_update()
+    tx = await session.scalar(query.where(Transaction.reference == id_or_reference))
     if tx is None and id_or_reference.isdigit():
-        tx = await session.scalar(
-            select(Transaction).where(
-                Transaction.integration == integration, Transaction.id == int(id_or_reference)
-            )
-        )
+        tx = await session.scalar(query.where(Transaction.id == int(id_or_reference)))
     if tx is None:
         raise transaction_not_found()
     return tx
 
 
-async def by_access_code(session: AsyncSession, access_code: str) -> Transaction | None:
-    return await session.scalar(select(Transaction).where(Transaction.access_code == access_code))
+async def by_access_code(
+    session: AsyncSession, access_code: str, *, for_update: bool = False
+) -> Transaction | None:
+    query = select(Transaction).where(Transaction.access_code == access_code)
+    return await session.scalar(query.with_for_update() if for_update else query)
 
 
 async def customer_of(session: AsyncSession, tx: Transaction) -> Customer:
@@ -139,15 +140,22 @@ async def data_of(
     return transaction_data(tx, await customer_of(session, tx), domain=config.domain)
 
 
-async def pay(session: AsyncSession, config: PaystackSandboxConfig, tx: Transaction) -> bool:
+async def pay(
+    session: AsyncSession,
+    config: PaystackSandboxConfig,
+    tx: Transaction,
+    *,
+    ip_address: str | None = None,
+) -> bool:
     """Complete ``tx`` with the test card: ``success``, fees, ``paid_at``, ``charge.success``.
 
     A transaction already paid (or refunded) is left alone: returns ``False``. A declined one
-    may be paid on a second attempt, as on Paystack's checkout.
+    may be paid on a second attempt, as on Paystack's checkout. ``ip_address``: the payer's.
     """
     if tx.status not in ("abandoned", "failed"):
         return False
     now = clock.now()
+    tx.ip_address = ip_address or tx.ip_address
     tx.status = "success"
     tx.gateway_response = "Successful"
     tx.fees = transaction_fee(
@@ -263,6 +271,7 @@ async def process_due_refunds(session: AsyncSession, config: PaystackSandboxConf
             .where(Refund.status == "pending", Refund.process_at <= now)
             .order_by(Refund.id)
             .limit(50)
+            .with_for_update(skip_locked=True)
         )
     ).all()
     for refund in due:

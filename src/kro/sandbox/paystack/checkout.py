@@ -93,7 +93,7 @@ def build_checkout_router(sandbox: "PaystackSandbox") -> APIRouter:
     Db = Annotated[AsyncSession, Depends(db, scope="function")]
 
     async def load(session: AsyncSession, access_code: str) -> Transaction:
-        tx = await charges.by_access_code(session, access_code)
+        tx = await charges.by_access_code(session, access_code, for_update=True)
         if tx is None:
             raise PaystackApiError("Invalid access code", http_status=404, code=None)
         return tx
@@ -143,7 +143,8 @@ def build_checkout_router(sandbox: "PaystackSandbox") -> APIRouter:
     @router.post("/checkout/{access_code}/pay")
     async def pay(access_code: str, request: Request, session: Db) -> Response:
         tx = await load(session, access_code)
-        await charges.pay(session, config, tx)
+        ip_address = request.client.host if request.client else None
+        await charges.pay(session, config, tx, ip_address=ip_address)
         return await answer(request, session, tx)
 
     @router.post("/checkout/{access_code}/decline")

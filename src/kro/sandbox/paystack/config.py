@@ -47,8 +47,12 @@ class PaystackSandboxConfig(BaseModel):
       Transfers to ``failing_account_number`` settle ``failed``; to
       ``reversing_account_number`` they settle ``reversed``.
     - ``transfer_settle_after`` / ``refund_process_after``: seconds before the background loop
-      settles a pending transfer or processes a pending refund; ``poll_interval``: loop period.
+      settles a pending transfer or processes a pending refund; ``poll_interval``: loop period;
+      ``startup_delay``: wait before the first pass, so that a host serving its own webhook
+      endpoint is listening before queued webhooks are sent (else they wait a whole retry).
     - ``initial_balance``: starting Paystack balance per integration and currency (kobo).
+    - ``control_requires_key``: make the ``/_sandbox`` control endpoints demand a secret key
+      (set it wherever the sandbox is reachable by people who should not drive it).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -71,6 +75,7 @@ class PaystackSandboxConfig(BaseModel):
     webhook_retry_schedule: tuple[float, ...] = TEST_MODE_RETRY_SCHEDULE
     webhook_timeout: float = 30.0
     poll_interval: float = 0.5
+    startup_delay: float = 1.0
     transfer_settle_after: float = 1.0
     refund_process_after: float = 2.0
 
@@ -78,6 +83,7 @@ class PaystackSandboxConfig(BaseModel):
     failing_account_number: str = FAILING_ACCOUNT_NUMBER
     reversing_account_number: str = REVERSING_ACCOUNT_NUMBER
     initial_balance: int = 1_000_000_000_00
+    control_requires_key: bool = False
 
     @field_validator("public_base_url")
     @classmethod

@@ -1,7 +1,8 @@
 """Control endpoints under ``/_sandbox`` — not Paystack's API; for tests, the demo and merchants.
 
-Authentication: optional. Without ``Authorization`` they act on the first configured key's
-integration (lists show every integration); with ``Bearer <secret key>`` on that key's.
+Authentication: optional unless ``config.control_requires_key``. Without ``Authorization``
+they act on the first configured key's integration (lists show every integration); with
+``Bearer <secret key>`` on that key's integration only.
 
 - ``GET /_sandbox/webhooks?event=&reference=&status=``: deliveries, newest first, with
   their attempts and parsed payload.
@@ -49,7 +50,9 @@ def build_control_router(sandbox: "PaystackSandbox") -> APIRouter:
     default_integration = sandbox.integrations[config.secret_keys[0]]
 
     def scope(authorization: Annotated[str | None, Header()] = None) -> int | None:
-        return integration_of(sandbox, authorization) if authorization else None
+        if authorization or config.control_requires_key:
+            return integration_of(sandbox, authorization)
+        return None
 
     async def db() -> AsyncIterator[AsyncSession]:
         async with unit_of_work(sandbox.sessions) as session:
@@ -60,8 +63,8 @@ def build_control_router(sandbox: "PaystackSandbox") -> APIRouter:
 
     @router.get("/webhooks")
     async def list_deliveries(
-        session: Db,
         integration: Scope,
+        session: Db,
         event: str | None = None,
         reference: str | None = None,
         status: str | None = None,
@@ -79,7 +82,7 @@ def build_control_router(sandbox: "PaystackSandbox") -> APIRouter:
         return ok("Deliveries retrieved", [webhooks.delivery_data(r) for r in rows])
 
     @router.post("/webhooks/{delivery_id}/resend")
-    async def resend(delivery_id: int, session: Db, integration: Scope) -> JSONResponse:
+    async def resend(delivery_id: int, integration: Scope, session: Db) -> JSONResponse:
         original = await session.get(WebhookDelivery, delivery_id)
         if original is None or (integration is not None and original.integration != integration):
             raise PaystackApiError("Delivery not found", http_status=404, code=None)
@@ -87,7 +90,7 @@ def build_control_router(sandbox: "PaystackSandbox") -> APIRouter:
         return ok("Webhook queued", webhooks.delivery_data(copy))
 
     @router.post("/webhooks")
-    async def send_any(request: Request, session: Db, integration: Scope) -> JSONResponse:
+    async def send_any(request: Request, integration: Scope, session: Db) -> JSONResponse:
         body = await inputs.read_body(request)
         event = inputs.required_str(body, "event", "event is required")
         data = body.get("data")
@@ -104,7 +107,7 @@ def build_control_router(sandbox: "PaystackSandbox") -> APIRouter:
         return ok("Webhook queued", webhooks.delivery_data(delivery))
 
     @router.post("/webhooks/charge-success")
-    async def charge_success(request: Request, session: Db, integration: Scope) -> JSONResponse:
+    async def charge_success(request: Request, integration: Scope, session: Db) -> JSONResponse:
         body = await inputs.read_body(request)
         reference = inputs.required_str(body, "reference", "reference is required")
         owner = integration or default_integration
@@ -143,12 +146,13 @@ def build_control_router(sandbox: "PaystackSandbox") -> APIRouter:
 
     @router.post("/transfers/{reference}/{outcome}")
     async def force_transfer(
-        reference: str, outcome: str, session: Db, integration: Scope
+        reference: str, outcome: str, integration: Scope, session: Db
     ) -> JSONResponse:
         target = _OUTCOMES.get(outcome)
         if target is None:
             raise PaystackApiError("outcome must be success, failed or reversed", code=None)
-        transfer, _ = await transfers.find(session, integration or default_integration, reference)
+        owner = integration or default_integration
+        transfer, _ = await transfers.find(session, owner, reference, for_update=True)
         changed = await transfers.set_outcome(session, config, transfer, target)
         if not changed:
             raise PaystackApiError(
@@ -163,7 +167,7 @@ def build_control_router(sandbox: "PaystackSandbox") -> APIRouter:
         return ok("Tick done", await sandbox.tick())
 
     @router.get("/balance")
-    async def get_balance(session: Db, integration: Scope) -> JSONResponse:
+    async def get_balance(integration: Scope, session: Db) -> JSONResponse:
         owner = integration or default_integration
         rows = [await balances.get_balance(session, config, owner, c) for c in config.currencies]
         return ok(
@@ -171,7 +175,7 @@ def build_control_router(sandbox: "PaystackSandbox") -> APIRouter:
         )
 
     @router.put("/balance")
-    async def set_balance(request: Request, session: Db, integration: Scope) -> JSONResponse:
+    async def set_balance(request: Request, integration: Scope, session: Db) -> JSONResponse:
         body = await inputs.read_body(request)
         currency = inputs.currency(body.get("currency"), config)
         value = body.get("balance")

@@ -189,12 +189,13 @@ async def initiate(
 
 
 async def find(
-    session: AsyncSession, integration: int, reference: str
+    session: AsyncSession, integration: int, reference: str, *, for_update: bool = False
 ) -> tuple[Transfer, Recipient]:
     """A transfer of ``integration`` by reference; else Paystack's 404."""
-    transfer = await session.scalar(
-        select(Transfer).where(Transfer.integration == integration, Transfer.reference == reference)
+    query = select(Transfer).where(
+        Transfer.integration == integration, Transfer.reference == reference
     )
+    transfer = await session.scalar(query.with_for_update() if for_update else query)
     if transfer is None:
         raise PaystackApiError("Transfer not found", http_status=404, code=None)
     recipient = await session.get(Recipient, transfer.recipient_id)
@@ -249,6 +250,7 @@ async def settle_due(session: AsyncSession, config: PaystackSandboxConfig) -> in
             .where(Transfer.status == "pending", Transfer.settle_at <= clock.now())
             .order_by(Transfer.id)
             .limit(50)
+            .with_for_update(skip_locked=True)
         )
     ).all()
     for transfer in due:

@@ -151,6 +151,7 @@ class WebhookSender:
                     .where(WebhookDelivery.next_attempt_at <= now)
                     .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
                     .limit(BATCH)
+                    .with_for_update(skip_locked=True)
                 )
             ).all()
             for row in rows:
