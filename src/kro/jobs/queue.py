@@ -195,7 +195,7 @@ async def _held(
 
 
 def backoff_delay(
-    attempt: int, *, base: float, cap: float, rand: Callable[[], float] = random.random
+    attempt: int, *, base: float, cap: float, rand: Callable[[], float] | None = None
 ) -> timedelta:
     """Delay before retrying after failed attempt ``attempt`` (1-based): exponential backoff
     with full jitter, uniform in ``[0, min(cap, base * 2 ** (attempt - 1))]`` seconds.
@@ -205,7 +205,8 @@ def backoff_delay(
     """
     exponent = min(max(attempt - 1, 0), 60)
     ceiling = min(cap, base * 2.0**exponent)
-    return timedelta(seconds=ceiling * rand())
+    draw = rand() if rand is not None else random.random()  # noqa: S311 - jitter, not secrecy
+    return timedelta(seconds=ceiling * draw)
 
 
 def format_error(exc: BaseException) -> str:

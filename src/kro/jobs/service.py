@@ -133,7 +133,7 @@ async def count_by_status(session: AsyncSession, *, name: str | None = None) -> 
     if name is not None:
         stmt = stmt.where(Job.name == name)
     counts = {s.value: 0 for s in JobStatus}
-    for status, n in (await session.execute(stmt)).tuples():
+    for status, n in (await session.execute(stmt)).all():
         counts[status] = n
     return counts
 
