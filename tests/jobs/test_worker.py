@@ -141,6 +141,20 @@ async def test_retry_job_reschedules_after_the_requested_delay(
     assert timedelta(seconds=300) <= job.run_at - before <= timedelta(seconds=301)
 
 
+async def test_a_handler_may_not_commit_the_jobs_transaction(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    async def commit(ctx: JobContext) -> None:
+        await ctx.session.commit()
+
+    handlers.HOOKS["commit"] = commit
+    job_id = await _enqueue(sessions, {"key": "k", "hook": "commit"})
+    assert await drain(sessions, settings) == 1
+    job = await load_job(sessions, job_id)
+    assert job.status == "queued"
+    assert job.last_error is not None and "must not commit ctx.session" in job.last_error
+
+
 async def test_a_job_nobody_handles_stays_queued(
     sessions: async_sessionmaker[AsyncSession], settings: Settings
 ) -> None:

@@ -49,7 +49,8 @@ class Job(Base):
     - ``max_attempts``: attempts before dead-letter; ``None`` means the worker's
       ``job_max_attempts`` setting.
     - ``run_at``: not claimed before this instant (first run, or the next retry).
-    - ``locked_until`` / ``locked_by``: the lease of the worker running it (``running`` only).
+    - ``locked_until``: end of the running worker's lease (``running`` only).
+    - ``locked_by``: id of the worker holding the lease, or that ran the job last.
     - ``dedupe_key``: optional and unique; enqueueing an existing key returns the existing job.
     """
 

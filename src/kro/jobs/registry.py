@@ -43,7 +43,8 @@ class JobContext:
 
     - ``session``: an open ``AsyncSession`` whose transaction also marks the job ``done``.
       Everything the handler writes through it commits atomically with the completion, or not
-      at all (exactly-once database effects). Never ``commit()`` it; only ``flush()``.
+      at all (exactly-once database effects). Only ``flush()`` it: the worker refuses a
+      handler's ``commit()`` (the attempt fails and is retried).
     - ``sessions``: the session factory, for a separate short transaction whose effects must
       survive a failure of this attempt (e.g. recording a provider reference before the next
       step). On SQLite, where one transaction writes at a time, open it *before* the first

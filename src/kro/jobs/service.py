@@ -116,6 +116,7 @@ async def list_jobs(
     """Jobs newest first, optionally filtered by ``status`` and ``name``.
 
     Cursor pagination: pass the last returned id as ``before_id`` for the next page.
+    ``limit`` is clamped to 1..500.
     """
     stmt = select(Job).order_by(Job.id.desc()).limit(max(1, min(limit, 500)))
     if status is not None:

@@ -27,7 +27,9 @@ from datetime import datetime, timedelta
 
 import structlog
 from prometheus_client import Counter, Histogram
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from kro.jobs import queue, scheduler
 from kro.jobs.errors import PermanentJobError, RetryJob
@@ -47,6 +49,15 @@ JOBS_FINISHED = Counter(
     ["name", "outcome"],
 )
 JOB_DURATION = Histogram("kro_job_duration_seconds", "Handler run time per attempt.", ["name"])
+
+
+_RUNNER_COMMITS = "kro.jobs.runner_commits"
+
+
+def _refuse_handler_commit(session: Session) -> None:
+    """A handler's commit would make its effects durable before the job is done."""
+    if not session.info.get(_RUNNER_COMMITS):
+        raise RuntimeError("a job handler must not commit ctx.session; the worker commits it")
 
 
 def default_worker_id() -> str:
@@ -235,10 +246,12 @@ class Worker:
                 settings=self.settings,
                 worker_id=self.worker_id,
             )
+            event.listen(session.sync_session, "before_commit", _refuse_handler_commit)
             await handler(ctx, dict(job.payload))
             if not await queue.complete(session, job, worker_id=self.worker_id, now=utcnow()):
                 await session.rollback()
                 return False
+            session.info[_RUNNER_COMMITS] = True
             await session.commit()
             return True
 
