@@ -25,8 +25,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import kro.registry
-from kro.kit.clock import clock
 from kro.app import create_app
+from kro.kit.clock import clock
 from kro.kit.db import create_engine, session_factory
 from kro.settings import Settings
 
@@ -87,7 +87,9 @@ def _new_sqlite_database(directory: str) -> str:
 
 
 @pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A fresh, empty database with the full schema, on each configured backend."""
     if request.param == "sqlite":
         yield _new_sqlite_database(str(tmp_path_factory.mktemp("db")))

@@ -1,4 +1,5 @@
-"""``create_app(settings)``: the FastAPI application with every router, the sandbox and metrics."""
+"""``create_app(settings)``: the FastAPI application with every router, the sandbox, the
+in-process worker and metrics."""
 
 from __future__ import annotations
 
@@ -9,46 +10,82 @@ from fastapi import FastAPI
 from prometheus_client import make_asgi_app
 
 from kro import __version__
+from kro.escrow.endpoints import router as escrow_router
+from kro.identity import service as identity_service
+from kro.identity.endpoints import router as identity_router
+from kro.jobs.registry import extra_modules
+from kro.jobs.worker import in_process_worker
 from kro.kit import api
-from kro.kit.db import create_engine, session_factory
+from kro.kit.db import create_engine, session_factory, unit_of_work
 from kro.kit.logging import configure_logging
+from kro.ledger.endpoints import router as ledger_router
+from kro.payments.endpoints import router as payments_router
+from kro.payouts.endpoints import router as payouts_router
+from kro.registry import load_all_handlers
+from kro.sandbox.paystack import PaystackSandbox, PaystackSandboxConfig
 from kro.settings import Settings, get_settings
 
 
+def paystack_sandbox_config(settings: Settings) -> PaystackSandboxConfig:
+    """The Paystack simulator as the embedded default runs it: our secret key is its merchant,
+    its webhooks come to our ``/v1/webhooks/paystack``."""
+    return PaystackSandboxConfig(
+        database_url=settings.sandbox_database_url,
+        secret_keys=[settings.paystack_secret_key],
+        public_base_url=f"{settings.base_url}/sandbox/paystack",
+        webhook_url=settings.sandbox_webhook_url,
+        percent_bps=settings.sandbox_fee_percent_bps,
+        flat=settings.sandbox_fee_flat,
+        flat_waived_below=settings.sandbox_fee_flat_waived_below,
+        cap=settings.sandbox_fee_cap,
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app. The database engine opens in the lifespan; nothing runs at import."""
+    """Build the app. The engine, the sandbox and the worker start in the lifespan."""
     settings = settings or get_settings()
     configure_logging(json=settings.log_json, level=settings.log_level)
+    load_all_handlers(extra_modules(settings))
+    sandbox = (
+        PaystackSandbox(paystack_sandbox_config(settings)) if settings.sandbox_enabled else None
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
+        async with unit_of_work(app.state.sessions) as session:
+            await identity_service.ensure_admin(
+                session, settings.admin_email, settings.admin_password
+            )
         async with AsyncExitStack() as stack:
-            for hook in app.state.startup_hooks:
-                await stack.enter_async_context(hook(app))
+            if sandbox is not None:
+                await stack.enter_async_context(sandbox.running())
+            await stack.enter_async_context(in_process_worker(app.state, settings))
             yield
         await engine.dispose()
 
     app = FastAPI(
         title="KRO platform API",
         version=__version__,
-        description="Payments core and products: escrow, marketplace, giving, pensions.",
+        description=(
+            "Payments core and products. Amounts are integers in minor units (kobo for NGN). "
+            "Every JSON response uses the envelope `{success, data | error, meta}`."
+        ),
         lifespan=lifespan,
         responses=api.ERROR_RESPONSES,
     )
     app.state.settings = settings
-    app.state.startup_hooks = []
     api.install(app)
-
-    from kro.identity.endpoints import router as identity_router
-
-    app.include_router(identity_router)
+    for router in (identity_router, escrow_router, payouts_router, payments_router, ledger_router):
+        app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     app.mount("/metrics", make_asgi_app())
+    if sandbox is not None:
+        app.mount("/sandbox/paystack", sandbox.app)
     return app

@@ -80,5 +80,19 @@ def create_user(
     typer.echo(asyncio.run(run()))
 
 
+@demo_app.command("escrow")
+def demo_escrow(
+    base_url: str = typer.Option("http://127.0.0.1:8000", "--base-url", help="A running server"),
+    admin_email: str = typer.Option("admin@kro.local", envvar="KRO_ADMIN_EMAIL"),
+    admin_password: str = typer.Option(
+        "kro-admin-dev-password", envvar="KRO_ADMIN_PASSWORD", show_default=False
+    ),
+) -> None:
+    """Carry one escrow order from creation to the seller's bank account, over HTTP."""
+    from kro.demo.escrow import run
+
+    raise typer.Exit(run(base_url, admin_email, admin_password))
+
+
 if __name__ == "__main__":
     app()

@@ -3,9 +3,26 @@
 Alembic's env and the test fixtures import this module; add a line when a module gains tables.
 """
 
-import kro.identity.models  # noqa: F401
-import kro.jobs.models  # noqa: F401
-import kro.ledger.models  # noqa: F401
+import kro.escrow.models
+import kro.identity.models
+import kro.jobs.models
+import kro.ledger.models
+import kro.payments.models
+import kro.payouts.models  # noqa: F401
+from kro.jobs.registry import load_handlers
 from kro.kit.db import Base
 
-__all__ = ["Base"]
+__all__ = ["TASK_MODULES", "Base", "load_all_handlers"]
+
+# Every module whose ``tasks.py`` registers job handlers. Workers load them all.
+TASK_MODULES: list[str] = [
+    "kro.jobs.tasks",
+    "kro.payments.tasks",
+    "kro.payouts.tasks",
+    "kro.escrow.tasks",
+]
+
+
+def load_all_handlers(extra: list[str] | None = None) -> list[str]:
+    """Register every job handler of the platform (plus ``extra`` modules, for tests)."""
+    return load_handlers([*TASK_MODULES, *(extra or [])])

@@ -13,7 +13,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-in-production-0123456789"  # noqa: S105
+DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-in-production-0123456789"
+DEV_ADMIN_PASSWORD = "kro-admin-dev-password"
 
 
 class Settings(BaseSettings):
@@ -34,6 +35,9 @@ class Settings(BaseSettings):
     jwt_secret: str = DEV_JWT_SECRET
     access_token_ttl: int = 15 * 60
     refresh_token_ttl: int = 30 * 24 * 3600
+    # An admin created at start-up if missing (development default; set both or neither)
+    admin_email: str = "admin@kro.local"
+    admin_password: str = DEV_ADMIN_PASSWORD
 
     # Jobs
     worker_in_process: bool = True
@@ -82,6 +86,12 @@ class Settings(BaseSettings):
             self.sandbox_webhook_url = f"{self.base_url}/v1/webhooks/paystack"
         if self.env == "production" and self.jwt_secret == DEV_JWT_SECRET:
             raise ValueError("KRO_JWT_SECRET must be set in production")
+        if (
+            self.env == "production"
+            and self.admin_email
+            and self.admin_password == DEV_ADMIN_PASSWORD
+        ):
+            raise ValueError("KRO_ADMIN_PASSWORD must be set (or KRO_ADMIN_EMAIL empty)")
         return self
 
     @cached_property

@@ -137,3 +137,15 @@ async def refresh(session: AsyncSession, refresh_token: str, policy: TokenPolicy
     if not user.is_active:
         raise UserInactive()
     return await issue_tokens(session, user, policy, family_id=row.family_id)
+
+
+async def ensure_admin(session: AsyncSession, email: str, password: str) -> User | None:
+    """Create the start-up admin if no user has ``email`` yet (``KRO_ADMIN_EMAIL``)."""
+    if not email or not password:
+        return None
+    existing = await get_user_by_email(session, email)
+    if existing is not None:
+        return existing
+    return await create_user(
+        session, email=email, password=password, full_name="KRO admin", role="admin"
+    )

@@ -55,7 +55,12 @@ _RUNNER_COMMITS = "kro.jobs.runner_commits"
 
 
 def _refuse_handler_commit(session: Session) -> None:
-    """A handler's commit would make its effects durable before the job is done."""
+    """A handler's commit would make its effects durable before the job is done.
+
+    Releasing a SAVEPOINT (``begin_nested``, used by the ledger's atomic batches) also fires
+    ``before_commit``; only the outermost commit is refused."""
+    if session.in_nested_transaction():
+        return
     if not session.info.get(_RUNNER_COMMITS):
         raise RuntimeError("a job handler must not commit ctx.session; the worker commits it")
 

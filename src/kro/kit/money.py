@@ -12,8 +12,21 @@ from decimal import ROUND_HALF_UP, Decimal
 
 # ISO 4217 minor-unit exponents of the currencies the providers we integrate settle in.
 MINOR_UNITS: dict[str, int] = {
-    "NGN": 2, "GHS": 2, "KES": 2, "ZAR": 2, "USD": 2, "EUR": 2, "GBP": 2, "XOF": 0, "XAF": 0,
-    "UGX": 0, "TZS": 2, "RWF": 0, "EGP": 2, "CAD": 2, "JPY": 0,
+    "NGN": 2,
+    "GHS": 2,
+    "KES": 2,
+    "ZAR": 2,
+    "USD": 2,
+    "EUR": 2,
+    "GBP": 2,
+    "XOF": 0,
+    "XAF": 0,
+    "UGX": 0,
+    "TZS": 2,
+    "RWF": 0,
+    "EGP": 2,
+    "CAD": 2,
+    "JPY": 0,
 }
 
 
@@ -79,7 +92,7 @@ class Money:
 
 
 def to_major(amount: int, currency: str) -> Decimal:
-    """Minor units → major units as an exact Decimal (``150050, "NGN"`` → ``Decimal("1500.50")``)."""
+    """Minor units → major units, exact: ``(150050, "NGN")`` → ``Decimal("1500.50")``."""
     exp = MINOR_UNITS[check_currency(currency)]
     return Decimal(amount).scaleb(-exp)
 

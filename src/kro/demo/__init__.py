@@ -1,0 +1,1 @@
+"""End-to-end demos that drive a running server over HTTP only (``kro demo …``)."""

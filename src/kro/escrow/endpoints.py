@@ -1,0 +1,167 @@
+"""``/v1/escrow/orders…``: thin handlers over :mod:`kro.escrow.service`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query, status
+
+from kro.escrow import service
+from kro.escrow.errors import OrderNotFound
+from kro.escrow.fees import FeePolicy
+from kro.escrow.schemas import CheckoutOut, OrderIn, OrderOut, OrderSummaryOut, PayIn
+from kro.identity.dependencies import AppSettings, CurrentUser
+from kro.kit.api import Envelope, Pagination, ok
+from kro.kit.deps import DbSession
+from kro.kit.errors import Unprocessable
+from kro.payments import gateway
+
+router = APIRouter(prefix="/v1/escrow/orders", tags=["escrow"])
+ORDER_CURRENCIES = frozenset({"NGN"})
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_order(
+    body: OrderIn, user: CurrentUser, session: DbSession, settings: AppSettings
+) -> Envelope[OrderOut]:
+    """Create an order as the buyer, with its conditions. The platform fee is fixed now from
+    ``KRO_ESCROW_FEE_*``. 422 ``seller_not_found`` / ``buyer_is_seller`` /
+    ``currency_not_supported``."""
+    if body.currency not in ORDER_CURRENCIES:
+        raise Unprocessable(
+            "Escrow orders are in NGN for now.",
+            code="currency_not_supported",
+            details={"field": "currency"},
+        )
+    policy = FeePolicy(
+        settings.escrow_fee_percent_bps,
+        settings.escrow_fee_flat,
+        settings.escrow_fee_cap,
+        settings.escrow_fee_payer,
+    )
+    order = await service.create_order(
+        session,
+        user,
+        service.NewOrder(
+            seller_email=body.seller_email,
+            title=body.title,
+            description=body.description,
+            amount=body.amount,
+            currency=body.currency,
+            conditions=[c.description for c in body.conditions],
+        ),
+        policy,
+        timedelta(seconds=settings.escrow_order_expiry),
+    )
+    return ok(OrderOut.of(await service.view(session, order)))
+
+
+@router.get("")
+async def list_orders(
+    user: CurrentUser,
+    session: DbSession,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=32)] = None,
+) -> Envelope[list[OrderSummaryOut]]:
+    """Orders where the caller is the buyer or the seller, newest first (cursor paginated)."""
+    orders = await service.list_orders(session, user, limit=limit + 1, before=cursor)
+    page = orders[:limit]
+    items = [
+        OrderSummaryOut(
+            id=o.id,
+            title=o.title,
+            status=o.status,
+            role="buyer" if o.buyer_id == user.id else "seller",
+            amount=o.amount,
+            currency=o.currency,
+            created_at=o.created_at,
+        )
+        for o in page
+    ]
+    more = len(orders) > limit
+    return ok(
+        items,
+        pagination=Pagination(
+            limit=limit, has_more=more, next_cursor=page[-1].id if more else None
+        ),
+    )
+
+
+@router.get("/{order_id}")
+async def get_order(order_id: str, user: CurrentUser, session: DbSession) -> Envelope[OrderOut]:
+    """One order with conditions, transitions, amounts held and released. 404 unless the
+    caller is its buyer or seller."""
+    return ok(OrderOut.of(await service.get_order(session, user, order_id)))
+
+
+async def _act(session: DbSession, user: CurrentUser, order_id: str, action: str) -> OrderOut:
+    order = await service.act(session, user, order_id, action)
+    return OrderOut.of(await service.view(session, order))
+
+
+@router.post("/{order_id}/accept")
+async def accept(order_id: str, user: CurrentUser, session: DbSession) -> Envelope[OrderOut]:
+    """Seller accepts (``created`` → ``accepted``)."""
+    return ok(await _act(session, user, order_id, "accept"))
+
+
+@router.post("/{order_id}/decline")
+async def decline(order_id: str, user: CurrentUser, session: DbSession) -> Envelope[OrderOut]:
+    """Seller declines (``created`` → ``declined``)."""
+    return ok(await _act(session, user, order_id, "decline"))
+
+
+@router.post("/{order_id}/cancel")
+async def cancel(order_id: str, user: CurrentUser, session: DbSession) -> Envelope[OrderOut]:
+    """Buyer cancels before funding (``created``/``accepted`` → ``cancelled``)."""
+    return ok(await _act(session, user, order_id, "cancel"))
+
+
+@router.post("/{order_id}/start")
+async def start(order_id: str, user: CurrentUser, session: DbSession) -> Envelope[OrderOut]:
+    """Seller starts the work (``funded`` → ``in_progress``)."""
+    return ok(await _act(session, user, order_id, "start"))
+
+
+@router.post("/{order_id}/complete")
+async def complete(order_id: str, user: CurrentUser, session: DbSession) -> Envelope[OrderOut]:
+    """Seller marks the work completed (``in_progress`` → ``completed``)."""
+    return ok(await _act(session, user, order_id, "complete"))
+
+
+@router.post("/{order_id}/pay")
+async def pay(
+    order_id: str,
+    user: CurrentUser,
+    session: DbSession,
+    settings: AppSettings,
+    body: Annotated[PayIn | None, Body()] = None,
+) -> Envelope[CheckoutOut]:
+    """Buyer opens the Paystack checkout for ``amount + buyer fee`` (order ``accepted``).
+    Calling again returns the same checkout while it is unpaid. The order becomes ``funded``
+    only after ``charge.success`` is verified with Paystack."""
+    async with gateway.paystack(settings) as client:
+        payment = await service.start_payment(
+            session, client, user, order_id, body.callback_url if body else None
+        )
+    if payment.authorization_url is None:  # pragma: no cover - set by open_checkout
+        raise OrderNotFound()
+    return ok(
+        CheckoutOut(
+            authorization_url=payment.authorization_url,
+            reference=payment.reference,
+            amount=payment.amount,
+            currency=payment.currency,
+        )
+    )
+
+
+@router.post("/{order_id}/conditions/{condition_id}/fulfil")
+async def fulfil(
+    order_id: str, condition_id: str, user: CurrentUser, session: DbSession
+) -> Envelope[OrderOut]:
+    """Buyer marks a condition fulfilled (order ``completed``); the last one closes the order
+    and releases the money to the seller's wallet, less the platform fee."""
+    order = await service.fulfil_condition(session, user, order_id, condition_id)
+    return ok(OrderOut.of(await service.view(session, order)))

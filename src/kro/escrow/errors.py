@@ -1,0 +1,28 @@
+"""Escrow errors."""
+
+from kro.kit.errors import Forbidden, NotFound, Unprocessable
+
+
+class OrderNotFound(NotFound):
+    code = "order_not_found"
+    message = "No such order."
+
+
+class ConditionNotFound(NotFound):
+    code = "condition_not_found"
+    message = "No such condition on this order."
+
+
+class NotOrderParty(Forbidden):
+    code = "not_allowed_for_party"
+    message = "Only the other party of this order can do this."
+
+
+class SellerNotFound(Unprocessable):
+    code = "seller_not_found"
+    message = "No user has the seller's email."
+
+
+class SelfDealing(Unprocessable):
+    code = "buyer_is_seller"
+    message = "The buyer and the seller must be different people."

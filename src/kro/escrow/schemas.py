@@ -1,0 +1,169 @@
+"""Escrow request and response bodies. ``amount`` is an integer in minor units everywhere."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, EmailStr, Field
+
+from kro.escrow.service import OrderView
+
+
+class ConditionIn(BaseModel):
+    description: str = Field(min_length=1, max_length=500)
+
+
+class OrderIn(BaseModel):
+    """A new order, created by the buyer."""
+
+    seller_email: EmailStr
+    title: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
+    amount: int = Field(gt=0, le=10**13, description="minor units (kobo for NGN)")
+    currency: str = Field(pattern=r"^[A-Z]{3}$", examples=["NGN"])
+    conditions: list[ConditionIn] = Field(min_length=1, max_length=20)
+
+
+class PayIn(BaseModel):
+    callback_url: str | None = Field(default=None, max_length=500)
+
+
+class ConditionOut(BaseModel):
+    id: str
+    position: int
+    description: str
+    fulfilled: bool
+    fulfilled_at: datetime | None
+
+
+class TransitionOut(BaseModel):
+    action: str
+    from_state: str
+    to_state: str
+    actor_id: str | None
+    actor_role: str
+    reason: str | None
+    at: datetime
+
+
+class FeeOut(BaseModel):
+    """Platform fee, minor units, and who bears it."""
+
+    total: int
+    buyer: int
+    seller: int
+    payer: str
+
+
+class AmountsOut(BaseModel):
+    """Minor units: ``buyer_pays`` at checkout; ``held`` in escrow now; ``released`` to the
+    seller; ``seller_receives`` on release."""
+
+    buyer_pays: int
+    held: int
+    released: int
+    seller_receives: int
+
+
+class PaymentOut(BaseModel):
+    id: str
+    reference: str
+    status: str
+    amount: int
+    authorization_url: str | None
+
+
+class OrderOut(BaseModel):
+    id: str
+    title: str
+    description: str | None
+    status: str
+    buyer_id: str
+    seller_id: str
+    amount: int
+    currency: str
+    fee: FeeOut
+    amounts: AmountsOut
+    conditions: list[ConditionOut]
+    transitions: list[TransitionOut]
+    payment: PaymentOut | None
+    expires_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, v: OrderView) -> OrderOut:
+        o = v.order
+        return cls(
+            id=o.id,
+            title=o.title,
+            description=o.description,
+            status=o.status,
+            buyer_id=o.buyer_id,
+            seller_id=o.seller_id,
+            amount=o.amount,
+            currency=o.currency,
+            fee=FeeOut(
+                total=o.buyer_fee + o.seller_fee,
+                buyer=o.buyer_fee,
+                seller=o.seller_fee,
+                payer=o.fee_payer,
+            ),
+            amounts=AmountsOut(
+                buyer_pays=o.buyer_pays,
+                held=o.held_amount,
+                released=o.released_amount,
+                seller_receives=o.amount - o.seller_fee,
+            ),
+            conditions=[
+                ConditionOut(
+                    id=c.id,
+                    position=c.position,
+                    description=c.description,
+                    fulfilled=c.fulfilled_at is not None,
+                    fulfilled_at=c.fulfilled_at,
+                )
+                for c in v.conditions
+            ],
+            transitions=[
+                TransitionOut(
+                    action=e.action,
+                    from_state=e.from_state,
+                    to_state=e.to_state,
+                    actor_id=e.actor_id,
+                    actor_role=e.actor_role,
+                    reason=e.reason,
+                    at=e.created_at,
+                )
+                for e in v.events
+            ],
+            payment=PaymentOut(
+                id=v.payment.id,
+                reference=v.payment.reference,
+                status=v.payment.status,
+                amount=v.payment.amount,
+                authorization_url=v.payment.authorization_url,
+            )
+            if v.payment
+            else None,
+            expires_at=o.expires_at,
+            created_at=o.created_at,
+        )
+
+
+class OrderSummaryOut(BaseModel):
+    id: str
+    title: str
+    status: str
+    role: str
+    amount: int
+    currency: str
+    created_at: datetime
+
+
+class CheckoutOut(BaseModel):
+    """Send the buyer to ``authorization_url`` (Paystack's hosted checkout)."""
+
+    authorization_url: str
+    reference: str
+    amount: int
+    currency: str

@@ -1,0 +1,23 @@
+"""Escrow job handlers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from kro.escrow import service
+from kro.jobs.registry import JobContext, job_handler
+from kro.jobs.scheduler import periodic
+from kro.kit.clock import utcnow
+
+
+@job_handler("escrow.payment_completed")
+async def payment_completed(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """The buyer's payment is verified and in escrow: fund the order (idempotent)."""
+    await service.fund(ctx.session, payload["payment_id"], payload["purpose_id"])
+
+
+@periodic("escrow.expire_orders", every=timedelta(minutes=1))
+async def expire_orders(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Expire orders not funded before ``expires_at``."""
+    await service.expire_orders(ctx.session, utcnow())

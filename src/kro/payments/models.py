@@ -1,0 +1,69 @@
+"""Payments tables: ``payments`` and ``webhook_events`` (the inbox)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kro.kit.clock import utcnow
+from kro.kit.db import Base, MinorUnits, UTCDateTime
+from kro.kit.ids import new_id
+
+
+class Payment(Base):
+    """A collection through a provider checkout.
+
+    ``status``: pending → completed | failed; ``needs_review`` when the provider reports a
+    successful charge that does not match (amount or currency) — nothing moves then.
+    ``amount`` and ``provider_fee`` are minor units of ``currency``. ``reference`` is ours,
+    sent to the provider, unique.
+    """
+
+    __tablename__ = "payments"
+    __table_args__ = (Index("ix_payments_purpose", "purpose", "purpose_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("pay"))
+    provider: Mapped[str] = mapped_column(String(16))
+    reference: Mapped[str] = mapped_column(String(64), unique=True)
+    amount: Mapped[int] = mapped_column(MinorUnits, comment="minor units")
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    purpose: Mapped[str] = mapped_column(String(32), comment="e.g. escrow (job prefix)")
+    purpose_id: Mapped[str] = mapped_column(String(32))
+    payer_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    customer_email: Mapped[str] = mapped_column(String(320))
+    credit_account_id: Mapped[str] = mapped_column(String(64), comment="ledger account credited")
+    authorization_url: Mapped[str | None] = mapped_column(String(500), default=None)
+    access_code: Mapped[str | None] = mapped_column(String(64), default=None)
+    provider_transaction_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    provider_fee: Mapped[int] = mapped_column(MinorUnits, default=0, comment="minor units")
+    failure_reason: Mapped[str | None] = mapped_column(String(200), default=None)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class WebhookEvent(Base):
+    """An incoming provider webhook, stored once per ``(provider, event_key)``.
+
+    ``status``: received → processed | ignored (with ``outcome`` saying why) | failed.
+    ``payload`` is the raw body as received (signature already verified).
+    """
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (UniqueConstraint("provider", "event_key"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("evt"))
+    provider: Mapped[str] = mapped_column(String(16))
+    event_key: Mapped[str] = mapped_column(String(200))
+    event_type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    outcome: Mapped[str | None] = mapped_column(String(200), default=None)
+    deliveries: Mapped[int] = mapped_column(default=1, comment="times the provider sent it")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)

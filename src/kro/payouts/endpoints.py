@@ -1,0 +1,100 @@
+"""``/v1/wallet``, ``/v1/banks``, ``/v1/bank-accounts``, ``/v1/payouts``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response, status
+
+from kro.identity.dependencies import AppSettings, CurrentUser
+from kro.kit.api import Envelope, ok
+from kro.kit.deps import DbSession
+from kro.payments import gateway
+from kro.payouts import service
+from kro.payouts.errors import IdempotencyKeyRequired
+from kro.payouts.schemas import (
+    BankAccountIn,
+    BankAccountOut,
+    BankOut,
+    PayoutIn,
+    PayoutOut,
+    WalletOut,
+)
+
+router = APIRouter(tags=["wallet and payouts"])
+
+
+@router.get("/v1/wallet")
+async def wallet(user: CurrentUser, session: DbSession) -> Envelope[list[WalletOut]]:
+    """The caller's balances per currency (minor units)."""
+    balances = await service.wallet_balances(session, user.id)
+    return ok([WalletOut(**b.__dict__) for b in balances])
+
+
+@router.get("/v1/banks")
+async def banks(user: CurrentUser, settings: AppSettings) -> Envelope[list[BankOut]]:
+    """Nigerian banks that accept transfers (from Paystack, cached for an hour)."""
+    async with gateway.paystack(settings) as client:
+        items = await service.list_banks(client)
+    return ok([BankOut(name=b.name, code=b.code, slug=b.slug) for b in items])
+
+
+@router.post("/v1/bank-accounts", status_code=status.HTTP_201_CREATED)
+async def add_bank_account(
+    body: BankAccountIn,
+    user: CurrentUser,
+    session: DbSession,
+    settings: AppSettings,
+    response: Response,
+) -> Envelope[BankAccountOut]:
+    """Add a bank account; the account name comes from name enquiry. 200 if already added;
+    422 ``unknown_bank`` / ``account_not_resolved``."""
+    async with gateway.paystack(settings) as client:
+        account, created = await service.add_bank_account(
+            session, client, user.id, body.bank_code, body.account_number
+        )
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return ok(BankAccountOut.model_validate(account))
+
+
+@router.get("/v1/bank-accounts")
+async def bank_accounts(user: CurrentUser, session: DbSession) -> Envelope[list[BankAccountOut]]:
+    """The caller's bank accounts."""
+    items = await service.list_bank_accounts(session, user.id)
+    return ok([BankAccountOut.model_validate(a) for a in items])
+
+
+@router.post("/v1/payouts", status_code=status.HTTP_201_CREATED)
+async def create_payout(
+    body: PayoutIn,
+    user: CurrentUser,
+    session: DbSession,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> Envelope[PayoutOut]:
+    """Withdraw from the wallet to a bank account. Requires ``Idempotency-Key``: a retry with
+    the same key and body returns the same payout; other parameters are 422
+    ``idempotency_key_reused``; 409 ``insufficient_funds`` if the wallet cannot cover it."""
+    if not idempotency_key:
+        raise IdempotencyKeyRequired()
+    payout, _ = await service.request_payout(
+        session,
+        user.id,
+        amount=body.amount,
+        currency=body.currency,
+        bank_account_id=body.bank_account_id,
+        idempotency_key=idempotency_key,
+    )
+    return ok(PayoutOut.model_validate(payout))
+
+
+@router.get("/v1/payouts")
+async def payouts(user: CurrentUser, session: DbSession) -> Envelope[list[PayoutOut]]:
+    """The caller's newest payouts."""
+    return ok([PayoutOut.model_validate(p) for p in await service.list_payouts(session, user.id)])
+
+
+@router.get("/v1/payouts/{payout_id}")
+async def payout(payout_id: str, user: CurrentUser, session: DbSession) -> Envelope[PayoutOut]:
+    """One of the caller's payouts; 404 ``payout_not_found`` otherwise."""
+    return ok(PayoutOut.model_validate(await service.get_payout(session, user.id, payout_id)))

@@ -1,0 +1,62 @@
+"""Payouts request and response bodies. Amounts are integers in minor units."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class WalletOut(BaseModel):
+    """Minor units: ``available`` now; ``pending`` incoming (escrow not yet released to you);
+    ``held`` by payouts in progress."""
+
+    currency: str
+    available: int
+    pending: int
+    held: int
+
+
+class BankOut(BaseModel):
+    name: str
+    code: str
+    slug: str
+
+
+class BankAccountIn(BaseModel):
+    bank_code: str = Field(min_length=3, max_length=10, pattern=r"^[0-9]+$")
+    account_number: str = Field(pattern=r"^[0-9]{10}$", description="10-digit NUBAN")
+
+
+class BankAccountOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    bank_code: str
+    bank_name: str
+    account_number: str
+    account_name: str
+    currency: str
+    created_at: datetime
+
+
+class PayoutIn(BaseModel):
+    amount: int = Field(gt=0, le=10**13, description="minor units (kobo)")
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    bank_account_id: str = Field(min_length=1, max_length=32)
+
+
+class PayoutOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    amount: int
+    currency: str
+    status: str
+    bank_account_id: str
+    reference: str
+    transfer_code: str | None
+    provider_fee: int
+    failure_reason: str | None
+    created_at: datetime
+    completed_at: datetime | None
