@@ -49,9 +49,9 @@ def run_platform(db_url: str, sandbox_db_url: str, **overrides: Any) -> Iterator
         yield Platform(base_url, settings)
 
 
-async def eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    """Await ``check()`` (sync or async) until truthy; AssertionError after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
+async def eventually(check: Callable[[], Any], within: float = 20.0) -> Any:
+    """Await ``check()`` (sync or async) until truthy; AssertionError after ``within`` s."""
+    deadline = time.monotonic() + within
     while True:
         value = check()
         if asyncio.iscoroutine(value):

@@ -211,6 +211,8 @@ class LedgerTransfer(Base):
         String(40), nullable=False, comment="transfers posted by one atomic call"
     )
     metadata_: Mapped[dict[str, Any] | None] = mapped_column(
-        "metadata", JSON().with_variant(JSONB(), "postgresql"), nullable=True
+        "metadata",
+        JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql"),
+        nullable=True,
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

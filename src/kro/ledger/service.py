@@ -35,45 +35,25 @@ opposite orders; one batch per transaction avoids it.
 
 from __future__ import annotations
 
-import zlib
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
 
 from kro.kit.clock import utcnow
 from kro.kit.ids import new_id
 from kro.kit.money import MoneyError, check_currency
-from kro.ledger import store
-from kro.ledger.errors import (
-    AccountExists,
-    AccountNotFound,
-    InsufficientFunds,
-    InvalidAccount,
-    LedgerBusy,
-    TransferExists,
-)
+from kro.ledger import posting, store
+from kro.ledger.errors import AccountExists, AccountNotFound, InvalidAccount
 from kro.ledger.invariants import check_invariants
 from kro.ledger.models import ACCOUNT_KINDS, LedgerAccount, LedgerTransfer
-from kro.ledger.planning import (
-    Plan,
-    account_ids_of,
-    build_plan,
-    check_pending,
-    plan_release,
-)
 from kro.ledger.specs import (
     PostPending,
     TransferRequest,
     TransferSpec,
     VoidPending,
-    differences,
     validate_batch,
 )
 
@@ -93,7 +73,6 @@ __all__ = [
     "get_transfer",
 ]
 
-_ATTEMPTS = 5
 _CREDIT_NORMAL = frozenset({"liability", "equity", "revenue"})
 
 
@@ -130,7 +109,8 @@ async def get_or_create_account(
     account = await _account_by_code(session, code)
     if account is None:
         values = {"id": new_id("acc"), "code": code, "created_at": utcnow(), **wanted}
-        await session.execute(store.statements(session).insert_account.values(values))
+        insert = store.statements(session.get_bind().dialect.name).insert_account
+        await session.execute(insert.values(values))
         account = await _account_by_code(session, code)
         assert account is not None  # inserted, or inserted by a concurrent creator
     clashes = [k for k, v in wanted.items() if getattr(account, k) != v]
@@ -165,17 +145,6 @@ async def _account_by_code(session: AsyncSession, code: str) -> LedgerAccount | 
 # --------------------------------------------------------------------------- transfers
 
 
-class _Raced(Exception):
-    """Another writer changed a row this attempt relied on; run the batch again, carefully."""
-
-
-@dataclass(slots=True)
-class _Outcome:
-    existing: dict[str, LedgerTransfer]
-    pendings: dict[str, LedgerTransfer]
-    plan: Plan | None
-
-
 async def create_transfers(
     session: AsyncSession, requests: Sequence[TransferRequest]
 ) -> list[LedgerTransfer]:
@@ -192,24 +161,7 @@ async def create_transfers(
     :class:`LedgerBusy` (409, retryable) if concurrent writers kept winning the race.
     """
     validate_batch(requests)
-    # The first attempt assumes every id is new (the INSERT tells if not); post/void batches
-    # read their pending transfers anyway, so they look up existing ids at the same time.
-    careful = any(not isinstance(r, TransferSpec) for r in requests)
-    last: Exception | None = None
-    for _ in range(_ATTEMPTS):
-        try:
-            async with session.begin_nested():
-                outcome = await _attempt(session, requests, careful=careful)
-        except (IntegrityError, _Raced) as exc:
-            last, careful = exc, True
-            continue
-        except InsufficientFunds:
-            if careful:
-                raise
-            careful = True  # maybe a retry of a batch that already spent the funds
-            continue
-        return await _adopt(session, requests, outcome)
-    raise LedgerBusy(details={"attempts": _ATTEMPTS}) from last
+    return await session.run_sync(posting.post_batch, requests)
 
 
 async def create_transfer(session: AsyncSession, request: TransferRequest) -> LedgerTransfer:
@@ -218,95 +170,9 @@ async def create_transfer(session: AsyncSession, request: TransferRequest) -> Le
     return transfer
 
 
-async def _attempt(
-    session: AsyncSession, requests: Sequence[TransferRequest], *, careful: bool
-) -> _Outcome:
-    now = utcnow()
-    existing: dict[str, LedgerTransfer] = {}
-    pendings: dict[str, LedgerTransfer] = {}
-    if careful:
-        existing, pendings = await _load_known(session, requests)
-    todo = [r for r in requests if r.id not in existing]
-    if not todo:
-        return _Outcome(existing, pendings, None)
-    for request in todo:
-        if not isinstance(request, TransferSpec):
-            check_pending(request, pendings.get(request.pending_id), now)
-    accounts = await store.load_accounts(session, account_ids_of(todo, pendings))
-    plan = build_plan(todo, accounts, pendings, now=now, batch_id=new_id("bat"))
-    if plan.resolutions and not await store.resolve_pendings(session, plan.resolutions):
-        raise _Raced
-    if len(await store.insert_transfers(session, plan.rows)) != len(plan.rows):
-        raise _Raced  # an id exists already (a retry, or a concurrent twin)
-    await store.apply_deltas(session, plan.row_deltas, plan.shard_deltas)
-    return _Outcome(existing, pendings, plan)
-
-
-async def _load_known(
-    session: AsyncSession, requests: Sequence[TransferRequest]
-) -> tuple[dict[str, LedgerTransfer], dict[str, LedgerTransfer]]:
-    """Transfers already stored under the batch's ids, and the holds it resolves."""
-    refs = {r.pending_id for r in requests if not isinstance(r, TransferSpec)}
-    ids = {r.id for r in requests} | refs
-    stmt = select(LedgerTransfer).where(LedgerTransfer.id.in_(ids))
-    found = {
-        t.id: t
-        for t in (await session.execute(stmt.execution_options(populate_existing=True))).scalars()
-    }
-    existing: dict[str, LedgerTransfer] = {}
-    for request in requests:
-        stored = found.get(request.id)
-        if stored is None:
-            continue
-        clashes = differences(request, stored)
-        if clashes:
-            raise TransferExists(details={"id": request.id, "fields": clashes})
-        existing[request.id] = stored
-    return existing, {i: found[i] for i in refs if i in found}
-
-
-async def _adopt(
-    session: AsyncSession, requests: Sequence[TransferRequest], outcome: _Outcome
-) -> list[LedgerTransfer]:
-    """After the savepoint is released: make the new rows ORM objects of the session and
-    bring objects the session already holds (holds, accounts) up to date."""
-    created: dict[str, LedgerTransfer] = {}
-    if outcome.plan is not None:
-        for row in outcome.plan.rows:
-            transfer = LedgerTransfer(**{_attr(k): v for k, v in row.items()})
-            make_transient_to_detached(transfer)
-            session.add(transfer)
-            created[transfer.id] = transfer
-        for pending_id, (status, posted) in outcome.plan.resolutions.items():
-            _set_pending(outcome.pendings[pending_id], status, posted)
-        touched = set(outcome.plan.row_deltas) | {a for a, _ in outcome.plan.shard_deltas}
-        await _refresh_held_accounts(session, touched)
-    return [outcome.existing.get(r.id) or created[r.id] for r in requests]
-
-
-def _attr(column: str) -> str:
-    return "metadata_" if column == "metadata" else column
-
-
-def _set_pending(pending: LedgerTransfer, status: str, posted: int) -> None:
-    set_committed_value(pending, "status", status)
-    set_committed_value(pending, "amount_posted", posted)
-
-
-async def _refresh_held_accounts(session: AsyncSession, account_ids: Collection[str]) -> None:
-    """Reload counters of account objects the session holds, so they do not go stale."""
-    held = [i for i in account_ids if identity_key(LedgerAccount, i) in session.identity_map]
-    if held:
-        stmt = select(LedgerAccount).where(LedgerAccount.id.in_(held))
-        await session.execute(stmt.execution_options(populate_existing=True))
-
-
 async def get_transfer(session: AsyncSession, transfer_id: str) -> LedgerTransfer | None:
     """The transfer with this id, or ``None``."""
     return await session.get(LedgerTransfer, transfer_id, populate_existing=True)
-
-
-# --------------------------------------------------------------------------- expiry
 
 
 async def expire_pending(session: AsyncSession, now: datetime, *, limit: int = 1000) -> int:
@@ -316,21 +182,7 @@ async def expire_pending(session: AsyncSession, now: datetime, *, limit: int = 1
     counters are released. Safe to run from several workers at once (PostgreSQL skips holds
     another transaction is expiring, posting or voiding). Call it periodically.
     """
-    result = await session.execute(store.expire_statement(now, limit))
-    expired = [(r.id, r.debit_account_id, r.credit_account_id, r.amount) for r in result]
-    if not expired:
-        return 0
-    ids = {a for _, d, c, _ in expired for a in (d, c)}
-    accounts = await store.load_accounts(session, ids)
-    holds = [(d, c, amount) for _, d, c, amount in expired]
-    plan = plan_release(holds, accounts, shard_key=zlib.crc32(expired[0][0].encode()))
-    await store.apply_deltas(session, plan.row_deltas, plan.shard_deltas)
-    for transfer_id, *_ in expired:
-        held = session.identity_map.get(identity_key(LedgerTransfer, transfer_id))
-        if isinstance(held, LedgerTransfer):
-            set_committed_value(held, "status", "expired")
-    await _refresh_held_accounts(session, ids)
-    return len(expired)
+    return await session.run_sync(posting.expire_holds, now, limit)
 
 
 # --------------------------------------------------------------------------- balances
