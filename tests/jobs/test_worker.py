@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kro.jobs import JobContext, JobStatus, enqueue, queue, service
@@ -153,6 +154,22 @@ async def test_a_handler_may_not_commit_the_jobs_transaction(
     job = await load_job(sessions, job_id)
     assert job.status == "queued"
     assert job.last_error is not None and "must not commit ctx.session" in job.last_error
+
+
+async def test_a_handler_may_use_savepoints(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    async def savepoint(ctx: JobContext) -> None:
+        async with ctx.session.begin_nested():
+            await ctx.session.execute(
+                insert(handlers.effects).values(key="nested", job_id="-", attempt=0, worker_id="-")
+            )
+
+    handlers.HOOKS["savepoint"] = savepoint
+    job_id = await _enqueue(sessions, {"key": "k", "hook": "savepoint"})
+    assert await drain(sessions, settings) == 1
+    assert (await load_job(sessions, job_id)).status == "done"
+    assert [r.key for r in await effect_rows(sessions)] == ["k", "nested"]
 
 
 async def test_a_job_nobody_handles_stays_queued(
