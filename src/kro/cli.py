@@ -83,7 +83,7 @@ def create_user(
 @demo_app.command("escrow")
 def demo_escrow(
     base_url: str = typer.Option("http://127.0.0.1:8000", "--base-url", help="A running server"),
-    admin_email: str = typer.Option("admin@kro.local", envvar="KRO_ADMIN_EMAIL"),
+    admin_email: str = typer.Option("admin@kro.example.com", envvar="KRO_ADMIN_EMAIL"),
     admin_password: str = typer.Option(
         "kro-admin-dev-password", envvar="KRO_ADMIN_PASSWORD", show_default=False
     ),

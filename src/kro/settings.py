@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     access_token_ttl: int = 15 * 60
     refresh_token_ttl: int = 30 * 24 * 3600
     # An admin created at start-up if missing (development default; set both or neither)
-    admin_email: str = "admin@kro.local"
+    admin_email: str = "admin@kro.example.com"
     admin_password: str = DEV_ADMIN_PASSWORD
 
     # Jobs

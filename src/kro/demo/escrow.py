@@ -33,7 +33,7 @@ def naira(kobo: int) -> str:
 class EscrowDemo:
     def __init__(self, base_url: str, admin_email: str, admin_password: str) -> None:
         self.api = Api(base_url)
-        self.console = Console()
+        self.console = Console(width=130)
         self.admin_email = admin_email
         self.admin_password = admin_password
         self.step_no = 0
@@ -43,7 +43,7 @@ class EscrowDemo:
         self.console.print(f"[bold cyan]{self.step_no:>2}.[/] {text}")
 
     def user(self, role: str) -> tuple[Api, dict[str, Any]]:
-        email = f"{role}-{secrets.token_hex(4)}@demo.kro.test"
+        email = f"{role}-{secrets.token_hex(4)}@demo.kro.example.com"
         full_name = {"buyer": "Ada Buyer", "seller": "Sola Seller"}[role]
         self.api.post(
             "/v1/auth/register",
@@ -194,7 +194,7 @@ class EscrowDemo:
                 naira(change),
             )
         self.console.print(table)
-        fee_rev = next(c for c in after if c.startswith("platform:fee_revenue"))
+        fee_rev = next(c for c in after if c.startswith("platform:fees:"))
         gained = after[fee_rev]["balance"] - before.get(fee_rev, {"balance": 0})["balance"]
         expect(gained >= order["fee"]["total"], "platform fee revenue did not grow by the fee")
         for row in rows:
