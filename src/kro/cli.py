@@ -40,6 +40,38 @@ def serve(
 
 
 @app.command()
+def worker() -> None:
+    """Run a job worker (production runs several; the embedded default runs one in serve)."""
+    from kro.jobs.worker import run_worker
+    from kro.registry import load_all_handlers
+    from kro.settings import get_settings
+
+    load_all_handlers()
+    asyncio.run(run_worker(get_settings()))
+
+
+@app.command("sandbox")
+def sandbox(
+    provider: str = typer.Argument("paystack", help="Which simulator (paystack)"),
+    host: str = typer.Option("127.0.0.1"),
+    port: int = typer.Option(8100),
+) -> None:
+    """Run a provider simulator on its own port (KRO_SANDBOX_* settings apply)."""
+    import uvicorn
+
+    from kro.app import paystack_sandbox_config
+    from kro.sandbox.paystack import create_app as create_sandbox
+    from kro.settings import get_settings
+
+    if provider != "paystack":
+        raise typer.BadParameter(f"no sandbox for {provider!r}")
+    config = paystack_sandbox_config(get_settings()).model_copy(
+        update={"public_base_url": f"http://{host}:{port}"}
+    )
+    uvicorn.run(create_sandbox(config), host=host, port=port)
+
+
+@app.command()
 def migrate() -> None:
     """Apply the database migrations to KRO_DATABASE_URL."""
     from kro.migrate import upgrade
