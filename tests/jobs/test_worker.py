@@ -65,20 +65,22 @@ async def test_failures_retry_with_backoff_and_roll_back_the_attempts_effects(
     job_id = await _enqueue(sessions, {"key": "k", "per_attempt": True, "fail_attempts": [1, 2]})
     worker = Worker(sessions, settings)
 
-    failed_at = utcnow()
+    before = utcnow()
     assert await worker.run_once() == 1
+    after = utcnow()
     job = await load_job(sessions, job_id)
     assert (job.status, job.attempts, job.locked_until) == ("queued", 1, None)
     assert job.last_error is not None and "RuntimeError: boom on attempt 1" in job.last_error
-    assert timedelta(seconds=4.9) <= job.run_at - failed_at <= timedelta(seconds=5.5)
+    assert before + timedelta(seconds=5) <= job.run_at <= after + timedelta(seconds=5)
     assert await worker.run_once() == 0  # not due yet
 
     clock.advance(timedelta(seconds=6))
-    failed_at = utcnow()
+    before = utcnow()
     assert await worker.run_once() == 1
+    after = utcnow()
     job = await load_job(sessions, job_id)
     assert (job.status, job.attempts) == ("queued", 2)
-    assert timedelta(seconds=9.9) <= job.run_at - failed_at <= timedelta(seconds=10.5)
+    assert before + timedelta(seconds=10) <= job.run_at <= after + timedelta(seconds=10)
 
     clock.advance(timedelta(seconds=11))
     assert await worker.run_once() == 1
@@ -137,9 +139,10 @@ async def test_retry_job_reschedules_after_the_requested_delay(
     job_id = await _enqueue(sessions, {"key": "k", "retry_in": 300})
     before = utcnow()
     assert await drain(sessions, settings) == 1
+    after = utcnow()
     job = await load_job(sessions, job_id)
     assert (job.status, job.last_error) == ("queued", "provider says processing")
-    assert timedelta(seconds=300) <= job.run_at - before <= timedelta(seconds=301)
+    assert before + timedelta(seconds=300) <= job.run_at <= after + timedelta(seconds=300)
 
 
 async def test_a_handler_may_not_commit_the_jobs_transaction(
@@ -321,11 +324,8 @@ async def test_in_process_worker_runs_jobs_while_the_app_runs(
         assert worker is not None
         job_id = await _enqueue(sessions, {"key": "k"})
         await wait_until(lambda: len(handlers.CALLS) == 1)
-        for _ in range(200):
-            if (await load_job(sessions, job_id)).status == JobStatus.DONE:
-                break
-            await asyncio.sleep(0.01)
-    assert (await load_job(sessions, job_id)).status == "done"
+    # Leaving the block stops the worker gracefully: the job in flight completes.
+    assert (await load_job(sessions, job_id)).status == JobStatus.DONE
 
 
 async def test_in_process_worker_can_be_turned_off(

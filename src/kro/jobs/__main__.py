@@ -1,4 +1,6 @@
-"""``python -m kro.jobs``: run a worker configured from ``KRO_*`` (same as ``kro worker``)."""
+"""``python -m kro.jobs``: a worker configured from ``KRO_*`` with only the handlers of
+``HANDLER_MODULES`` and ``KRO_JOB_EXTRA_MODULES`` (used by the tests' worker processes).
+Production runs ``kro worker``, which also loads every module's ``tasks``."""
 
 from kro.jobs.worker import main
 

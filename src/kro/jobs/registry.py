@@ -9,11 +9,15 @@ module's ``tasks.py``::
         order = await service.get_order(ctx.session, payload["order_id"])
         ...  # idempotent: a retry after a crash must not release twice
 
-Registration happens at import time, so a worker imports :data:`HANDLER_MODULES` (plus the
-``job_extra_modules`` setting, ``KRO_JOB_EXTRA_MODULES=a.b,c.d``, used by tests) through
-:func:`load_handlers` before it claims anything. A worker only claims jobs whose name it has a
-handler for, so workers running different versions of the code never take a job they cannot
-run; a job whose name nobody registered stays ``queued`` (see ``service.list_jobs``).
+Registration happens at import time, so handler modules are imported through
+:func:`load_handlers` before a worker claims anything: :data:`HANDLER_MODULES` (the jobs
+module's own), the platform's list ``kro.registry.TASK_MODULES`` (loaded by the app and the
+CLI: a core module may not name the products), and the ``job_extra_modules`` setting
+(``KRO_JOB_EXTRA_MODULES=a.b,c.d``, for test-only handlers in a worker subprocess).
+
+A worker only claims jobs whose name it has a handler for, so workers running different
+versions of the code never take a job they cannot run; a job whose name nobody registered
+stays ``queued`` (see ``service.list_jobs``).
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 if TYPE_CHECKING:
     from kro.settings import Settings
 
-# Every module whose import registers job handlers (its ``tasks.py``). Add one line per module.
+# Handler modules of ``kro.jobs`` itself. The other modules' ``tasks`` are listed in
+# ``kro.registry.TASK_MODULES``; every worker also imports these.
 HANDLER_MODULES: list[str] = [
     "kro.jobs.tasks",
 ]

@@ -21,7 +21,7 @@ import os
 import signal
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from datetime import datetime, timedelta
 
@@ -334,10 +334,18 @@ async def drain(
     raise RuntimeError(f"jobs still due after {max_rounds} rounds ({total} run)")
 
 
-async def run_worker(settings: Settings) -> None:
+async def run_worker(settings: Settings, *, handler_modules: Sequence[str] = ()) -> None:
     """The ``kro worker`` process: run a :class:`Worker` until SIGTERM or SIGINT, then finish
-    the jobs in flight and exit. Use as ``asyncio.run(run_worker(get_settings()))``."""
+    the jobs in flight and exit.
+
+    ``handler_modules`` are imported first, besides ``HANDLER_MODULES`` and
+    ``settings.job_extra_modules``: the CLI passes the platform's list of ``tasks`` modules
+    (which ``kro.jobs``, a core module, may not name)::
+
+        asyncio.run(run_worker(settings, handler_modules=kro.registry.TASK_MODULES))
+    """
     configure_logging(json=settings.log_json, level=settings.log_level)
+    load_handlers(handler_modules)
     engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
     try:
         worker = Worker(session_factory(engine), settings)
@@ -399,7 +407,9 @@ def _log_crash(task: asyncio.Task[None]) -> None:
 
 
 def main() -> None:
-    """``python -m kro.jobs``: a worker configured from the environment (``KRO_*``)."""
+    """``python -m kro.jobs``: a worker configured from ``KRO_*`` that runs only the handlers
+    of ``HANDLER_MODULES`` and ``KRO_JOB_EXTRA_MODULES`` (tests); production runs
+    ``kro worker``, which loads every module's tasks."""
     from kro.settings import get_settings
 
     asyncio.run(run_worker(get_settings()))
