@@ -139,7 +139,9 @@ async def test_cancel_before_funding(deal: Deal) -> None:
     assert order["transitions"][-1]["actor_role"] == "buyer"
 
 
-async def test_unfunded_orders_expire(deal: Deal, sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_unfunded_orders_expire(
+    deal: Deal, sessions: async_sessionmaker[AsyncSession]
+) -> None:
     from datetime import timedelta
 
     from kro.escrow.models import EscrowOrder
