@@ -71,10 +71,12 @@ def spec(
     *,
     pending: bool = False,
     code: str = "test.move",
+    id: str | None = None,
     **kwargs: object,
 ) -> TransferSpec:
+    """A transfer request between two accounts in the debit account's currency."""
     return TransferSpec(
-        new_id("trf"),
+        id or new_id("trf"),
         debit.id,
         credit.id,
         amount,

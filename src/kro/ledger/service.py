@@ -161,7 +161,7 @@ async def create_transfers(
     :class:`LedgerBusy` (409, retryable) if concurrent writers kept winning the race.
     """
     validate_batch(requests)
-    return await session.run_sync(posting.post_batch, requests)
+    return await posting.post_batch(session, requests)
 
 
 async def create_transfer(session: AsyncSession, request: TransferRequest) -> LedgerTransfer:
@@ -182,7 +182,7 @@ async def expire_pending(session: AsyncSession, now: datetime, *, limit: int = 1
     counters are released. Safe to run from several workers at once (PostgreSQL skips holds
     another transaction is expiring, posting or voiding). Call it periodically.
     """
-    return await session.run_sync(posting.expire_holds, now, limit)
+    return await posting.expire_holds(session, now, limit)
 
 
 # --------------------------------------------------------------------------- balances

@@ -1,8 +1,13 @@
-"""The ledger's SQL, as pre-built Core statements run on the session's connection.
+"""The ledger's SQL: pre-built Core statements, run by a store bound to the session's connection.
 
-These functions are synchronous: :mod:`kro.ledger.posting` runs a whole batch inside one
-``AsyncSession.run_sync`` call, so the hot path pays for one greenlet hop, not one per
-statement, and no ORM unit of work (see the module docstring of :mod:`kro.ledger.service`).
+Two stores run the same statements:
+
+- :class:`CoreStore` executes them through SQLAlchemy Core (SQLite, or PostgreSQL on another
+  driver);
+- :class:`AsyncpgStore` (PostgreSQL on asyncpg, production) compiles each statement once to
+  SQL and runs it on the session's asyncpg connection, inside the session's transaction.
+  SQLAlchemy's per-execution work costs about 60 µs a statement on top of the driver's 40 µs
+  (measured); on a transfer that is five statements, about half of the client's CPU.
 
 Every counter change is an atomic ``UPDATE … SET x = x + :d`` (or, for shard rows, an upsert
 adding the delta): nothing is read under ``SELECT … FOR UPDATE`` first. The statements of one
@@ -12,16 +17,17 @@ shard rows by (account id, shard) — so two batches cannot deadlock each other.
 
 from __future__ import annotations
 
+import json
 import typing
-from collections.abc import Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import (
     BigInteger,
-    Connection,
     Insert,
     Select,
     String,
@@ -33,7 +39,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.expression import ClauseElement, Executable
 
 from kro.ledger.models import LedgerAccount, LedgerAccountShard, LedgerTransfer
 from kro.ledger.planning import AccountState, Delta
@@ -43,8 +54,16 @@ shards = typing.cast(Table, LedgerAccountShard.__table__)
 transfers = typing.cast(Table, LedgerTransfer.__table__)
 
 COUNTERS = ("debits_posted", "credits_posted", "debits_pending", "credits_pending")
+TRANSFER_COLUMNS = tuple(c.key for c in transfers.columns)
+_SHARD_COLUMNS = ("account_id", "shard", *COUNTERS)
 _DELTA_PARAMS = dict(zip(COUNTERS, ("d_dp", "d_cp", "d_dq", "d_cq"), strict=True))
 _SAVEPOINT = "kro_ledger_batch"
+
+
+class WriteConflict(Exception):
+    """A write met a constraint: an id that exists, a hold resolved meanwhile, or a balance
+    limit (CHECK) crossed because of a concurrent writer. The batch is re-run carefully."""
+
 
 _ACCOUNT_STATE = select(
     accounts.c.id,
@@ -117,64 +136,189 @@ def _build(dialect: str) -> _Statements:
     )
 
 
-@contextmanager
-def savepoint(conn: Connection) -> Iterator[None]:
-    """Run the block in a SAVEPOINT: released on success, rolled back on any exception.
-
-    Issued directly rather than through ``Session.begin_nested()``, which costs several
-    times more on the hot path; the block writes through Core only, so there is no ORM
-    state the session would need to roll back with it.
-    """
-    conn.exec_driver_sql(f"SAVEPOINT {_SAVEPOINT}")
-    try:
-        yield
-    except BaseException:
-        conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
-        raise
-    conn.exec_driver_sql(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+async def store_for(session: AsyncSession) -> CoreStore:
+    """The store for the session's connection (joining its transaction)."""
+    conn = await session.connection()
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "asyncpg":
+        assert conn.sync_connection is not None
+        return AsyncpgStore(conn, conn.sync_connection.connection.driver_connection)
+    return CoreStore(conn)
 
 
-def load_accounts(conn: Connection, ids: Collection[str]) -> dict[str, AccountState]:
-    """Account rows by id (no lock: the write statements enforce the limits)."""
-    result = conn.execute(statements(conn.dialect.name).select_accounts, {"ids": list(ids)})
-    return {row[0]: AccountState(*row) for row in result}
+class CoreStore:
+    """The ledger's statements executed through SQLAlchemy Core on ``conn``."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+        self.sql = statements(conn.dialect.name)
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """Run the block in a SAVEPOINT: released on success, rolled back on any exception.
+
+        Issued directly rather than through ``AsyncSession.begin_nested()``, which costs
+        several times more; the block writes through Core only, so there is no ORM state the
+        session would have to roll back with it.
+        """
+        await self.conn.exec_driver_sql(f"SAVEPOINT {_SAVEPOINT}")
+        try:
+            yield
+        except BaseException:
+            await self._savepoint_end("ROLLBACK TO SAVEPOINT")
+            raise
+        await self._savepoint_end("RELEASE SAVEPOINT")
+
+    async def _savepoint_end(self, verb: str) -> None:
+        await self.conn.exec_driver_sql(f"{verb} {_SAVEPOINT}")
+
+    async def load_accounts(self, ids: Collection[str]) -> dict[str, AccountState]:
+        """Account rows by id (no lock: the write statements enforce the limits)."""
+        result = await self.conn.execute(self.sql.select_accounts, {"ids": list(ids)})
+        return {row[0]: AccountState(*row) for row in result}
+
+    async def resolve_pendings(self, resolutions: Mapping[str, tuple[str, int]]) -> None:
+        """Mark holds posted/voided, only if still pending (else :class:`WriteConflict`)."""
+        for pending_id in sorted(resolutions):
+            status, posted = resolutions[pending_id]
+            params = {"p_id": pending_id, "p_status": status, "p_posted": posted}
+            if await self._resolve_one(params) != 1:
+                raise WriteConflict(f"{pending_id} is no longer pending")
+
+    async def _resolve_one(self, params: dict[str, Any]) -> int:
+        """Rows updated by the conditional UPDATE of one hold (0 or 1)."""
+        result = await self.conn.execute(_RESOLVE_PENDING, params)
+        return int(result.rowcount)
+
+    async def insert_transfers(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert new transfer rows (column → value); an id that exists is a conflict."""
+        await self._write(self.sql.insert_transfers, list(rows))
+
+    async def apply_deltas(
+        self, row_deltas: Mapping[str, Delta], shard_deltas: Mapping[tuple[str, int], Delta]
+    ) -> None:
+        """Add deltas to account rows (by id), then to shard rows (by account, shard).
+
+        A flagged account pushed past its limit fails its CHECK: :class:`WriteConflict`.
+        """
+        if row_deltas:
+            await self._write(_ADD_TO_ACCOUNT, _account_params(row_deltas))
+        if shard_deltas:
+            await self._write(self.sql.upsert_shards, _shard_params(shard_deltas))
+
+    async def _write(self, stmt: Executable, params: list[dict[str, Any]]) -> None:
+        try:
+            await self.conn.execute(stmt, params)
+        except IntegrityError as exc:
+            raise WriteConflict(str(exc.orig)) from exc
+
+    async def expire_due(self, now: datetime, limit: int) -> list[tuple[str, str, str, int]]:
+        """Mark up to ``limit`` holds with ``expires_at`` ≤ ``now`` expired; returns them as
+        (id, debit account, credit account, amount). PostgreSQL skips holds that another
+        transaction has locked (it is posting, voiding or expiring them)."""
+        result = await self.conn.execute(_expire_statement(now, limit))
+        return [(r[0], r[1], r[2], r[3]) for r in result]
 
 
-def resolve_pendings(conn: Connection, resolutions: Mapping[str, tuple[str, int]]) -> bool:
-    """Mark holds posted/voided, only if still pending; False if another writer got there."""
-    for pending_id in sorted(resolutions):
-        status, posted = resolutions[pending_id]
-        result = conn.execute(
-            _RESOLVE_PENDING, {"p_id": pending_id, "p_status": status, "p_posted": posted}
-        )
-        if result.rowcount != 1:
-            return False
-    return True
+class AsyncpgStore(CoreStore):
+    """The same statements, compiled once to PostgreSQL SQL and run on the asyncpg connection
+    that SQLAlchemy holds for the session (so inside its transaction)."""
+
+    def __init__(self, conn: AsyncConnection, driver: asyncpg.Connection) -> None:
+        super().__init__(conn)
+        self.driver = driver
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        # The first statement goes through SQLAlchemy, which begins the session's
+        # transaction on the driver connection if it has not yet.
+        async with super().savepoint():
+            yield
+
+    async def _savepoint_end(self, verb: str) -> None:
+        await self.driver.execute(f"{verb} {_SAVEPOINT}")
+
+    async def load_accounts(self, ids: Collection[str]) -> dict[str, AccountState]:
+        rows = await self.driver.fetch(_PG.select_accounts.sql, list(ids))
+        return {row[0]: AccountState(*row) for row in rows}
+
+    async def _resolve_one(self, params: dict[str, Any]) -> int:
+        compiled = _PG.resolve_pending
+        status = await self.driver.execute(compiled.sql, *compiled.args(params))
+        return int(status.rsplit(" ", 1)[1])  # "UPDATE 1"
+
+    async def insert_transfers(self, rows: Sequence[dict[str, Any]]) -> None:
+        args = [_PG.insert_transfers.args(_json_metadata(row)) for row in rows]
+        await self._write_many(_PG.insert_transfers.sql, args)
+
+    async def apply_deltas(
+        self, row_deltas: Mapping[str, Delta], shard_deltas: Mapping[tuple[str, int], Delta]
+    ) -> None:
+        if row_deltas:
+            args = [_PG.add_to_account.args(p) for p in _account_params(row_deltas)]
+            await self._write_many(_PG.add_to_account.sql, args)
+        if shard_deltas:
+            args = [_PG.upsert_shards.args(p) for p in _shard_params(shard_deltas)]
+            await self._write_many(_PG.upsert_shards.sql, args)
+
+    async def _write_many(self, sql: str, args: list[tuple[Any, ...]]) -> None:
+        try:
+            await self.driver.executemany(sql, args)  # pipelined: one round trip
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise WriteConflict(str(exc)) from exc
 
 
-def insert_transfers(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert new transfer rows; an id that exists raises IntegrityError."""
-    conn.execute(statements(conn.dialect.name).insert_transfers, list(rows))
+_ASYNCPG = asyncpg_dialect()  # type: ignore[no-untyped-call]
 
 
-def apply_deltas(
-    conn: Connection,
-    row_deltas: Mapping[str, Delta],
-    shard_deltas: Mapping[tuple[str, int], Delta],
-) -> None:
-    """Add the deltas to account rows (by id) then to shard rows (by account, shard).
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """A statement compiled for asyncpg: SQL text and how to order its parameters."""
 
-    A flagged account that would pass its limit fails its CHECK constraint: IntegrityError.
-    """
-    if row_deltas:
-        params = [{"d_id": i, **row_deltas[i].params()} for i in sorted(row_deltas)]
-        conn.execute(_ADD_TO_ACCOUNT, params)
-    if shard_deltas:
-        rows = [
-            {"account_id": a, "shard": s, **_columns(shard_deltas[(a, s)])}
-            for a, s in sorted(shard_deltas)
-        ]
-        conn.execute(statements(conn.dialect.name).upsert_shards, rows)
+    sql: str
+    names: tuple[str, ...]
+    fixed: dict[str, Any]  # values of literals SQLAlchemy turned into parameters
+
+    @classmethod
+    def of(cls, stmt: ClauseElement, columns: Sequence[str] | None = None) -> _Compiled:
+        compiled = typing.cast(SQLCompiler, stmt.compile(dialect=_ASYNCPG, column_keys=columns))
+        names = tuple(compiled.positiontup or ())
+        fixed = {n: compiled.binds[n].value for n in names if not compiled.binds[n].required}
+        return cls(compiled.string, names, fixed)
+
+    def args(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(self.fixed[n] if n in self.fixed else params[n] for n in self.names)
+
+
+@dataclass(frozen=True, slots=True)
+class _PgStatements:
+    select_accounts: _Compiled
+    insert_transfers: _Compiled
+    add_to_account: _Compiled
+    upsert_shards: _Compiled
+    resolve_pending: _Compiled
+
+
+_PG = _PgStatements(
+    select_accounts=_Compiled.of(statements("postgresql").select_accounts),
+    insert_transfers=_Compiled.of(statements("postgresql").insert_transfers, TRANSFER_COLUMNS),
+    add_to_account=_Compiled.of(_ADD_TO_ACCOUNT),
+    upsert_shards=_Compiled.of(statements("postgresql").upsert_shards, _SHARD_COLUMNS),
+    resolve_pending=_Compiled.of(_RESOLVE_PENDING),
+)
+
+
+def _json_metadata(row: dict[str, Any]) -> dict[str, Any]:
+    """SQLAlchemy's JSON type serialises for the driver; here we do (None stays SQL NULL)."""
+    metadata = row["metadata"]
+    return row if metadata is None else {**row, "metadata": json.dumps(metadata)}
+
+
+def _account_params(deltas: Mapping[str, Delta]) -> list[dict[str, Any]]:
+    return [{"d_id": i, **deltas[i].params()} for i in sorted(deltas)]
+
+
+def _shard_params(deltas: Mapping[tuple[str, int], Delta]) -> list[dict[str, Any]]:
+    return [{"account_id": a, "shard": s, **_columns(deltas[(a, s)])} for a, s in sorted(deltas)]
 
 
 def _columns(delta: Delta) -> dict[str, int]:
@@ -206,10 +350,7 @@ BALANCES = (
 """Each account with its counters summed over the account row and its shards."""
 
 
-def expire_due(conn: Connection, now: datetime, limit: int) -> list[tuple[str, str, str, int]]:
-    """Mark up to ``limit`` holds with ``expires_at`` ≤ ``now`` expired; returns them as
-    (id, debit account, credit account, amount). PostgreSQL skips holds that another
-    transaction has locked (it is posting, voiding or expiring them)."""
+def _expire_statement(now: datetime, limit: int) -> Any:
     due = (
         transfers.c.kind == "pending",
         transfers.c.status == "pending",
@@ -222,7 +363,7 @@ def expire_due(conn: Connection, now: datetime, limit: int) -> list[tuple[str, s
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    stmt = (
+    return (
         update(transfers)
         .where(transfers.c.id.in_(claim), *due)
         .values(status="expired")
@@ -233,4 +374,3 @@ def expire_due(conn: Connection, now: datetime, limit: int) -> list[tuple[str, s
             transfers.c.amount,
         )
     )
-    return [(r[0], r[1], r[2], r[3]) for r in conn.execute(stmt)]
