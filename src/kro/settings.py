@@ -57,7 +57,8 @@ class Settings(BaseSettings):
     # Paystack adapter (points at the mounted sandbox unless set)
     paystack_base_url: str = ""
     paystack_secret_key: str = "sk_test_kro_sandbox_0000000000000000000000"
-    paystack_timeout: float = 30.0
+    # Below SQLite's 30 s busy timeout, so a slow provider cannot starve other writers.
+    paystack_timeout: float = 20.0
 
     # Sandbox (the simulators of the providers)
     sandbox_enabled: bool = True
@@ -69,9 +70,9 @@ class Settings(BaseSettings):
     sandbox_fee_cap: int = 200_000
 
     # Escrow fees: percentage (basis points), flat (minor units), cap (minor units, 0 = none)
-    escrow_fee_percent_bps: int = 150
-    escrow_fee_flat: int = 0
-    escrow_fee_cap: int = 0
+    escrow_fee_percent_bps: int = Field(150, ge=0, le=10_000)
+    escrow_fee_flat: int = Field(0, ge=0)
+    escrow_fee_cap: int = Field(0, ge=0)
     escrow_fee_payer: Literal["buyer", "seller", "split"] = "seller"
     escrow_order_expiry: int = 7 * 24 * 3600
 

@@ -179,3 +179,46 @@ async def test_duplicate_charge_success_changes_nothing(
     assert await deal.get() == before_order
     assert await deal.wallet() == before_wallet
     await assert_ledger_ok(sessions)
+
+
+async def test_payment_after_cancellation_is_refunded(
+    deal: Deal,
+    http: httpx.AsyncClient,
+    platform: Platform,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    from kro.payments.models import Payment
+    from kro.providers.paystack.client import PaystackClient
+    from tests.support.platform import SECRET_KEY, sandbox_pay
+
+    await deal.create()
+    await deal.act("accept", "seller")
+    checkout = await deal.checkout()
+    assert (await deal.act("cancel", "buyer"))["status"] == "cancelled"
+    await sandbox_pay(http, checkout["authorization_url"])  # the buyer paid in an old tab
+
+    async def refunded() -> bool:
+        async with sessions() as s:
+            p = (
+                await s.execute(select(Payment).where(Payment.reference == checkout["reference"]))
+            ).scalar_one()
+            return p.status == "refunded"
+
+    await eventually(refunded)
+    async with PaystackClient(platform.sandbox, SECRET_KEY) as client:
+        assert (await client.verify_transaction(checkout["reference"])).status in (
+            "reversed",
+            "success",
+        )
+    assert (await deal.get())["status"] == "cancelled"
+    await assert_ledger_ok(sessions)
+    admin_rows = await _escrow_balance(sessions, deal.id)
+    assert admin_rows == 0
+
+
+async def _escrow_balance(sessions: async_sessionmaker[AsyncSession], order_id: str) -> int:
+    from kro.ledger.reports import list_balances
+
+    async with sessions() as s:
+        (row,) = await list_balances(s, code_prefixes=(f"escrow:{order_id}:",))
+    return row.posted

@@ -54,7 +54,7 @@ async def create_order(
         policy,
         timedelta(seconds=settings.escrow_order_expiry),
     )
-    return ok(OrderOut.of(await service.view(session, order)))
+    return ok(OrderOut.of(await service.view(session, order), user.id))
 
 
 @router.get("")
@@ -92,12 +92,12 @@ async def list_orders(
 async def get_order(order_id: str, user: CurrentUser, session: DbSession) -> Envelope[OrderOut]:
     """One order with conditions, transitions, amounts held and released. 404 unless the
     caller is its buyer or seller."""
-    return ok(OrderOut.of(await service.get_order(session, user, order_id)))
+    return ok(OrderOut.of(await service.get_order(session, user, order_id), user.id))
 
 
 async def _act(session: DbSession, user: CurrentUser, order_id: str, action: str) -> OrderOut:
     order = await service.act(session, user, order_id, action)
-    return OrderOut.of(await service.view(session, order))
+    return OrderOut.of(await service.view(session, order), user.id)
 
 
 @router.post("/{order_id}/accept")
@@ -164,4 +164,4 @@ async def fulfil(
     """Buyer marks a condition fulfilled (order ``completed``); the last one closes the order
     and releases the money to the seller's wallet, less the platform fee."""
     order = await service.fulfil_condition(session, user, order_id, condition_id)
-    return ok(OrderOut.of(await service.view(session, order)))
+    return ok(OrderOut.of(await service.view(session, order), user.id))

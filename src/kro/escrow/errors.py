@@ -1,6 +1,6 @@
 """Escrow errors."""
 
-from kro.kit.errors import Forbidden, NotFound, Unprocessable
+from kro.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
 
 
 class OrderNotFound(NotFound):
@@ -26,3 +26,13 @@ class SellerNotFound(Unprocessable):
 class SelfDealing(Unprocessable):
     code = "buyer_is_seller"
     message = "The buyer and the seller must be different people."
+
+
+class AmountBelowFee(Unprocessable):
+    code = "amount_below_fee"
+    message = "The amount does not cover the platform fee."
+
+
+class PaymentAlreadyReceived(Conflict):
+    code = "payment_already_received"
+    message = "The buyer's payment for this order has already been received."

@@ -91,7 +91,8 @@ class OrderOut(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, v: OrderView) -> OrderOut:
+    def of(cls, v: OrderView, viewer_id: str) -> OrderOut:
+        """The order as ``viewer_id`` sees it (only the buyer sees the checkout URL)."""
         o = v.order
         return cls(
             id=o.id,
@@ -141,7 +142,7 @@ class OrderOut(BaseModel):
                 reference=v.payment.reference,
                 status=v.payment.status,
                 amount=v.payment.amount,
-                authorization_url=v.payment.authorization_url,
+                authorization_url=v.payment.authorization_url if viewer_id == o.buyer_id else None,
             )
             if v.payment
             else None,

@@ -23,9 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.escrow import states
 from kro.escrow.errors import (
+    AmountBelowFee,
     ConditionNotFound,
     NotOrderParty,
     OrderNotFound,
+    PaymentAlreadyReceived,
     SelfDealing,
     SellerNotFound,
 )
@@ -33,6 +35,7 @@ from kro.escrow.fees import FeePolicy, quote
 from kro.escrow.models import EscrowCondition, EscrowOrder, EscrowOrderEvent
 from kro.identity import service as identity
 from kro.identity.models import User
+from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
 from kro.kit.errors import Conflict
 from kro.ledger import chart
@@ -89,6 +92,8 @@ async def create_order(
     if seller.id == buyer.id:
         raise SelfDealing(details={"field": "seller_email"})
     fee = quote(new.amount, policy)
+    if fee.seller_receives <= 0:
+        raise AmountBelowFee(details={"field": "amount", "fee": fee.fee})
     order = EscrowOrder(
         buyer_id=buyer.id,
         seller_id=seller.id,
@@ -202,6 +207,8 @@ async def act(session: AsyncSession, user: User, order_id: str, action: str) -> 
     """
     order = await _load(session, user, order_id, lock=True)
     _require_party(order, user, action)
+    if action == "cancel" and await payments.completed_payment_for(session, PURPOSE, order.id):
+        raise PaymentAlreadyReceived("The buyer's payment has arrived; the order will be funded.")
     _transition(session, order, action, user)
     await session.flush()
     return order
@@ -225,6 +232,8 @@ async def start_payment(
         current = await session.get(Payment, order.payment_id)
         if current is not None and current.status == "pending":
             return current
+        if current is not None and current.status in ("completed", "needs_review"):
+            raise PaymentAlreadyReceived()
     escrow = await chart.ensure_escrow(session, order.id, order.currency)
     payment = await payments.open_checkout(
         session,
@@ -253,10 +262,17 @@ async def fund(session: AsyncSession, payment_id: str, order_id: str) -> bool:
     payment = await session.get(Payment, payment_id)
     if order is None or payment is None or payment.status != "completed":
         return False
-    if order.status != states.ACCEPTED or order.payment_id != payment.id:
-        # Paid after cancellation or expiry: the money stays in the escrow account, visible
-        # to admins, until it is refunded.
-        log.warning("escrow_payment_for_unpayable_order", order_id=order.id, status=order.status)
+    if payment.purpose != PURPOSE or payment.purpose_id != order.id:
+        return False
+    if order.status != states.ACCEPTED:
+        if order.status in (states.CANCELLED, states.EXPIRED, states.DECLINED):
+            # Paid through a checkout left open when the order ended: give the money back.
+            await enqueue(
+                session,
+                "escrow.refund_payment",
+                {"payment_id": payment.id, "order_id": order.id},
+                dedupe_key=f"escrow_refund:{payment.id}",
+            )
         return False
     escrow = await chart.ensure_escrow(session, order.id, order.currency)
     wallet = await chart.ensure_wallet(session, order.seller_id, order.currency)
@@ -351,8 +367,23 @@ async def expire_orders(session: AsyncSession, now: datetime, limit: int = 500) 
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    orders = list((await session.execute(stmt)).scalars())
-    for order in orders:
+    expired = 0
+    for order in (await session.execute(stmt)).scalars():
+        if await payments.completed_payment_for(session, PURPOSE, order.id):
+            continue  # paid; funding is on its way
         _transition(session, order, "expire", None, reason="not funded in time")
+        expired += 1
     await session.flush()
-    return len(orders)
+    return expired
+
+
+async def refund_late_payment(
+    session: AsyncSession, client: PaystackClient, payment_id: str, order_id: str
+) -> None:
+    """Refund a payment that completed after its order was cancelled, declined or expired
+    (job ``escrow.refund_payment``)."""
+    order = await session.get(EscrowOrder, order_id, with_for_update=True)
+    payment = await session.get(Payment, payment_id, with_for_update=True)
+    if order is None or payment is None or order.status == states.ACCEPTED:
+        return
+    await payments.refund_payment(session, client, payment, f"order {order.id} is {order.status}")

@@ -9,12 +9,22 @@ from kro.escrow import service
 from kro.jobs.registry import JobContext, job_handler
 from kro.jobs.scheduler import periodic
 from kro.kit.clock import utcnow
+from kro.payments import gateway
 
 
 @job_handler("escrow.payment_completed")
 async def payment_completed(ctx: JobContext, payload: dict[str, Any]) -> None:
     """The buyer's payment is verified and in escrow: fund the order (idempotent)."""
     await service.fund(ctx.session, payload["payment_id"], payload["purpose_id"])
+
+
+@job_handler("escrow.refund_payment")
+async def refund_payment(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Give back a payment that arrived after its order ended."""
+    async with gateway.paystack(ctx.settings) as client:
+        await service.refund_late_payment(
+            ctx.session, client, payload["payment_id"], payload["order_id"]
+        )
 
 
 @periodic("escrow.expire_orders", every=timedelta(minutes=1))

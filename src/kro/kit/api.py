@@ -21,6 +21,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kro.kit.clock import utcnow
@@ -103,7 +104,14 @@ def install(app: FastAPI) -> None:
         token = request_id_var.set(rid)
         structlog.contextvars.bind_contextvars(request_id=rid)
         try:
-            response = await call_next(request)
+            if "\x00" in request.url.path or "%00" in request.url.query:
+                response: Response = error_response(
+                    400, "invalid_input", "The request contains a NUL character."
+                )
+            else:
+                response = await call_next(request)
+        except Exception as exc:  # rendered here so the 500 keeps its request id
+            response = _internal_error(exc)
         finally:
             structlog.contextvars.unbind_contextvars("request_id")
             request_id_var.reset(token)
@@ -133,7 +141,15 @@ def install(app: FastAPI) -> None:
         )
         return error_response(exc.status_code, code, str(exc.detail))
 
-    @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled_error", error=type(exc).__name__)
-        return error_response(500, "internal_error", "An unexpected error occurred.")
+    @app.exception_handler(DBAPIError)
+    async def database_error(_: Request, exc: DBAPIError) -> JSONResponse:
+        # SQLSTATE class 22 (data exception: NUL byte, value out of range, …) is the client's
+        # input that the database refused; anything else is ours.
+        if str(getattr(exc.orig, "sqlstate", "") or "").startswith("22"):
+            return error_response(400, "invalid_input", "A value in the request is not accepted.")
+        return _internal_error(exc)
+
+
+def _internal_error(exc: Exception) -> JSONResponse:
+    log.error("unhandled_error", error=type(exc).__name__, exc_info=exc)
+    return error_response(500, "internal_error", "An unexpected error occurred.")

@@ -9,6 +9,7 @@ the transaction before giving value"). Duplicates change nothing: the inbox is u
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -16,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kro.jobs.errors import RetryJob
 from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
 from kro.kit.ids import new_id
@@ -30,6 +32,9 @@ from kro.providers.paystack.webhooks import event_key, parse_event, verify_signa
 
 log = structlog.get_logger("kro.payments")
 PAYSTACK = "paystack"
+
+# Paystack transaction statuses that are not an outcome yet.
+PENDING_STATUSES = frozenset({"ongoing", "pending", "processing", "queued"})
 
 # Which job handles which provider event (by prefix); the payload is ``{"event_id": …}``.
 EVENT_ROUTES: dict[str, str] = {
@@ -179,6 +184,8 @@ async def confirm_charge(
         finish_event(event, "ignored", f"payment already {payment.status}")
         return None
     verified = await client.verify_transaction(reference)
+    if verified.status in PENDING_STATUSES:  # the event ran ahead of Paystack's own record
+        raise RetryJob(timedelta(seconds=30), f"transaction still {verified.status}")
     if not verified.succeeded:
         finish_event(event, "ignored", f"verify says {verified.status}")
         return None
@@ -241,3 +248,50 @@ async def complete_payment(session: AsyncSession, payment: Payment, verified: Tr
         {"payment_id": payment.id, "purpose_id": payment.purpose_id},
         dedupe_key=f"payment_completed:{payment.id}",
     )
+
+
+async def completed_payment_for(
+    session: AsyncSession, purpose: str, purpose_id: str
+) -> Payment | None:
+    """A payment for ``(purpose, purpose_id)`` that was received (completed or in review)."""
+    stmt = select(Payment).where(
+        Payment.purpose == purpose,
+        Payment.purpose_id == purpose_id,
+        Payment.status.in_(("completed", "needs_review")),
+    )
+    return (await session.execute(stmt.limit(1))).scalar_one_or_none()
+
+
+async def refund_payment(
+    session: AsyncSession, client: PaystackClient, payment: Payment, reason: str
+) -> None:
+    """Refund a completed payment in full (Paystack ``POST /refund``) and take the money back
+    out of the account it credited: credit account → provider clearing. The provider's fee is
+    not returned by Paystack, so it stays an expense. Idempotent: a refunded payment is left
+    alone; the ledger transfer id is derived from the payment.
+
+    Raises ProviderError when Paystack refuses or cannot be reached (the job retries).
+    """
+    if payment.status != "completed":
+        return
+    # A retry after a crash must not ask twice: Paystack marks a refunded charge "reversed".
+    if (await client.verify_transaction(payment.reference)).status != "reversed":
+        await client.refund(payment.reference)
+    clearing = await chart.ensure_provider_clearing(session, payment.provider, payment.currency)
+    await create_transfers(
+        session,
+        [
+            TransferSpec(
+                id=f"trf_{payment.id}_refund",
+                debit_account_id=payment.credit_account_id,
+                credit_account_id=clearing.id,
+                amount=payment.amount,
+                currency=payment.currency,
+                code="payment.refunded",
+                reference=payment.reference,
+            )
+        ],
+    )
+    payment.status, payment.failure_reason = "refunded", reason[:200]
+    await session.flush()
+    log.info("payment_refunded", payment_id=payment.id, reason=reason)

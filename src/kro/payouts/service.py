@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 
 import structlog
 from cachetools import TTLCache
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kro.jobs.errors import RetryJob
 from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
 from kro.kit.ids import new_id
@@ -241,16 +243,15 @@ async def send_transfer(session: AsyncSession, client: PaystackClient, payout: P
     """Initiate the Paystack transfer (``reference`` = ours, Paystack's idempotency key).
 
     A retry after an unknown outcome asks ``verify_transfer`` first and adopts what Paystack
-    has, so a payout is never sent twice. A refusal fails the payout and voids the hold.
+    has, so a payout is never sent twice: only a 404 from verify means "never seen", and a
+    "Duplicate Transfer Reference" answer means Paystack has it, so the job retries (RetryJob)
+    until verify shows it. Any other refusal fails the payout and voids the hold.
     """
     if payout.status != "pending":
         return
     account = await session.get(BankAccount, payout.bank_account_id)
     assert account is not None and account.recipient_code is not None
-    try:
-        transfer = await client.verify_transfer(payout.reference)
-    except ProviderRejected:
-        transfer = None  # Paystack has never seen it: safe to send
+    transfer = await _known_transfer(client, payout.reference)
     if transfer is None:
         try:
             transfer = await client.initiate_transfer(
@@ -261,6 +262,10 @@ async def send_transfer(session: AsyncSession, client: PaystackClient, payout: P
                 payout.currency,
             )
         except ProviderRejected as exc:
+            if exc.provider_code == "duplicate_reference" or "duplicate" in exc.message.lower():
+                raise RetryJob(
+                    timedelta(seconds=30), "transfer exists; waiting for verify"
+                ) from exc
             await fail_payout(session, payout, exc.message)
             return
     payout.status = "processing"
@@ -268,6 +273,16 @@ async def send_transfer(session: AsyncSession, client: PaystackClient, payout: P
     await session.flush()
     if transfer.is_final:
         await settle_payout(session, payout, transfer)
+
+
+async def _known_transfer(client: PaystackClient, reference: str) -> Transfer | None:
+    """The transfer Paystack has under ``reference``, or None if it answers 404."""
+    try:
+        return await client.verify_transfer(reference)
+    except ProviderRejected as exc:
+        if exc.provider_status == 404:
+            return None
+        raise
 
 
 async def fail_payout(session: AsyncSession, payout: Payout, reason: str) -> None:
@@ -304,6 +319,12 @@ async def settle_payout(session: AsyncSession, payout: Payout, verified: Transfe
     if status == "reversed" and payout.status == "success":
         await _reverse_success(session, payout)
         return "reversed"
+    if status == "success" and payout.status in ("failed", "reversed"):
+        # We released the hold, yet Paystack paid: the wallet may have spent it again.
+        payout.status = "needs_review"
+        await session.flush()
+        log.error("payout_paid_after_release", payout_id=payout.id, reference=payout.reference)
+        return "needs_review: paid after the hold was released"
     return f"no change (payout {payout.status}, transfer {status})"
 
 
@@ -343,22 +364,35 @@ async def _post_success(session: AsyncSession, payout: Payout, verified: Transfe
 
 
 async def _reverse_success(session: AsyncSession, payout: Payout) -> None:
+    """Paystack returned a sent transfer (and its fee) to our balance: the money goes back to
+    the wallet; the fee back out of the fee expense."""
     clearing = await chart.ensure_provider_clearing(session, PROVIDER, payout.currency)
     wallet = await chart.ensure_wallet(session, payout.user_id, payout.currency)
-    await create_transfers(
-        session,
-        [
+    batch = [
+        TransferSpec(
+            id=f"trf_{payout.id}_reversal",
+            debit_account_id=clearing.id,
+            credit_account_id=wallet.id,
+            amount=payout.amount,
+            currency=payout.currency,
+            code="payout.reversed",
+            reference=payout.reference,
+        )
+    ]
+    if payout.provider_fee > 0:
+        fees = await chart.ensure_provider_fees(session, PROVIDER, payout.currency)
+        batch.append(
             TransferSpec(
-                id=f"trf_{payout.id}_reversal",
+                id=f"trf_{payout.id}_fee_reversal",
                 debit_account_id=clearing.id,
-                credit_account_id=wallet.id,
-                amount=payout.amount,
+                credit_account_id=fees.id,
+                amount=payout.provider_fee,
                 currency=payout.currency,
-                code="payout.reversed",
+                code="payout.provider_fee_reversed",
                 reference=payout.reference,
             )
-        ],
-    )
+        )
+    await create_transfers(session, batch)
     payout.status, payout.completed_at = "reversed", utcnow()
     await session.flush()
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from kro.jobs.errors import RetryJob
 from kro.jobs.registry import JobContext, job_handler
 from kro.jobs.service import enqueue
 from kro.payments import gateway
@@ -11,6 +13,7 @@ from kro.payments.models import WebhookEvent
 from kro.payments.service import finish_event
 from kro.payouts import service
 from kro.payouts.models import Payout
+from kro.providers.errors import ProviderRejected
 from kro.providers.paystack.webhooks import parse_event
 
 
@@ -21,7 +24,11 @@ async def create_recipient(ctx: JobContext, payload: dict[str, Any]) -> None:
     if payout is None or payout.status != "pending":
         return
     async with gateway.paystack(ctx.settings) as client:
-        await service.ensure_recipient(ctx.session, client, payout)
+        try:
+            await service.ensure_recipient(ctx.session, client, payout)
+        except ProviderRejected as exc:  # Paystack will never accept this account
+            await service.fail_payout(ctx.session, payout, exc.message)
+            return
     await enqueue(
         ctx.session,
         "payouts.initiate_transfer",
@@ -53,5 +60,7 @@ async def settle_transfer(ctx: JobContext, payload: dict[str, Any]) -> None:
         return
     async with gateway.paystack(ctx.settings) as client:
         verified = await client.verify_transfer(reference)
+    if not verified.is_final:  # the event ran ahead of Paystack's own record: ask again later
+        raise RetryJob(timedelta(seconds=30), f"transfer still {verified.status}")
     outcome = await service.settle_payout(ctx.session, payout, verified)
     finish_event(event, "processed", f"payout {payout.id}: {outcome}")
