@@ -160,13 +160,16 @@ class CoreStore:
         several times more; the block writes through Core only, so there is no ORM state the
         session would have to roll back with it.
         """
-        await self.conn.exec_driver_sql(f"SAVEPOINT {_SAVEPOINT}")
+        await self._savepoint_start()
         try:
             yield
         except BaseException:
             await self._savepoint_end("ROLLBACK TO SAVEPOINT")
             raise
         await self._savepoint_end("RELEASE SAVEPOINT")
+
+    async def _savepoint_start(self) -> None:
+        await self.conn.exec_driver_sql(f"SAVEPOINT {_SAVEPOINT}")
 
     async def _savepoint_end(self, verb: str) -> None:
         await self.conn.exec_driver_sql(f"{verb} {_SAVEPOINT}")
@@ -227,12 +230,11 @@ class AsyncpgStore(CoreStore):
         super().__init__(conn)
         self.driver = driver
 
-    @asynccontextmanager
-    async def savepoint(self) -> AsyncIterator[None]:
-        # The first statement goes through SQLAlchemy, which begins the session's
-        # transaction on the driver connection if it has not yet.
-        async with super().savepoint():
-            yield
+    async def _savepoint_start(self) -> None:
+        if self.driver.is_in_transaction():
+            await self.driver.execute(f"SAVEPOINT {_SAVEPOINT}")
+        else:  # SQLAlchemy begins the session's transaction first (lazily, on this statement)
+            await super()._savepoint_start()
 
     async def _savepoint_end(self, verb: str) -> None:
         await self.driver.execute(f"{verb} {_SAVEPOINT}")
