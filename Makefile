@@ -2,14 +2,19 @@
 #   make run    set up everything and serve on http://127.0.0.1:8000 (SQLite, in-process worker, sandbox)
 #   make test   set up everything and run ruff, mypy, import-linter and the whole pytest suite
 SHELL := /bin/bash
-UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTHON ?= python3
+# Trust the machine's certificate store (registries behind a corporate CA work too).
+export UV_SYSTEM_CERTS ?= 1
+# uv from PATH, else the uv package run as a module (installed below if missing).
+UV ?= $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 
 .PHONY: run test setup uv lint typecheck contracts pytest migrate demo bench clean
 
 uv:
-	@command -v $(UV) >/dev/null 2>&1 || $(PYTHON) -m pip install --user --quiet uv || $(PYTHON) -m pip install --quiet uv
-	@command -v $(UV) >/dev/null 2>&1 || { echo "uv could not be installed"; exit 1; }
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv \
+		|| $(PYTHON) -m pip install --quiet uv \
+		|| $(PYTHON) -m pip install --quiet --user --break-system-packages uv
+	@$(UV) --version >/dev/null 2>&1 || { echo "uv could not be installed"; exit 1; }
 
 setup: uv
 	$(UV) sync --frozen
