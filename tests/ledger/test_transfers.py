@@ -270,3 +270,18 @@ async def test_fund_helper_and_funding_source_is_debit_normal(
     await fund(session, other, 50, source=clearing)
     balance = await get_balance(session, clearing.id)
     assert (balance.debits_posted, balance.posted, balance.credit_normal) == (10_050, 10_050, False)
+
+
+async def test_a_batch_mixing_a_retry_and_new_transfers(
+    session: AsyncSession, wallet: LedgerAccount
+) -> None:
+    payee = await make_wallet(session)
+    done = await create_transfer(session, spec(wallet, payee, 1_000))
+    request = spec(wallet, payee, 2_000)
+    again, new = await create_transfers(
+        session, [dataclasses.replace(spec(wallet, payee, 1_000), id=done.id), request]
+    )
+    assert again is done
+    assert (new.id, new.amount) == (request.id, 2_000)
+    assert (await get_balance(session, wallet.id)).debits_posted == 3_000
+    await assert_sound(session)
