@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,10 +19,16 @@ AMOUNT = 25_000_000  # ₦250,000.00
 
 
 @pytest.fixture
-def platform(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+async def platform(
+    db_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    sessions: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[Platform]:
+    """The platform on this test's database; afterwards the ledger invariant must hold."""
     sandbox_db = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sandbox')}/paystack.db"
     with run_platform(db_url, sandbox_db) as p:
         yield p
+    await assert_ledger_ok(sessions)
 
 
 @pytest.fixture
