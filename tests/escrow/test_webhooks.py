@@ -157,3 +157,23 @@ async def test_verified_amount_lower_than_ours_moves_nothing(
     async with PaystackClient(platform.sandbox, SECRET_KEY) as client:
         assert (await client.verify_transaction(checkout["reference"])).amount == AMOUNT
     await assert_ledger_ok(sessions)
+
+
+async def test_odd_but_signed_bodies_get_4xx_or_are_stored_safely(
+    deal: Deal, http: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    long_ref = {
+        "event": "charge.success",
+        "data": {"reference": "r" * 500, "amount": 1, "currency": "NGN"},
+    }
+    ack = data(await _post_event(http, long_ref))
+    row = await eventually(lambda: _processed(sessions, ack["event_id"]))
+    assert row.status == "ignored" and len(row.event_key) <= 200
+    assert data(await _post_event(http, long_ref))["duplicate"] is True
+    raw = json.dumps({"event": "charge.success", "data": {}}).encode("utf-16")
+    r = await http.post(
+        "/v1/webhooks/paystack",
+        content=raw,
+        headers={"x-paystack-signature": compute_signature(raw, SECRET_KEY)},
+    )
+    error(r, 400)

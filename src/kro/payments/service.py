@@ -8,6 +8,7 @@ the transaction before giving value"). Duplicates change nothing: the inbox is u
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -28,10 +29,17 @@ from kro.payments.errors import InvalidWebhookSignature, PaymentNotFound
 from kro.payments.models import Payment, WebhookEvent
 from kro.providers.paystack.client import PaystackClient
 from kro.providers.paystack.schemas import Transaction
-from kro.providers.paystack.webhooks import event_key, parse_event, verify_signature
+from kro.providers.paystack.webhooks import (
+    InvalidWebhookPayload,
+    event_key,
+    parse_event,
+    verify_signature,
+)
 
 log = structlog.get_logger("kro.payments")
 PAYSTACK = "paystack"
+
+MAX_EVENT_KEY = 200  # webhook_events.event_key
 
 # Paystack transaction statuses that are not an outcome yet.
 PENDING_STATUSES = frozenset({"ongoing", "pending", "processing", "queued"})
@@ -117,7 +125,13 @@ async def receive_paystack_webhook(
     if not verify_signature(raw_body, signature, secret_key):
         raise InvalidWebhookSignature()
     event = parse_event(raw_body)
+    try:
+        payload = raw_body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidWebhookPayload() from None
     key = event_key(event)
+    if len(key) > MAX_EVENT_KEY:  # keep the unique key within its column, still stable
+        key = f"{event.event[:64]}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
     existing = await _inbox_row(session, PAYSTACK, key)
     if existing is not None:
         await session.execute(
@@ -127,7 +141,7 @@ async def receive_paystack_webhook(
         )
         return existing, False
     row = WebhookEvent(
-        provider=PAYSTACK, event_key=key, event_type=event.event, payload=raw_body.decode()
+        provider=PAYSTACK, event_key=key, event_type=event.event[:64], payload=payload
     )
     try:
         async with session.begin_nested():
