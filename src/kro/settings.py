@@ -76,6 +76,49 @@ class Settings(BaseSettings):
     escrow_fee_payer: Literal["buyer", "seller", "split"] = "seller"
     escrow_order_expiry: int = 7 * 24 * 3600
 
+    # ---- Notifications (issue 4 s.5) and sign-in extras (s.7) -------------------------------
+    # Provider chains are comma-separated, tried in order; the next one is used when one fails
+    # or times out. Base URLs left empty point at the mounted messaging sandbox
+    # ({base_url}/sandbox/messaging/<provider>); set them to the real APIs in production:
+    # https://api.sendgrid.com, https://api.ng.termii.com, https://api.twilio.com,
+    # https://api.telnyx.com.
+    sms_providers: str = "termii,twilio,telnyx"
+    whatsapp_providers: str = "termii,twilio"
+    email_providers: str = Field("sendgrid", description="sendgrid and/or smtp, in order")
+    notification_timeout: float = 10.0
+    email_from: str = "no-reply@kro.example.com"
+    email_from_name: str = "KRO"
+    sendgrid_base_url: str = ""
+    sendgrid_api_key: str = "SG.kro-sandbox-key"
+    termii_base_url: str = ""
+    termii_api_key: str = "kro-termii-sandbox-key"
+    termii_sender_id: str = "KRO"
+    termii_sms_channel: Literal["generic", "dnd"] = "dnd"
+    termii_whatsapp_device: str = "KRO"
+    twilio_base_url: str = ""
+    twilio_account_sid: str = "AC00000000000000000000000000000000"
+    twilio_auth_token: str = "kro-twilio-sandbox-token"
+    twilio_from_number: str = "+15005550006"
+    twilio_whatsapp_from: str = "+14155238886"
+    telnyx_base_url: str = ""
+    telnyx_api_key: str = "KEYkro-telnyx-sandbox-key"
+    telnyx_from_number: str = "+15005550007"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_use_tls: bool = False
+    # Phone verification: 6-digit code, TTL and limits (seconds / counts)
+    phone_code_ttl: int = 10 * 60
+    phone_code_max_attempts: int = 5
+    phone_code_resend_interval: int = 60
+    phone_code_max_per_hour: int = 5
+    phone_default_country_code: str = "234"
+    # Magic links: single-use sign-in links by email (seconds)
+    magic_link_ttl: int = 15 * 60
+    # ---- end of notifications / sign-in extras ---------------------------------------------
+
     @model_validator(mode="after")
     def _derive(self) -> Settings:
         if not self.base_url:
@@ -85,6 +128,9 @@ class Settings(BaseSettings):
             self.paystack_base_url = f"{self.base_url}/sandbox/paystack"
         if not self.sandbox_webhook_url:
             self.sandbox_webhook_url = f"{self.base_url}/v1/webhooks/paystack"
+        for name in ("sendgrid", "termii", "twilio", "telnyx"):  # the messaging sandbox
+            if not getattr(self, f"{name}_base_url"):
+                setattr(self, f"{name}_base_url", f"{self.base_url}/sandbox/messaging/{name}")
         if self.env == "production" and self.jwt_secret == DEV_JWT_SECRET:
             raise ValueError("KRO_JWT_SECRET must be set in production")
         if (
