@@ -1,0 +1,169 @@
+"""The simulator as an ASGI app: :class:`ProvidusSandbox` (mountable) and :func:`create_app`.
+
+Mounted inside ``kro serve`` (``app.mount("/sandbox/providus", sandbox.app)``), a sub-app's
+lifespan never runs, so the host enters :meth:`ProvidusSandbox.running` itself. Standalone,
+:func:`create_app` wires ``running()`` into the lifespan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kro.kit.db import create_engine, is_sqlite, session_factory
+from kro.kit.http import make_client
+from kro.sandbox.db import create_tables
+from kro.sandbox.providus.api import build_api_router
+from kro.sandbox.providus.config import ProvidusSandboxConfig
+from kro.sandbox.providus.control import build_control_router
+from kro.sandbox.providus.errors import ProvidusApiError
+from kro.sandbox.providus.notifications import NotificationSender
+
+log = structlog.get_logger("kro.sandbox.providus")
+
+
+class ProvidusSandbox:
+    """A Providus look-alike: ``.app`` serves the PiP API and ``/_sandbox`` control.
+
+    ``running()`` must be entered before requests are served: it opens the database (creating
+    the ``providus_*`` tables) and runs the background loop that delivers notifications.
+    Requests outside it get a Providus-shaped 503.
+    """
+
+    def __init__(self, config: ProvidusSandboxConfig) -> None:
+        self.config = config
+        self._engine: AsyncEngine | None = None
+        self._sessions: async_sessionmaker[AsyncSession] | None = None
+        self._sender: NotificationSender | None = None
+        self.app = self._build_app()
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        """Session factory of the sandbox database (only while running)."""
+        if self._sessions is None:
+            raise ProvidusApiError("Sandbox is not running", http_status=503)
+        return self._sessions
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[ProvidusSandbox]:
+        """Open the database, start the background loop; stop and close both on exit."""
+        if self._sessions is not None:
+            raise RuntimeError("ProvidusSandbox.running() entered twice")
+        _ensure_sqlite_dir(self.config.database_url)
+        engine = create_engine(self.config.database_url)
+        await create_tables(engine, "providus_")
+        http = make_client(timeout=self.config.notification_timeout)
+        self._engine, self._sessions = engine, session_factory(engine)
+        self._sender = NotificationSender(self.config, self._sessions, http)
+        stop = asyncio.Event()
+        task = asyncio.create_task(self._loop(stop), name="providus-sandbox-loop")
+        log.info("providus_sandbox_started", notification_url=self.config.notification_url or None)
+        try:
+            yield self
+        finally:
+            stop.set()
+            await task
+            await http.aclose()
+            await engine.dispose()
+            self._engine = self._sessions = self._sender = None
+
+    async def tick(self) -> dict[str, int]:
+        """One pass of due work: send the notifications that are due."""
+        sent = await self._sender.deliver_due() if self._sender else 0
+        return {"notifications_sent": sent}
+
+    async def _loop(self, stop: asyncio.Event) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=self.config.startup_delay)
+        while not stop.is_set():
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("providus_sandbox_tick_failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.config.poll_interval)
+
+    def _build_app(self) -> FastAPI:
+        app = FastAPI(
+            title="Providus sandbox",
+            description="A local simulator of Providus Bank's PiP / DCS virtual accounts.",
+            version="1",
+        )
+        app.include_router(build_api_router(self))
+        app.include_router(build_control_router(self))
+        _install_error_handlers(app)
+        return app
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    if not is_sqlite(url):
+        return
+    database = make_url(url).database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Every error leaves in Providus's shape, never FastAPI's ``{"detail": ...}``."""
+
+    async def providus_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ProvidusApiError)
+        return JSONResponse(exc.body(), status_code=exc.http_status)
+
+    async def http_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        return JSONResponse(ProvidusApiError(str(exc.detail)).body(), exc.status_code)
+
+    async def invalid(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        first = exc.errors()[0] if exc.errors() else {}
+        field = ".".join(str(p) for p in first.get("loc", ())[1:])
+        error = ProvidusApiError(f"Invalid {field or 'request'}: {first.get('msg', '')}")
+        return JSONResponse(error.body(), status_code=400)
+
+    handlers: dict[type[Exception], Callable[[Request, Exception], Awaitable[JSONResponse]]] = {
+        ProvidusApiError: providus_error,
+        StarletteHTTPException: http_error,
+        RequestValidationError: invalid,
+    }
+    for exc_type, handler in handlers.items():
+        app.add_exception_handler(exc_type, handler)
+
+    @app.middleware("http")
+    async def unexpected(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        # A bug answers Providus's "Error Completing Operation" here and goes no further:
+        # mounted in a host app, an ``Exception`` handler would re-raise into the host.
+        try:
+            return await call_next(request)
+        except Exception as exc:
+            log.exception("providus_sandbox_error", error=type(exc).__name__)
+            body = ProvidusApiError("Error Completing Operation").body()
+            return JSONResponse(body, status_code=500)
+
+
+def create_app(config: ProvidusSandboxConfig) -> FastAPI:
+    """A standalone server whose lifespan runs the sandbox."""
+    sandbox = ProvidusSandbox(config)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with sandbox.running():
+            yield
+
+    app = FastAPI(title="Providus sandbox", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.sandbox = sandbox
+    app.mount("/", sandbox.app)
+    return app
