@@ -76,6 +76,21 @@ class Settings(BaseSettings):
     escrow_fee_payer: Literal["buyer", "seller", "split"] = "seller"
     escrow_order_expiry: int = 7 * 24 * 3600
 
+    # Providus bank transfers (dynamic virtual accounts): the adapter points at the mounted
+    # sandbox, whose settlement notifications come to /v1/webhooks/providus, unless set.
+    # ``providus_account_validity``: seconds a dynamic account takes a transfer (Providus: 10
+    # min by default, up to 48 h, configured per merchant); the sandbox shares the Paystack
+    # simulator's database unless ``providus_sandbox_database_url`` is set.
+    providus_base_url: str = ""
+    providus_client_id: str = "a3JvX3NhbmRib3hfcHJvdmlkdXM="
+    providus_client_secret: str = "kro_sandbox_providus_secret_000000000000"
+    providus_timeout: float = 20.0
+    providus_account_validity: int = Field(600, ge=60, le=48 * 3600)
+    providus_sandbox_database_url: str = ""
+    providus_notification_url: str = Field(
+        "", description="Where the Providus sandbox posts settlement notifications"
+    )
+
     # ---- Notifications (issue 4 s.5) and sign-in extras (s.7) -------------------------------
     # Provider chains are comma-separated, tried in order; the next one is used when one fails
     # or times out. Base URLs left empty point at the mounted messaging sandbox
@@ -128,6 +143,12 @@ class Settings(BaseSettings):
             self.paystack_base_url = f"{self.base_url}/sandbox/paystack"
         if not self.sandbox_webhook_url:
             self.sandbox_webhook_url = f"{self.base_url}/v1/webhooks/paystack"
+        if not self.providus_base_url:
+            self.providus_base_url = f"{self.base_url}/sandbox/providus"
+        if not self.providus_notification_url:
+            self.providus_notification_url = f"{self.base_url}/v1/webhooks/providus"
+        if not self.providus_sandbox_database_url:
+            self.providus_sandbox_database_url = self.sandbox_database_url
         for name in ("sendgrid", "termii", "twilio", "telnyx"):  # the messaging sandbox
             if not getattr(self, f"{name}_base_url"):
                 setattr(self, f"{name}_base_url", f"{self.base_url}/sandbox/messaging/{name}")

@@ -44,6 +44,18 @@ class Payment(Base):
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Bank transfer into a Providus dynamic virtual account (``provider == "providus"``,
+    # ``reference`` = Providus's ``initiationTranRef``; ``kro.payments.bank_transfer``). The
+    # payer may send any amount: ``amount_received`` (minor units) is what arrived; status
+    # ``underpaid`` when it was less than ``amount`` (it went to the payer's wallet).
+    virtual_account_number: Mapped[str | None] = mapped_column(
+        String(10), default=None, index=True
+    )
+    virtual_account_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    virtual_account_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    amount_received: Mapped[int | None] = mapped_column(
+        MinorUnits, default=None, comment="minor units"
+    )
 
 
 class WebhookEvent(Base):
