@@ -1,0 +1,376 @@
+"""Funding by bank transfer into a Providus dynamic virtual account (issue 4 s.3).
+
+The payer gets a one-time account number (``open_bank_transfer``) and sends money to it from
+any Nigerian bank, in whatever amount they choose. Providus settles the transfer and POSTs a
+settlement notification to ``/v1/webhooks/providus``; :func:`receive_providus_notification`
+checks its static ``X-Auth-Signature``, stores it in the inbox (unique on ``settlementId``) and
+answers with Providus's codes (``00`` accepted, ``01`` duplicate, ``02`` rejected, ``03`` system
+failure). The job ``payments.confirm_bank_transfer`` (:func:`confirm_bank_transfer`) then asks
+``PiPverifyTransaction`` — the notification's signature is not bound to its body, so nothing is
+believed before Providus confirms it (verify before value) — and posts what *Providus* reports:
+
+======================  ==========================================  ===========================
+received vs expected    ledger (one atomic batch)                   payment
+======================  ==========================================  ===========================
+equal                   clearing → credit account (expected)        ``completed``; job
+                                                                    ``{purpose}.payment_completed``
+more                    clearing → credit account (expected),       ``completed``; same job
+                        clearing → payer's wallet (the excess)
+less                    clearing → payer's wallet (all of it)       ``underpaid`` (visible), no job
+after the payment was   clearing → payer's wallet (all of it)       unchanged
+settled (a late one)
+======================  ==========================================  ===========================
+
+Each batch also books Providus's fee and VAT: provider fees → clearing. Amounts are kobo.
+Ledger ids derive from the payment (the collection) and the inbox event (the rest), so a
+re-run posts nothing twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kro.jobs.errors import RetryJob
+from kro.jobs.service import enqueue
+from kro.kit.clock import utcnow
+from kro.kit.errors import Unprocessable
+from kro.kit.ids import new_id
+from kro.ledger import chart
+from kro.ledger.service import create_transfers
+from kro.ledger.specs import TransferSpec
+from kro.payments.models import Payment, WebhookEvent
+from kro.payments.service import MAX_EVENT_KEY, CheckoutRequest, finish_event
+from kro.providers.errors import ProviderRejected
+from kro.providers.providus import (
+    TRANSACTION_NOT_FOUND,
+    InvalidNotification,
+    ProvidusClient,
+    Settlement,
+    parse_notification,
+    session_id_of,
+    verify_signature,
+)
+from kro.settings import Settings
+
+log = structlog.get_logger("kro.payments.bank_transfer")
+PROVIDUS = "providus"
+EVENT_TYPE = "settlement"
+CONFIRM_JOB = "payments.confirm_bank_transfer"
+DEFAULT_VALIDITY = timedelta(minutes=10)
+# A notification whose settlement Providus does not know yet is asked about again this many
+# times, a minute apart, before it is ignored (a forgery stays unknown for ever).
+UNKNOWN_SETTLEMENT_ATTEMPTS = 3
+UNKNOWN_SETTLEMENT_DELAY = timedelta(minutes=1)
+
+
+class BankTransferUnavailable(Unprocessable):
+    code = "bank_transfer_unavailable"
+    message = "Bank transfer takes naira from a known payer only."
+
+
+def providus_client(settings: Settings) -> ProvidusClient:
+    """A Providus client for ``KRO_PROVIDUS_BASE_URL`` and the client id/secret.
+
+    Use as ``async with providus_client(settings) as client:``.
+    """
+    return ProvidusClient(
+        settings.providus_base_url,
+        settings.providus_client_id,
+        settings.providus_client_secret,
+        timeout=settings.providus_timeout,
+    )
+
+
+async def open_bank_transfer(
+    session: AsyncSession,
+    client: ProvidusClient,
+    request: CheckoutRequest,
+    *,
+    account_name: str | None = None,
+    validity: timedelta = DEFAULT_VALIDITY,
+) -> Payment:
+    """Create a Providus dynamic account for ``request`` and record the pending payment.
+
+    ``reference`` is Providus's ``initiationTranRef``; the payer transfers ``request.amount``
+    kobo to ``virtual_account_number`` before ``virtual_account_expires_at`` (``validity``: what
+    Providus is configured with, ``settings.providus_account_validity``). ``account_name`` is
+    what the payer's bank shows at name enquiry (default ``"KRO <purpose> <purpose id>"``).
+
+    Raises BankTransferUnavailable (422) for a currency other than NGN or without
+    ``request.payer_id`` (over- and under-payments go to the payer's wallet), and a
+    ProviderError (502-504) if Providus refuses or cannot be reached; nothing is written then.
+    """
+    if request.currency != "NGN" or not request.payer_id:
+        raise BankTransferUnavailable()
+    name = account_name or f"KRO {request.purpose.title()} {request.purpose_id}"
+    account = await client.create_dynamic_account(name[:200])
+    payment = Payment(
+        id=new_id("pay"),
+        provider=PROVIDUS,
+        reference=account.initiation_tran_ref,
+        amount=request.amount,
+        currency=request.currency,
+        purpose=request.purpose,
+        purpose_id=request.purpose_id,
+        payer_id=request.payer_id,
+        customer_email=request.email,
+        credit_account_id=request.credit_account_id,
+        virtual_account_number=account.account_number,
+        virtual_account_name=account.account_name,
+        virtual_account_expires_at=utcnow() + validity,
+    )
+    session.add(payment)
+    await session.flush()
+    return payment
+
+
+# Receiving notifications ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NotificationReply:
+    """What we answer Providus (always HTTP 200): ``00`` accepted, ``01`` duplicate (this
+    ``settlementId`` was already received), ``02`` rejected (bad signature, unreadable body or
+    an account that is not ours), ``03`` system failure (Providus retries)."""
+
+    response_code: str
+    response_message: str
+    session_id: str | None
+    event_id: str | None = None
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "requestSuccessful": True,
+            "sessionId": self.session_id,
+            "responseMessage": self.response_message,
+            "responseCode": self.response_code,
+        }
+
+
+def rejected(raw_body: bytes, why: str) -> NotificationReply:
+    log.warning("providus_notification_rejected", reason=why)
+    return NotificationReply("02", "rejected transaction", session_id_of(raw_body))
+
+
+def system_failure(raw_body: bytes) -> NotificationReply:
+    return NotificationReply("03", "system failure, retry", session_id_of(raw_body))
+
+
+async def receive_providus_notification(
+    session: AsyncSession, headers: Mapping[str, str], raw_body: bytes, settings: Settings
+) -> NotificationReply:
+    """Check ``Client-Id`` / ``X-Auth-Signature``, store the notification in the inbox
+    (provider ``providus``, key ``settlementId``) and queue :data:`CONFIRM_JOB`.
+
+    Nothing is written for a ``02`` reply; a duplicate only bumps ``deliveries``. Only flushes.
+    """
+    if not verify_signature(headers, settings.providus_client_id, settings.providus_client_secret):
+        return rejected(raw_body, "bad signature")
+    try:
+        notification = parse_notification(raw_body)
+        payload = raw_body.decode("utf-8")
+    except (InvalidNotification, UnicodeDecodeError):
+        return rejected(raw_body, "not a settlement notification")
+    payment = await _payment_for_account(session, notification.account_number)
+    if payment is None:
+        return rejected(raw_body, f"unknown account {notification.account_number}")
+    key = _event_key(notification.settlement_id)
+    existing = await _inbox_row(session, key)
+    if existing is not None:
+        await _bump_deliveries(session, existing)
+        return NotificationReply(
+            "01", "duplicate transaction", notification.session_id, existing.id
+        )
+    row = WebhookEvent(
+        provider=PROVIDUS,
+        event_key=key,
+        event_type=EVENT_TYPE,
+        payload=payload,
+        extra={"payment_id": payment.id, "session_id": notification.session_id},
+    )
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError:  # the same settlement arrived concurrently and won the insert
+        won = await _inbox_row(session, key)
+        return NotificationReply(
+            "01", "duplicate transaction", notification.session_id, won.id if won else None
+        )
+    await enqueue(session, CONFIRM_JOB, {"event_id": row.id}, dedupe_key=f"webhook:{row.id}")
+    return NotificationReply("00", "success", notification.session_id, row.id)
+
+
+def _event_key(settlement_id: str) -> str:
+    if len(settlement_id) <= MAX_EVENT_KEY:
+        return settlement_id
+    return "sha256:" + hashlib.sha256(settlement_id.encode()).hexdigest()
+
+
+async def _payment_for_account(
+    session: AsyncSession, account_number: str, *, lock: bool = False
+) -> Payment | None:
+    stmt = select(Payment).where(
+        Payment.provider == PROVIDUS, Payment.virtual_account_number == account_number
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt.limit(1))).scalar_one_or_none()
+
+
+async def _inbox_row(session: AsyncSession, key: str) -> WebhookEvent | None:
+    stmt = select(WebhookEvent).where(
+        WebhookEvent.provider == PROVIDUS, WebhookEvent.event_key == key
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def _bump_deliveries(session: AsyncSession, event: WebhookEvent) -> None:
+    await session.execute(
+        update(WebhookEvent)
+        .where(WebhookEvent.id == event.id)
+        .values(deliveries=WebhookEvent.deliveries + 1)
+    )
+
+
+# Confirming and posting -----------------------------------------------------------------------
+
+
+async def confirm_bank_transfer(
+    session: AsyncSession, client: ProvidusClient, event: WebhookEvent, *, retry_unknown: bool
+) -> Payment | None:
+    """Process a settlement notification from the inbox: verify it with
+    ``PiPverifyTransaction``, then post what Providus reports (see the module's table).
+    Returns the payment when money moved, else ``None`` (the event says why).
+
+    A settlement Providus does not know raises RetryJob while ``retry_unknown``, then is
+    ignored. Raises a ProviderError when Providus cannot be reached (the job retries).
+    """
+    notification = parse_notification(event.payload.encode())
+    payment = await _payment_for_account(session, notification.account_number, lock=True)
+    if payment is None:
+        finish_event(event, "ignored", f"no payment for account {notification.account_number}")
+        return None
+    try:
+        verified = await client.verify_transaction(settlement_id=notification.settlement_id)
+    except ProviderRejected as exc:
+        if exc.provider_code != TRANSACTION_NOT_FOUND:
+            raise
+        if retry_unknown:
+            raise RetryJob(UNKNOWN_SETTLEMENT_DELAY, "settlement unknown to Providus") from None
+        finish_event(event, "ignored", "Providus does not know this settlement")
+        return None
+    problem = _disagreement(verified, notification, payment)
+    if problem is not None:
+        finish_event(event, "ignored", problem)
+        return None
+    outcome = await post_settlement(session, payment, event.id, verified)
+    finish_event(event, "processed", f"payment {payment.id}: {outcome}")
+    return payment
+
+
+def _disagreement(verified: Settlement, notified: Settlement, payment: Payment) -> str | None:
+    """Why the verified settlement cannot be credited to ``payment``, if it cannot."""
+    if verified.settlement_id != notified.settlement_id:
+        return "verify returned another settlement"
+    if verified.account_number != payment.virtual_account_number:
+        return f"verified account {verified.account_number} is not the payment's"
+    if verified.currency != payment.currency:
+        return f"verified currency {verified.currency}, expected {payment.currency}"
+    if verified.transaction_amount <= 0:
+        return "verified amount is not positive"
+    return None
+
+
+async def post_settlement(
+    session: AsyncSession, payment: Payment, event_id: str, verified: Settlement
+) -> str:
+    """Post a verified settlement to the ledger and move ``payment`` on; returns what happened
+    (``completed``, ``overpaid``, ``underpaid`` or ``late``). Idempotent per ``event_id``."""
+    received, currency = verified.transaction_amount, payment.currency
+    clearing = await chart.ensure_provider_clearing(session, PROVIDUS, currency)
+    transfers: list[TransferSpec] = []
+    to_wallet = received
+    if payment.status == "pending" and received >= payment.amount:
+        transfers.append(
+            _spec(f"trf_{payment.id}_in", clearing.id, payment.credit_account_id, payment.amount,
+                  currency, "payment.collected", payment.reference)
+        )  # fmt: skip
+        to_wallet = received - payment.amount
+    outcome = _outcome(payment, received)
+    if to_wallet > 0:
+        assert payment.payer_id is not None  # open_bank_transfer requires one
+        wallet = await chart.ensure_wallet(session, payment.payer_id, currency)
+        transfers.append(
+            _spec(f"trf_{event_id}_wallet", clearing.id, wallet.id, to_wallet, currency,
+                  f"payment.{outcome}", payment.reference)
+        )  # fmt: skip
+    if verified.fees > 0:
+        fees = await chart.ensure_provider_fees(session, PROVIDUS, currency)
+        transfers.append(
+            _spec(f"trf_{event_id}_fee", fees.id, clearing.id, verified.fees, currency,
+                  "payment.provider_fee", payment.reference)
+        )  # fmt: skip
+    await create_transfers(session, transfers)
+    await _settle_payment(session, payment, verified, outcome)
+    log.info("bank_transfer_posted", payment_id=payment.id, outcome=outcome, received=received)
+    return outcome
+
+
+def _outcome(payment: Payment, received: int) -> str:
+    if payment.status != "pending":
+        return "late"
+    if received < payment.amount:
+        return "underpaid"
+    return "overpaid" if received > payment.amount else "completed"
+
+
+def _spec(
+    id_: str, debit: str, credit: str, amount: int, currency: str, code: str, reference: str
+) -> TransferSpec:
+    return TransferSpec(
+        id=id_,
+        debit_account_id=debit,
+        credit_account_id=credit,
+        amount=amount,
+        currency=currency,
+        code=code,
+        reference=reference,
+    )
+
+
+async def _settle_payment(
+    session: AsyncSession, payment: Payment, verified: Settlement, outcome: str
+) -> None:
+    payment.amount_received = (payment.amount_received or 0) + verified.transaction_amount
+    payment.provider_fee += verified.fees
+    if outcome == "late":
+        await session.flush()
+        return
+    payment.provider_transaction_id = verified.settlement_id
+    payment.paid_at = verified.tran_date_time or utcnow()
+    if outcome == "underpaid":
+        payment.status = "underpaid"
+        payment.failure_reason = (
+            f"received {verified.transaction_amount} of {payment.amount} {payment.currency}; "
+            "credited to the payer's wallet"
+        )
+        await session.flush()
+        return
+    payment.status = "completed"
+    await session.flush()
+    await enqueue(
+        session,
+        f"{payment.purpose}.payment_completed",
+        {"payment_id": payment.id, "purpose_id": payment.purpose_id},
+        dedupe_key=f"payment_completed:{payment.id}",
+    )
