@@ -10,8 +10,10 @@ from fastapi import FastAPI
 from prometheus_client import make_asgi_app
 
 from kro import __version__
+from kro.escrow.admin_endpoints import router as escrow_admin_router
 from kro.escrow.endpoints import router as escrow_router
 from kro.identity import service as identity_service
+from kro.identity.admin_endpoints import router as identity_admin_router
 from kro.identity.endpoints import router as identity_router
 from kro.jobs.registry import extra_modules
 from kro.jobs.worker import in_process_worker
@@ -20,6 +22,7 @@ from kro.kit.db import create_engine, session_factory, unit_of_work
 from kro.kit.logging import configure_logging
 from kro.ledger.endpoints import router as ledger_router
 from kro.payments.endpoints import router as payments_router
+from kro.payouts.admin_endpoints import router as payouts_admin_router
 from kro.payouts.endpoints import router as payouts_router
 from kro.registry import load_all_handlers
 from kro.sandbox.paystack import PaystackSandbox, PaystackSandboxConfig
@@ -78,7 +81,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     api.install(app)
-    for router in (identity_router, escrow_router, payouts_router, payments_router, ledger_router):
+    routers = (
+        identity_router,
+        escrow_router,
+        payouts_router,
+        payments_router,
+        identity_admin_router,
+        escrow_admin_router,
+        payouts_admin_router,
+        ledger_router,
+    )
+    for router in routers:
         app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)

@@ -3,6 +3,7 @@
 Alembic's env and the test fixtures import this module; add a line when a module gains tables.
 """
 
+import kro.audit.models
 import kro.escrow.models
 import kro.identity.models
 import kro.jobs.models

@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-in-production-0123456789"
 DEV_ADMIN_PASSWORD = "kro-admin-dev-password"
+DEV_ADMIN_JWT_SECRET = "dev-only-admin-jwt-secret-change-me-0123456789abcdef"
 
 
 class Settings(BaseSettings):
@@ -38,6 +39,14 @@ class Settings(BaseSettings):
     # An admin created at start-up if missing (development default; set both or neither)
     admin_email: str = "admin@kro.example.com"
     admin_password: str = DEV_ADMIN_PASSWORD
+
+    # Administrators: their own token key (never the users'), TOTP issuer, payout approvals
+    admin_jwt_secret: str = DEV_ADMIN_JWT_SECRET
+    admin_token_ttl: int = 30 * 60
+    admin_totp_issuer: str = "KRO"
+    payout_approval_threshold: int = Field(
+        50_000_000, ge=0, description="Payouts above this (minor units) wait for an admin"
+    )
 
     # Jobs
     worker_in_process: bool = True
@@ -154,6 +163,10 @@ class Settings(BaseSettings):
                 setattr(self, f"{name}_base_url", f"{self.base_url}/sandbox/messaging/{name}")
         if self.env == "production" and self.jwt_secret == DEV_JWT_SECRET:
             raise ValueError("KRO_JWT_SECRET must be set in production")
+        if self.env == "production" and self.admin_jwt_secret == DEV_ADMIN_JWT_SECRET:
+            raise ValueError("KRO_ADMIN_JWT_SECRET must be set in production")
+        if self.admin_jwt_secret == self.jwt_secret:
+            raise ValueError("KRO_ADMIN_JWT_SECRET must differ from KRO_JWT_SECRET")
         if (
             self.env == "production"
             and self.admin_email
@@ -165,6 +178,35 @@ class Settings(BaseSettings):
     @cached_property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    # Realtime (Socket.IO at /socket.io, kro.realtime) and reCAPTCHA (kro.identity.captcha).
+    # With redis_url set, every server process shares events through Redis (and a separate
+    # `kro worker` publishes there); empty = one process, events in memory.
+    redis_url: str = Field("", description="e.g. redis://127.0.0.1:6379/0; empty = in-process")
+    realtime_channel: str = Field("kro-realtime", description="Redis pub/sub channel of events")
+    realtime_cors_origins: str = Field(
+        "", description="Comma-separated browser origins; empty = same origin only; * = any"
+    )
+    recaptcha_enabled: bool = False
+    recaptcha_secret_key: str = "kro-sandbox-recaptcha-secret"  # the sandbox's; set in production
+    recaptcha_base_url: str = Field(
+        "", description="https://www.google.com in production; default the mounted sandbox"
+    )
+    recaptcha_timeout: float = 5.0
+    recaptcha_min_score: float = Field(0.5, ge=0.0, le=1.0, description="reCAPTCHA v3 only")
+
+    @model_validator(mode="after")
+    def _derive_realtime_and_captcha(self) -> Settings:
+        if not self.recaptcha_base_url:
+            self.recaptcha_base_url = f"{self.base_url}/sandbox/recaptcha"
+        self.recaptcha_base_url = self.recaptcha_base_url.rstrip("/")
+        if (
+            self.env == "production"
+            and self.recaptcha_enabled
+            and self.recaptcha_secret_key == "kro-sandbox-recaptcha-secret"
+        ):
+            raise ValueError("KRO_RECAPTCHA_SECRET_KEY must be set in production")
+        return self
 
 
 def get_settings() -> Settings:

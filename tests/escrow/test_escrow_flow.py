@@ -37,6 +37,7 @@ async def test_order_to_bank_account(
         "buyer_pays": AMOUNT,
         "held": 0,
         "released": AMOUNT - 375_000,
+        "refunded": 0,
         "seller_receives": AMOUNT - 375_000,
     }
     actions = [

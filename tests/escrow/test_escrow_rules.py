@@ -73,7 +73,7 @@ async def test_actions_out_of_state_are_409(
     await assert_ledger_ok(sessions)
 
 
-async def test_conditions_only_after_completion_and_cancel_before_funding(
+async def test_conditions_only_after_completion_and_no_cancel_once_started(
     deal: Deal, http: httpx.AsyncClient
 ) -> None:
     await deal.create()
@@ -86,6 +86,7 @@ async def test_conditions_only_after_completion_and_cancel_before_funding(
         409,
         "order_not_completed",
     )
+    await deal.act("start", "seller")
     error(await http.post(f"/v1/escrow/orders/{deal.id}/cancel", headers=deal.buyer), 409)
     error(
         await http.post(

@@ -56,7 +56,7 @@ class EscrowDemo:
 
     def admin(self) -> Api:
         tokens = self.api.post(
-            "/v1/auth/login", {"email": self.admin_email, "password": self.admin_password}
+            "/v1/admin/auth/login", {"email": self.admin_email, "password": self.admin_password}
         )
         return self.api.as_user(tokens["access_token"])
 

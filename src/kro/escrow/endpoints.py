@@ -7,10 +7,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, status
 
-from kro.escrow import service
-from kro.escrow.errors import OrderNotFound
+from kro.escrow import disputes, service
 from kro.escrow.fees import FeePolicy
-from kro.escrow.schemas import CheckoutOut, OrderIn, OrderOut, OrderSummaryOut, PayIn
+from kro.escrow.schemas import (
+    CheckoutOut,
+    MessageIn,
+    MessageOut,
+    OrderIn,
+    OrderOut,
+    OrderSummaryOut,
+    PayIn,
+)
 from kro.identity.dependencies import AppSettings, CurrentUser
 from kro.kit.api import Envelope, Pagination, ok
 from kro.kit.deps import DbSession
@@ -50,6 +57,7 @@ async def create_order(
             amount=body.amount,
             currency=body.currency,
             conditions=[c.description for c in body.conditions],
+            inspection_days=body.inspection_days,
         ),
         policy,
         timedelta(seconds=settings.escrow_order_expiry),
@@ -95,39 +103,52 @@ async def get_order(order_id: str, user: CurrentUser, session: DbSession) -> Env
     return ok(OrderOut.of(await service.get_order(session, user, order_id), user.id))
 
 
-async def _act(session: DbSession, user: CurrentUser, order_id: str, action: str) -> OrderOut:
-    order = await service.act(session, user, order_id, action)
+async def _act(
+    session: DbSession, user: CurrentUser, order_id: str, action: str, settings: AppSettings
+) -> OrderOut:
+    expiry = timedelta(seconds=settings.escrow_order_expiry)
+    order = await service.act(session, user, order_id, action, expires_in=expiry)
     return OrderOut.of(await service.view(session, order), user.id)
 
 
 @router.post("/{order_id}/accept")
-async def accept(order_id: str, user: CurrentUser, session: DbSession) -> Envelope[OrderOut]:
+async def accept(
+    order_id: str, user: CurrentUser, session: DbSession, settings: AppSettings
+) -> Envelope[OrderOut]:
     """Seller accepts (``created`` → ``accepted``)."""
-    return ok(await _act(session, user, order_id, "accept"))
+    return ok(await _act(session, user, order_id, "accept", settings))
 
 
 @router.post("/{order_id}/decline")
-async def decline(order_id: str, user: CurrentUser, session: DbSession) -> Envelope[OrderOut]:
+async def decline(
+    order_id: str, user: CurrentUser, session: DbSession, settings: AppSettings
+) -> Envelope[OrderOut]:
     """Seller declines (``created`` → ``declined``)."""
-    return ok(await _act(session, user, order_id, "decline"))
+    return ok(await _act(session, user, order_id, "decline", settings))
 
 
 @router.post("/{order_id}/cancel")
-async def cancel(order_id: str, user: CurrentUser, session: DbSession) -> Envelope[OrderOut]:
+async def cancel(
+    order_id: str, user: CurrentUser, session: DbSession, settings: AppSettings
+) -> Envelope[OrderOut]:
     """Buyer cancels before funding (``created``/``accepted`` → ``cancelled``)."""
-    return ok(await _act(session, user, order_id, "cancel"))
+    return ok(await _act(session, user, order_id, "cancel", settings))
 
 
 @router.post("/{order_id}/start")
-async def start(order_id: str, user: CurrentUser, session: DbSession) -> Envelope[OrderOut]:
+async def start(
+    order_id: str, user: CurrentUser, session: DbSession, settings: AppSettings
+) -> Envelope[OrderOut]:
     """Seller starts the work (``funded`` → ``in_progress``)."""
-    return ok(await _act(session, user, order_id, "start"))
+    return ok(await _act(session, user, order_id, "start", settings))
 
 
 @router.post("/{order_id}/complete")
-async def complete(order_id: str, user: CurrentUser, session: DbSession) -> Envelope[OrderOut]:
+async def complete(
+    order_id: str, user: CurrentUser, session: DbSession, settings: AppSettings
+) -> Envelope[OrderOut]:
     """Seller marks the work completed (``in_progress`` → ``completed``)."""
-    return ok(await _act(session, user, order_id, "complete"))
+    return ok(await _act(session, user, order_id, "complete", settings))
 
 
 @router.post("/{order_id}/pay")
@@ -138,17 +159,23 @@ async def pay(
     settings: AppSettings,
     body: Annotated[PayIn | None, Body()] = None,
 ) -> Envelope[CheckoutOut]:
-    """Buyer opens the Paystack checkout for ``amount + buyer fee`` (order ``accepted``).
-    Calling again returns the same checkout while it is unpaid. The order becomes ``funded``
-    only after ``charge.success`` is verified with Paystack."""
+    """Buyer pays ``amount + buyer fee`` (order ``accepted``). ``method=card`` opens the
+    Paystack checkout (calling again returns the same checkout while it is unpaid; the order
+    becomes ``funded`` only after ``charge.success`` is verified); ``method=wallet`` pays from
+    the buyer's KRO balance and funds the order at once (409 ``insufficient_funds``)."""
     async with gateway.paystack(settings) as client:
         payment = await service.start_payment(
-            session, client, user, order_id, body.callback_url if body else None
+            session,
+            client,
+            user,
+            order_id,
+            body.callback_url if body else None,
+            body.method if body else "card",
         )
-    if payment.authorization_url is None:  # pragma: no cover - set by open_checkout
-        raise OrderNotFound()
     return ok(
         CheckoutOut(
+            method=payment.provider if payment.provider == "wallet" else "card",
+            status=payment.status,
             authorization_url=payment.authorization_url,
             reference=payment.reference,
             amount=payment.amount,
@@ -164,4 +191,48 @@ async def fulfil(
     """Buyer marks a condition fulfilled (order ``completed``); the last one closes the order
     and releases the money to the seller's wallet, less the platform fee."""
     order = await service.fulfil_condition(session, user, order_id, condition_id)
+    return ok(OrderOut.of(await service.view(session, order), user.id))
+
+
+@router.post("/{order_id}/issues")
+async def report_issue(
+    order_id: str, body: MessageIn, user: CurrentUser, session: DbSession
+) -> Envelope[OrderOut]:
+    """Buyer reports a problem (order ``in_progress`` or ``completed``): ``issue_reported``;
+    the inspection period stops."""
+    order = await disputes.report_issue(session, user, order_id, body.body)
+    return ok(OrderOut.of(await service.view(session, order), user.id))
+
+
+@router.post("/{order_id}/messages", status_code=status.HTTP_201_CREATED)
+async def post_message(
+    order_id: str, body: MessageIn, user: CurrentUser, session: DbSession
+) -> Envelope[MessageOut]:
+    """A party's answer or note on an open issue or dispute. 409 ``no_open_issue``."""
+    message = await disputes.post_message(session, user, order_id, body.body)
+    return ok(MessageOut.model_validate(message))
+
+
+@router.get("/{order_id}/messages")
+async def list_messages(
+    order_id: str, user: CurrentUser, session: DbSession
+) -> Envelope[list[MessageOut]]:
+    """The issue and dispute thread, oldest first."""
+    rows = await disputes.messages(session, user, order_id)
+    return ok([MessageOut.model_validate(m) for m in rows])
+
+
+@router.post("/{order_id}/escalate")
+async def escalate(
+    order_id: str, body: MessageIn, user: CurrentUser, session: DbSession
+) -> Envelope[OrderOut]:
+    """Either party escalates an issue to a dispute (``disputed``) for an admin."""
+    order = await disputes.escalate(session, user, order_id, body.body)
+    return ok(OrderOut.of(await service.view(session, order), user.id))
+
+
+@router.post("/{order_id}/release")
+async def release(order_id: str, user: CurrentUser, session: DbSession) -> Envelope[OrderOut]:
+    """Buyer releases the money while an issue is open (``issue_reported`` → ``closed``)."""
+    order = await disputes.buyer_release(session, user, order_id)
     return ok(OrderOut.of(await service.view(session, order), user.id))

@@ -40,6 +40,10 @@ class EscrowOrder(Base):
     payment_id: Mapped[str | None] = mapped_column(String(32), default=None)
     held_amount: Mapped[int] = mapped_column(MinorUnits, default=0, comment="minor units")
     released_amount: Mapped[int] = mapped_column(MinorUnits, default=0, comment="minor units")
+    refunded_amount: Mapped[int] = mapped_column(MinorUnits, default=0, comment="minor units")
+    inspection_days: Mapped[int] = mapped_column(default=3, comment="1-30 days after completion")
+    inspection_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     funded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
@@ -79,4 +83,23 @@ class EscrowOrderEvent(Base):
     actor_id: Mapped[str | None] = mapped_column(String(32), default=None)
     actor_role: Mapped[str] = mapped_column(String(8), comment="buyer | seller | system")
     reason: Mapped[str | None] = mapped_column(String(500), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EscrowMessage(Base):
+    """A message on an issue or dispute: the buyer's report, the seller's answer, evidence
+    notes, the admin's resolution. ``evidence_key`` points at a stored file, if any."""
+
+    __tablename__ = "escrow_messages"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("msg"))
+    order_id: Mapped[str] = mapped_column(ForeignKey("escrow_orders.id"), index=True)
+    author_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    author_role: Mapped[str] = mapped_column(String(8), comment="buyer | seller | admin")
+    kind: Mapped[str] = mapped_column(String(16), comment="issue | answer | evidence | resolution")
+    body: Mapped[str] = mapped_column(Text)
+    evidence_key: Mapped[str | None] = mapped_column(String(300), default=None)
+    evidence_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    evidence_type: Mapped[str | None] = mapped_column(String(100), default=None)
+    evidence_size: Mapped[int | None] = mapped_column(default=None, comment="bytes")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from kro.escrow.service import OrderView
 
@@ -22,10 +23,43 @@ class OrderIn(BaseModel):
     amount: int = Field(gt=0, le=10**13, description="minor units (kobo for NGN)")
     currency: str = Field(pattern=r"^[A-Z]{3}$", examples=["NGN"])
     conditions: list[ConditionIn] = Field(min_length=1, max_length=20)
+    inspection_days: int = Field(
+        default=3, ge=1, le=30, description="days the buyer has to inspect after completion"
+    )
 
 
 class PayIn(BaseModel):
+    """``card``: Paystack checkout; ``wallet``: from the buyer's KRO balance."""
+
+    method: Literal["card", "wallet"] = "card"
     callback_url: str | None = Field(default=None, max_length=500)
+
+
+class MessageIn(BaseModel):
+    body: str = Field(min_length=1, max_length=5000)
+
+
+class MessageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    author_id: str | None
+    author_role: str
+    kind: str
+    body: str
+    evidence_name: str | None
+    evidence_type: str | None
+    evidence_size: int | None
+    created_at: datetime
+
+
+class ResolveIn(BaseModel):
+    """An admin's resolution. ``split`` needs ``seller_amount`` (minor units)."""
+
+    outcome: Literal["release", "refund", "split"]
+    seller_amount: int | None = Field(default=None, gt=0)
+    note: str = Field(min_length=1, max_length=2000)
+    totp_code: str = Field(min_length=6, max_length=16)
 
 
 class ConditionOut(BaseModel):
@@ -57,11 +91,12 @@ class FeeOut(BaseModel):
 
 class AmountsOut(BaseModel):
     """Minor units: ``buyer_pays`` at checkout; ``held`` in escrow now; ``released`` to the
-    seller; ``seller_receives`` on release."""
+    seller; ``refunded`` to the buyer; ``seller_receives`` on a full release."""
 
     buyer_pays: int
     held: int
     released: int
+    refunded: int
     seller_receives: int
 
 
@@ -87,6 +122,8 @@ class OrderOut(BaseModel):
     conditions: list[ConditionOut]
     transitions: list[TransitionOut]
     payment: PaymentOut | None
+    inspection_days: int
+    inspection_ends_at: datetime | None
     expires_at: datetime | None
     created_at: datetime
 
@@ -113,6 +150,7 @@ class OrderOut(BaseModel):
                 buyer_pays=o.buyer_pays,
                 held=o.held_amount,
                 released=o.released_amount,
+                refunded=o.refunded_amount,
                 seller_receives=o.amount - o.seller_fee,
             ),
             conditions=[
@@ -146,6 +184,8 @@ class OrderOut(BaseModel):
             )
             if v.payment
             else None,
+            inspection_days=o.inspection_days,
+            inspection_ends_at=o.inspection_ends_at,
             expires_at=o.expires_at,
             created_at=o.created_at,
         )
@@ -162,9 +202,12 @@ class OrderSummaryOut(BaseModel):
 
 
 class CheckoutOut(BaseModel):
-    """Send the buyer to ``authorization_url`` (Paystack's hosted checkout)."""
+    """Card: send the buyer to ``authorization_url`` (Paystack's hosted checkout). Wallet:
+    ``status`` is ``completed`` and the order is already funded."""
 
-    authorization_url: str
+    method: str
+    status: str
+    authorization_url: str | None
     reference: str
     amount: int
     currency: str

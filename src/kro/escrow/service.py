@@ -21,7 +21,7 @@ import structlog
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kro.escrow import states
+from kro.escrow import settlement, states
 from kro.escrow.errors import (
     AmountBelowFee,
     ConditionNotFound,
@@ -39,8 +39,7 @@ from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
 from kro.kit.errors import Conflict
 from kro.ledger import chart
-from kro.ledger.service import create_transfers
-from kro.ledger.specs import PostPending, TransferSpec
+from kro.payments import refunds
 from kro.payments import service as payments
 from kro.payments.models import Payment
 from kro.providers.paystack.client import PaystackClient
@@ -59,6 +58,7 @@ class NewOrder:
     amount: int
     currency: str
     conditions: Sequence[str]
+    inspection_days: int = 3
 
 
 @dataclass
@@ -106,6 +106,7 @@ async def create_order(
         fee_payer=policy.payer,
         status=states.CREATED,
         expires_at=utcnow() + expires_in,
+        inspection_days=new.inspection_days,
     )
     session.add(order)
     await session.flush()
@@ -125,7 +126,8 @@ async def create_order(
     return order
 
 
-async def _load(session: AsyncSession, user: User, order_id: str, *, lock: bool) -> EscrowOrder:
+async def load_for(session: AsyncSession, user: User, order_id: str, *, lock: bool) -> EscrowOrder:
+    """An order the caller is party to (locked with ``lock``); OrderNotFound (404)."""
     order = await session.get(EscrowOrder, order_id, with_for_update=lock or None)
     if order is None or _role(order, user) is None:
         raise OrderNotFound()
@@ -154,7 +156,7 @@ async def view(session: AsyncSession, order: EscrowOrder) -> OrderView:
 
 async def get_order(session: AsyncSession, user: User, order_id: str) -> OrderView:
     """An order the caller is party to; OrderNotFound (404) otherwise."""
-    return await view(session, await _load(session, user, order_id, lock=False))
+    return await view(session, await load_for(session, user, order_id, lock=False))
 
 
 async def list_orders(
@@ -171,7 +173,7 @@ async def list_orders(
     return list((await session.execute(stmt)).scalars())
 
 
-def _transition(
+def transition(
     session: AsyncSession,
     order: EscrowOrder,
     action: str,
@@ -200,18 +202,50 @@ def _require_party(order: EscrowOrder, user: User, action: str) -> None:
         raise NotOrderParty(f"Only the {wanted} can {action} this order.")
 
 
-async def act(session: AsyncSession, user: User, order_id: str, action: str) -> EscrowOrder:
+async def act(
+    session: AsyncSession,
+    user: User,
+    order_id: str,
+    action: str,
+    *,
+    expires_in: timedelta | None = None,
+) -> EscrowOrder:
     """``accept``/``decline``/``start``/``complete`` (seller) or ``cancel`` (buyer).
+
+    - ``accept`` restarts the expiry clock: an accepted order must be funded within
+      ``expires_in``.
+    - ``complete`` starts the inspection period (``inspection_days``); when it ends without
+      fulfilment or a reported issue, the money is released (Escrow.com's rule).
+    - ``cancel`` of a funded order the seller has not started refunds the buyer in full.
 
     Raises OrderNotFound (404), NotOrderParty (403), InvalidTransition (409).
     """
-    order = await _load(session, user, order_id, lock=True)
+    order = await load_for(session, user, order_id, lock=True)
     _require_party(order, user, action)
+    if action == "cancel" and order.status == states.FUNDED:
+        payment = await order_payment(session, order)
+        settlement_reason = f"cancelled by the buyer {user.id} before the work started"
+        transition(session, order, action, user)
+        await settlement.refund(session, order, payment, settlement_reason)
+        await session.flush()
+        return order
     if action == "cancel" and await payments.completed_payment_for(session, PURPOSE, order.id):
         raise PaymentAlreadyReceived("The buyer's payment has arrived; the order will be funded.")
-    _transition(session, order, action, user)
+    transition(session, order, action, user)
+    if action == "accept" and expires_in is not None:
+        order.expires_at = utcnow() + expires_in
+    if action == "complete":
+        order.inspection_ends_at = utcnow() + timedelta(days=order.inspection_days)
     await session.flush()
     return order
+
+
+async def order_payment(session: AsyncSession, order: EscrowOrder) -> Payment:
+    """The payment that funded ``order``."""
+    payment = await session.get(Payment, order.payment_id) if order.payment_id else None
+    if payment is None:  # a funded order always has its payment
+        raise OrderNotFound(details={"reason": "payment missing"})
+    return payment
 
 
 async def start_payment(
@@ -220,36 +254,49 @@ async def start_payment(
     user: User,
     order_id: str,
     callback_url: str | None,
+    method: str = "card",
 ) -> Payment:
-    """Open (or reuse) the Paystack checkout for ``amount + buyer_fee``. Buyer only, order
-    ``accepted``. Raises OrderNotFound, NotOrderParty, InvalidTransition, ProviderError (502).
+    """Pay for an ``accepted`` order (buyer only): ``amount + buyer_fee``.
+
+    - ``card``: open (or reuse) the Paystack checkout; the order is funded once
+      ``charge.success`` is verified.
+    - ``wallet``: from the buyer's KRO balance, funded at once; 409 ``insufficient_funds``
+      when the balance does not cover it.
+
+    Raises OrderNotFound, NotOrderParty, InvalidTransition, PaymentAlreadyReceived (409),
+    ProviderError (502).
     """
-    order = await _load(session, user, order_id, lock=True)
+    order = await load_for(session, user, order_id, lock=True)
     _require_party(order, user, "pay")
     if order.status not in states.PAYABLE:
         states.ORDER.next(order.status, "fund")  # raises the 409 with the allowed actions
     if order.payment_id:
         current = await session.get(Payment, order.payment_id)
-        if current is not None and current.status == "pending":
+        if current is not None and current.status == "pending" and method == "card":
             return current
         if current is not None and current.status in ("completed", "needs_review"):
             raise PaymentAlreadyReceived()
     escrow = await chart.ensure_escrow(session, order.id, order.currency)
-    payment = await payments.open_checkout(
-        session,
-        client,
-        payments.CheckoutRequest(
-            purpose=PURPOSE,
-            purpose_id=order.id,
-            payer_id=user.id,
-            email=user.email,
-            amount=order.buyer_pays,
-            currency=order.currency,
-            credit_account_id=escrow.id,
-            callback_url=callback_url,
-            metadata={"order_id": order.id},
-        ),
+    request = payments.CheckoutRequest(
+        purpose=PURPOSE,
+        purpose_id=order.id,
+        payer_id=user.id,
+        email=user.email,
+        amount=order.buyer_pays,
+        currency=order.currency,
+        credit_account_id=escrow.id,
+        callback_url=callback_url,
+        metadata={"order_id": order.id},
     )
+    if method == "wallet":
+        wallet = await chart.ensure_wallet(session, user.id, order.currency)
+        payment = await payments.pay_from_wallet(session, request, wallet.id)
+        order.payment_id = payment.id
+        await settlement.place_holds(session, order, payment)
+        transition(session, order, "fund", user, reason=f"paid from wallet ({payment.id})")
+        await session.flush()
+        return payment
+    payment = await payments.open_checkout(session, client, request)
     order.payment_id = payment.id
     await session.flush()
     return payment
@@ -274,39 +321,8 @@ async def fund(session: AsyncSession, payment_id: str, order_id: str) -> bool:
                 dedupe_key=f"escrow_refund:{payment.id}",
             )
         return False
-    escrow = await chart.ensure_escrow(session, order.id, order.currency)
-    wallet = await chart.ensure_wallet(session, order.seller_id, order.currency)
-    holds = [
-        TransferSpec(
-            id=f"trf_{order.id}_seller",
-            debit_account_id=escrow.id,
-            credit_account_id=wallet.id,
-            amount=order.amount - order.seller_fee,
-            currency=order.currency,
-            code="escrow.hold_seller",
-            reference=order.id,
-            pending=True,
-        )
-    ]
-    fee = order.buyer_fee + order.seller_fee
-    if fee > 0:
-        platform = await chart.ensure_platform_fees(session, order.currency)
-        holds.append(
-            TransferSpec(
-                id=f"trf_{order.id}_fee",
-                debit_account_id=escrow.id,
-                credit_account_id=platform.id,
-                amount=fee,
-                currency=order.currency,
-                code="escrow.hold_fee",
-                reference=order.id,
-                pending=True,
-            )
-        )
-    await create_transfers(session, holds)
-    order.held_amount = payment.amount
-    order.funded_at = utcnow()
-    _transition(session, order, "fund", None, reason=f"payment {payment.id} verified")
+    await settlement.place_holds(session, order, payment)
+    transition(session, order, "fund", None, reason=f"payment {payment.id} verified")
     await session.flush()
     return True
 
@@ -319,7 +335,7 @@ async def fulfil_condition(
 
     Raises OrderNotFound, ConditionNotFound (404), NotOrderParty (403), Conflict (409).
     """
-    order = await _load(session, user, order_id, lock=True)
+    order = await load_for(session, user, order_id, lock=True)
     _require_party(order, user, "fulfil")
     condition = await session.get(EscrowCondition, condition_id)
     if condition is None or condition.order_id != order.id:
@@ -345,14 +361,8 @@ async def fulfil_condition(
 
 
 async def _release(session: AsyncSession, order: EscrowOrder, user: User) -> None:
-    posts = [PostPending(id=f"trf_{order.id}_seller_post", pending_id=f"trf_{order.id}_seller")]
-    if order.buyer_fee + order.seller_fee > 0:
-        posts.append(PostPending(id=f"trf_{order.id}_fee_post", pending_id=f"trf_{order.id}_fee"))
-    await create_transfers(session, posts)
-    order.released_amount = order.amount - order.seller_fee
-    order.held_amount = 0
-    order.closed_at = utcnow()
-    _transition(session, order, "close", None, reason=f"all conditions fulfilled by {user.id}")
+    await settlement.release(session, order)
+    transition(session, order, "close", None, reason=f"all conditions fulfilled by {user.id}")
     await session.flush()
 
 
@@ -371,19 +381,78 @@ async def expire_orders(session: AsyncSession, now: datetime, limit: int = 500) 
     for order in (await session.execute(stmt)).scalars():
         if await payments.completed_payment_for(session, PURPOSE, order.id):
             continue  # paid; funding is on its way
-        _transition(session, order, "expire", None, reason="not funded in time")
+        transition(session, order, "expire", None, reason="not funded in time")
         expired += 1
     await session.flush()
     return expired
 
 
-async def refund_late_payment(
-    session: AsyncSession, client: PaystackClient, payment_id: str, order_id: str
-) -> None:
+async def refund_late_payment(session: AsyncSession, payment_id: str, order_id: str) -> None:
     """Refund a payment that completed after its order was cancelled, declined or expired
     (job ``escrow.refund_payment``)."""
     order = await session.get(EscrowOrder, order_id, with_for_update=True)
     payment = await session.get(Payment, payment_id, with_for_update=True)
-    if order is None or payment is None or order.status == states.ACCEPTED:
+    if order is None or payment is None or payment.status != "completed":
         return
-    await payments.refund_payment(session, client, payment, f"order {order.id} is {order.status}")
+    if order.status == states.ACCEPTED:
+        return
+    escrow = await chart.ensure_escrow(session, order.id, order.currency)
+    await refunds.request_refund(
+        session,
+        payment,
+        payment.amount,
+        f"order {order.id} is {order.status}",
+        from_account_id=escrow.id,
+        refund_id=f"rfd_{payment.id}",
+    )
+
+
+async def auto_release(session: AsyncSession, now: datetime, limit: int = 200) -> int:
+    """Release completed orders whose inspection period ended with neither every condition
+    fulfilled nor an issue reported: the conditions are deemed fulfilled (Escrow.com: "if you
+    do not accept or reject the items before the end of the inspection period ... Escrow.com
+    will automatically assume that you accept them"). Periodic; safe with several workers
+    (rows locked with SKIP LOCKED on PostgreSQL). Returns how many were released."""
+    stmt = (
+        select(EscrowOrder)
+        .where(EscrowOrder.status == states.COMPLETED, EscrowOrder.inspection_ends_at <= now)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    released = 0
+    for order in (await session.execute(stmt)).scalars():
+        conditions = await session.execute(
+            select(EscrowCondition).where(
+                EscrowCondition.order_id == order.id, EscrowCondition.fulfilled_at.is_(None)
+            )
+        )
+        for condition in conditions.scalars():
+            condition.fulfilled_at = now
+        await settlement.release(session, order)
+        transition(session, order, "auto_release", None, reason="inspection period ended")
+        released += 1
+    await session.flush()
+    return released
+
+
+async def due_inspection_reminders(
+    session: AsyncSession, now: datetime, limit: int = 200
+) -> list[EscrowOrder]:
+    """Completed orders whose inspection period ends within a day and whose parties were not
+    yet reminded; marks them reminded (the caller sends the reminders)."""
+    stmt = (
+        select(EscrowOrder)
+        .where(
+            EscrowOrder.status == states.COMPLETED,
+            EscrowOrder.inspection_ends_at <= now + timedelta(days=1),
+            EscrowOrder.inspection_ends_at > now,
+            EscrowOrder.reminded_at.is_(None),
+        )
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    orders = list((await session.execute(stmt)).scalars())
+    for order in orders:
+        order.reminded_at = now
+    await session.flush()
+    return orders

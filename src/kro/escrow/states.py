@@ -8,6 +8,13 @@
     created ──decline (seller)──▶ declined
     created | accepted ──cancel (buyer)──▶ cancelled      (only before funding)
     created | accepted ──expire (system)──▶ expired
+    funded ──cancel (buyer, before start)──▶ refunded (full refund)
+    completed ──auto_release (system, inspection period over)──▶ closed
+    in_progress | completed ──report_issue (buyer)──▶ issue_reported
+    issue_reported ──release (buyer)──▶ closed
+    issue_reported ──escalate (either party)──▶ disputed
+    issue_reported | disputed ──resolve_release | resolve_split (admin, TOTP)──▶ closed
+    issue_reported | disputed ──resolve_refund (admin, TOTP)──▶ refunded
 
 Who may take each action is :data:`ACTORS`; the table is checked in one place,
 :func:`kro.kit.states.StateMachine.next`.
@@ -28,6 +35,9 @@ CLOSED = "closed"
 DECLINED = "declined"
 CANCELLED = "cancelled"
 EXPIRED = "expired"
+ISSUE_REPORTED = "issue_reported"
+DISPUTED = "disputed"
+REFUNDED = "refunded"
 
 ORDER = StateMachine(
     "order",
@@ -42,11 +52,26 @@ ORDER = StateMachine(
         (FUNDED, "start"): IN_PROGRESS,
         (IN_PROGRESS, "complete"): COMPLETED,
         (COMPLETED, "close"): CLOSED,
+        # Inspection period over without fulfilment or complaint (Escrow.com's rule).
+        (COMPLETED, "auto_release"): CLOSED,
+        # A funded order the seller has not started: the buyer may cancel for a full refund.
+        (FUNDED, "cancel"): REFUNDED,
+        # Issues and disputes (seed 001: ISSUE_REPORTED / DISPUTED → resolution, REFUNDED).
+        (IN_PROGRESS, "report_issue"): ISSUE_REPORTED,
+        (COMPLETED, "report_issue"): ISSUE_REPORTED,
+        (ISSUE_REPORTED, "release"): CLOSED,
+        (ISSUE_REPORTED, "escalate"): DISPUTED,
+        (ISSUE_REPORTED, "resolve_release"): CLOSED,
+        (ISSUE_REPORTED, "resolve_refund"): REFUNDED,
+        (ISSUE_REPORTED, "resolve_split"): CLOSED,
+        (DISPUTED, "resolve_release"): CLOSED,
+        (DISPUTED, "resolve_refund"): REFUNDED,
+        (DISPUTED, "resolve_split"): CLOSED,
     },
-    terminal=[CLOSED, DECLINED, CANCELLED, EXPIRED],
+    terminal=[CLOSED, DECLINED, CANCELLED, EXPIRED, REFUNDED],
 )
 
-Party = Literal["buyer", "seller", "system"]
+Party = Literal["buyer", "seller", "system", "admin"]
 
 ACTORS: dict[str, Party] = {
     "accept": "seller",
@@ -59,7 +84,17 @@ ACTORS: dict[str, Party] = {
     "fund": "system",
     "close": "system",
     "expire": "system",
+    "auto_release": "system",
+    "report_issue": "buyer",
+    "release": "buyer",
+    "respond": "seller",
+    "resolve_release": "admin",
+    "resolve_refund": "admin",
+    "resolve_split": "admin",
 }
+
+# Either party may escalate an issue to a dispute, and post messages and evidence on it.
+EITHER_PARTY = frozenset({"escalate", "message"})
 
 # States in which the buyer may start a checkout, and in which conditions may be fulfilled.
 PAYABLE = frozenset({ACCEPTED})

@@ -9,7 +9,6 @@ from kro.escrow import service
 from kro.jobs.registry import JobContext, job_handler
 from kro.jobs.scheduler import periodic
 from kro.kit.clock import utcnow
-from kro.payments import gateway
 
 
 @job_handler("escrow.payment_completed")
@@ -21,13 +20,16 @@ async def payment_completed(ctx: JobContext, payload: dict[str, Any]) -> None:
 @job_handler("escrow.refund_payment")
 async def refund_payment(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Give back a payment that arrived after its order ended."""
-    async with gateway.paystack(ctx.settings) as client:
-        await service.refund_late_payment(
-            ctx.session, client, payload["payment_id"], payload["order_id"]
-        )
+    await service.refund_late_payment(ctx.session, payload["payment_id"], payload["order_id"])
 
 
 @periodic("escrow.expire_orders", every=timedelta(minutes=1))
 async def expire_orders(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Expire orders not funded before ``expires_at``."""
     await service.expire_orders(ctx.session, utcnow())
+
+
+@periodic("escrow.auto_release", every=timedelta(minutes=1))
+async def auto_release(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Release orders whose inspection period ended without a complaint."""
+    await service.auto_release(ctx.session, utcnow())

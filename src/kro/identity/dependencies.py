@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from kro.identity import security, service
+from kro.identity import admin, security, service
 from kro.identity.errors import AdminRequired, InvalidToken, UserInactive
 from kro.identity.models import User
 from kro.kit.deps import DbSession
@@ -55,11 +55,30 @@ async def current_user(
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-async def admin_user(user: CurrentUser) -> User:
-    """The current user if an admin; 403 ``admin_required`` otherwise."""
+async def admin_user(
+    session: DbSession,
+    settings: AppSettings,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    """The admin of the bearer **admin** token (``/v1/admin/auth/login``). A user access token
+    never passes: 401 ``admin_token_required``; a demoted or disabled admin: 403."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise InvalidToken("An admin token is required.", code="admin_token_required")
+    claims = admin.decode_admin_token(credentials.credentials, secret=settings.admin_jwt_secret)
+    user = await session.get(User, claims["sub"])
+    if user is None or not user.is_active:
+        raise UserInactive()
     if user.role != "admin":
         raise AdminRequired()
     return user
 
 
 AdminUser = Annotated[User, Depends(admin_user)]
+
+
+def client_ip(request: Request) -> str | None:
+    """The caller's address as the proxy reported it (uvicorn ``--proxy-headers``)."""
+    return request.client.host if request.client else None
+
+
+ClientIp = Annotated[str | None, Depends(client_ip)]

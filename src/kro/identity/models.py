@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kro.kit.clock import utcnow
@@ -43,4 +43,21 @@ class RefreshToken(Base):
     token_digest: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AdminTotp(Base):
+    """An admin's TOTP second factor (RFC 6238, 30 s steps, 6 digits; pyotp).
+
+    ``secret`` is the base32 seed; ``recovery_digests`` the SHA-256 digests of unused one-time
+    recovery codes; ``last_step`` the last accepted time step, so a code is never accepted twice.
+    """
+
+    __tablename__ = "admin_totp"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    recovery_digests: Mapped[list[str]] = mapped_column(JSON, default=list)
+    last_step: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

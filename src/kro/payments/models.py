@@ -79,3 +79,23 @@ class WebhookEvent(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     extra: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+
+
+class Refund(Base):
+    """Money given back to the payer of ``payment_id``: through the provider that took it
+    (Paystack ``POST /refund``; ``pending`` until ``refund.processed``) or to the payer's wallet
+    (``processed`` at once). ``amount`` minor units; ``provider_refund_id`` is the provider's id.
+    The ledger is booked when the refund is requested."""
+
+    __tablename__ = "refunds"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("rfd"))
+    payment_id: Mapped[str] = mapped_column(String(32), index=True)
+    amount: Mapped[int] = mapped_column(MinorUnits, comment="minor units")
+    currency: Mapped[str] = mapped_column(String(3))
+    destination: Mapped[str] = mapped_column(String(16), comment="provider | wallet")
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    reason: Mapped[str] = mapped_column(String(200))
+    provider_refund_id: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

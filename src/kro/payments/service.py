@@ -48,6 +48,7 @@ PENDING_STATUSES = frozenset({"ongoing", "pending", "processing", "queued"})
 EVENT_ROUTES: dict[str, str] = {
     "charge.": "payments.confirm_charge",
     "transfer.": "payouts.settle_transfer",
+    "refund.": "payments.settle_refund",
 }
 
 
@@ -276,36 +277,42 @@ async def completed_payment_for(
     return (await session.execute(stmt.limit(1))).scalar_one_or_none()
 
 
-async def refund_payment(
-    session: AsyncSession, client: PaystackClient, payment: Payment, reason: str
-) -> None:
-    """Refund a completed payment in full (Paystack ``POST /refund``) and take the money back
-    out of the account it credited: credit account → provider clearing. The provider's fee is
-    not returned by Paystack, so it stays an expense. Idempotent: a refunded payment is left
-    alone; the ledger transfer id is derived from the payment.
-
-    Raises ProviderError when Paystack refuses or cannot be reached (the job retries).
-    """
-    if payment.status != "completed":
-        return
-    # A retry after a crash must not ask twice: Paystack marks a refunded charge "reversed".
-    if (await client.verify_transaction(payment.reference)).status != "reversed":
-        await client.refund(payment.reference)
-    clearing = await chart.ensure_provider_clearing(session, payment.provider, payment.currency)
+async def pay_from_wallet(
+    session: AsyncSession, request: CheckoutRequest, wallet_account_id: str
+) -> Payment:
+    """Pay ``request.amount`` from the payer's KRO balance: one ledger transfer
+    wallet → ``request.credit_account_id``, and a payment that is ``completed`` at once
+    (provider ``wallet``; refunds go back to the wallet). Raises InsufficientFunds (409) when
+    the wallet's available balance does not cover it; nothing is written then."""
+    payment_id = new_id("pay")
+    payment = Payment(
+        id=payment_id,
+        provider="wallet",
+        reference=payment_id.replace("_", "-"),
+        amount=request.amount,
+        currency=request.currency,
+        status="completed",
+        purpose=request.purpose,
+        purpose_id=request.purpose_id,
+        payer_id=request.payer_id,
+        customer_email=request.email,
+        credit_account_id=request.credit_account_id,
+        paid_at=utcnow(),
+    )
+    session.add(payment)
+    await session.flush()
     await create_transfers(
         session,
         [
             TransferSpec(
-                id=f"trf_{payment.id}_refund",
-                debit_account_id=payment.credit_account_id,
-                credit_account_id=clearing.id,
-                amount=payment.amount,
-                currency=payment.currency,
-                code="payment.refunded",
+                id=f"trf_{payment.id}_in",
+                debit_account_id=wallet_account_id,
+                credit_account_id=request.credit_account_id,
+                amount=request.amount,
+                currency=request.currency,
+                code="payment.from_wallet",
                 reference=payment.reference,
             )
         ],
     )
-    payment.status, payment.failure_reason = "refunded", reason[:200]
-    await session.flush()
-    log.info("payment_refunded", payment_id=payment.id, reason=reason)
+    return payment

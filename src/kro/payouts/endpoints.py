@@ -70,11 +70,13 @@ async def create_payout(
     body: PayoutIn,
     user: CurrentUser,
     session: DbSession,
+    settings: AppSettings,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> Envelope[PayoutOut]:
     """Withdraw from the wallet to a bank account. Requires ``Idempotency-Key``: a retry with
     the same key and body returns the same payout; other parameters are 422
-    ``idempotency_key_reused``; 409 ``insufficient_funds`` if the wallet cannot cover it."""
+    ``idempotency_key_reused``; 409 ``insufficient_funds`` if the wallet cannot cover it. Above
+    ``KRO_PAYOUT_APPROVAL_THRESHOLD`` the payout waits in ``pending_approval`` for an admin."""
     if not idempotency_key:
         raise IdempotencyKeyRequired()
     payout, _ = await service.request_payout(
@@ -84,6 +86,7 @@ async def create_payout(
         currency=body.currency,
         bank_account_id=body.bank_account_id,
         idempotency_key=idempotency_key,
+        approval_threshold=settings.payout_approval_threshold,
     )
     return ok(PayoutOut.model_validate(payout))
 

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kro.jobs.errors import RetryJob
 from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
+from kro.kit.errors import Conflict
 from kro.kit.ids import new_id
 from kro.ledger import chart
 from kro.ledger.service import balances_for_owner, create_transfers
@@ -159,8 +160,11 @@ async def request_payout(
     currency: str,
     bank_account_id: str,
     idempotency_key: str,
+    approval_threshold: int | None = None,
 ) -> tuple[Payout, bool]:
-    """Hold ``amount`` minor units on the user's wallet and queue the transfer.
+    """Hold ``amount`` minor units on the user's wallet and queue the transfer; above
+    ``approval_threshold`` (minor units) the payout waits in ``pending_approval`` for an admin
+    with TOTP (seed 001: TOTP 2FA for admin payout approvals).
 
     Returns ``(payout, created)``: the same Idempotency-Key with the same parameters returns
     the first payout. Raises IdempotencyKeyReused (422) for other parameters,
@@ -215,8 +219,48 @@ async def request_payout(
             )
         ],
     )
+    if approval_threshold is not None and amount > approval_threshold:
+        payout.status = "pending_approval"
+        await session.flush()
+        return payout, True
     await enqueue(session, "payouts.create_recipient", {"payout_id": payout.id})
     return payout, True
+
+
+class PayoutNotAwaitingApproval(Conflict):
+    code = "payout_not_awaiting_approval"
+    message = "This payout is not waiting for approval."
+
+
+async def decide(
+    session: AsyncSession, admin_id: str, payout_id: str, *, approve: bool, reason: str
+) -> Payout:
+    """An admin approves (the transfer is queued) or rejects (the hold is voided) a payout in
+    ``pending_approval``; the caller has checked the admin's TOTP. Raises PayoutNotFound (404),
+    PayoutNotAwaitingApproval (409)."""
+    payout = await session.get(Payout, payout_id, with_for_update=True)
+    if payout is None:
+        raise PayoutNotFound()
+    if payout.status != "pending_approval":
+        raise PayoutNotAwaitingApproval(details={"status": payout.status})
+    if approve:
+        payout.status = "pending"
+        await enqueue(session, "payouts.create_recipient", {"payout_id": payout.id})
+    else:
+        await fail_payout(session, payout, f"rejected by an admin: {reason}")
+    await session.flush()
+    log.info("payout_decided", payout_id=payout.id, admin_id=admin_id, approved=approve)
+    return payout
+
+
+async def list_all(
+    session: AsyncSession, *, status: str | None = None, limit: int = 50
+) -> list[Payout]:
+    """Every user's payouts, newest first (admins)."""
+    stmt = select(Payout).order_by(Payout.id.desc()).limit(limit)
+    if status:
+        stmt = stmt.where(Payout.status == status)
+    return list((await session.execute(stmt)).scalars())
 
 
 async def _payout_by_key(session: AsyncSession, user_id: str, key: str) -> Payout | None:

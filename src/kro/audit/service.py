@@ -1,0 +1,46 @@
+"""Write and read the audit log (only flush; the caller's transaction commits it with the
+action it records)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kro.audit.models import AuditEntry
+from kro.kit.context import current_request_id
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    actor_id: str | None,
+    action: str,
+    target_type: str,
+    target_id: str,
+    ip: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry; ``details`` gets the request id for tracing."""
+    entry = AuditEntry(
+        actor_id=actor_id,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        ip=ip,
+        details={**(details or {}), "request_id": current_request_id()},
+    )
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+async def entries(
+    session: AsyncSession, *, target_id: str | None = None, limit: int = 100
+) -> list[AuditEntry]:
+    """Newest first, optionally for one target."""
+    stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if target_id is not None:
+        stmt = stmt.where(AuditEntry.target_id == target_id)
+    return list((await session.execute(stmt)).scalars())

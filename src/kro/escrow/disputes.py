@@ -1,0 +1,173 @@
+"""Issues and disputes (seed 001: ISSUE_REPORTED / DISPUTED → resolution, REFUNDED).
+
+The buyer reports an issue on an order that is ``in_progress`` or ``completed``; the seller
+answers; either side may escalate to ``disputed``; both post messages and evidence. The
+buyer may end it by releasing the money. Otherwise an admin resolves it — release, refund or
+split by amount — with a fresh TOTP code, and the resolution is audit-logged
+(DESIGN.md section 6).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kro.audit import service as audit
+from kro.escrow import service, settlement, states
+from kro.escrow.errors import NotOrderParty, OrderNotFound
+from kro.escrow.models import EscrowMessage, EscrowOrder
+from kro.identity.models import User
+from kro.kit.errors import Conflict
+
+Outcome = Literal["release", "refund", "split"]
+OPEN = frozenset({states.ISSUE_REPORTED, states.DISPUTED})
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A stored file attached to a message: storage key, file name, MIME type, size in bytes."""
+
+    key: str
+    name: str
+    content_type: str
+    size: int
+
+
+def _party(order: EscrowOrder, user: User) -> str:
+    role = "buyer" if user.id == order.buyer_id else "seller" if user.id == order.seller_id else ""
+    if not role:
+        raise OrderNotFound()
+    return role
+
+
+def _message(
+    order: EscrowOrder,
+    user: User | None,
+    role: str,
+    kind: str,
+    body: str,
+    evidence: Evidence | None,
+) -> EscrowMessage:
+    return EscrowMessage(
+        order_id=order.id,
+        author_id=user.id if user else None,
+        author_role=role,
+        kind=kind,
+        body=body,
+        evidence_key=evidence.key if evidence else None,
+        evidence_name=evidence.name if evidence else None,
+        evidence_type=evidence.content_type if evidence else None,
+        evidence_size=evidence.size if evidence else None,
+    )
+
+
+async def report_issue(
+    session: AsyncSession, user: User, order_id: str, body: str, evidence: Evidence | None = None
+) -> EscrowOrder:
+    """The buyer reports a problem; the inspection clock stops. 403 for the seller; 409 unless
+    the order is in progress or completed."""
+    order = await service.act(session, user, order_id, "report_issue")
+    session.add(_message(order, user, "buyer", "issue", body, evidence))
+    await session.flush()
+    return order
+
+
+async def post_message(
+    session: AsyncSession, user: User, order_id: str, body: str, evidence: Evidence | None = None
+) -> EscrowMessage:
+    """A party's answer or evidence on an open issue or dispute. 409 when none is open."""
+    order = await service.load_for(session, user, order_id, lock=True)
+    role = _party(order, user)
+    if order.status not in OPEN:
+        raise Conflict(
+            "There is no open issue on this order.",
+            code="no_open_issue",
+            details={"state": order.status},
+        )
+    kind = "evidence" if evidence else "answer" if role == "seller" else "message"
+    message = _message(order, user, role, kind, body, evidence)
+    session.add(message)
+    await session.flush()
+    return message
+
+
+async def escalate(session: AsyncSession, user: User, order_id: str, reason: str) -> EscrowOrder:
+    """Either party turns an issue into a dispute for an admin to resolve."""
+    order = await service.load_for(session, user, order_id, lock=True)
+    role = _party(order, user)
+    service.transition(session, order, "escalate", user, reason=reason)
+    session.add(_message(order, user, role, "message", reason, None))
+    await session.flush()
+    return order
+
+
+async def buyer_release(session: AsyncSession, user: User, order_id: str) -> EscrowOrder:
+    """The buyer, satisfied after all, releases the money while an issue is open."""
+    order = await service.load_for(session, user, order_id, lock=True)
+    if _party(order, user) != "buyer":
+        raise NotOrderParty("Only the buyer can release this order.")
+    service.transition(session, order, "release", user, reason="buyer released after issue")
+    await settlement.release(session, order)
+    await session.flush()
+    return order
+
+
+async def messages(session: AsyncSession, user: User, order_id: str) -> list[EscrowMessage]:
+    """The issue and dispute thread, oldest first (parties only)."""
+    order = await service.load_for(session, user, order_id, lock=False)
+    rows = await session.execute(
+        select(EscrowMessage).where(EscrowMessage.order_id == order.id).order_by(EscrowMessage.id)
+    )
+    return list(rows.scalars())
+
+
+async def resolve(
+    session: AsyncSession,
+    admin: User,
+    order_id: str,
+    outcome: Outcome,
+    note: str,
+    *,
+    seller_amount: int | None = None,
+    ip: str | None = None,
+) -> EscrowOrder:
+    """Resolve an open issue or dispute (the caller has checked the admin's TOTP).
+
+    ``release``: the seller is paid as if every condition were met. ``refund``: the buyer gets
+    back everything paid (through the provider, or to the wallet it came from). ``split``: the
+    seller gets ``seller_amount`` minor units, the platform keeps its fee, the buyer gets the
+    rest. Raises OrderNotFound (404), InvalidTransition (409), Unprocessable (422).
+    """
+    order = await session.get(EscrowOrder, order_id, with_for_update=True)
+    if order is None:
+        raise OrderNotFound()
+    service.transition(session, order, f"resolve_{outcome}", admin, reason=note)
+    payment = await service.order_payment(session, order)
+    if outcome == "release":
+        await settlement.release(session, order)
+    elif outcome == "refund":
+        await settlement.refund(session, order, payment, f"dispute resolved: {note}")
+    else:
+        await settlement.split(
+            session, order, payment, seller_amount or 0, f"dispute split: {note}"
+        )
+    session.add(_message(order, admin, "admin", "resolution", note, None))
+    await audit.record(
+        session,
+        actor_id=admin.id,
+        action="escrow.dispute_resolved",
+        target_type="escrow_order",
+        target_id=order.id,
+        ip=ip,
+        details={
+            "outcome": outcome,
+            "seller_amount": order.released_amount,
+            "refunded": order.refunded_amount,
+            "note": note,
+        },
+    )
+    await session.flush()
+    return order

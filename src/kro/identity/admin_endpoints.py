@@ -1,0 +1,128 @@
+"""``/v1/admin/auth/login``, ``/v1/admin/totp/*``, ``/v1/admin/users``: administrators."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, EmailStr, Field
+
+from kro.audit import service as audit
+from kro.identity import admin, service
+from kro.identity.dependencies import AdminUser, AppSettings, ClientIp
+from kro.identity.schemas import LoginIn, UserOut
+from kro.kit.api import Envelope, ok
+from kro.kit.deps import DbSession
+
+router = APIRouter(prefix="/v1/admin", tags=["admin: identity"])
+
+
+class AdminTokenOut(BaseModel):
+    """An admin token (``aud=kro-admin``), valid for ``expires_in`` seconds."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+    totp_enrolled: bool
+
+
+class EnrolmentOut(BaseModel):
+    secret: str
+    otpauth_uri: str
+    qr_svg_data_uri: str
+    recovery_codes: list[str]
+
+
+class TotpIn(BaseModel):
+    code: str = Field(min_length=6, max_length=16)
+
+
+class NewUserIn(BaseModel):
+    email: EmailStr
+    password: str = Field(min_length=12, max_length=128)
+    full_name: str = Field(min_length=1, max_length=200)
+    role: Literal["user", "admin"] = "user"
+    totp_code: str | None = Field(default=None, max_length=16)
+
+
+@router.post("/auth/login")
+async def admin_login(
+    body: LoginIn, session: DbSession, settings: AppSettings, ip: ClientIp
+) -> Envelope[AdminTokenOut]:
+    """Sign in as an administrator. 401 ``invalid_credentials``; 403 ``admin_required``."""
+    user = await admin.login(session, body.email, body.password)
+    token = admin.create_admin_token(
+        user, secret=settings.admin_jwt_secret, ttl_seconds=settings.admin_token_ttl
+    )
+    await audit.record(
+        session,
+        actor_id=user.id,
+        action="admin.login",
+        target_type="user",
+        target_id=user.id,
+        ip=ip,
+    )
+    enrolled = await admin.totp_enrolled(session, user)
+    return ok(
+        AdminTokenOut(
+            access_token=token, expires_in=settings.admin_token_ttl, totp_enrolled=enrolled
+        )
+    )
+
+
+@router.post("/totp/enrol")
+async def totp_enrol(
+    user: AdminUser, session: DbSession, settings: AppSettings, ip: ClientIp
+) -> Envelope[EnrolmentOut]:
+    """Start TOTP enrolment: scan the QR code, then confirm with a first code.
+    409 ``totp_already_enrolled``."""
+    enrolment = await admin.enrol(session, user, issuer=settings.admin_totp_issuer)
+    await audit.record(
+        session,
+        actor_id=user.id,
+        action="admin.totp_enrol",
+        target_type="user",
+        target_id=user.id,
+        ip=ip,
+    )
+    return ok(EnrolmentOut(**enrolment.__dict__))
+
+
+@router.post("/totp/confirm")
+async def totp_confirm(
+    body: TotpIn, user: AdminUser, session: DbSession, ip: ClientIp
+) -> Envelope[dict[str, bool]]:
+    """Finish enrolment with the authenticator's current code. 403 ``totp_required``."""
+    await admin.confirm(session, user, body.code)
+    await audit.record(
+        session,
+        actor_id=user.id,
+        action="admin.totp_confirmed",
+        target_type="user",
+        target_id=user.id,
+        ip=ip,
+    )
+    return ok({"totp_enrolled": True})
+
+
+@router.post("/users", status_code=status.HTTP_201_CREATED)
+async def create_user(
+    body: NewUserIn, user: AdminUser, session: DbSession, ip: ClientIp
+) -> Envelope[UserOut]:
+    """Create a user or an admin. Creating an admin needs the acting admin's TOTP when they
+    have enrolled one. 409 ``email_taken``."""
+    if body.role == "admin" and await admin.totp_enrolled(session, user):
+        await admin.require_totp(session, user, body.totp_code)
+    created = await service.create_user(
+        session, email=body.email, password=body.password, full_name=body.full_name, role=body.role
+    )
+    await audit.record(
+        session,
+        actor_id=user.id,
+        action="admin.user_created",
+        target_type="user",
+        target_id=created.id,
+        ip=ip,
+        details={"role": body.role},
+    )
+    return ok(UserOut.model_validate(created))

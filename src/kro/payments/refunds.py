@@ -1,0 +1,153 @@
+"""Refunds: money given back to a payer, through the provider that took it or to a wallet.
+
+The ledger moves when the refund is requested, in the requester's transaction (the money is
+no longer the seller's or the platform's): ``from account → provider clearing`` for a
+provider refund, ``from account → payer's wallet`` for a wallet refund. The provider call is a
+job (``payments.send_refund``); Paystack confirms with ``refund.processed`` (or
+``refund.failed``), handled by ``payments.settle_refund``.
+"""
+
+from __future__ import annotations
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kro.jobs.service import enqueue
+from kro.kit.clock import utcnow
+from kro.kit.errors import Conflict
+from kro.ledger import chart
+from kro.ledger.service import create_transfers
+from kro.ledger.specs import TransferSpec
+from kro.payments.models import Payment, Refund, WebhookEvent
+from kro.payments.service import finish_event
+from kro.providers.errors import ProviderRejected
+from kro.providers.paystack.client import PaystackClient
+from kro.providers.paystack.webhooks import parse_event
+
+log = structlog.get_logger("kro.payments.refunds")
+WALLET = "wallet"
+
+
+class RefundExceedsPayment(Conflict):
+    code = "refund_exceeds_payment"
+    message = "A refund cannot exceed what is left of the payment."
+
+
+async def refunded_so_far(session: AsyncSession, payment_id: str) -> int:
+    """Minor units already refunded (or on their way) for ``payment_id``."""
+    rows = await session.execute(
+        select(Refund.amount).where(Refund.payment_id == payment_id, Refund.status != "failed")
+    )
+    return sum(rows.scalars())
+
+
+async def request_refund(
+    session: AsyncSession,
+    payment: Payment,
+    amount: int,
+    reason: str,
+    *,
+    from_account_id: str,
+    refund_id: str | None = None,
+) -> Refund:
+    """Refund ``amount`` minor units of ``payment`` out of ledger account ``from_account_id``.
+
+    A payment made from a wallet goes back to the payer's wallet at once (``processed``); any
+    other goes back through its provider (``pending``; job ``payments.send_refund``).
+    Raises RefundExceedsPayment (409). Nothing is sent when ``amount`` is 0.
+    """
+    if amount <= 0 or amount + await refunded_so_far(session, payment.id) > payment.amount:
+        raise RefundExceedsPayment(details={"amount": amount, "paid": payment.amount})
+    to_wallet = payment.provider == WALLET
+    refund = Refund(
+        payment_id=payment.id,
+        amount=amount,
+        currency=payment.currency,
+        destination=WALLET if to_wallet else "provider",
+        status="processed" if to_wallet else "pending",
+        reason=reason[:200],
+        processed_at=utcnow() if to_wallet else None,
+    )
+    if refund_id:
+        refund.id = refund_id
+    session.add(refund)
+    await session.flush()
+    if to_wallet:
+        assert payment.payer_id is not None
+        target = await chart.ensure_wallet(session, payment.payer_id, payment.currency)
+    else:
+        target = await chart.ensure_provider_clearing(session, payment.provider, payment.currency)
+    await create_transfers(
+        session,
+        [
+            TransferSpec(
+                id=f"trf_{refund.id}",
+                debit_account_id=from_account_id,
+                credit_account_id=target.id,
+                amount=amount,
+                currency=payment.currency,
+                code="payment.refund",
+                reference=payment.reference,
+            )
+        ],
+    )
+    total = await refunded_so_far(session, payment.id)
+    payment.status = "refunded" if total >= payment.amount else "partially_refunded"
+    if not to_wallet:
+        await enqueue(session, "payments.send_refund", {"refund_id": refund.id})
+    await session.flush()
+    return refund
+
+
+async def send_refund(session: AsyncSession, client: PaystackClient, refund: Refund) -> None:
+    """Ask Paystack to refund (job). A full refund of a charge Paystack already shows as
+    ``reversed`` is not asked twice."""
+    if refund.status != "pending" or refund.provider_refund_id is not None:
+        return
+    payment = await session.get(Payment, refund.payment_id)
+    assert payment is not None
+    full = refund.amount == payment.amount
+    if full and (await client.verify_transaction(payment.reference)).status == "reversed":
+        refund.status, refund.processed_at = "processed", utcnow()
+        return
+    try:
+        answer = await client.refund(payment.reference, None if full else refund.amount)
+    except ProviderRejected as exc:
+        refund.status = "failed"
+        log.error("refund_refused", refund_id=refund.id, message=exc.message)
+        return
+    refund.provider_refund_id = str(answer.id)
+    refund.status = "processing"
+    await session.flush()
+
+
+async def settle_refund_event(session: AsyncSession, event: WebhookEvent) -> None:
+    """``refund.processed`` / ``refund.failed`` from the inbox: update the refund's status.
+    No value moves here (the ledger moved at request time)."""
+    data = parse_event(event.payload.encode()).data
+    provider_id = str(data.get("id") or "")
+    reference = str(data.get("transaction_reference") or "")
+    refund = None
+    if provider_id:
+        refund = (
+            await session.execute(select(Refund).where(Refund.provider_refund_id == provider_id))
+        ).scalar_one_or_none()
+    if refund is None and reference:
+        refund = (
+            await session.execute(
+                select(Refund)
+                .join(Payment, Payment.id == Refund.payment_id)
+                .where(Payment.reference == reference, Refund.status == "processing")
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+    if refund is None:
+        finish_event(event, "ignored", "unknown refund")
+        return
+    if event.event_type == "refund.processed":
+        refund.status, refund.processed_at = "processed", utcnow()
+    elif event.event_type == "refund.failed":
+        refund.status = "failed"
+        log.error("refund_failed_at_provider", refund_id=refund.id)
+    finish_event(event, "processed", f"refund {refund.id} {refund.status}")

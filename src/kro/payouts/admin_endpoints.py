@@ -1,0 +1,73 @@
+"""``/v1/admin/payouts``: approve or reject large payouts (TOTP), list every payout."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from kro.audit import service as audit
+from kro.identity import admin
+from kro.identity.dependencies import AdminUser, ClientIp
+from kro.kit.api import Envelope, ok
+from kro.kit.deps import DbSession
+from kro.payouts import service
+from kro.payouts.schemas import PayoutOut
+
+router = APIRouter(prefix="/v1/admin/payouts", tags=["admin: payouts"])
+
+
+class DecisionIn(BaseModel):
+    totp_code: str = Field(min_length=6, max_length=16)
+    reason: str = Field(default="", max_length=500)
+
+
+@router.get("")
+async def payouts(
+    _: AdminUser,
+    session: DbSession,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Envelope[list[PayoutOut]]:
+    """Every payout, newest first; ``status=pending_approval`` for the approval queue."""
+    rows = await service.list_all(session, status=status, limit=limit)
+    return ok([PayoutOut.model_validate(p) for p in rows])
+
+
+async def _decide(
+    approve: bool,
+    payout_id: str,
+    body: DecisionIn,
+    user: AdminUser,
+    session: DbSession,
+    ip: str | None,
+) -> PayoutOut:
+    await admin.require_totp(session, user, body.totp_code)
+    payout = await service.decide(session, user.id, payout_id, approve=approve, reason=body.reason)
+    await audit.record(
+        session,
+        actor_id=user.id,
+        action="payouts.approved" if approve else "payouts.rejected",
+        target_type="payout",
+        target_id=payout.id,
+        ip=ip,
+        details={"amount": payout.amount, "currency": payout.currency, "reason": body.reason},
+    )
+    return PayoutOut.model_validate(payout)
+
+
+@router.post("/{payout_id}/approve")
+async def approve(
+    payout_id: str, body: DecisionIn, user: AdminUser, session: DbSession, ip: ClientIp
+) -> Envelope[PayoutOut]:
+    """Send a payout waiting for approval. 403 ``totp_required``; 409 if not waiting."""
+    return ok(await _decide(True, payout_id, body, user, session, ip))
+
+
+@router.post("/{payout_id}/reject")
+async def reject(
+    payout_id: str, body: DecisionIn, user: AdminUser, session: DbSession, ip: ClientIp
+) -> Envelope[PayoutOut]:
+    """Refuse a payout waiting for approval: the wallet hold is released."""
+    return ok(await _decide(False, payout_id, body, user, session, ip))
