@@ -26,6 +26,11 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default="user", comment="user | admin")
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Phone verification (issue 4 s.7): set only by a confirmed code (kro.identity.phone)
+    phone: Mapped[str | None] = mapped_column(
+        String(20), default=None, index=True, comment="E.164, e.g. +2348012345678"
+    )
+    phone_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class RefreshToken(Base):
@@ -60,4 +65,64 @@ class AdminTotp(Base):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     recovery_digests: Mapped[list[str]] = mapped_column(JSON, default=list)
     last_step: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# ---- Phone verification and magic links (issue 4 section 7; seed 001 verificationCodes,
+# MagicLinkLog). Services: kro.identity.phone, kro.identity.magic_links.
+
+
+class PhoneVerification(Base):
+    """A 6-digit code sent by SMS to confirm ``phone`` for ``user_id``.
+
+    ``code_digest``: HMAC-SHA256 of the code keyed by the server secret (a bare hash of six
+    digits is reversed in microseconds). A new code supersedes older ones; it expires at
+    ``expires_at`` (10 min), allows ``phone_code_max_attempts`` wrong guesses, and is
+    ``consumed_at`` when confirmed.
+    """
+
+    __tablename__ = "phone_verifications"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("pvc"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    phone: Mapped[str] = mapped_column(String(20), comment="E.164")
+    code_digest: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(default=0, comment="wrong guesses so far")
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MagicLink(Base):
+    """A single-use sign-in link (15 min); only the token's SHA-256 digest is stored."""
+
+    __tablename__ = "magic_links"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("mlk"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MagicLinkEvent(Base):
+    """The log of every magic-link request and use (seed 001 ``MagicLinkLog``).
+
+    ``action``: ``issued`` | ``used`` | ``unknown_email`` (requested for no account: nothing
+    sent) | ``throttled`` (too many requests: nothing sent) | ``rejected`` (a used, expired or
+    unknown token was presented; ``reason`` says which).
+    """
+
+    __tablename__ = "magic_link_events"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("mle"))
+    action: Mapped[str] = mapped_column(String(16))
+    email: Mapped[str | None] = mapped_column(String(320), default=None, index=True)
+    user_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
+    magic_link_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    reason: Mapped[str | None] = mapped_column(String(64), default=None)
+    ip: Mapped[str | None] = mapped_column(String(64), default=None)
+    user_agent: Mapped[str | None] = mapped_column(String(300), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
