@@ -114,9 +114,12 @@ def sandbox_config(db_path: Path, notification_url: str, **overrides: Any) -> Pr
 
 
 @contextmanager
-def run_sandbox(db_path: Path, notification_url: str, **overrides: Any) -> Iterator[ProvidusServer]:
+def run_sandbox(
+    db_path: Path, notification_url: str, *, port: int | None = None, **overrides: Any
+) -> Iterator[ProvidusServer]:
+    """The sandbox under uvicorn (on ``port``, else a free one) until the block ends."""
     config = sandbox_config(db_path, notification_url, **overrides)
-    with serve_in_thread(lambda _port: create_app(config)) as url:
+    with serve_in_thread(lambda _port: create_app(config), port=port) as url:
         yield ProvidusServer(url, config)
 
 
