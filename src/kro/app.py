@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from prometheus_client import make_asgi_app
 
 from kro import __version__
+from kro.devtools import router as dev_router
 from kro.escrow.admin_endpoints import router as escrow_admin_router
 from kro.escrow.endpoints import router as escrow_router
 from kro.identity import service as identity_service
@@ -93,6 +94,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in routers:
         app.include_router(router)
+    if settings.env != "production":
+        app.include_router(dev_router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -119,11 +119,15 @@ def demo_escrow(
     admin_password: str = typer.Option(
         "kro-admin-dev-password", envvar="KRO_ADMIN_PASSWORD", show_default=False
     ),
+    scenario: str = typer.Option("happy", help="happy | dispute | auto-release", show_default=True),
 ) -> None:
-    """Carry one escrow order from creation to the seller's bank account, over HTTP."""
-    from kro.demo.escrow import run
+    """Carry escrow orders through a scenario over HTTP: the happy path to the seller's bank
+    account, a dispute split by an admin with TOTP, or an auto-release after inspection."""
+    from kro.demo.escrow import SCENARIOS, run
 
-    raise typer.Exit(run(base_url, admin_email, admin_password))
+    if scenario not in SCENARIOS:
+        raise typer.BadParameter(f"choose one of {', '.join(SCENARIOS)}")
+    raise typer.Exit(run(base_url, admin_email, admin_password, scenario))
 
 
 if __name__ == "__main__":

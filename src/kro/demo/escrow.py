@@ -11,6 +11,7 @@ ledger invariant is asked of the server. Exit status 1 on any discrepancy.
 from __future__ import annotations
 
 import secrets
+import time
 from typing import Any
 
 from rich.console import Console
@@ -50,9 +51,12 @@ class EscrowDemo:
             {"email": email, "password": PASSWORD, "full_name": full_name},
             expect=201,
         )
-        tokens = self.api.post("/v1/auth/login", {"email": email, "password": PASSWORD})
-        api = self.api.as_user(tokens["access_token"])
+        api = self.login(email)
         return api, api.get("/v1/me")
+
+    def login(self, email: str) -> Api:
+        tokens = self.api.post("/v1/auth/login", {"email": email, "password": PASSWORD})
+        return self.api.as_user(tokens["access_token"])
 
     def admin(self) -> Api:
         tokens = self.api.post(
@@ -65,6 +69,7 @@ class EscrowDemo:
         return {row["code"]: row for row in rows}
 
     def run(self) -> None:
+        """The happy path: order, checkout, release, payout."""
         admin = self.admin()
         before = self.platform_balances(admin)
 
@@ -180,7 +185,8 @@ class EscrowDemo:
     ) -> None:
         rows = admin.get(f"/v1/admin/ledger/accounts?scope=order&order_id={order_id}")
         for owner in (buyer_id, seller_id):
-            rows += admin.get(f"/v1/admin/ledger/accounts?owner_id={owner}")
+            if owner:
+                rows += admin.get(f"/v1/admin/ledger/accounts?owner_id={owner}")
         after = self.platform_balances(admin)
         table = Table("account", "debits", "credits", "balance", "change in this demo")
         for row in rows + list(after.values()):
@@ -208,8 +214,128 @@ class EscrowDemo:
         )
 
 
-def run(base_url: str, admin_email: str, admin_password: str) -> int:
-    demo = EscrowDemo(base_url, admin_email, admin_password)
+class DisputeDemo(EscrowDemo):
+    """Issue reported, escalated, an admin with TOTP splits 70/30, the refund is settled."""
+
+    def run(self) -> None:
+        import pyotp
+
+        root = self.admin()
+        before = self.platform_balances(root)
+        self.step("Register a buyer and a seller; ₦100,000 order, accepted and paid by card")
+        buyer, _ = self.user("buyer")
+        seller, seller_me = self.user("seller")
+        oid = self.funded_order(buyer, seller, seller_me["email"], 10_000_000)
+        expect(seller.post(f"/v1/escrow/orders/{oid}/start")["status"] == "in_progress", "start")
+
+        self.step("Buyer reports an issue; the seller answers; the buyer escalates")
+        buyer.post(f"/v1/escrow/orders/{oid}/issues", {"body": "Only half of the pages work"})
+        seller.post(
+            f"/v1/escrow/orders/{oid}/messages", {"body": "All pages were delivered"}, expect=201
+        )
+        order = buyer.post(f"/v1/escrow/orders/{oid}/escalate", {"body": "Please decide"})
+        expect(order["status"] == "disputed", f"order is {order['status']}")
+
+        self.step("A new admin enrols TOTP and resolves: 70 % to the seller, the rest refunded")
+        email = f"admin-{secrets.token_hex(4)}@demo.kro.example.com"
+        password = secrets.token_urlsafe(16)
+        root.post(
+            "/v1/admin/users",
+            {"email": email, "password": password, "full_name": "Demo Admin", "role": "admin"},
+            expect=201,
+        )
+        token = self.api.post("/v1/admin/auth/login", {"email": email, "password": password})
+        admin = self.api.as_user(token["access_token"])
+        totp = pyotp.TOTP(admin.post("/v1/admin/totp/enrol")["secret"])
+        admin.post("/v1/admin/totp/confirm", {"code": totp.now()})
+        seller_amount = (order["amounts"]["seller_receives"] * 70) // 100
+        code = totp.at(time.time() + 30)  # the next step: the current one was used
+        order = admin.post(
+            f"/v1/admin/escrow/orders/{oid}/resolve",
+            {
+                "outcome": "split",
+                "seller_amount": seller_amount,
+                "note": "70/30",
+                "totp_code": code,
+            },
+        )
+        expect(order["status"] == "closed", f"order is {order['status']}")
+        self.console.print(
+            f"    seller gets {naira(order['amounts']['released'])}, "
+            f"buyer refunded {naira(order['amounts']['refunded'])}"
+        )
+
+        self.step("Wait for refund.processed from Paystack")
+        wait_for(
+            "refund processed",
+            lambda: buyer.get(f"/v1/escrow/orders/{oid}")["refunds"][0]["status"] == "processed",
+        )
+        expect(self._wallet(seller)["available"] == seller_amount, "seller wallet is off")
+        self.report(root, "", seller_me["id"], oid, before, order)
+
+    def funded_order(self, buyer: Api, seller: Api, seller_email: str, amount: int) -> str:
+        order = buyer.post(
+            "/v1/escrow/orders",
+            {
+                "seller_email": seller_email,
+                "title": "Company website",
+                "amount": amount,
+                "currency": CURRENCY,
+                "conditions": [{"description": "Five pages live"}],
+            },
+            expect=201,
+        )
+        oid: str = order["id"]
+        seller.post(f"/v1/escrow/orders/{oid}/accept")
+        checkout = buyer.post(f"/v1/escrow/orders/{oid}/pay")
+        r = self.api.http.post(checkout["authorization_url"] + "/pay", json={})
+        if r.status_code >= 400:
+            raise DemoFailure(f"checkout pay failed: {r.status_code} {r.text[:300]}")
+        wait_for("funded", lambda: buyer.get(f"/v1/escrow/orders/{oid}")["status"] == "funded")
+        return oid
+
+
+class AutoReleaseDemo(DisputeDemo):
+    """Completed, the buyer stays silent, the inspection period passes on a moved clock."""
+
+    def run(self) -> None:
+        root = self.admin()
+        self.step("₦100,000 order, paid, started and completed by the seller")
+        buyer, _ = self.user("buyer")
+        seller, seller_me = self.user("seller")
+        oid = self.funded_order(buyer, seller, seller_me["email"], 10_000_000)
+        seller.post(f"/v1/escrow/orders/{oid}/start")
+        order = seller.post(f"/v1/escrow/orders/{oid}/complete")
+        self.console.print(f"    inspection period ends {order['inspection_ends_at']}")
+
+        self.step("The buyer says nothing; the server's clock moves past the inspection period")
+        root.post("/v1/dev/clock/advance", {"seconds": order["inspection_days"] * 86400 + 120})
+
+        self.step("The worker releases the money to the seller (conditions deemed fulfilled)")
+        seller = self.login(seller_me["email"])  # the old tokens expired with the clock move
+        order = wait_for(
+            "auto release",
+            lambda: (o := seller.get(f"/v1/escrow/orders/{oid}"))["status"] == "closed" and o,
+            timeout=120,
+        )
+        expect(order["transitions"][-1]["action"] == "auto_release", "not auto-released")
+        released = self._wallet(seller)["available"]
+        expect(released == order["amounts"]["seller_receives"], f"seller wallet {released}")
+        self.console.print(f"    released {naira(released)} to the seller")
+        root = self.admin()
+        check = root.get("/v1/admin/ledger/invariants")
+        expect(check["ok"], f"ledger invariant broken: {check['problems']}")
+
+
+SCENARIOS: dict[str, type[EscrowDemo]] = {
+    "happy": EscrowDemo,
+    "dispute": DisputeDemo,
+    "auto-release": AutoReleaseDemo,
+}
+
+
+def run(base_url: str, admin_email: str, admin_password: str, scenario: str = "happy") -> int:
+    demo = SCENARIOS[scenario](base_url, admin_email, admin_password)
     try:
         demo.run()
     except DemoFailure as exc:

@@ -108,6 +108,16 @@ class PaymentOut(BaseModel):
     authorization_url: str | None
 
 
+class RefundOut(BaseModel):
+    """Money going back to the buyer: ``destination`` provider (Paystack: ``pending`` →
+    ``processing`` → ``processed`` on ``refund.processed``) or wallet (``processed``)."""
+
+    id: str
+    amount: int
+    destination: str
+    status: str
+
+
 class OrderOut(BaseModel):
     id: str
     title: str
@@ -122,6 +132,7 @@ class OrderOut(BaseModel):
     conditions: list[ConditionOut]
     transitions: list[TransitionOut]
     payment: PaymentOut | None
+    refunds: list[RefundOut]
     inspection_days: int
     inspection_ends_at: datetime | None
     expires_at: datetime | None
@@ -184,6 +195,10 @@ class OrderOut(BaseModel):
             )
             if v.payment
             else None,
+            refunds=[
+                RefundOut(id=r.id, amount=r.amount, destination=r.destination, status=r.status)
+                for r in v.refunds
+            ],
             inspection_days=o.inspection_days,
             inspection_ends_at=o.inspection_ends_at,
             expires_at=o.expires_at,

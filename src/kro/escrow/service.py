@@ -41,7 +41,7 @@ from kro.kit.errors import Conflict
 from kro.ledger import chart
 from kro.payments import refunds
 from kro.payments import service as payments
-from kro.payments.models import Payment
+from kro.payments.models import Payment, Refund
 from kro.providers.paystack.client import PaystackClient
 
 log = structlog.get_logger("kro.escrow")
@@ -69,6 +69,7 @@ class OrderView:
     conditions: list[EscrowCondition]
     events: list[EscrowOrderEvent]
     payment: Payment | None
+    refunds: list[Refund]
 
 
 def _role(order: EscrowOrder, user: User) -> str | None:
@@ -151,7 +152,8 @@ async def view(session: AsyncSession, order: EscrowOrder) -> OrderView:
         )
     ).scalars()
     payment = await session.get(Payment, order.payment_id) if order.payment_id else None
-    return OrderView(order, list(conditions), list(events), payment)
+    given_back = await refunds.refunds_for(session, payment.id) if payment else []
+    return OrderView(order, list(conditions), list(events), payment, given_back)
 
 
 async def get_order(session: AsyncSession, user: User, order_id: str) -> OrderView:

@@ -74,7 +74,7 @@ def decode_admin_token(token: str, *, secret: str) -> dict[str, Any]:
             secret,
             algorithms=[ALGORITHM],
             audience=AUDIENCE,
-            options={"verify_exp": False, "require": ["aud", "sub", "exp"]},
+            options={"verify_exp": False, "verify_iat": False, "require": ["aud", "sub", "exp"]},
         )
     except jwt.PyJWTError as exc:
         raise InvalidToken("An admin token is required.", code="admin_token_required") from exc

@@ -51,7 +51,10 @@ def decode_access_token(token: str, *, secret: str) -> dict[str, Any]:
     """
     try:
         claims: dict[str, Any] = jwt.decode(
-            token, secret, algorithms=[ALGORITHM], options={"verify_exp": False}
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            options={"verify_exp": False, "verify_iat": False},
         )
     except jwt.PyJWTError as exc:
         raise InvalidToken() from exc

@@ -151,3 +151,11 @@ async def settle_refund_event(session: AsyncSession, event: WebhookEvent) -> Non
         refund.status = "failed"
         log.error("refund_failed_at_provider", refund_id=refund.id)
     finish_event(event, "processed", f"refund {refund.id} {refund.status}")
+
+
+async def refunds_for(session: AsyncSession, payment_id: str) -> list[Refund]:
+    """Every refund of ``payment_id``, oldest first."""
+    rows = await session.execute(
+        select(Refund).where(Refund.payment_id == payment_id).order_by(Refund.created_at)
+    )
+    return list(rows.scalars())

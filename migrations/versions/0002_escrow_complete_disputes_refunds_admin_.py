@@ -1,8 +1,8 @@
-"""escrow disputes, refunds, admin totp, audit log
+"""escrow complete: disputes, refunds, admin totp, audit, notifications, bank transfer
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-21 08:49:47.033607
+Create Date: 2026-11-21 08:51:36.904352
 """
 
 from collections.abc import Sequence
@@ -36,6 +36,23 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_audit_log_action"), ["action"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_log_actor_id"), ["actor_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_log_target_id"), ["target_id"], unique=False)
+
+    op.create_table(
+        "magic_link_events",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("action", sa.String(length=16), nullable=False),
+        sa.Column("email", sa.String(length=320), nullable=True),
+        sa.Column("user_id", sa.String(length=32), nullable=True),
+        sa.Column("magic_link_id", sa.String(length=32), nullable=True),
+        sa.Column("reason", sa.String(length=64), nullable=True),
+        sa.Column("ip", sa.String(length=64), nullable=True),
+        sa.Column("user_agent", sa.String(length=300), nullable=True),
+        sa.Column("created_at", kro.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_magic_link_events")),
+    )
+    with op.batch_alter_table("magic_link_events", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_magic_link_events_email"), ["email"], unique=False)
+        batch_op.create_index(batch_op.f("ix_magic_link_events_user_id"), ["user_id"], unique=False)
 
     op.create_table(
         "refunds",
@@ -100,6 +117,44 @@ def upgrade() -> None:
     with op.batch_alter_table("escrow_messages", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_escrow_messages_order_id"), ["order_id"], unique=False)
 
+    op.create_table(
+        "magic_links",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("token_digest", sa.String(length=64), nullable=False),
+        sa.Column("expires_at", kro.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("used_at", kro.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", kro.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_magic_links_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_magic_links")),
+        sa.UniqueConstraint("token_digest", name=op.f("uq_magic_links_token_digest")),
+    )
+    with op.batch_alter_table("magic_links", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_magic_links_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "phone_verifications",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("phone", sa.String(length=20), nullable=False, comment="E.164"),
+        sa.Column("code_digest", sa.String(length=64), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False, comment="wrong guesses so far"),
+        sa.Column("expires_at", kro.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("consumed_at", kro.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("superseded_at", kro.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", kro.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_phone_verifications_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_phone_verifications")),
+    )
+    with op.batch_alter_table("phone_verifications", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_phone_verifications_user_id"), ["user_id"], unique=False
+        )
+
     with op.batch_alter_table("escrow_orders", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("refunded_amount", sa.BigInteger(), nullable=False, comment="minor units")
@@ -138,11 +193,27 @@ def upgrade() -> None:
             unique=False,
         )
 
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "phone", sa.String(length=20), nullable=True, comment="E.164, e.g. +2348012345678"
+            )
+        )
+        batch_op.add_column(
+            sa.Column("phone_verified_at", kro.kit.db.UTCDateTime(timezone=True), nullable=True)
+        )
+        batch_op.create_index(batch_op.f("ix_users_phone"), ["phone"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_users_phone"))
+        batch_op.drop_column("phone_verified_at")
+        batch_op.drop_column("phone")
+
     with op.batch_alter_table("payments", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_payments_virtual_account_number"))
         batch_op.drop_column("amount_received")
@@ -156,6 +227,14 @@ def downgrade() -> None:
         batch_op.drop_column("inspection_days")
         batch_op.drop_column("refunded_amount")
 
+    with op.batch_alter_table("phone_verifications", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_phone_verifications_user_id"))
+
+    op.drop_table("phone_verifications")
+    with op.batch_alter_table("magic_links", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_magic_links_user_id"))
+
+    op.drop_table("magic_links")
     with op.batch_alter_table("escrow_messages", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_escrow_messages_order_id"))
 
@@ -166,6 +245,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_refunds_payment_id"))
 
     op.drop_table("refunds")
+    with op.batch_alter_table("magic_link_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_magic_link_events_user_id"))
+        batch_op.drop_index(batch_op.f("ix_magic_link_events_email"))
+
+    op.drop_table("magic_link_events")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_log_target_id"))
         batch_op.drop_index(batch_op.f("ix_audit_log_actor_id"))
