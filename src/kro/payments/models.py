@@ -48,9 +48,7 @@ class Payment(Base):
     # ``reference`` = Providus's ``initiationTranRef``; ``kro.payments.bank_transfer``). The
     # payer may send any amount: ``amount_received`` (minor units) is what arrived; status
     # ``underpaid`` when it was less than ``amount`` (it went to the payer's wallet).
-    virtual_account_number: Mapped[str | None] = mapped_column(
-        String(10), default=None, index=True
-    )
+    virtual_account_number: Mapped[str | None] = mapped_column(String(10), default=None, index=True)
     virtual_account_name: Mapped[str | None] = mapped_column(String(200), default=None)
     virtual_account_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     amount_received: Mapped[int | None] = mapped_column(
