@@ -21,12 +21,15 @@ from kro.jobs.worker import in_process_worker
 from kro.kit import api
 from kro.kit.db import create_engine, session_factory, unit_of_work
 from kro.kit.logging import configure_logging
+from kro.kit.storage import LocalStorage, S3Storage, Storage
 from kro.ledger.endpoints import router as ledger_router
 from kro.payments.endpoints import router as payments_router
+from kro.payments.providus_endpoints import router as providus_router
 from kro.payouts.admin_endpoints import router as payouts_admin_router
 from kro.payouts.endpoints import router as payouts_router
 from kro.registry import load_all_handlers
 from kro.sandbox.paystack import PaystackSandbox, PaystackSandboxConfig
+from kro.sandbox.providus import ProvidusSandbox, ProvidusSandboxConfig
 from kro.settings import Settings, get_settings
 
 
@@ -45,6 +48,17 @@ def paystack_sandbox_config(settings: Settings) -> PaystackSandboxConfig:
     )
 
 
+def providus_sandbox_config(settings: Settings) -> ProvidusSandboxConfig:
+    """The Providus simulator: our client id is its merchant; its settlement notifications
+    come to our ``/v1/webhooks/providus``."""
+    return ProvidusSandboxConfig(
+        database_url=settings.providus_sandbox_database_url,
+        clients={settings.providus_client_id: settings.providus_client_secret},
+        notification_url=settings.providus_notification_url,
+        dynamic_account_validity=settings.providus_account_validity,
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app. The engine, the sandbox and the worker start in the lifespan."""
     settings = settings or get_settings()
@@ -52,6 +66,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     load_all_handlers(extra_modules(settings))
     sandbox = (
         PaystackSandbox(paystack_sandbox_config(settings)) if settings.sandbox_enabled else None
+    )
+    providus = (
+        ProvidusSandbox(providus_sandbox_config(settings)) if settings.sandbox_enabled else None
     )
 
     @asynccontextmanager
@@ -66,6 +83,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with AsyncExitStack() as stack:
             if sandbox is not None:
                 await stack.enter_async_context(sandbox.running())
+            if providus is not None:
+                await stack.enter_async_context(providus.running())
             await stack.enter_async_context(in_process_worker(app.state, settings))
             yield
         await engine.dispose()
@@ -81,12 +100,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses=api.ERROR_RESPONSES,
     )
     app.state.settings = settings
+    app.state.storage = make_storage(settings)
     api.install(app)
     routers = (
         identity_router,
         escrow_router,
         payouts_router,
         payments_router,
+        providus_router,
         identity_admin_router,
         escrow_admin_router,
         payouts_admin_router,
@@ -104,4 +125,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/metrics", make_asgi_app())
     if sandbox is not None:
         app.mount("/sandbox/paystack", sandbox.app)
+    if providus is not None:
+        app.mount("/sandbox/providus", providus.app)
     return app
+
+
+def make_storage(settings: Settings) -> Storage:
+    """Local files under ``KRO_STORAGE_PATH``, or the S3-compatible bucket ``KRO_S3_*``."""
+    if settings.storage_backend == "s3":
+        return S3Storage(
+            settings.s3_bucket,
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
+            access_key=settings.s3_access_key,
+            secret_key=settings.s3_secret_key,
+        )
+    return LocalStorage(settings.storage_path)

@@ -19,6 +19,7 @@ __all__ = ["TASK_MODULES", "Base", "load_all_handlers"]
 TASK_MODULES: list[str] = [
     "kro.jobs.tasks",
     "kro.payments.tasks",
+    "kro.payments.bank_transfer_tasks",
     "kro.payouts.tasks",
     "kro.escrow.tasks",
 ]

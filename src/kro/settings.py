@@ -48,6 +48,16 @@ class Settings(BaseSettings):
         50_000_000, ge=0, description="Payouts above this (minor units) wait for an admin"
     )
 
+    # File storage (dispute evidence): "local" under storage_path, or "s3" (any S3-compatible)
+    storage_backend: Literal["local", "s3"] = "local"
+    storage_path: str = "./var/files"
+    s3_bucket: str = "kro"
+    s3_endpoint_url: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    evidence_max_bytes: int = 10 * 1024 * 1024
+
     # Jobs
     worker_in_process: bool = True
     worker_concurrency: int = 4

@@ -312,3 +312,36 @@ async def test_user_tokens_never_pass_admin_endpoints(
         403,
         "admin_required",
     )
+
+
+async def test_evidence_upload_and_download(deal: Deal, http: httpx.AsyncClient) -> None:
+    await deal.create()
+    await deal.fund()
+    await deal.act("start", "seller")
+    url = f"/v1/escrow/orders/{deal.id}/evidence"
+    files = {"file": ("photo.png", b"\x89PNG fake image", "image/png")}
+    error(
+        await http.post(url, files=files, data={"note": "early"}, headers=deal.buyer),
+        409,
+        "no_open_issue",
+    )
+    data(
+        await http.post(
+            f"/v1/escrow/orders/{deal.id}/issues", json={"body": "Broken"}, headers=deal.buyer
+        )
+    )
+    msg = data(
+        await http.post(url, files=files, data={"note": "see photo"}, headers=deal.buyer), 201
+    )
+    assert msg["kind"] == "evidence" and msg["evidence_size"] == len(b"\x89PNG fake image")
+    exe = {"file": ("run.exe", b"MZ", "application/x-msdownload")}
+    error(
+        await http.post(url, files=exe, data={"note": "x"}, headers=deal.seller),
+        415,
+        "unsupported_file_type",
+    )
+    r = await http.get(
+        f"/v1/escrow/orders/{deal.id}/messages/{msg['id']}/evidence", headers=deal.seller
+    )
+    assert r.status_code == 200 and r.content == b"\x89PNG fake image"
+    assert r.headers["content-type"] == "image/png"

@@ -43,7 +43,8 @@ def run_platform(db_url: str, sandbox_db_url: str, **overrides: Any) -> Iterator
         sandbox_database_url=sandbox_db_url,
         paystack_secret_key=SECRET_KEY,
         worker_poll_interval=0.05,
-        **overrides,
+        **{"storage_path": sandbox_db_url.rsplit("/", 1)[0].split(":///", 1)[-1] + "/files"}
+        | overrides,
     )
     with serve_in_thread(lambda _: create_app(settings), port=port) as base_url:
         yield Platform(base_url, settings)

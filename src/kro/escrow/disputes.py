@@ -9,6 +9,7 @@ split by amount — with a fresh TOTP code, and the resolution is audit-logged
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -21,6 +22,8 @@ from kro.escrow.errors import NotOrderParty, OrderNotFound
 from kro.escrow.models import EscrowMessage, EscrowOrder
 from kro.identity.models import User
 from kro.kit.errors import Conflict
+from kro.kit.ids import new_id
+from kro.kit.storage import Storage
 
 Outcome = Literal["release", "refund", "split"]
 OPEN = frozenset({states.ISSUE_REPORTED, states.DISPUTED})
@@ -171,3 +174,37 @@ async def resolve(
     )
     await session.flush()
     return order
+
+
+async def attach_evidence(
+    session: AsyncSession,
+    storage: Storage,
+    user: User,
+    order_id: str,
+    note: str,
+    filename: str,
+    content_type: str,
+    data: bytes,
+) -> EscrowMessage:
+    """Store ``data`` and post it as evidence on the open issue or dispute (409 otherwise).
+    The file is written before the row; a failed transaction leaves an unreferenced file."""
+    order = await service.load_for(session, user, order_id, lock=False)
+    if order.status not in OPEN:
+        raise Conflict("There is no open issue on this order.", code="no_open_issue")
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", filename)[-100:] or "evidence"
+    key = f"evidence/{order.id}/{new_id('evd')}/{safe}"
+    await storage.put(key, data, content_type)
+    return await post_message(
+        session, user, order_id, note, Evidence(key, safe, content_type, len(data))
+    )
+
+
+async def evidence_file(
+    session: AsyncSession, storage: Storage, user: User, order_id: str, message_id: str
+) -> tuple[EscrowMessage, bytes]:
+    """A message's attached file, for the order's parties; OrderNotFound (404) otherwise."""
+    order = await service.load_for(session, user, order_id, lock=False)
+    message = await session.get(EscrowMessage, message_id)
+    if message is None or message.order_id != order.id or message.evidence_key is None:
+        raise OrderNotFound("No such evidence.", code="evidence_not_found")
+    return message, await storage.get(message.evidence_key)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, status
+from fastapi import APIRouter, Body, File, Form, Query, Response, UploadFile, status
 
 from kro.escrow import disputes, service
 from kro.escrow.fees import FeePolicy
@@ -20,9 +20,9 @@ from kro.escrow.schemas import (
 )
 from kro.identity.dependencies import AppSettings, CurrentUser
 from kro.kit.api import Envelope, Pagination, ok
-from kro.kit.deps import DbSession
-from kro.kit.errors import Unprocessable
-from kro.payments import gateway
+from kro.kit.deps import DbSession, FileStorage
+from kro.kit.errors import KroError, Unprocessable
+from kro.payments import bank_transfer, gateway
 
 router = APIRouter(prefix="/v1/escrow/orders", tags=["escrow"])
 ORDER_CURRENCIES = frozenset({"NGN"})
@@ -162,24 +162,35 @@ async def pay(
     """Buyer pays ``amount + buyer fee`` (order ``accepted``). ``method=card`` opens the
     Paystack checkout (calling again returns the same checkout while it is unpaid; the order
     becomes ``funded`` only after ``charge.success`` is verified); ``method=wallet`` pays from
-    the buyer's KRO balance and funds the order at once (409 ``insufficient_funds``)."""
-    async with gateway.paystack(settings) as client:
+    the buyer's KRO balance and funds the order at once (409 ``insufficient_funds``);
+    ``method=bank_transfer`` returns a Providus account to transfer to."""
+    method = body.method if body else "card"
+    async with (
+        gateway.paystack(settings) as client,
+        bank_transfer.providus_client(settings) as bank,
+    ):
         payment = await service.start_payment(
             session,
             client,
             user,
             order_id,
             body.callback_url if body else None,
-            body.method if body else "card",
+            method,
+            bank_client=bank,
+            bank_validity=timedelta(seconds=settings.providus_account_validity),
         )
     return ok(
         CheckoutOut(
-            method=payment.provider if payment.provider == "wallet" else "card",
+            method=method,
             status=payment.status,
             authorization_url=payment.authorization_url,
             reference=payment.reference,
             amount=payment.amount,
             currency=payment.currency,
+            bank_name="Providus Bank" if payment.virtual_account_number else None,
+            account_number=payment.virtual_account_number,
+            account_name=payment.virtual_account_name,
+            account_expires_at=payment.virtual_account_expires_at,
         )
     )
 
@@ -236,3 +247,55 @@ async def release(order_id: str, user: CurrentUser, session: DbSession) -> Envel
     """Buyer releases the money while an issue is open (``issue_reported`` → ``closed``)."""
     order = await disputes.buyer_release(session, user, order_id)
     return ok(OrderOut.of(await service.view(session, order), user.id))
+
+
+EVIDENCE_TYPES = frozenset(
+    {"image/png", "image/jpeg", "image/webp", "application/pdf", "text/plain"}
+)
+
+
+@router.post("/{order_id}/evidence", status_code=status.HTTP_201_CREATED)
+async def upload_evidence(
+    order_id: str,
+    user: CurrentUser,
+    session: DbSession,
+    settings: AppSettings,
+    storage: FileStorage,
+    file: Annotated[UploadFile, File(description="PNG, JPEG, WebP, PDF or text")],
+    note: Annotated[str, Form(min_length=1, max_length=2000)],
+) -> Envelope[MessageOut]:
+    """Attach a file to an open issue or dispute (parties only). 413 ``file_too_large``;
+    415 ``unsupported_file_type``; 409 ``no_open_issue``."""
+    content_type = (file.content_type or "").split(";")[0].strip()
+    if content_type not in EVIDENCE_TYPES:
+        raise KroError(
+            "Evidence must be PNG, JPEG, WebP, PDF or plain text.",
+            code="unsupported_file_type",
+            status=415,
+            details={"content_type": content_type},
+        )
+    data = await file.read(settings.evidence_max_bytes + 1)
+    if len(data) > settings.evidence_max_bytes:
+        raise KroError(
+            "The file is too large.",
+            code="file_too_large",
+            status=413,
+            details={"max_bytes": settings.evidence_max_bytes},
+        )
+    message = await disputes.attach_evidence(
+        session, storage, user, order_id, note, file.filename or "evidence", content_type, data
+    )
+    return ok(MessageOut.model_validate(message))
+
+
+@router.get("/{order_id}/messages/{message_id}/evidence")
+async def download_evidence(
+    order_id: str, message_id: str, user: CurrentUser, session: DbSession, storage: FileStorage
+) -> Response:
+    """The file attached to a message (parties only; 404 otherwise)."""
+    message, data = await disputes.evidence_file(session, storage, user, order_id, message_id)
+    return Response(
+        content=data,
+        media_type=message.evidence_type or "application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{message.evidence_name}"'},
+    )

@@ -29,9 +29,10 @@ class OrderIn(BaseModel):
 
 
 class PayIn(BaseModel):
-    """``card``: Paystack checkout; ``wallet``: from the buyer's KRO balance."""
+    """``card``: Paystack checkout; ``wallet``: from the buyer's KRO balance;
+    ``bank_transfer``: a Providus account to transfer to."""
 
-    method: Literal["card", "wallet"] = "card"
+    method: Literal["card", "wallet", "bank_transfer"] = "card"
     callback_url: str | None = Field(default=None, max_length=500)
 
 
@@ -218,11 +219,16 @@ class OrderSummaryOut(BaseModel):
 
 class CheckoutOut(BaseModel):
     """Card: send the buyer to ``authorization_url`` (Paystack's hosted checkout). Wallet:
-    ``status`` is ``completed`` and the order is already funded."""
+    ``status`` is ``completed`` and the order is already funded. Bank transfer: transfer
+    ``amount`` to ``account_number`` at ``bank_name`` before ``account_expires_at``."""
 
     method: str
     status: str
     authorization_url: str | None
     reference: str
+    bank_name: str | None = None
+    account_number: str | None = None
+    account_name: str | None = None
+    account_expires_at: datetime | None = None
     amount: int
     currency: str

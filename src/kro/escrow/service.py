@@ -39,10 +39,11 @@ from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
 from kro.kit.errors import Conflict
 from kro.ledger import chart
-from kro.payments import refunds
+from kro.payments import bank_transfer, refunds
 from kro.payments import service as payments
 from kro.payments.models import Payment, Refund
 from kro.providers.paystack.client import PaystackClient
+from kro.providers.providus.client import ProvidusClient
 
 log = structlog.get_logger("kro.escrow")
 PURPOSE = "escrow"
@@ -257,6 +258,9 @@ async def start_payment(
     order_id: str,
     callback_url: str | None,
     method: str = "card",
+    *,
+    bank_client: ProvidusClient | None = None,
+    bank_validity: timedelta = timedelta(minutes=10),
 ) -> Payment:
     """Pay for an ``accepted`` order (buyer only): ``amount + buyer_fee``.
 
@@ -264,6 +268,9 @@ async def start_payment(
       ``charge.success`` is verified.
     - ``wallet``: from the buyer's KRO balance, funded at once; 409 ``insufficient_funds``
       when the balance does not cover it.
+    - ``bank_transfer``: a Providus dynamic account to transfer to; funded when Providus's
+      settlement is verified (over-payment to the buyer's wallet; under-payment leaves the
+      order unfunded and the money in the buyer's wallet).
 
     Raises OrderNotFound, NotOrderParty, InvalidTransition, PaymentAlreadyReceived (409),
     ProviderError (502).
@@ -274,8 +281,14 @@ async def start_payment(
         states.ORDER.next(order.status, "fund")  # raises the 409 with the allowed actions
     if order.payment_id:
         current = await session.get(Payment, order.payment_id)
-        if current is not None and current.status == "pending" and method == "card":
-            return current
+        if (
+            current is not None
+            and current.status == "pending"
+            and current.provider == ("providus" if method == "bank_transfer" else "paystack")
+        ):
+            expires = current.virtual_account_expires_at
+            if expires is None or expires > utcnow():
+                return current
         if current is not None and current.status in ("completed", "needs_review"):
             raise PaymentAlreadyReceived()
     escrow = await chart.ensure_escrow(session, order.id, order.currency)
@@ -290,6 +303,19 @@ async def start_payment(
         callback_url=callback_url,
         metadata={"order_id": order.id},
     )
+    if method == "bank_transfer":
+        if bank_client is None:  # pragma: no cover - the endpoint always passes one
+            raise ValueError("bank_client is required for bank transfers")
+        payment = await bank_transfer.open_bank_transfer(
+            session,
+            bank_client,
+            request,
+            account_name=f"KRO Escrow {order.title}"[:60],
+            validity=bank_validity,
+        )
+        order.payment_id = payment.id
+        await session.flush()
+        return payment
     if method == "wallet":
         wallet = await chart.ensure_wallet(session, user.id, order.currency)
         payment = await payments.pay_from_wallet(session, request, wallet.id)

@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kro.kit.errors import KroError
+from kro.kit.storage import Storage
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -33,3 +34,12 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def get_storage(request: Request) -> Storage:
+    """The file storage the app opened at start-up (local or S3)."""
+    storage: Storage = request.app.state.storage
+    return storage
+
+
+FileStorage = Annotated[Storage, Depends(get_storage)]

@@ -27,6 +27,7 @@ from kro.providers.paystack.webhooks import parse_event
 
 log = structlog.get_logger("kro.payments.refunds")
 WALLET = "wallet"
+WALLET_REFUNDED = frozenset({WALLET, "providus"})
 
 
 class RefundExceedsPayment(Conflict):
@@ -59,7 +60,8 @@ async def request_refund(
     """
     if amount <= 0 or amount + await refunded_so_far(session, payment.id) > payment.amount:
         raise RefundExceedsPayment(details={"amount": amount, "paid": payment.amount})
-    to_wallet = payment.provider == WALLET
+    # Bank transfers (Providus) have no refund API: their money goes back to the wallet.
+    to_wallet = payment.provider in WALLET_REFUNDED
     refund = Refund(
         payment_id=payment.id,
         amount=amount,
