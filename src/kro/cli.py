@@ -119,7 +119,9 @@ def demo_escrow(
     admin_password: str = typer.Option(
         "kro-admin-dev-password", envvar="KRO_ADMIN_PASSWORD", show_default=False
     ),
-    scenario: str = typer.Option("happy", help="happy | dispute | auto-release", show_default=True),
+    scenario: str = typer.Option(
+        "happy", help="happy | dispute | auto-release | bank-transfer", show_default=True
+    ),
 ) -> None:
     """Carry escrow orders through a scenario over HTTP: the happy path to the seller's bank
     account, a dispute split by an admin with TOTP, or an auto-release after inspection."""

@@ -327,7 +327,60 @@ class AutoReleaseDemo(DisputeDemo):
         expect(check["ok"], f"ledger invariant broken: {check['problems']}")
 
 
+class BankTransferDemo(DisputeDemo):
+    """Funded by a transfer into a Providus dynamic account, with an over-payment."""
+
+    def run(self) -> None:
+        root = self.admin()
+        self.step("₦50,000 order, accepted; the buyer chooses bank transfer")
+        buyer, _ = self.user("buyer")
+        seller, seller_me = self.user("seller")
+        order = buyer.post(
+            "/v1/escrow/orders",
+            {
+                "seller_email": seller_me["email"],
+                "title": "Logo",
+                "amount": 5_000_000,
+                "currency": CURRENCY,
+                "conditions": [{"description": "Logo delivered"}],
+            },
+            expect=201,
+        )
+        oid = order["id"]
+        seller.post(f"/v1/escrow/orders/{oid}/accept")
+        pay = buyer.post(f"/v1/escrow/orders/{oid}/pay", {"method": "bank_transfer"})
+        self.console.print(
+            f"    transfer {naira(pay['amount'])} to {pay['bank_name']} {pay['account_number']} "
+            f"({pay['account_name']}) before {pay['account_expires_at']}"
+        )
+
+        extra = 100_000
+        self.step(f"The buyer's bank sends {naira(pay['amount'] + extra)} (₦1,000 too much)")
+        r = self.api.http.post(
+            "/sandbox/providus/_sandbox/transfers",
+            json={"account_number": pay["account_number"], "amount": pay["amount"] + extra},
+        )
+        if r.status_code >= 300:
+            raise DemoFailure(f"sandbox transfer failed: {r.status_code} {r.text[:300]}")
+
+        self.step("Providus's settlement is verified → funded; the excess goes to the wallet")
+        wait_for("funded", lambda: buyer.get(f"/v1/escrow/orders/{oid}")["status"] == "funded")
+        wallet = self._wallet(buyer)
+        expect(wallet["available"] == extra, f"buyer wallet {wallet}, expected {extra}")
+        self.console.print(f"    buyer's KRO balance: {naira(wallet['available'])}")
+
+        self.step("Work done, condition fulfilled → released")
+        seller.post(f"/v1/escrow/orders/{oid}/start")
+        order = seller.post(f"/v1/escrow/orders/{oid}/complete")
+        for cond in order["conditions"]:
+            order = buyer.post(f"/v1/escrow/orders/{oid}/conditions/{cond['id']}/fulfil")
+        expect(order["status"] == "closed", f"order is {order['status']}")
+        check = root.get("/v1/admin/ledger/invariants")
+        expect(check["ok"], f"ledger invariant broken: {check['problems']}")
+
+
 SCENARIOS: dict[str, type[EscrowDemo]] = {
+    "bank-transfer": BankTransferDemo,
     "happy": EscrowDemo,
     "dispute": DisputeDemo,
     "auto-release": AutoReleaseDemo,
