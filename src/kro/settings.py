@@ -206,7 +206,7 @@ class Settings(BaseSettings):
     recaptcha_min_score: float = Field(0.5, ge=0.0, le=1.0, description="reCAPTCHA v3 only")
 
     @model_validator(mode="after")
-    def _derive_realtime_and_captcha(self) -> Settings:
+    def _derive_recaptcha(self) -> Settings:
         if not self.recaptcha_base_url:
             self.recaptcha_base_url = f"{self.base_url}/sandbox/recaptcha"
         self.recaptcha_base_url = self.recaptcha_base_url.rstrip("/")
