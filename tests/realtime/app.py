@@ -38,17 +38,19 @@ async def publish_event(body: PublishIn, session: DbSession) -> Envelope[dict[st
 
 
 def create_realtime_app(settings: Settings | None = None) -> FastAPI:
-    """``create_app`` with ``mount_realtime`` and ``realtime.running()`` in the lifespan."""
+    """``create_app`` with the test endpoint; with ``mount_realtime`` and
+    ``realtime.running()`` in the lifespan too, if ``create_app`` does not do it yet."""
     settings = settings or get_settings()
     app = create_app(settings)
-    realtime = mount_realtime(app, settings)
-    platform_lifespan = app.router.lifespan_context
+    if getattr(app.state, "realtime", None) is None:  # until kro.app mounts it itself
+        realtime = mount_realtime(app, settings)
+        platform_lifespan = app.router.lifespan_context
 
-    @asynccontextmanager
-    async def lifespan(a: FastAPI) -> AsyncIterator[Any]:
-        async with realtime.running(), platform_lifespan(a) as state:
-            yield state
+        @asynccontextmanager
+        async def lifespan(a: FastAPI) -> AsyncIterator[Any]:
+            async with realtime.running(), platform_lifespan(a) as state:
+                yield state
 
-    app.router.lifespan_context = lifespan
+        app.router.lifespan_context = lifespan
     app.include_router(router)
     return app
