@@ -27,9 +27,11 @@ from kro.payments.endpoints import router as payments_router
 from kro.payments.providus_endpoints import router as providus_router
 from kro.payouts.admin_endpoints import router as payouts_admin_router
 from kro.payouts.endpoints import router as payouts_router
+from kro.realtime import mount_realtime
 from kro.registry import load_all_handlers
 from kro.sandbox.paystack import PaystackSandbox, PaystackSandboxConfig
 from kro.sandbox.providus import ProvidusSandbox, ProvidusSandboxConfig
+from kro.sandbox.recaptcha import RecaptchaSandbox, RecaptchaSandboxConfig
 from kro.settings import Settings, get_settings
 
 
@@ -85,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await stack.enter_async_context(sandbox.running())
             if providus is not None:
                 await stack.enter_async_context(providus.running())
+            await stack.enter_async_context(app.state.realtime.running())
             await stack.enter_async_context(in_process_worker(app.state, settings))
             yield
         await engine.dispose()
@@ -117,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     if settings.env != "production":
         app.include_router(dev_router)
+    mount_realtime(app, settings)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -127,6 +131,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.mount("/sandbox/paystack", sandbox.app)
     if providus is not None:
         app.mount("/sandbox/providus", providus.app)
+    if settings.sandbox_enabled:
+        recaptcha = RecaptchaSandbox(
+            RecaptchaSandboxConfig(secret_keys=[settings.recaptcha_secret_key])
+        )
+        app.mount("/sandbox/recaptcha", recaptcha.app)
     return app
 
 

@@ -20,6 +20,7 @@ TASK_MODULES: list[str] = [
     "kro.jobs.tasks",
     "kro.payments.tasks",
     "kro.payments.bank_transfer_tasks",
+    "kro.realtime.tasks",
     "kro.payouts.tasks",
     "kro.escrow.tasks",
 ]

@@ -101,7 +101,7 @@ async def escalate(session: AsyncSession, user: User, order_id: str, reason: str
     """Either party turns an issue into a dispute for an admin to resolve."""
     order = await service.load_for(session, user, order_id, lock=True)
     role = _party(order, user)
-    service.transition(session, order, "escalate", user, reason=reason)
+    await service.transition(session, order, "escalate", user, reason=reason)
     session.add(_message(order, user, role, "message", reason, None))
     await session.flush()
     return order
@@ -112,7 +112,7 @@ async def buyer_release(session: AsyncSession, user: User, order_id: str) -> Esc
     order = await service.load_for(session, user, order_id, lock=True)
     if _party(order, user) != "buyer":
         raise NotOrderParty("Only the buyer can release this order.")
-    service.transition(session, order, "release", user, reason="buyer released after issue")
+    await service.transition(session, order, "release", user, reason="buyer released after issue")
     await settlement.release(session, order)
     await session.flush()
     return order
@@ -147,7 +147,7 @@ async def resolve(
     order = await session.get(EscrowOrder, order_id, with_for_update=True)
     if order is None:
         raise OrderNotFound()
-    service.transition(session, order, f"resolve_{outcome}", admin, reason=note)
+    await service.transition(session, order, f"resolve_{outcome}", admin, reason=note)
     payment = await service.order_payment(session, order)
     if outcome == "release":
         await settlement.release(session, order)

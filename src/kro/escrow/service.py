@@ -21,6 +21,7 @@ import structlog
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kro import realtime
 from kro.escrow import settlement, states
 from kro.escrow.errors import (
     AmountBelowFee,
@@ -38,6 +39,7 @@ from kro.identity.models import User
 from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
 from kro.kit.errors import Conflict
+from kro.kit.ids import new_id
 from kro.ledger import chart
 from kro.payments import bank_transfer, refunds
 from kro.payments import service as payments
@@ -176,26 +178,34 @@ async def list_orders(
     return list((await session.execute(stmt)).scalars())
 
 
-def transition(
+async def transition(
     session: AsyncSession,
     order: EscrowOrder,
     action: str,
     actor: User | None,
     reason: str | None = None,
 ) -> None:
-    """Apply ``action`` through the state machine and record who, when, from, to, why."""
+    """Apply ``action`` through the state machine and record who, when, from, to, why; tell
+    both parties through the outbox (realtime ``order.updated``)."""
     step = states.ORDER.next(order.status, action)
     order.status = step.to_state
-    session.add(
-        EscrowOrderEvent(
-            order_id=order.id,
-            action=action,
-            from_state=step.from_state,
-            to_state=step.to_state,
-            actor_id=actor.id if actor else None,
-            actor_role=(_role(order, actor) or "admin") if actor else "system",
-            reason=reason,
-        )
+    event = EscrowOrderEvent(
+        id=new_id("oev"),
+        order_id=order.id,
+        action=action,
+        from_state=step.from_state,
+        to_state=step.to_state,
+        actor_id=actor.id if actor else None,
+        actor_role=(_role(order, actor) or "admin") if actor else "system",
+        reason=reason,
+    )
+    session.add(event)
+    await realtime.publish(
+        session,
+        [order.buyer_id, order.seller_id],
+        "order.updated",
+        {"order_id": order.id, "action": action, "status": order.status},
+        dedupe_key=f"realtime:{event.id}",
     )
 
 
@@ -228,13 +238,13 @@ async def act(
     if action == "cancel" and order.status == states.FUNDED:
         payment = await order_payment(session, order)
         settlement_reason = f"cancelled by the buyer {user.id} before the work started"
-        transition(session, order, action, user)
+        await transition(session, order, action, user)
         await settlement.refund(session, order, payment, settlement_reason)
         await session.flush()
         return order
     if action == "cancel" and await payments.completed_payment_for(session, PURPOSE, order.id):
         raise PaymentAlreadyReceived("The buyer's payment has arrived; the order will be funded.")
-    transition(session, order, action, user)
+    await transition(session, order, action, user)
     if action == "accept" and expires_in is not None:
         order.expires_at = utcnow() + expires_in
     if action == "complete":
@@ -321,7 +331,7 @@ async def start_payment(
         payment = await payments.pay_from_wallet(session, request, wallet.id)
         order.payment_id = payment.id
         await settlement.place_holds(session, order, payment)
-        transition(session, order, "fund", user, reason=f"paid from wallet ({payment.id})")
+        await transition(session, order, "fund", user, reason=f"paid from wallet ({payment.id})")
         await session.flush()
         return payment
     payment = await payments.open_checkout(session, client, request)
@@ -350,7 +360,7 @@ async def fund(session: AsyncSession, payment_id: str, order_id: str) -> bool:
             )
         return False
     await settlement.place_holds(session, order, payment)
-    transition(session, order, "fund", None, reason=f"payment {payment.id} verified")
+    await transition(session, order, "fund", None, reason=f"payment {payment.id} verified")
     await session.flush()
     return True
 
@@ -390,7 +400,7 @@ async def fulfil_condition(
 
 async def _release(session: AsyncSession, order: EscrowOrder, user: User) -> None:
     await settlement.release(session, order)
-    transition(session, order, "close", None, reason=f"all conditions fulfilled by {user.id}")
+    await transition(session, order, "close", None, reason=f"all conditions fulfilled by {user.id}")
     await session.flush()
 
 
@@ -409,7 +419,7 @@ async def expire_orders(session: AsyncSession, now: datetime, limit: int = 500) 
     for order in (await session.execute(stmt)).scalars():
         if await payments.completed_payment_for(session, PURPOSE, order.id):
             continue  # paid; funding is on its way
-        transition(session, order, "expire", None, reason="not funded in time")
+        await transition(session, order, "expire", None, reason="not funded in time")
         expired += 1
     await session.flush()
     return expired
@@ -457,7 +467,7 @@ async def auto_release(session: AsyncSession, now: datetime, limit: int = 200) -
         for condition in conditions.scalars():
             condition.fulfilled_at = now
         await settlement.release(session, order)
-        transition(session, order, "auto_release", None, reason="inspection period ended")
+        await transition(session, order, "auto_release", None, reason="inspection period ended")
         released += 1
     await session.flush()
     return released

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from kro.identity import service
+from kro.identity.captcha import CaptchaCheck
 from kro.identity.dependencies import CurrentUser, Tokens
 from kro.identity.schemas import LoginIn, RefreshIn, RegisterIn, TokenOut, UserOut
 from kro.kit.api import Envelope, ok
@@ -14,7 +15,7 @@ router = APIRouter(tags=["identity"])
 
 
 @router.post("/v1/auth/register", status_code=status.HTTP_201_CREATED)
-async def register(body: RegisterIn, session: DbSession) -> Envelope[UserOut]:
+async def register(body: RegisterIn, session: DbSession, _: CaptchaCheck) -> Envelope[UserOut]:
     """Create an account (role ``user``). 409 ``email_taken`` if the email is in use."""
     user = await service.create_user(
         session, email=body.email, password=body.password, full_name=body.full_name
@@ -23,7 +24,9 @@ async def register(body: RegisterIn, session: DbSession) -> Envelope[UserOut]:
 
 
 @router.post("/v1/auth/login")
-async def login(body: LoginIn, session: DbSession, tokens: Tokens) -> Envelope[TokenOut]:
+async def login(
+    body: LoginIn, session: DbSession, tokens: Tokens, _: CaptchaCheck
+) -> Envelope[TokenOut]:
     """Exchange email and password for tokens. 401 ``invalid_credentials``."""
     user = await service.authenticate(session, body.email, body.password)
     pair = await service.issue_tokens(session, user, tokens)
