@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kro import realtime
 from kro.jobs.errors import RetryJob
 from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
@@ -329,6 +330,17 @@ async def _known_transfer(client: PaystackClient, reference: str) -> Transfer | 
         raise
 
 
+async def _tell(session: AsyncSession, payout: Payout) -> None:
+    """Realtime ``payout.updated`` (and so a wallet refresh) to the payout's owner."""
+    await realtime.publish(
+        session,
+        [payout.user_id],
+        "payout.updated",
+        {"payout_id": payout.id, "status": payout.status, "amount": payout.amount},
+        dedupe_key=f"realtime:{payout.id}:{payout.status}",
+    )
+
+
 async def fail_payout(session: AsyncSession, payout: Payout, reason: str) -> None:
     """Void the wallet hold; the money is available again."""
     await create_transfers(
@@ -337,6 +349,7 @@ async def fail_payout(session: AsyncSession, payout: Payout, reason: str) -> Non
     payout.status, payout.failure_reason = "failed", reason[:200]
     payout.completed_at = utcnow()
     await session.flush()
+    await _tell(session, payout)
 
 
 async def settle_payout(session: AsyncSession, payout: Payout, verified: Transfer) -> str:
@@ -405,6 +418,7 @@ async def _post_success(session: AsyncSession, payout: Payout, verified: Transfe
     payout.status, payout.provider_fee, payout.completed_at = "success", fee, utcnow()
     payout.transfer_code = verified.transfer_code
     await session.flush()
+    await _tell(session, payout)
 
 
 async def _reverse_success(session: AsyncSession, payout: Payout) -> None:
@@ -439,6 +453,7 @@ async def _reverse_success(session: AsyncSession, payout: Payout) -> None:
     await create_transfers(session, batch)
     payout.status, payout.completed_at = "reversed", utcnow()
     await session.flush()
+    await _tell(session, payout)
 
 
 async def payout_by_reference(session: AsyncSession, reference: str) -> Payout | None:
