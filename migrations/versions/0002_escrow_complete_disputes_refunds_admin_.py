@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-21 08:51:36.904352
+Create Date: 2026-11-21 08:57:11.423494
 """
 
 from collections.abc import Sequence
