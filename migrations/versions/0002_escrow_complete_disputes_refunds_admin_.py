@@ -2,13 +2,14 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-21 08:57:11.423494
+Create Date: 2026-11-21 08:59:06.406584
 """
 
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 import kro.kit.db
 
@@ -53,6 +54,85 @@ def upgrade() -> None:
     with op.batch_alter_table("magic_link_events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_magic_link_events_email"), ["email"], unique=False)
         batch_op.create_index(batch_op.f("ix_magic_link_events_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "notification_attempts",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("notification_id", sa.String(length=32), nullable=False),
+        sa.Column("provider", sa.String(length=32), nullable=False),
+        sa.Column("outcome", sa.String(length=16), nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("provider_message_id", sa.String(length=128), nullable=True),
+        sa.Column("duration_ms", sa.Integer(), nullable=False, comment="milliseconds"),
+        sa.Column("created_at", kro.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notification_attempts")),
+    )
+    with op.batch_alter_table("notification_attempts", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_notification_attempts_notification_id"),
+            ["notification_id"],
+            unique=False,
+        )
+
+    op.create_table(
+        "notification_preferences",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("event", sa.String(length=64), nullable=False),
+        sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("updated_at", kro.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notification_preferences")),
+        sa.UniqueConstraint(
+            "user_id",
+            "event",
+            "channel",
+            name=op.f("uq_notification_preferences_user_id_event_channel"),
+        ),
+    )
+    with op.batch_alter_table("notification_preferences", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_notification_preferences_user_id"), ["user_id"], unique=False
+        )
+
+    op.create_table(
+        "notifications",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("event", sa.String(length=64), nullable=False),
+        sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column("dedupe_key", sa.String(length=200), nullable=False),
+        sa.Column(
+            "address", sa.String(length=320), nullable=False, comment="email or E.164 phone number"
+        ),
+        sa.Column(
+            "context",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("provider", sa.String(length=32), nullable=True),
+        sa.Column("provider_message_id", sa.String(length=128), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("created_at", kro.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", kro.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "channel IN ('email', 'sms', 'whatsapp')", name=op.f("ck_notifications_channel")
+        ),
+        sa.CheckConstraint(
+            "status IN ('pending', 'sent', 'failed')", name=op.f("ck_notifications_status")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications")),
+        sa.UniqueConstraint(
+            "user_id",
+            "event",
+            "channel",
+            "dedupe_key",
+            name=op.f("uq_notifications_user_id_event_channel_dedupe_key"),
+        ),
+    )
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_notifications_user_id"), ["user_id"], unique=False)
 
     op.create_table(
         "refunds",
@@ -245,6 +325,18 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_refunds_payment_id"))
 
     op.drop_table("refunds")
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_notifications_user_id"))
+
+    op.drop_table("notifications")
+    with op.batch_alter_table("notification_preferences", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_notification_preferences_user_id"))
+
+    op.drop_table("notification_preferences")
+    with op.batch_alter_table("notification_attempts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_notification_attempts_notification_id"))
+
+    op.drop_table("notification_attempts")
     with op.batch_alter_table("magic_link_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_magic_link_events_user_id"))
         batch_op.drop_index(batch_op.f("ix_magic_link_events_email"))

@@ -16,6 +16,7 @@ from kro.escrow.endpoints import router as escrow_router
 from kro.identity import service as identity_service
 from kro.identity.admin_endpoints import router as identity_admin_router
 from kro.identity.endpoints import router as identity_router
+from kro.identity.verification_endpoints import router as verification_router
 from kro.jobs.registry import extra_modules
 from kro.jobs.worker import in_process_worker
 from kro.kit import api
@@ -23,12 +24,14 @@ from kro.kit.db import create_engine, session_factory, unit_of_work
 from kro.kit.logging import configure_logging
 from kro.kit.storage import LocalStorage, S3Storage, Storage
 from kro.ledger.endpoints import router as ledger_router
+from kro.notifications.endpoints import router as notifications_router
 from kro.payments.endpoints import router as payments_router
 from kro.payments.providus_endpoints import router as providus_router
 from kro.payouts.admin_endpoints import router as payouts_admin_router
 from kro.payouts.endpoints import router as payouts_router
 from kro.realtime import mount_realtime
 from kro.registry import load_all_handlers
+from kro.sandbox.messaging import MessagingSandbox, MessagingSandboxConfig
 from kro.sandbox.paystack import PaystackSandbox, PaystackSandboxConfig
 from kro.sandbox.providus import ProvidusSandbox, ProvidusSandboxConfig
 from kro.sandbox.recaptcha import RecaptchaSandbox, RecaptchaSandboxConfig
@@ -61,6 +64,19 @@ def providus_sandbox_config(settings: Settings) -> ProvidusSandboxConfig:
     )
 
 
+def messaging_sandbox_config(settings: Settings) -> MessagingSandboxConfig:
+    """SendGrid, Termii, Twilio and Telnyx simulators that accept our keys; every message
+    they take is shown at ``/sandbox/messaging/inbox``."""
+    return MessagingSandboxConfig(
+        database_url=settings.sandbox_database_url,
+        public_base_url=f"{settings.base_url}/sandbox/messaging",
+        sendgrid_api_keys=[settings.sendgrid_api_key],
+        termii_api_keys=[settings.termii_api_key],
+        twilio_accounts={settings.twilio_account_sid: settings.twilio_auth_token},
+        telnyx_api_keys=[settings.telnyx_api_key],
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app. The engine, the sandbox and the worker start in the lifespan."""
     settings = settings or get_settings()
@@ -71,6 +87,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     providus = (
         ProvidusSandbox(providus_sandbox_config(settings)) if settings.sandbox_enabled else None
+    )
+    messaging = (
+        MessagingSandbox(messaging_sandbox_config(settings)) if settings.sandbox_enabled else None
     )
 
     @asynccontextmanager
@@ -87,6 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await stack.enter_async_context(sandbox.running())
             if providus is not None:
                 await stack.enter_async_context(providus.running())
+            if messaging is not None:
+                await stack.enter_async_context(messaging.running())
             await stack.enter_async_context(app.state.realtime.running())
             await stack.enter_async_context(in_process_worker(app.state, settings))
             yield
@@ -111,6 +132,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         payouts_router,
         payments_router,
         providus_router,
+        notifications_router,
+        verification_router,
         identity_admin_router,
         escrow_admin_router,
         payouts_admin_router,
@@ -131,6 +154,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.mount("/sandbox/paystack", sandbox.app)
     if providus is not None:
         app.mount("/sandbox/providus", providus.app)
+    if messaging is not None:
+        app.mount("/sandbox/messaging", messaging.app)
     if settings.sandbox_enabled:
         recaptcha = RecaptchaSandbox(
             RecaptchaSandboxConfig(secret_keys=[settings.recaptcha_secret_key])

@@ -8,6 +8,7 @@ import kro.escrow.models
 import kro.identity.models
 import kro.jobs.models
 import kro.ledger.models
+import kro.notifications.models
 import kro.payments.models
 import kro.payouts.models  # noqa: F401
 from kro.jobs.registry import load_handlers
@@ -21,6 +22,7 @@ TASK_MODULES: list[str] = [
     "kro.payments.tasks",
     "kro.payments.bank_transfer_tasks",
     "kro.realtime.tasks",
+    "kro.notifications.tasks",
     "kro.payouts.tasks",
     "kro.escrow.tasks",
 ]

@@ -21,8 +21,7 @@ import structlog
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kro import realtime
-from kro.escrow import settlement, states
+from kro.escrow import notices, settlement, states
 from kro.escrow.errors import (
     AmountBelowFee,
     ConditionNotFound,
@@ -116,17 +115,18 @@ async def create_order(
     await session.flush()
     for position, description in enumerate(new.conditions, start=1):
         session.add(EscrowCondition(order_id=order.id, position=position, description=description))
-    session.add(
-        EscrowOrderEvent(
-            order_id=order.id,
-            action="create",
-            from_state="new",
-            to_state=states.CREATED,
-            actor_id=buyer.id,
-            actor_role="buyer",
-        )
+    created = EscrowOrderEvent(
+        id=new_id("oev"),
+        order_id=order.id,
+        action="create",
+        from_state="new",
+        to_state=states.CREATED,
+        actor_id=buyer.id,
+        actor_role="buyer",
     )
+    session.add(created)
     await session.flush()
+    await notices.order_changed(session, order, "create", created.id, None)
     return order
 
 
@@ -200,13 +200,7 @@ async def transition(
         reason=reason,
     )
     session.add(event)
-    await realtime.publish(
-        session,
-        [order.buyer_id, order.seller_id],
-        "order.updated",
-        {"order_id": order.id, "action": action, "status": order.status},
-        dedupe_key=f"realtime:{event.id}",
-    )
+    await notices.order_changed(session, order, action, event.id, reason)
 
 
 def _require_party(order: EscrowOrder, user: User, action: str) -> None:
@@ -388,6 +382,7 @@ async def fulfil_condition(
         )
     condition.fulfilled_at, condition.fulfilled_by = utcnow(), user.id
     await session.flush()
+    await notices.condition_fulfilled(session, order, condition.id, condition.description)
     remaining = await session.execute(
         select(EscrowCondition.id).where(
             EscrowCondition.order_id == order.id, EscrowCondition.fulfilled_at.is_(None)

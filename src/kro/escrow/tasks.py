@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from kro.escrow import service
+from kro.escrow import notices, service
 from kro.jobs.registry import JobContext, job_handler
 from kro.jobs.scheduler import periodic
 from kro.kit.clock import utcnow
@@ -33,3 +33,10 @@ async def expire_orders(ctx: JobContext, payload: dict[str, Any]) -> None:
 async def auto_release(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Release orders whose inspection period ended without a complaint."""
     await service.auto_release(ctx.session, utcnow())
+
+
+@periodic("escrow.inspection_reminders", every=timedelta(minutes=5))
+async def inspection_reminders(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Remind both parties a day before an inspection period ends."""
+    for order in await service.due_inspection_reminders(ctx.session, utcnow()):
+        await notices.inspection_reminder(ctx.session, order)

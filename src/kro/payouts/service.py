@@ -28,6 +28,7 @@ from kro.kit.ids import new_id
 from kro.ledger import chart
 from kro.ledger.service import balances_for_owner, create_transfers
 from kro.ledger.specs import PostPending, TransferSpec, VoidPending
+from kro.notifications.service import notify
 from kro.payouts.errors import (
     AccountNotResolved,
     BankAccountNotFound,
@@ -339,6 +340,12 @@ async def _tell(session: AsyncSession, payout: Payout) -> None:
         {"payout_id": payout.id, "status": payout.status, "amount": payout.amount},
         dedupe_key=f"realtime:{payout.id}:{payout.status}",
     )
+    event = {"success": "payout.sent", "failed": "payout.failed"}.get(payout.status)
+    if event is not None:
+        context = {"payout_id": payout.id, "amount": payout.amount, "currency": payout.currency}
+        if payout.status == "failed":
+            context["reason"] = payout.failure_reason or ""
+        await notify(session, payout.user_id, event, context, dedupe_key=payout.id)
 
 
 async def fail_payout(session: AsyncSession, payout: Payout, reason: str) -> None:
