@@ -20,6 +20,7 @@ class Api:
         self.base_url = base_url.rstrip("/")
         self.http = httpx.Client(base_url=self.base_url, timeout=30.0)
         self.token = token
+        self.last_meta: dict[str, Any] = {}
 
     def as_user(self, token: str) -> Api:
         api = Api(self.base_url, token)
@@ -45,7 +46,16 @@ class Api:
         body = r.json()
         if not body.get("success"):
             raise DemoFailure(f"{method} {path} -> {body}")
+        self.last_meta = body.get("meta") or {}
         return body["data"]
+
+    def server_time(self) -> float:
+        """The server's clock (Unix seconds) from the last response's ``meta.timestamp``;
+        a development server's clock may have been moved."""
+        from datetime import datetime
+
+        stamp = str(self.last_meta.get("timestamp", "")).replace("Z", "+00:00")
+        return datetime.fromisoformat(stamp).timestamp() if stamp else time.time()
 
     def get(self, path: str, **kw: Any) -> Any:
         return self.call("GET", path, **kw)

@@ -10,6 +10,7 @@ ledger invariant is asked of the server. Exit status 1 on any discrepancy.
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from typing import Any
@@ -57,6 +58,39 @@ class EscrowDemo:
     def login(self, email: str) -> Api:
         tokens = self.api.post("/v1/auth/login", {"email": email, "password": PASSWORD})
         return self.api.as_user(tokens["access_token"])
+
+    def inbox(self, to: str) -> list[dict[str, Any]]:
+        r = self.api.http.get("/sandbox/messaging/inbox/messages", params={"to": to})
+        return list(r.json()["messages"]) if r.status_code == 200 else []
+
+    def verify_phone(self, api: Api, phone: str) -> None:
+        """Verify ``phone`` with the SMS code, read from the sandbox inbox."""
+        sent = api.post("/v1/me/phone", {"phone": phone}, expect=202)
+        number = sent["phone"].lstrip("+")
+        text = wait_for(
+            "SMS code",
+            lambda: next((m["body"] for m in self.inbox(number) + self.inbox(sent["phone"])), ""),
+        )
+        code = re.search(r"\b(\d{6})\b", text)
+        expect(code is not None, f"no code in {text!r}")
+        assert code is not None
+        api.post("/v1/me/phone/verify", {"code": code.group(1)})
+        self.console.print(f"    {sent['phone']} verified with the code from the SMS")
+
+    def print_inbox(self, *recipients: str) -> None:
+        """What each party received, from the messaging sandbox's inbox (after the worker has
+        sent what is queued)."""
+        time.sleep(2)
+        for email in recipients:
+            r = self.api.http.get("/sandbox/messaging/inbox/messages", params={"to": email})
+            if r.status_code != 200:
+                self.console.print(f"    (no sandbox inbox: {r.status_code})")
+                return
+            rows = sorted(r.json()["messages"], key=lambda m: m["created_at"])
+            self.console.print(f"    [bold]{email}[/] received {len(rows)} message(s):")
+            for m in rows:
+                text = m.get("subject") or (m.get("body") or "").splitlines()[0][:70]
+                self.console.print(f"      {m['channel']:<5} via {m['provider']:<8} {text}")
 
     def admin(self) -> Api:
         tokens = self.api.post(
@@ -167,6 +201,8 @@ class EscrowDemo:
 
         self.step("Balances of every account involved")
         self.report(admin, buyer_me["id"], seller_me["id"], oid, before, order)
+        self.step("What the buyer and the seller were told (sandbox inbox)")
+        self.print_inbox(buyer_me["email"], seller_me["email"])
 
     def _wallet(self, api: Api) -> dict[str, int]:
         for row in api.get("/v1/wallet"):
@@ -223,8 +259,10 @@ class DisputeDemo(EscrowDemo):
         root = self.admin()
         before = self.platform_balances(root)
         self.step("Register a buyer and a seller; ₦100,000 order, accepted and paid by card")
-        buyer, _ = self.user("buyer")
+        buyer, buyer_me = self.user("buyer")
         seller, seller_me = self.user("seller")
+        phone = f"+23480{secrets.randbelow(10**8):08d}"
+        self.verify_phone(buyer, phone)
         oid = self.funded_order(buyer, seller, seller_me["email"], 10_000_000)
         expect(seller.post(f"/v1/escrow/orders/{oid}/start")["status"] == "in_progress", "start")
 
@@ -247,9 +285,10 @@ class DisputeDemo(EscrowDemo):
         token = self.api.post("/v1/admin/auth/login", {"email": email, "password": password})
         admin = self.api.as_user(token["access_token"])
         totp = pyotp.TOTP(admin.post("/v1/admin/totp/enrol")["secret"])
-        admin.post("/v1/admin/totp/confirm", {"code": totp.now()})
+        now = admin.server_time()  # TOTP follows the server's clock
+        admin.post("/v1/admin/totp/confirm", {"code": totp.at(now)})
         seller_amount = (order["amounts"]["seller_receives"] * 70) // 100
-        code = totp.at(time.time() + 30)  # the next step: the current one was used
+        code = totp.at(now + 30)  # the next step: the current one was used
         order = admin.post(
             f"/v1/admin/escrow/orders/{oid}/resolve",
             {
@@ -272,6 +311,8 @@ class DisputeDemo(EscrowDemo):
         )
         expect(self._wallet(seller)["available"] == seller_amount, "seller wallet is off")
         self.report(root, "", seller_me["id"], oid, before, order)
+        self.step("What the buyer and the seller were told (sandbox inbox)")
+        self.print_inbox(buyer_me["email"], phone.lstrip("+"), seller_me["email"])
 
     def funded_order(self, buyer: Api, seller: Api, seller_email: str, amount: int) -> str:
         order = buyer.post(
@@ -301,7 +342,7 @@ class AutoReleaseDemo(DisputeDemo):
     def run(self) -> None:
         root = self.admin()
         self.step("₦100,000 order, paid, started and completed by the seller")
-        buyer, _ = self.user("buyer")
+        buyer, buyer_me = self.user("buyer")
         seller, seller_me = self.user("seller")
         oid = self.funded_order(buyer, seller, seller_me["email"], 10_000_000)
         seller.post(f"/v1/escrow/orders/{oid}/start")
@@ -325,6 +366,8 @@ class AutoReleaseDemo(DisputeDemo):
         root = self.admin()
         check = root.get("/v1/admin/ledger/invariants")
         expect(check["ok"], f"ledger invariant broken: {check['problems']}")
+        self.step("What the buyer and the seller were told (sandbox inbox)")
+        self.print_inbox(buyer_me["email"], seller_me["email"])
 
 
 class BankTransferDemo(DisputeDemo):
@@ -333,7 +376,7 @@ class BankTransferDemo(DisputeDemo):
     def run(self) -> None:
         root = self.admin()
         self.step("₦50,000 order, accepted; the buyer chooses bank transfer")
-        buyer, _ = self.user("buyer")
+        buyer, buyer_me = self.user("buyer")
         seller, seller_me = self.user("seller")
         order = buyer.post(
             "/v1/escrow/orders",
@@ -377,6 +420,8 @@ class BankTransferDemo(DisputeDemo):
         expect(order["status"] == "closed", f"order is {order['status']}")
         check = root.get("/v1/admin/ledger/invariants")
         expect(check["ok"], f"ledger invariant broken: {check['problems']}")
+        self.step("What the buyer and the seller were told (sandbox inbox)")
+        self.print_inbox(buyer_me["email"], seller_me["email"])
 
 
 SCENARIOS: dict[str, type[EscrowDemo]] = {
