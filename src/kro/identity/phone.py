@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kro.identity.models import PhoneVerification, User
 from kro.kit.clock import utcnow
 from kro.kit.errors import BadRequest, RateLimited, Unprocessable
+from kro.kit.ids import new_id
 from kro.notifications.service import notify
 from kro.settings import Settings
 
@@ -143,17 +144,18 @@ async def start(
         .values(superseded_at=now)
     )
     code = f"{secrets.randbelow(10**6):06d}"
+    verification_id = new_id("pvc")
     verification = PhoneVerification(
+        id=verification_id,
         user_id=user.id,
         phone=phone,
-        code_digest="",
+        code_digest=_digest(policy, verification_id, code),
         attempts=0,
         expires_at=now + timedelta(seconds=policy.ttl),
         created_at=now,
     )
     session.add(verification)
     await session.flush()
-    verification.code_digest = _digest(policy, verification.id, code)
     await notify(
         session,
         user.id,
