@@ -1,5 +1,4 @@
-"""Fixtures for phone verification and magic links: the app with the verification and
-notification routers included (the lead wires them into ``create_app``), and readers of the
+"""Fixtures for phone verification and magic links: the app in-process, and readers of the
 codes and links waiting in the outbox."""
 
 from __future__ import annotations
@@ -13,10 +12,7 @@ from asgi_lifespan import LifespanManager
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-import tests.notifications.messaging_fixtures  # noqa: F401  (notification tables, handler)
 from kro.app import create_app
-from kro.identity.verification_endpoints import router as verification_router
-from kro.notifications.endpoints import router as notifications_router
 from kro.notifications.models import Notification
 from kro.settings import Settings
 
@@ -24,8 +20,6 @@ from kro.settings import Settings
 @asynccontextmanager
 async def api_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings)
-    app.include_router(verification_router)
-    app.include_router(notifications_router)
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://kro.test") as client:

@@ -1,8 +1,7 @@
 """Fixtures for notification tests: the messaging sandbox under a real uvicorn server, an SMTP
 server (aiosmtpd), settings pointing the adapters at them, users, and a worker drain.
 
-Importing this module registers the notification tables in ``Base.metadata`` (until the lead
-adds them to ``kro.registry``) and the ``notifications.send`` handler.
+Importing this module registers the ``notifications.send`` handler for :func:`drain`.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-import kro.notifications.models  # registers the tables for the test schema
 import kro.notifications.tasks  # noqa: F401  (the notifications.send handler)
 from kro.identity import service as identity_service
 from kro.identity.models import User
