@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-21 08:59:06.406584
+Create Date: 2026-11-21 09:09:55.999933
 """
 
 from collections.abc import Sequence
@@ -136,7 +136,7 @@ def upgrade() -> None:
 
     op.create_table(
         "refunds",
-        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("id", sa.String(length=64), nullable=False),
         sa.Column("payment_id", sa.String(length=32), nullable=False),
         sa.Column("amount", sa.BigInteger(), nullable=False, comment="minor units"),
         sa.Column("currency", sa.String(length=3), nullable=False),
@@ -267,6 +267,12 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("amount_received", sa.BigInteger(), nullable=True, comment="minor units")
         )
+        batch_op.alter_column(
+            "status",
+            existing_type=sa.VARCHAR(length=16),
+            type_=sa.String(length=24),
+            existing_nullable=False,
+        )
         batch_op.create_index(
             batch_op.f("ix_payments_virtual_account_number"),
             ["virtual_account_number"],
@@ -296,6 +302,12 @@ def downgrade() -> None:
 
     with op.batch_alter_table("payments", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_payments_virtual_account_number"))
+        batch_op.alter_column(
+            "status",
+            existing_type=sa.String(length=24),
+            type_=sa.VARCHAR(length=16),
+            existing_nullable=False,
+        )
         batch_op.drop_column("amount_received")
         batch_op.drop_column("virtual_account_expires_at")
         batch_op.drop_column("virtual_account_name")

@@ -146,6 +146,7 @@ def install(app: FastAPI) -> None:
         # SQLSTATE class 22 (data exception: NUL byte, value out of range, …) is the client's
         # input that the database refused; anything else is ours.
         if str(getattr(exc.orig, "sqlstate", "") or "").startswith("22"):
+            log.warning("database_refused_value", error=str(exc.orig)[:300])
             return error_response(400, "invalid_input", "A value in the request is not accepted.")
         return _internal_error(exc)
 

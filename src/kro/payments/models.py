@@ -30,7 +30,7 @@ class Payment(Base):
     reference: Mapped[str] = mapped_column(String(64), unique=True)
     amount: Mapped[int] = mapped_column(MinorUnits, comment="minor units")
     currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(24), default="pending")
     purpose: Mapped[str] = mapped_column(String(32), comment="e.g. escrow (job prefix)")
     purpose_id: Mapped[str] = mapped_column(String(32))
     payer_id: Mapped[str | None] = mapped_column(String(32), default=None)
@@ -87,7 +87,7 @@ class Refund(Base):
 
     __tablename__ = "refunds"
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("rfd"))
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=lambda: new_id("rfd"))
     payment_id: Mapped[str] = mapped_column(String(32), index=True)
     amount: Mapped[int] = mapped_column(MinorUnits, comment="minor units")
     currency: Mapped[str] = mapped_column(String(3))
