@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-21 09:09:55.999933
+Create Date: 2026-11-21 09:11:44.674487
 """
 
 from collections.abc import Sequence
@@ -38,6 +38,28 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_audit_log_actor_id"), ["actor_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_log_target_id"), ["target_id"], unique=False)
 
+    op.create_table(
+        "escrow_condition_templates",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("description", sa.String(length=500), nullable=False),
+        sa.Column("category", sa.String(length=64), nullable=True),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_by", sa.String(length=32), nullable=False),
+        sa.Column("created_at", kro.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_escrow_condition_templates")),
+    )
+    op.create_table(
+        "escrow_fee_configurations",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("percent_bps", sa.Integer(), nullable=False, comment="basis points; 150 = 1.5 %"),
+        sa.Column("flat", sa.BigInteger(), nullable=False, comment="minor units"),
+        sa.Column("cap", sa.BigInteger(), nullable=False, comment="minor units; 0 = no cap"),
+        sa.Column("payer", sa.String(length=8), nullable=False, comment="buyer | seller | split"),
+        sa.Column("created_by", sa.String(length=32), nullable=False),
+        sa.Column("note", sa.String(length=500), nullable=True),
+        sa.Column("created_at", kro.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_escrow_fee_configurations")),
+    )
     op.create_table(
         "magic_link_events",
         sa.Column("id", sa.String(length=32), nullable=False),
@@ -354,6 +376,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_magic_link_events_email"))
 
     op.drop_table("magic_link_events")
+    op.drop_table("escrow_fee_configurations")
+    op.drop_table("escrow_condition_templates")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_log_target_id"))
         batch_op.drop_index(batch_op.f("ix_audit_log_actor_id"))

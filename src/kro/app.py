@@ -12,7 +12,9 @@ from prometheus_client import make_asgi_app
 from kro import __version__
 from kro.devtools import router as dev_router
 from kro.escrow.admin_endpoints import router as escrow_admin_router
+from kro.escrow.admin_endpoints import settings_router as escrow_settings_router
 from kro.escrow.endpoints import router as escrow_router
+from kro.escrow.endpoints import templates_router as escrow_templates_router
 from kro.identity import service as identity_service
 from kro.identity.admin_endpoints import router as identity_admin_router
 from kro.identity.endpoints import router as identity_router
@@ -25,6 +27,7 @@ from kro.kit.logging import configure_logging
 from kro.kit.storage import LocalStorage, S3Storage, Storage
 from kro.ledger.endpoints import router as ledger_router
 from kro.notifications.endpoints import router as notifications_router
+from kro.payments.admin_endpoints import router as webhooks_admin_router
 from kro.payments.endpoints import router as payments_router
 from kro.payments.providus_endpoints import router as providus_router
 from kro.payouts.admin_endpoints import router as payouts_admin_router
@@ -136,6 +139,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         verification_router,
         identity_admin_router,
         escrow_admin_router,
+        escrow_settings_router,
+        escrow_templates_router,
+        webhooks_admin_router,
         payouts_admin_router,
         ledger_router,
     )

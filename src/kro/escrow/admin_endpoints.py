@@ -7,10 +7,21 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from kro.escrow import disputes, service
+from kro.audit import service as audit
+from kro.escrow import catalog, disputes, service
 from kro.escrow.errors import OrderNotFound
+from kro.escrow.fees import FeePolicy
 from kro.escrow.models import EscrowMessage, EscrowOrder
-from kro.escrow.schemas import MessageOut, OrderOut, OrderSummaryOut, ResolveIn
+from kro.escrow.schemas import (
+    FeeConfigOut,
+    FeeIn,
+    MessageOut,
+    OrderOut,
+    OrderSummaryOut,
+    ResolveIn,
+    TemplateIn,
+    TemplateOut,
+)
 from kro.identity import admin
 from kro.identity.dependencies import AdminUser, ClientIp
 from kro.kit.api import Envelope, ok
@@ -81,3 +92,75 @@ async def resolve(
         session, user, order_id, body.outcome, body.note, seller_amount=body.seller_amount, ip=ip
     )
     return ok(OrderOut.of(await service.view(session, order), user.id))
+
+
+settings_router = APIRouter(prefix="/v1/admin/escrow", tags=["admin: escrow"])
+
+
+@settings_router.get("/fees")
+async def fees(_: AdminUser, session: DbSession) -> Envelope[list[FeeConfigOut]]:
+    """Fee configurations, newest (in force) first; empty means the ``KRO_ESCROW_FEE_*``
+    settings apply."""
+    return ok([FeeConfigOut.model_validate(f) for f in await catalog.fee_history(session)])
+
+
+@settings_router.put("/fees")
+async def set_fees(
+    body: FeeIn, user: AdminUser, session: DbSession, ip: ClientIp
+) -> Envelope[FeeConfigOut]:
+    """Put a new fee in force for orders created from now on. Needs TOTP; audit-logged."""
+    await admin.require_totp(session, user, body.totp_code)
+    row = await catalog.set_fee_policy(
+        session, FeePolicy(body.percent_bps, body.flat, body.cap, body.payer), user.id, body.note
+    )
+    await audit.record(
+        session,
+        actor_id=user.id,
+        action="escrow.fee_changed",
+        target_type="fee_configuration",
+        target_id=row.id,
+        ip=ip,
+        details=body.model_dump(exclude={"totp_code"}),
+    )
+    return ok(FeeConfigOut.model_validate(row))
+
+
+@settings_router.get("/condition-templates")
+async def all_templates(_: AdminUser, session: DbSession) -> Envelope[list[TemplateOut]]:
+    """Every condition template, retired ones included."""
+    rows = await catalog.templates(session, include_inactive=True)
+    return ok([TemplateOut.model_validate(t) for t in rows])
+
+
+@settings_router.post("/condition-templates", status_code=201)
+async def add_template(
+    body: TemplateIn, user: AdminUser, session: DbSession, ip: ClientIp
+) -> Envelope[TemplateOut]:
+    """Offer buyers a ready-made condition."""
+    row = await catalog.add_template(session, body.description, body.category, user.id)
+    await audit.record(
+        session,
+        actor_id=user.id,
+        action="escrow.template_added",
+        target_type="template",
+        target_id=row.id,
+        ip=ip,
+    )
+    return ok(TemplateOut.model_validate(row))
+
+
+@settings_router.delete("/condition-templates/{template_id}")
+async def retire_template(
+    template_id: str, user: AdminUser, session: DbSession, ip: ClientIp
+) -> Envelope[TemplateOut]:
+    """Stop offering a template (existing orders keep their conditions)."""
+    row = await catalog.retire_template(session, template_id)
+    await audit.record(
+        session,
+        actor_id=user.id,
+        action="escrow.template_retired",
+        target_type="template",
+        target_id=row.id,
+        ip=ip,
+    )
+    return ok(TemplateOut.model_validate(row))

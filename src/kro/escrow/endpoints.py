@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, File, Form, Query, Response, UploadFile, status
 
-from kro.escrow import disputes, service
+from kro.escrow import catalog, disputes, service
 from kro.escrow.fees import FeePolicy
 from kro.escrow.schemas import (
     CheckoutOut,
@@ -17,6 +17,7 @@ from kro.escrow.schemas import (
     OrderOut,
     OrderSummaryOut,
     PayIn,
+    TemplateOut,
 )
 from kro.identity.dependencies import AppSettings, CurrentUser
 from kro.kit.api import Envelope, Pagination, ok
@@ -41,12 +42,19 @@ async def create_order(
             code="currency_not_supported",
             details={"field": "currency"},
         )
-    policy = FeePolicy(
-        settings.escrow_fee_percent_bps,
-        settings.escrow_fee_flat,
-        settings.escrow_fee_cap,
-        settings.escrow_fee_payer,
+    policy = await catalog.current_fee_policy(
+        session,
+        FeePolicy(
+            settings.escrow_fee_percent_bps,
+            settings.escrow_fee_flat,
+            settings.escrow_fee_cap,
+            settings.escrow_fee_payer,
+        ),
     )
+    conditions = [
+        c.description or await catalog.template_text(session, c.template_id or "")
+        for c in body.conditions
+    ]
     order = await service.create_order(
         session,
         user,
@@ -56,7 +64,7 @@ async def create_order(
             description=body.description,
             amount=body.amount,
             currency=body.currency,
-            conditions=[c.description for c in body.conditions],
+            conditions=conditions,
             inspection_days=body.inspection_days,
         ),
         policy,
@@ -299,3 +307,12 @@ async def download_evidence(
         media_type=message.evidence_type or "application/octet-stream",
         headers={"Content-Disposition": f'attachment; filename="{message.evidence_name}"'},
     )
+
+
+templates_router = APIRouter(prefix="/v1/escrow/condition-templates", tags=["escrow"])
+
+
+@templates_router.get("")
+async def condition_templates(user: CurrentUser, session: DbSession) -> Envelope[list[TemplateOut]]:
+    """Ready-made conditions a buyer can use (``{"template_id": …}`` in ``conditions``)."""
+    return ok([TemplateOut.model_validate(t) for t in await catalog.templates(session)])

@@ -103,3 +103,33 @@ class EscrowMessage(Base):
     evidence_type: Mapped[str | None] = mapped_column(String(100), default=None)
     evidence_size: Mapped[int | None] = mapped_column(default=None, comment="bytes")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FeeConfiguration(Base):
+    """The platform fee on new escrow orders (seed 001 ``fee_configuration``). Rows are never
+    changed: the newest is in force, the older ones are its history. Amounts in minor units."""
+
+    __tablename__ = "escrow_fee_configurations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("fee"))
+    percent_bps: Mapped[int] = mapped_column(comment="basis points; 150 = 1.5 %")
+    flat: Mapped[int] = mapped_column(MinorUnits, comment="minor units")
+    cap: Mapped[int] = mapped_column(MinorUnits, comment="minor units; 0 = no cap")
+    payer: Mapped[str] = mapped_column(String(8), comment="buyer | seller | split")
+    created_by: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(String(500), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ConditionTemplate(Base):
+    """A ready-made condition buyers can pick when creating an order (seed 001
+    "conditions-seed")."""
+
+    __tablename__ = "escrow_condition_templates"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("tpl"))
+    description: Mapped[str] = mapped_column(String(500))
+    category: Mapped[str | None] = mapped_column(String(64), default=None)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -5,13 +5,60 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from kro.escrow.service import OrderView
 
 
 class ConditionIn(BaseModel):
+    """A condition in the buyer's words, or an admin-made template by ``template_id``."""
+
+    description: str | None = Field(default=None, min_length=1, max_length=500)
+    template_id: str | None = Field(default=None, max_length=32)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ConditionIn:
+        if (self.description is None) == (self.template_id is None):
+            raise ValueError("give either description or template_id")
+        return self
+
+
+class TemplateIn(BaseModel):
     description: str = Field(min_length=1, max_length=500)
+    category: str | None = Field(default=None, max_length=64)
+
+
+class TemplateOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    description: str
+    category: str | None
+    active: bool
+
+
+class FeeIn(BaseModel):
+    """A new fee configuration: basis points, minor units, who pays; needs a TOTP code."""
+
+    percent_bps: int = Field(ge=0, le=10_000)
+    flat: int = Field(ge=0, le=10**10)
+    cap: int = Field(ge=0, le=10**10)
+    payer: Literal["buyer", "seller", "split"]
+    note: str | None = Field(default=None, max_length=500)
+    totp_code: str = Field(min_length=6, max_length=16)
+
+
+class FeeConfigOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    percent_bps: int
+    flat: int
+    cap: int
+    payer: str
+    created_by: str
+    note: str | None
+    created_at: datetime
 
 
 class OrderIn(BaseModel):

@@ -20,11 +20,12 @@ from typing import Any
 import jwt
 import pyotp
 import segno
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.identity import service
 from kro.identity.errors import AdminRequired, InvalidToken
-from kro.identity.models import AdminTotp, User
+from kro.identity.models import AdminTotp, RefreshToken, User
 from kro.kit.clock import utcnow
 from kro.kit.errors import Conflict, Forbidden
 
@@ -162,3 +163,27 @@ def _accept(row: AdminTotp, code: str) -> bool:
             row.last_step = step
             return True
     return False
+
+
+async def search_users(session: AsyncSession, query: str | None, *, limit: int = 50) -> list[User]:
+    """Users whose email or name contains ``query`` (case-insensitive), newest first."""
+    stmt = select(User).order_by(User.id.desc()).limit(limit)
+    if query:
+        like = f"%{query.lower()}%"
+        stmt = stmt.where(or_(User.email.like(like), func.lower(User.full_name).like(like)))
+    return list((await session.execute(stmt)).scalars())
+
+
+async def set_active(session: AsyncSession, user_id: str, active: bool) -> User:
+    """Suspend (``active=False``: every token stops working, refresh tokens are revoked) or
+    reinstate a user. Raises UserNotFound (404)."""
+    user = await service.get_user(session, user_id)
+    user.is_active = active
+    if not active:
+        await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+    await session.flush()
+    return user

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, EmailStr, Field
 
 from kro.audit import service as audit
@@ -126,3 +126,55 @@ async def create_user(
         details={"role": body.role},
     )
     return ok(UserOut.model_validate(created))
+
+
+class AdminUserOut(UserOut):
+    is_active: bool
+
+
+class SuspendIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@router.get("/users")
+async def search_users(
+    _: AdminUser,
+    session: DbSession,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Envelope[list[AdminUserOut]]:
+    """Users whose email or name contains ``q``."""
+    rows = await admin.search_users(session, q, limit=limit)
+    return ok([AdminUserOut.model_validate(u) for u in rows])
+
+
+async def _set_active(
+    session: DbSession, actor: AdminUser, user_id: str, active: bool, reason: str, ip: str | None
+) -> AdminUserOut:
+    user = await admin.set_active(session, user_id, active)
+    await audit.record(
+        session,
+        actor_id=actor.id,
+        action="admin.user_reinstated" if active else "admin.user_suspended",
+        target_type="user",
+        target_id=user.id,
+        ip=ip,
+        details={"reason": reason},
+    )
+    return AdminUserOut.model_validate(user)
+
+
+@router.post("/users/{user_id}/suspend")
+async def suspend(
+    user_id: str, body: SuspendIn, user: AdminUser, session: DbSession, ip: ClientIp
+) -> Envelope[AdminUserOut]:
+    """Suspend a user: their tokens stop working (403 ``user_inactive``). Audit-logged."""
+    return ok(await _set_active(session, user, user_id, False, body.reason, ip))
+
+
+@router.post("/users/{user_id}/reinstate")
+async def reinstate(
+    user_id: str, body: SuspendIn, user: AdminUser, session: DbSession, ip: ClientIp
+) -> Envelope[AdminUserOut]:
+    """Lift a suspension. Audit-logged."""
+    return ok(await _set_active(session, user, user_id, True, body.reason, ip))

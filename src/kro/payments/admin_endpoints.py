@@ -1,0 +1,70 @@
+"""``/v1/admin/webhooks``: every provider webhook received, raw payload kept (seed 001
+``payment_webhook_info``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+
+from kro.identity.dependencies import AdminUser
+from kro.kit.api import Envelope, ok
+from kro.kit.deps import DbSession
+from kro.kit.errors import NotFound
+from kro.payments.models import WebhookEvent
+
+router = APIRouter(prefix="/v1/admin/webhooks", tags=["admin: webhooks"])
+
+
+class WebhookEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    provider: str
+    event_key: str
+    event_type: str
+    status: str
+    outcome: str | None
+    deliveries: int
+    received_at: datetime
+    processed_at: datetime | None
+
+
+class WebhookEventDetail(WebhookEventOut):
+    payload: str
+
+
+@router.get("")
+async def search(
+    _: AdminUser,
+    session: DbSession,
+    provider: Annotated[str | None, Query(max_length=16)] = None,
+    event_type: Annotated[str | None, Query(max_length=64)] = None,
+    status: Annotated[str | None, Query(max_length=16)] = None,
+    q: Annotated[str | None, Query(max_length=100, description="text in the key")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Envelope[list[WebhookEventOut]]:
+    """Incoming webhooks, newest first, by provider, type, status or key text."""
+    stmt = select(WebhookEvent).order_by(WebhookEvent.id.desc()).limit(limit)
+    if provider:
+        stmt = stmt.where(WebhookEvent.provider == provider)
+    if event_type:
+        stmt = stmt.where(WebhookEvent.event_type == event_type)
+    if status:
+        stmt = stmt.where(WebhookEvent.status == status)
+    if q:
+        stmt = stmt.where(WebhookEvent.event_key.contains(q))
+    rows = (await session.execute(stmt)).scalars()
+    return ok([WebhookEventOut.model_validate(r) for r in rows])
+
+
+@router.get("/{event_id}")
+async def detail(event_id: str, _: AdminUser, session: DbSession) -> Envelope[WebhookEventDetail]:
+    """One webhook with its raw payload."""
+    row = await session.get(WebhookEvent, event_id)
+    if row is None:
+        raise NotFound("No such webhook event.", code="webhook_event_not_found")
+    return ok(WebhookEventDetail.model_validate(row))
