@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from kro.identity import magic_links, phone, service
+from kro.identity.captcha import CaptchaCheck
 from kro.identity.dependencies import AppSettings, CurrentUser, Tokens
 from kro.identity.schemas import TokenOut
 from kro.kit.api import Envelope, ok
@@ -93,7 +94,11 @@ async def confirm_phone(
 
 @router.post("/v1/auth/magic-link", status_code=status.HTTP_202_ACCEPTED)
 async def request_magic_link(
-    body: MagicLinkIn, request: Request, session: DbSession, settings: AppSettings
+    body: MagicLinkIn,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    _: CaptchaCheck,
 ) -> Envelope[MagicLinkRequestedOut]:
     """Email a single-use sign-in link (15 minutes). Always 202, whether or not the email
     has an account."""
