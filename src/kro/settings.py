@@ -168,6 +168,12 @@ class Settings(BaseSettings):
             self.providus_notification_url = f"{self.base_url}/v1/webhooks/providus"
         if not self.providus_sandbox_database_url:
             self.providus_sandbox_database_url = self.sandbox_database_url
+        if not self.fincra_base_url:
+            self.fincra_base_url = f"{self.base_url}/sandbox/fincra"
+        if not self.fincra_webhook_url:
+            self.fincra_webhook_url = f"{self.base_url}/v1/webhooks/fincra"
+        if not self.fincra_sandbox_database_url:
+            self.fincra_sandbox_database_url = self.sandbox_database_url
         for name in ("sendgrid", "termii", "twilio", "telnyx"):  # the messaging sandbox
             if not getattr(self, f"{name}_base_url"):
                 setattr(self, f"{name}_base_url", f"{self.base_url}/sandbox/messaging/{name}")
@@ -217,6 +223,23 @@ class Settings(BaseSettings):
         ):
             raise ValueError("KRO_RECAPTCHA_SECRET_KEY must be set in production")
         return self
+
+    # ---- Fincra checkout (card / bank transfer through Fincra's hosted checkout) -----------
+    # The adapter points at the mounted sandbox ({base_url}/sandbox/fincra) unless
+    # ``fincra_base_url`` is set (https://sandboxapi.fincra.com or https://api.fincra.com).
+    # Requests carry ``api-key`` (secret key), ``x-pub-key`` (public key, checkout creation) and
+    # ``x-business-id`` (verify); webhooks to /v1/webhooks/fincra are signed with the separate
+    # webhook secret (encryption) key. The sandbox shares the Paystack simulator's database
+    # unless ``fincra_sandbox_database_url`` is set.
+    fincra_base_url: str = ""
+    fincra_secret_key: str = "sk_test_kro_sandbox_fincra_0000000000000000"
+    fincra_public_key: str = "pk_test_kro_sandbox_fincra_0000000000000000"
+    fincra_business_id: str = "64f1c9a0b1c2d3e4f5a6b7c8"
+    fincra_webhook_secret: str = "kro_sandbox_fincra_webhook_secret_000000"
+    fincra_timeout: float = 20.0
+    fincra_webhook_url: str = Field("", description="Where the Fincra sandbox posts webhooks")
+    fincra_sandbox_database_url: str = ""
+    # ---- end of Fincra ---------------------------------------------------------------------
 
 
 def get_settings() -> Settings:

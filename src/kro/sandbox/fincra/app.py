@@ -1,0 +1,176 @@
+"""The simulator as an ASGI app: :class:`FincraSandbox` (mountable) and :func:`create_app`.
+
+Mounted inside ``kro serve`` (``app.mount("/sandbox/fincra", sandbox.app)``), a sub-app's
+lifespan never runs, so the host enters :meth:`FincraSandbox.running` itself. Standalone,
+:func:`create_app` wires ``running()`` into the lifespan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kro.kit.db import create_engine, is_sqlite, session_factory
+from kro.kit.http import make_client
+from kro.sandbox.db import create_tables
+from kro.sandbox.fincra.api import build_api_router
+from kro.sandbox.fincra.config import FincraSandboxConfig
+from kro.sandbox.fincra.control import build_control_router
+from kro.sandbox.fincra.errors import FincraApiError
+from kro.sandbox.fincra.page import build_page_router
+from kro.sandbox.fincra.webhooks import WebhookSender
+
+log = structlog.get_logger("kro.sandbox.fincra")
+
+
+class FincraSandbox:
+    """A Fincra look-alike: ``.app`` serves the checkout API, the hosted page and
+    ``/_sandbox`` control.
+
+    ``running()`` must be entered before requests are served: it opens the database (creating
+    the ``fincra_*`` tables) and runs the loop that delivers webhooks. Requests outside it get
+    a Fincra-shaped 503.
+    """
+
+    def __init__(self, config: FincraSandboxConfig) -> None:
+        self.config = config
+        self._engine: AsyncEngine | None = None
+        self._sessions: async_sessionmaker[AsyncSession] | None = None
+        self._sender: WebhookSender | None = None
+        self.app = self._build_app()
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        """Session factory of the sandbox database (only while running)."""
+        if self._sessions is None:
+            raise FincraApiError("Sandbox is not running", http_status=503, error="Unavailable")
+        return self._sessions
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[FincraSandbox]:
+        """Open the database, start the webhook loop; stop and close both on exit."""
+        if self._sessions is not None:
+            raise RuntimeError("FincraSandbox.running() entered twice")
+        _ensure_sqlite_dir(self.config.database_url)
+        engine = create_engine(self.config.database_url)
+        await create_tables(engine, "fincra_")
+        http = make_client(timeout=self.config.webhook_timeout)
+        self._engine, self._sessions = engine, session_factory(engine)
+        self._sender = WebhookSender(self.config, self._sessions, http)
+        stop = asyncio.Event()
+        task = asyncio.create_task(self._loop(stop), name="fincra-sandbox-loop")
+        log.info("fincra_sandbox_started", webhook_url=self.config.webhook_url or None)
+        try:
+            yield self
+        finally:
+            stop.set()
+            await task
+            await http.aclose()
+            await engine.dispose()
+            self._engine = self._sessions = self._sender = None
+
+    async def tick(self) -> dict[str, int]:
+        """One pass of due work: send the webhooks that are due."""
+        sent = await self._sender.deliver_due() if self._sender else 0
+        return {"webhooks_sent": sent}
+
+    async def _loop(self, stop: asyncio.Event) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=self.config.startup_delay)
+        while not stop.is_set():
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("fincra_sandbox_tick_failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.config.poll_interval)
+
+    def _build_app(self) -> FastAPI:
+        app = FastAPI(
+            title="Fincra sandbox",
+            description="A local simulator of Fincra's checkout API and webhooks.",
+            version="1",
+        )
+        app.include_router(build_api_router(self))
+        app.include_router(build_page_router(self))
+        app.include_router(build_control_router(self))
+        _install_error_handlers(app)
+        return app
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    if not is_sqlite(url):
+        return
+    database = make_url(url).database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Every error leaves in Fincra's shape, never FastAPI's ``{"detail": ...}``."""
+
+    async def fincra_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, FincraApiError)
+        return JSONResponse(exc.body(), status_code=exc.http_status)
+
+    async def http_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        error = FincraApiError(str(exc.detail), http_status=exc.status_code)
+        return JSONResponse(error.body(), exc.status_code)
+
+    async def invalid(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        first = exc.errors()[0] if exc.errors() else {}
+        field = ".".join(str(p) for p in first.get("loc", ())[1:])
+        error = FincraApiError(
+            f"Invalid {field or 'request'}: {first.get('msg', '')}",
+            error="Error occurred during payload validation",
+        )
+        return JSONResponse(error.body(), status_code=400)
+
+    handlers: dict[type[Exception], Callable[[Request, Exception], Awaitable[JSONResponse]]] = {
+        FincraApiError: fincra_error,
+        StarletteHTTPException: http_error,
+        RequestValidationError: invalid,
+    }
+    for exc_type, handler in handlers.items():
+        app.add_exception_handler(exc_type, handler)
+
+    @app.middleware("http")
+    async def unexpected(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        # A bug answers a Fincra-shaped 500 here and goes no further: mounted in a host app,
+        # an ``Exception`` handler would re-raise into the host.
+        try:
+            return await call_next(request)
+        except Exception as exc:
+            log.exception("fincra_sandbox_error", error=type(exc).__name__)
+            body = FincraApiError("Internal server error", error="Internal Server Error").body()
+            return JSONResponse(body, status_code=500)
+
+
+def create_app(config: FincraSandboxConfig) -> FastAPI:
+    """A standalone server whose lifespan runs the sandbox."""
+    sandbox = FincraSandbox(config)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with sandbox.running():
+            yield
+
+    app = FastAPI(title="Fincra sandbox", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.sandbox = sandbox
+    app.mount("/", sandbox.app)
+    return app
