@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-21 09:11:44.674487
+Create Date: 2026-11-21 09:17:46.635877
 """
 
 from collections.abc import Sequence

@@ -29,11 +29,13 @@ from kro.ledger.endpoints import router as ledger_router
 from kro.notifications.endpoints import router as notifications_router
 from kro.payments.admin_endpoints import router as webhooks_admin_router
 from kro.payments.endpoints import router as payments_router
+from kro.payments.fincra_endpoints import router as fincra_router
 from kro.payments.providus_endpoints import router as providus_router
 from kro.payouts.admin_endpoints import router as payouts_admin_router
 from kro.payouts.endpoints import router as payouts_router
 from kro.realtime import mount_realtime
 from kro.registry import load_all_handlers
+from kro.sandbox.fincra import FincraMerchant, FincraSandbox, FincraSandboxConfig
 from kro.sandbox.messaging import MessagingSandbox, MessagingSandboxConfig
 from kro.sandbox.paystack import PaystackSandbox, PaystackSandboxConfig
 from kro.sandbox.providus import ProvidusSandbox, ProvidusSandboxConfig
@@ -80,6 +82,23 @@ def messaging_sandbox_config(settings: Settings) -> MessagingSandboxConfig:
     )
 
 
+def fincra_sandbox_config(settings: Settings) -> FincraSandboxConfig:
+    """The Fincra simulator with our keys as its merchant; webhooks to /v1/webhooks/fincra."""
+    return FincraSandboxConfig(
+        database_url=settings.fincra_sandbox_database_url,
+        merchants=[
+            FincraMerchant(
+                business_id=settings.fincra_business_id,
+                secret_key=settings.fincra_secret_key,
+                public_key=settings.fincra_public_key,
+                webhook_secret=settings.fincra_webhook_secret,
+            )
+        ],
+        public_base_url=f"{settings.base_url}/sandbox/fincra",
+        webhook_url=settings.fincra_webhook_url,
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app. The engine, the sandbox and the worker start in the lifespan."""
     settings = settings or get_settings()
@@ -94,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     messaging = (
         MessagingSandbox(messaging_sandbox_config(settings)) if settings.sandbox_enabled else None
     )
+    fincra = FincraSandbox(fincra_sandbox_config(settings)) if settings.sandbox_enabled else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -111,6 +131,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await stack.enter_async_context(providus.running())
             if messaging is not None:
                 await stack.enter_async_context(messaging.running())
+            if fincra is not None:
+                await stack.enter_async_context(fincra.running())
             await stack.enter_async_context(app.state.realtime.running())
             await stack.enter_async_context(in_process_worker(app.state, settings))
             yield
@@ -135,6 +157,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         payouts_router,
         payments_router,
         providus_router,
+        fincra_router,
         notifications_router,
         verification_router,
         identity_admin_router,
@@ -162,6 +185,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.mount("/sandbox/providus", providus.app)
     if messaging is not None:
         app.mount("/sandbox/messaging", messaging.app)
+    if fincra is not None:
+        app.mount("/sandbox/fincra", fincra.app)
     if settings.sandbox_enabled:
         recaptcha = RecaptchaSandbox(
             RecaptchaSandboxConfig(secret_keys=[settings.recaptcha_secret_key])

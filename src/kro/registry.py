@@ -21,6 +21,7 @@ TASK_MODULES: list[str] = [
     "kro.jobs.tasks",
     "kro.payments.tasks",
     "kro.payments.bank_transfer_tasks",
+    "kro.payments.fincra_tasks",
     "kro.realtime.tasks",
     "kro.notifications.tasks",
     "kro.payouts.tasks",

@@ -23,7 +23,7 @@ from kro.identity.dependencies import AppSettings, CurrentUser
 from kro.kit.api import Envelope, Pagination, ok
 from kro.kit.deps import DbSession, FileStorage
 from kro.kit.errors import KroError, Unprocessable
-from kro.payments import bank_transfer, gateway
+from kro.payments import bank_transfer, fincra, gateway
 
 router = APIRouter(prefix="/v1/escrow/orders", tags=["escrow"])
 ORDER_CURRENCIES = frozenset({"NGN"})
@@ -176,6 +176,7 @@ async def pay(
     async with (
         gateway.paystack(settings) as client,
         bank_transfer.providus_client(settings) as bank,
+        fincra.fincra_client(settings) as fincra_client,
     ):
         payment = await service.start_payment(
             session,
@@ -186,6 +187,8 @@ async def pay(
             method,
             bank_client=bank,
             bank_validity=timedelta(seconds=settings.providus_account_validity),
+            card_provider=body.provider if body else "paystack",
+            fincra_client=fincra_client,
         )
     return ok(
         CheckoutOut(

@@ -80,6 +80,9 @@ class PayIn(BaseModel):
     ``bank_transfer``: a Providus account to transfer to."""
 
     method: Literal["card", "wallet", "bank_transfer"] = "card"
+    provider: Literal["paystack", "fincra"] = Field(
+        default="paystack", description="card checkout provider"
+    )
     callback_url: str | None = Field(default=None, max_length=500)
 
 

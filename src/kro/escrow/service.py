@@ -40,9 +40,10 @@ from kro.kit.clock import utcnow
 from kro.kit.errors import Conflict
 from kro.kit.ids import new_id
 from kro.ledger import chart
-from kro.payments import bank_transfer, refunds
+from kro.payments import bank_transfer, fincra, refunds
 from kro.payments import service as payments
 from kro.payments.models import Payment, Refund
+from kro.providers.fincra.client import FincraClient
 from kro.providers.paystack.client import PaystackClient
 from kro.providers.providus.client import ProvidusClient
 
@@ -265,6 +266,8 @@ async def start_payment(
     *,
     bank_client: ProvidusClient | None = None,
     bank_validity: timedelta = timedelta(minutes=10),
+    card_provider: str = "paystack",
+    fincra_client: FincraClient | None = None,
 ) -> Payment:
     """Pay for an ``accepted`` order (buyer only): ``amount + buyer_fee``.
 
@@ -288,7 +291,7 @@ async def start_payment(
         if (
             current is not None
             and current.status == "pending"
-            and current.provider == ("providus" if method == "bank_transfer" else "paystack")
+            and current.provider == ("providus" if method == "bank_transfer" else card_provider)
         ):
             expires = current.virtual_account_expires_at
             if expires is None or expires > utcnow():
@@ -328,7 +331,14 @@ async def start_payment(
         await transition(session, order, "fund", user, reason=f"paid from wallet ({payment.id})")
         await session.flush()
         return payment
-    payment = await payments.open_checkout(session, client, request)
+    if card_provider == "fincra":
+        if fincra_client is None:  # pragma: no cover - the endpoint always passes one
+            raise ValueError("fincra_client is required for Fincra checkouts")
+        payment = await fincra.open_fincra_checkout(
+            session, fincra_client, request, customer_name=user.full_name
+        )
+    else:
+        payment = await payments.open_checkout(session, client, request)
     order.payment_id = payment.id
     await session.flush()
     return payment

@@ -27,7 +27,7 @@ from kro.providers.paystack.webhooks import parse_event
 
 log = structlog.get_logger("kro.payments.refunds")
 WALLET = "wallet"
-WALLET_REFUNDED = frozenset({WALLET, "providus"})
+WALLET_REFUNDED = frozenset({WALLET, "providus", "fincra"})
 
 
 class RefundExceedsPayment(Conflict):
@@ -60,7 +60,8 @@ async def request_refund(
     """
     if amount <= 0 or amount + await refunded_so_far(session, payment.id) > payment.amount:
         raise RefundExceedsPayment(details={"amount": amount, "paid": payment.amount})
-    # Bank transfers (Providus) have no refund API: their money goes back to the wallet.
+    # Only Paystack refunds go back through the provider here; bank transfers (Providus) have
+    # no refund API and Fincra's is not integrated yet: that money goes to the payer's wallet.
     to_wallet = payment.provider in WALLET_REFUNDED
     refund = Refund(
         payment_id=payment.id,
