@@ -335,3 +335,22 @@ async def test_evidence_upload_and_download(deal: Deal, http: httpx.AsyncClient)
     )
     assert r.status_code == 200 and r.content == b"\x89PNG fake image"
     assert r.headers["content-type"] == "image/png"
+
+
+async def test_both_parties_are_reminded_a_day_before_inspection_ends(
+    deal: Deal, http: httpx.AsyncClient, platform: Platform
+) -> None:
+    await deal.create()
+    await deal.fund()
+    await deal.act("start", "seller")
+    await deal.act("complete", "seller")
+    buyer = data(await http.get("/v1/me", headers=deal.buyer))["email"]
+    clock.advance(timedelta(days=2, minutes=1))  # inside the last day of three
+
+    async def reminded() -> bool:
+        r = await http.get(
+            f"{platform.base_url}/sandbox/messaging/inbox/messages", params={"to": buyer}
+        )
+        return any("day left to review" in (m.get("subject") or "") for m in r.json()["messages"])
+
+    await eventually(reminded, within=120)
