@@ -17,20 +17,13 @@ transfer-recipient, transfer), paystack.com/docs/api/errors.
 
 from __future__ import annotations
 
-import time
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
-import structlog
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from kro.kit.http import make_client
-from kro.providers.errors import (
-    ProviderRejected,
-    ProviderTimeout,
-    ProviderUnavailable,
-)
+from kro.providers.http import ProviderHttp, Rejection
 from kro.providers.paystack.schemas import (
     Bank,
     InitializedTransaction,
@@ -44,9 +37,6 @@ from kro.providers.paystack.schemas import (
 PROVIDER = "paystack"
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
-log = structlog.get_logger("kro.providers.paystack")
-
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
 class PaystackClient:
@@ -66,18 +56,23 @@ class PaystackClient:
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self._headers = {
-            "Authorization": f"Bearer {secret_key}",
-            "Accept": "application/json",
-            "User-Agent": "kro-paystack/1",
-        }
-        self._timeout = timeout
-        self._owns_http = http_client is None
-        self._http = http_client or make_client(timeout=timeout)
+        self._http = ProviderHttp(
+            PROVIDER,
+            "Paystack",
+            base_url,
+            timeout=timeout,
+            http_client=http_client,
+            headers={
+                "Authorization": f"Bearer {secret_key}",
+                "Accept": "application/json",
+                "User-Agent": "kro-paystack/1",
+            },
+            read_rejection=_rejection,
+            accepts=lambda body, _: body.get("status") is True,
+        )
 
     async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
+        await self._http.aclose()
 
     async def __aenter__(self) -> PaystackClient:
         return self
@@ -209,95 +204,31 @@ class PaystackClient:
         envelope: bool = False,
     ) -> Any:
         """Send one request; return ``data`` (or the whole envelope), or raise a ProviderError."""
-        started = time.monotonic()
-        try:
-            response = await self._http.request(
-                method,
-                self.base_url + path,
-                json=json,
-                params=params,
-                headers=self._headers,
-                timeout=self._timeout,
-            )
-        except _NOT_SENT as exc:
-            self._log(operation, None, started, error=type(exc).__name__)
-            raise ProviderUnavailable(
-                f"Paystack is unreachable: {type(exc).__name__}",
-                provider=PROVIDER,
-                operation=operation,
-            ) from exc
-        except httpx.HTTPError as exc:
-            # Sent (or partly sent) and no answer: Paystack may have acted on it.
-            self._log(operation, None, started, error=type(exc).__name__)
-            raise ProviderTimeout(
-                f"No answer from Paystack: {type(exc).__name__}",
-                provider=PROVIDER,
-                operation=operation,
-            ) from exc
-        self._log(operation, response.status_code, started)
-        return self._read(response, operation, moves_money=moves_money, envelope=envelope)
-
-    def _read(
-        self, response: httpx.Response, operation: str, *, moves_money: bool, envelope: bool
-    ) -> Any:
-        status = response.status_code
-        if status >= 500 or status == 429:
-            unknown = moves_money and status in (500, 504)
-            error = ProviderTimeout if unknown else ProviderUnavailable
-            raise error(f"Paystack answered HTTP {status}", provider=PROVIDER, operation=operation)
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            if status >= 400:
-                raise self._rejected(status, {}, operation)
-            raise ProviderTimeout(
-                "Paystack's answer is not JSON", provider=PROVIDER, operation=operation
-            )
-        if status >= 400 or body.get("status") is not True:
-            raise self._rejected(status, body, operation)
+        body = await self._http.call_json(
+            method, path, operation, json=json, params=params, moves_money=moves_money
+        )
         return body if envelope else body.get("data")
 
-    @staticmethod
-    def _rejected(status: int, body: dict[str, Any], operation: str) -> ProviderRejected:
-        meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
-        return ProviderRejected(
-            str(body.get("message") or f"Paystack answered HTTP {status}"),
-            provider=PROVIDER,
-            operation=operation,
-            provider_status=status,
-            provider_code=body.get("code"),
-            provider_type=body.get("type"),
-            next_step=(meta or {}).get("nextStep"),
-        )
+    def _parse(self, model: type[M], data: Any, operation: str) -> M:
+        return self._validate(TypeAdapter(model), data, operation)
 
-    @staticmethod
-    def _parse(model: type[M], data: Any, operation: str) -> M:
-        return PaystackClient._validate(TypeAdapter(model), data, operation)
+    def _parse_list(self, model: type[M], data: Any, operation: str) -> list[M]:
+        return self._validate(TypeAdapter(list[model]), data, operation)  # type: ignore[valid-type]
 
-    @staticmethod
-    def _parse_list(model: type[M], data: Any, operation: str) -> list[M]:
-        return PaystackClient._validate(TypeAdapter(list[model]), data, operation)  # type: ignore[valid-type]
-
-    @staticmethod
-    def _validate(adapter: TypeAdapter[T], data: Any, operation: str) -> T:
+    def _validate(self, adapter: TypeAdapter[T], data: Any, operation: str) -> T:
         try:
             return adapter.validate_python(data)
         except ValidationError as exc:
-            # A 2xx we cannot read: for a money-moving call the outcome is unknown.
-            raise ProviderTimeout(
-                f"Paystack's answer has an unexpected shape ({exc.error_count()} errors)",
-                provider=PROVIDER,
-                operation=operation,
-            ) from exc
+            raise self._http.unexpected(operation, f"{exc.error_count()} errors") from exc
 
-    @staticmethod
-    def _log(operation: str, status: int | None, started: float, error: str | None = None) -> None:
-        log.info(
-            "paystack_call",
-            operation=operation,
-            status_code=status,
-            error=error,
-            duration_ms=round((time.monotonic() - started) * 1000, 1),
-        )
+
+def _rejection(status: int, body: dict[str, Any], operation: str) -> Rejection:
+    """Paystack's error envelope: ``{status: false, message, code, type, meta: {nextStep}}``."""
+    meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
+    message = body.get("message")
+    return Rejection(
+        message=str(message) if message else None,
+        code=body.get("code"),
+        type=body.get("type"),
+        next_step=(meta or {}).get("nextStep"),
+    )
