@@ -21,25 +21,19 @@ integrations call to verify; Fincra's API reference names it "Verify payment".
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
 import httpx
-import structlog
 from pydantic import ValidationError
 
-from kro.kit.http import make_client
-from kro.providers.errors import ProviderRejected, ProviderTimeout, ProviderUnavailable
 from kro.providers.fincra.amounts import dumps, loads, to_fincra
 from kro.providers.fincra.schemas import CheckoutLink, FincraPayment
+from kro.providers.http import ProviderHttp, Rejection
 
 PROVIDER = "fincra"
 PAYMENT_NOT_FOUND = "payment_not_found"
-log = structlog.get_logger("kro.providers.fincra")
-
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
 class FincraClient:
@@ -62,15 +56,27 @@ class FincraClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.business_id = business_id
-        self._secret_key = secret_key
         self._public_key = public_key
-        self._timeout = timeout
-        self._owns_http = http_client is None
-        self._http = http_client or make_client(timeout=timeout)
+        self._http = ProviderHttp(
+            PROVIDER,
+            "Fincra",
+            base_url,
+            timeout=timeout,
+            http_client=http_client,
+            headers={
+                "api-key": secret_key,
+                "accept": "application/json",
+                "user-agent": "kro-fincra/1",
+            },
+            read_rejection=_rejection,
+            accepts=lambda body, _: (
+                body.get("status") is not False and body.get("success") is not False
+            ),
+            decode=lambda response: loads(response.content),  # numbers as Decimal
+        )
 
     async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
+        await self._http.aclose()
 
     async def __aenter__(self) -> FincraClient:
         return self
@@ -127,7 +133,7 @@ class FincraClient:
         try:
             return CheckoutLink.model_validate(data)
         except ValidationError as exc:
-            raise self._unexpected("initiate_checkout", exc) from exc
+            raise self._http.unexpected("initiate_checkout", type(exc).__name__) from exc
 
     async def verify_payment(self, reference: str) -> FincraPayment:
         """``GET /checkout/payments/merchant-reference/{reference}``: the payment as Fincra
@@ -143,7 +149,7 @@ class FincraClient:
         try:
             return FincraPayment.model_validate(answer.get("data"))
         except (ValidationError, ValueError) as exc:
-            raise self._unexpected("verify", exc) from exc
+            raise self._http.unexpected("verify", type(exc).__name__) from exc
 
     # Plumbing -------------------------------------------------------------------------------
 
@@ -156,90 +162,22 @@ class FincraClient:
         body: dict[str, Any] | None = None,
         headers: dict[str, str],
     ) -> dict[str, Any]:
-        """Send one request; return the JSON object (numbers as Decimal) or raise."""
-        started = time.monotonic()
-        all_headers = {
-            "api-key": self._secret_key,
-            "accept": "application/json",
-            "user-agent": "kro-fincra/1",
-            **headers,
-        }
+        """Send one request (numbers in ``body`` as Fincra's JSON numbers); return the JSON
+        object (numbers as Decimal) or raise."""
         content = None
         if body is not None:
             content = dumps(body).encode()
-            all_headers["content-type"] = "application/json"
-        try:
-            response = await self._http.request(
-                method,
-                self.base_url + path,
-                content=content,
-                headers=all_headers,
-                timeout=self._timeout,
-            )
-        except _NOT_SENT as exc:
-            self._log(operation, None, started, error=type(exc).__name__)
-            raise ProviderUnavailable(
-                f"Fincra is unreachable: {type(exc).__name__}",
-                provider=PROVIDER,
-                operation=operation,
-            ) from exc
-        except httpx.HTTPError as exc:
-            self._log(operation, None, started, error=type(exc).__name__)
-            raise ProviderTimeout(
-                f"No answer from Fincra: {type(exc).__name__}",
-                provider=PROVIDER,
-                operation=operation,
-            ) from exc
-        self._log(operation, response.status_code, started)
-        return self._read(response, operation)
+            headers = {**headers, "content-type": "application/json"}
+        return await self._http.call_json(method, path, operation, content=content, headers=headers)
 
-    @staticmethod
-    def _read(response: httpx.Response, operation: str) -> dict[str, Any]:
-        status = response.status_code
-        if status >= 500 or status == 429:
-            raise ProviderUnavailable(
-                f"Fincra answered HTTP {status}", provider=PROVIDER, operation=operation
-            )
-        try:
-            body = loads(response.content)
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            if status >= 400:
-                raise FincraClient._rejected(status, {}, operation)
-            raise ProviderTimeout(
-                "Fincra's answer is not JSON", provider=PROVIDER, operation=operation
-            )
-        if status >= 400 or body.get("status") is False or body.get("success") is False:
-            raise FincraClient._rejected(status, body, operation)
-        return body
 
-    @staticmethod
-    def _rejected(status: int, body: dict[str, Any], operation: str) -> ProviderRejected:
-        code = PAYMENT_NOT_FOUND if status == 404 and operation == "verify" else None
-        error = body.get("error")
-        return ProviderRejected(
-            str(body.get("message") or error or f"Fincra answered HTTP {status}"),
-            provider=PROVIDER,
-            operation=operation,
-            provider_status=status,
-            provider_code=code or (str(error) if isinstance(error, str) else None),
-        )
-
-    @staticmethod
-    def _unexpected(operation: str, exc: Exception) -> ProviderTimeout:
-        return ProviderTimeout(
-            f"Fincra's answer has an unexpected shape ({type(exc).__name__})",
-            provider=PROVIDER,
-            operation=operation,
-        )
-
-    @staticmethod
-    def _log(operation: str, status: int | None, started: float, error: str | None = None) -> None:
-        log.info(
-            "fincra_call",
-            operation=operation,
-            status_code=status,
-            error=error,
-            duration_ms=round((time.monotonic() - started) * 1000, 1),
-        )
+def _rejection(status: int, body: dict[str, Any], operation: str) -> Rejection:
+    """Fincra's error: ``message`` and/or ``error``; a 404 on verify is
+    :data:`PAYMENT_NOT_FOUND`."""
+    code = PAYMENT_NOT_FOUND if status == 404 and operation == "verify" else None
+    error = body.get("error")
+    message = body.get("message") or error
+    return Rejection(
+        message=str(message) if message else None,
+        code=code or (str(error) if isinstance(error, str) else None),
+    )

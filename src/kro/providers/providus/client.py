@@ -21,24 +21,19 @@ Sources: providers.md 5.2; stephenjude/providus-sdk (``ManagesAccount``,
 
 from __future__ import annotations
 
-import time
 from typing import Any, TypeVar
 
 import httpx
-import structlog
 from pydantic import BaseModel, ValidationError
 
-from kro.kit.http import make_client
-from kro.providers.errors import ProviderRejected, ProviderTimeout, ProviderUnavailable
+from kro.providers.errors import ProviderRejected
+from kro.providers.http import ProviderHttp, Rejection
 from kro.providers.providus.schemas import DynamicAccount, ReservedAccount, Settlement
 from kro.providers.providus.webhooks import compute_signature
 
 PROVIDER = "providus"
 TRANSACTION_NOT_FOUND = "transaction_not_found"
 M = TypeVar("M", bound=BaseModel)
-log = structlog.get_logger("kro.providers.providus")
-
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
 class ProvidusClient:
@@ -59,19 +54,25 @@ class ProvidusClient:
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self._headers = {
-            "Client-Id": client_id,
-            "X-Auth-Signature": compute_signature(client_id, client_secret),
-            "Accept": "application/json",
-            "User-Agent": "kro-providus/1",
-        }
-        self._timeout = timeout
-        self._owns_http = http_client is None
-        self._http = http_client or make_client(timeout=timeout)
+        self._http = ProviderHttp(
+            PROVIDER,
+            "Providus",
+            base_url,
+            timeout=timeout,
+            http_client=http_client,
+            headers={
+                "Client-Id": client_id,
+                "X-Auth-Signature": compute_signature(client_id, client_secret),
+                "Accept": "application/json",
+                "User-Agent": "kro-providus/1",
+            },
+            read_rejection=_rejection,
+            # verify answers "not found" in a 200 with a failure code; verify_transaction reads it.
+            accepts=lambda body, operation: operation == "verify" or not _failed(body),
+        )
 
     async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
+        await self._http.aclose()
 
     async def __aenter__(self) -> ProvidusClient:
         return self
@@ -132,86 +133,24 @@ class ProvidusClient:
         params: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Send one request; return the JSON object, or raise a ProviderError."""
-        started = time.monotonic()
-        try:
-            response = await self._http.request(
-                method,
-                self.base_url + path,
-                json=json,
-                params=params,
-                headers=self._headers,
-                timeout=self._timeout,
-            )
-        except _NOT_SENT as exc:
-            self._log(operation, None, started, error=type(exc).__name__)
-            raise ProviderUnavailable(
-                f"Providus is unreachable: {type(exc).__name__}",
-                provider=PROVIDER,
-                operation=operation,
-            ) from exc
-        except httpx.HTTPError as exc:
-            self._log(operation, None, started, error=type(exc).__name__)
-            raise ProviderTimeout(
-                f"No answer from Providus: {type(exc).__name__}",
-                provider=PROVIDER,
-                operation=operation,
-            ) from exc
-        self._log(operation, response.status_code, started)
-        return self._read(response, operation)
+        return await self._http.call_json(method, path, operation, json=json, params=params)
 
-    @staticmethod
-    def _read(response: httpx.Response, operation: str) -> dict[str, Any]:
-        status = response.status_code
-        if status >= 500 or status == 429:
-            raise ProviderUnavailable(
-                f"Providus answered HTTP {status}", provider=PROVIDER, operation=operation
-            )
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            if status >= 400:
-                raise ProvidusClient._rejected(status, {}, operation)
-            raise ProviderTimeout(
-                "Providus's answer is not JSON", provider=PROVIDER, operation=operation
-            )
-        failed = body.get("requestSuccessful") is False or body.get("responseCode") not in (
-            None,
-            "00",
-        )
-        if status >= 400 or (failed and operation != "verify"):
-            raise ProvidusClient._rejected(status, body, operation)
-        return body
-
-    @staticmethod
-    def _rejected(status: int, body: dict[str, Any], operation: str) -> ProviderRejected:
-        code = body.get("responseCode")
-        return ProviderRejected(
-            str(body.get("responseMessage") or f"Providus answered HTTP {status}"),
-            provider=PROVIDER,
-            operation=operation,
-            provider_status=status,
-            provider_code=str(code) if code is not None else None,
-        )
-
-    @staticmethod
-    def _parse(model: type[M], data: Any, operation: str) -> M:
+    def _parse(self, model: type[M], data: Any, operation: str) -> M:
         try:
             return model.model_validate(data)
         except ValidationError as exc:
-            raise ProviderTimeout(
-                f"Providus's answer has an unexpected shape ({exc.error_count()} errors)",
-                provider=PROVIDER,
-                operation=operation,
-            ) from exc
+            raise self._http.unexpected(operation, f"{exc.error_count()} errors") from exc
 
-    @staticmethod
-    def _log(operation: str, status: int | None, started: float, error: str | None = None) -> None:
-        log.info(
-            "providus_call",
-            operation=operation,
-            status_code=status,
-            error=error,
-            duration_ms=round((time.monotonic() - started) * 1000, 1),
-        )
+
+def _failed(body: dict[str, Any]) -> bool:
+    """Providus's flat answer says failure: ``requestSuccessful: false`` or a code not ``00``."""
+    return body.get("requestSuccessful") is False or body.get("responseCode") not in (None, "00")
+
+
+def _rejection(status: int, body: dict[str, Any], operation: str) -> Rejection:
+    """Providus's error: ``responseMessage`` and ``responseCode``."""
+    code, message = body.get("responseCode"), body.get("responseMessage")
+    return Rejection(
+        message=str(message) if message else None,
+        code=str(code) if code is not None else None,
+    )
