@@ -7,18 +7,13 @@ accepted); 4xx → ``ProviderRejected`` with the first error's ``message`` and `
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
-import structlog
 
-from kro.kit.http import make_client
-from kro.providers.errors import ProviderRejected, ProviderTimeout, ProviderUnavailable
+from kro.providers.http import ProviderHttp, Rejection
 
 PROVIDER = "sendgrid"
-log = structlog.get_logger("kro.providers.sendgrid")
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
 class SendGridClient:
@@ -37,14 +32,18 @@ class SendGridClient:
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self._headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
-        self._timeout = timeout
-        self._owns_http = http_client is None
-        self._http = http_client or make_client(timeout=timeout)
+        self._http = ProviderHttp(
+            PROVIDER,
+            "SendGrid",
+            base_url,
+            timeout=timeout,
+            http_client=http_client,
+            headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
+            read_rejection=_rejection,
+        )
 
     async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
+        await self._http.aclose()
 
     async def __aenter__(self) -> SendGridClient:
         return self
@@ -84,51 +83,18 @@ class SendGridClient:
         }
         if custom_args:
             body["custom_args"] = custom_args
-        started = time.monotonic()
-        try:
-            response = await self._http.post(
-                self.base_url + "/v3/mail/send",
-                json=body,
-                headers=self._headers,
-                timeout=self._timeout,
-            )
-        except _NOT_SENT as exc:
-            raise _error(
-                ProviderUnavailable, f"SendGrid is unreachable: {type(exc).__name__}"
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise _error(ProviderTimeout, f"No answer from SendGrid: {type(exc).__name__}") from exc
-        finally:
-            log.info("sendgrid_call", operation="send_mail", ms=_ms(started))
-        return _read(response)
+        # 202 with an empty body: the message id is in a header.
+        response = await self._http.send("POST", "/v3/mail/send", "send_mail", json=body)
+        if response.status_code >= 400:
+            raise self._http.rejected_by(response, "send_mail")
+        return str(response.headers.get("x-message-id", ""))
 
 
-def _read(response: httpx.Response) -> str:
-    status = response.status_code
-    if status >= 500 or status == 429:
-        raise _error(ProviderUnavailable, f"SendGrid answered HTTP {status}")
-    if status >= 400:
-        try:
-            data: Any = response.json()
-        except ValueError:
-            data = None
-        errors = data.get("errors") if isinstance(data, dict) else None
-        first = (
-            errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
-        )
-        raise ProviderRejected(
-            str(first.get("message") or f"SendGrid answered HTTP {status}"),
-            provider=PROVIDER,
-            operation="send_mail",
-            provider_status=status,
-            provider_code=str(first["field"]) if first.get("field") else None,
-        )
-    return str(response.headers.get("x-message-id", ""))
-
-
-def _error(cls: type[ProviderUnavailable | ProviderTimeout], message: str) -> Exception:
-    return cls(message, provider=PROVIDER, operation="send_mail")
-
-
-def _ms(started: float) -> float:
-    return round((time.monotonic() - started) * 1000, 1)
+def _rejection(status: int, body: dict[str, Any], operation: str) -> Rejection:
+    """SendGrid's error: ``{errors: [{message, field}]}``; the first one speaks."""
+    errors = body.get("errors")
+    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+    return Rejection(
+        message=str(first["message"]) if first.get("message") else None,
+        code=str(first["field"]) if first.get("field") else None,
+    )

@@ -8,20 +8,15 @@ and 5xx → ``ProviderUnavailable``; read timeout or an unreadable 2xx → ``Pro
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
-import structlog
 from pydantic import ValidationError
 
-from kro.kit.http import make_client
-from kro.providers.errors import ProviderRejected, ProviderTimeout, ProviderUnavailable
+from kro.providers.http import ProviderHttp, Rejection
 from kro.providers.telnyx.schemas import TelnyxMessage
 
 PROVIDER = "telnyx"
-log = structlog.get_logger("kro.providers.telnyx")
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
 class TelnyxClient:
@@ -40,14 +35,18 @@ class TelnyxClient:
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self._headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
-        self._timeout = timeout
-        self._owns_http = http_client is None
-        self._http = http_client or make_client(timeout=timeout)
+        self._http = ProviderHttp(
+            PROVIDER,
+            "Telnyx",
+            base_url,
+            timeout=timeout,
+            http_client=http_client,
+            headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
+            read_rejection=_rejection,
+        )
 
     async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
+        await self._http.aclose()
 
     async def __aenter__(self) -> TelnyxClient:
         return self
@@ -58,54 +57,19 @@ class TelnyxClient:
     async def send_message(self, to: str, text: str, *, from_: str) -> TelnyxMessage:
         """``POST /v2/messages`` ``{from, to, text}`` (E.164 numbers); returns ``data``."""
         body = {"from": from_, "to": to, "text": text}
-        started = time.monotonic()
+        answer = await self._http.call_json("POST", "/v2/messages", "send_message", json=body)
         try:
-            response = await self._http.post(
-                self.base_url + "/v2/messages",
-                json=body,
-                headers=self._headers,
-                timeout=self._timeout,
-            )
-        except _NOT_SENT as exc:
-            raise _error(
-                ProviderUnavailable, f"Telnyx is unreachable: {type(exc).__name__}"
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise _error(ProviderTimeout, f"No answer from Telnyx: {type(exc).__name__}") from exc
-        finally:
-            log.info("telnyx_call", operation="send_message", ms=_ms(started))
-        return _read(response)
+            return TelnyxMessage.model_validate(answer["data"])
+        except (ValidationError, KeyError) as exc:
+            raise self._http.unexpected("send_message") from exc
 
 
-def _read(response: httpx.Response) -> TelnyxMessage:
-    status = response.status_code
-    if status >= 500 or status == 429:
-        raise _error(ProviderUnavailable, f"Telnyx answered HTTP {status}")
-    try:
-        data: Any = response.json()
-    except ValueError:
-        data = None
-    if status >= 400:
-        errors = data.get("errors") if isinstance(data, dict) else None
-        first = (
-            errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
-        )
-        raise ProviderRejected(
-            str(first.get("detail") or first.get("title") or f"Telnyx answered HTTP {status}"),
-            provider=PROVIDER,
-            operation="send_message",
-            provider_status=status,
-            provider_code=str(first["code"]) if first.get("code") is not None else None,
-        )
-    try:
-        return TelnyxMessage.model_validate(data["data"])
-    except (ValidationError, KeyError, TypeError) as exc:
-        raise _error(ProviderTimeout, "Telnyx's answer has an unexpected shape") from exc
-
-
-def _error(cls: type[ProviderUnavailable | ProviderTimeout], message: str) -> Exception:
-    return cls(message, provider=PROVIDER, operation="send_message")
-
-
-def _ms(started: float) -> float:
-    return round((time.monotonic() - started) * 1000, 1)
+def _rejection(status: int, body: dict[str, Any], operation: str) -> Rejection:
+    """Telnyx's error: ``{errors: [{code, title, detail}]}``; the first one speaks."""
+    errors = body.get("errors")
+    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+    message = first.get("detail") or first.get("title")
+    return Rejection(
+        message=str(message) if message else None,
+        code=str(first["code"]) if first.get("code") is not None else None,
+    )

@@ -8,20 +8,15 @@ money, so the notifications failover treats every one of them as "try the next p
 
 from __future__ import annotations
 
-import time
 from typing import Any, Literal
 
 import httpx
-import structlog
 from pydantic import ValidationError
 
-from kro.kit.http import make_client
-from kro.providers.errors import ProviderRejected, ProviderTimeout, ProviderUnavailable
+from kro.providers.http import ProviderHttp, Rejection
 from kro.providers.termii.schemas import TermiiMessage
 
 PROVIDER = "termii"
-log = structlog.get_logger("kro.providers.termii")
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 Channel = Literal["generic", "dnd", "whatsapp"]
 
@@ -43,13 +38,19 @@ class TermiiClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
-        self._timeout = timeout
-        self._owns_http = http_client is None
-        self._http = http_client or make_client(timeout=timeout)
+        self._http = ProviderHttp(
+            PROVIDER,
+            "Termii",
+            base_url,
+            timeout=timeout,
+            http_client=http_client,
+            read_rejection=_rejection,
+            # Termii answers 200 with a ``code`` other than "ok" when it did not send.
+            accepts=lambda body, _: body.get("code") == "ok" or bool(body.get("message_id")),
+        )
 
     async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
+        await self._http.aclose()
 
     async def __aenter__(self) -> TermiiClient:
         return self
@@ -74,65 +75,17 @@ class TermiiClient:
             "type": "plain",
             "channel": channel,
         }
-        response = await self._post("/api/sms/send", body, "send")
-        status, data = response.status_code, _json(response)
-        if status >= 400:
-            raise _rejected(status, data)
-        if not isinstance(data, dict):
-            raise ProviderTimeout(
-                "Termii's answer is not JSON", provider=PROVIDER, operation="send"
-            )
-        if data.get("code") != "ok" and not data.get("message_id"):
-            raise _rejected(status, data)
+        answer = await self._http.call_json("POST", "/api/sms/send", "send", json=body)
         try:
-            return TermiiMessage.model_validate(data)
+            return TermiiMessage.model_validate(answer)
         except ValidationError as exc:
-            raise ProviderTimeout(
-                "Termii's answer has an unexpected shape", provider=PROVIDER, operation="send"
-            ) from exc
-
-    async def _post(self, path: str, body: dict[str, Any], operation: str) -> httpx.Response:
-        started = time.monotonic()
-        try:
-            response = await self._http.post(self.base_url + path, json=body, timeout=self._timeout)
-        except _NOT_SENT as exc:
-            raise ProviderUnavailable(
-                f"Termii is unreachable: {type(exc).__name__}",
-                provider=PROVIDER,
-                operation=operation,
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise ProviderTimeout(
-                f"No answer from Termii: {type(exc).__name__}",
-                provider=PROVIDER,
-                operation=operation,
-            ) from exc
-        finally:
-            log.info(
-                "termii_call", operation=operation, ms=round((time.monotonic() - started) * 1e3)
-            )
-        if response.status_code >= 500 or response.status_code == 429:
-            raise ProviderUnavailable(
-                f"Termii answered HTTP {response.status_code}",
-                provider=PROVIDER,
-                operation=operation,
-            )
-        return response
+            raise self._http.unexpected("send") from exc
 
 
-def _json(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def _rejected(status: int, data: Any) -> ProviderRejected:
-    body = data if isinstance(data, dict) else {}
-    return ProviderRejected(
-        str(body.get("message") or f"Termii answered HTTP {status}"),
-        provider=PROVIDER,
-        operation="send",
-        provider_status=status,
-        provider_code=str(body["code"]) if body.get("code") is not None else None,
+def _rejection(status: int, body: dict[str, Any], operation: str) -> Rejection:
+    """Termii's error: ``{code, message}``."""
+    message = body.get("message")
+    return Rejection(
+        message=str(message) if message else None,
+        code=str(body["code"]) if body.get("code") is not None else None,
     )
