@@ -9,17 +9,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from kro.kit.db import create_engine, is_sqlite, session_factory, unit_of_work
-from kro.sandbox.db import create_tables
+from kro.kit.db import unit_of_work
+from kro.sandbox.common.lifecycle import open_database, standalone_app
 from kro.sandbox.messaging import store
 from kro.sandbox.messaging.config import MessagingSandboxConfig
 from kro.sandbox.messaging.faults import ErrorResponse, build_faults_router, install_faults
@@ -45,7 +43,6 @@ class MessagingSandbox:
 
     def __init__(self, config: MessagingSandboxConfig | None = None) -> None:
         self.config = config or MessagingSandboxConfig()
-        self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
         self.app = self._build_app()
 
@@ -61,16 +58,13 @@ class MessagingSandbox:
         """Open the database (creating ``messaging_*`` tables); close it on exit."""
         if self._sessions is not None:
             raise RuntimeError("MessagingSandbox.running() entered twice")
-        _ensure_sqlite_dir(self.config.database_url)
-        engine = create_engine(self.config.database_url)
-        await create_tables(engine, "messaging_")
-        self._engine, self._sessions = engine, session_factory(engine)
-        log.info("messaging_sandbox_started")
-        try:
-            yield self
-        finally:
-            await engine.dispose()
-            self._engine = self._sessions = None
+        async with open_database(self.config.database_url, "messaging_") as sessions:
+            self._sessions = sessions
+            log.info("messaging_sandbox_started")
+            try:
+                yield self
+            finally:
+                self._sessions = None
 
     async def capture(self, **fields: Any) -> CapturedMessage:
         """Store an accepted message in its own transaction (see :func:`store.capture`)."""
@@ -130,24 +124,6 @@ class MessagingSandbox:
         return app
 
 
-def _ensure_sqlite_dir(url: str) -> None:
-    if not is_sqlite(url):
-        return
-    database = make_url(url).database
-    if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
-
-
 def create_app(config: MessagingSandboxConfig | None = None) -> FastAPI:
     """A standalone server whose lifespan runs the sandbox (``uvicorn`` on its own port)."""
-    sandbox = MessagingSandbox(config)
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with sandbox.running():
-            yield
-
-    app = FastAPI(title="Messaging sandbox", lifespan=lifespan, docs_url=None, redoc_url=None)
-    app.state.sandbox = sandbox
-    app.mount("/", sandbox.app)
-    return app
+    return standalone_app("Messaging sandbox", MessagingSandbox(config))

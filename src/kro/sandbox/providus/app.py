@@ -7,23 +7,18 @@ lifespan never runs, so the host enters :meth:`ProvidusSandbox.running` itself. 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kro.kit.db import create_engine, is_sqlite, session_factory
 from kro.kit.http import make_client
-from kro.sandbox.db import create_tables
+from kro.sandbox.common.lifecycle import background_loop, open_database, standalone_app
 from kro.sandbox.providus.api import build_api_router
 from kro.sandbox.providus.config import ProvidusSandboxConfig
 from kro.sandbox.providus.control import build_control_router
@@ -43,7 +38,6 @@ class ProvidusSandbox:
 
     def __init__(self, config: ProvidusSandboxConfig) -> None:
         self.config = config
-        self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
         self._sender: NotificationSender | None = None
         self.app = self._build_app()
@@ -60,39 +54,31 @@ class ProvidusSandbox:
         """Open the database, start the background loop; stop and close both on exit."""
         if self._sessions is not None:
             raise RuntimeError("ProvidusSandbox.running() entered twice")
-        _ensure_sqlite_dir(self.config.database_url)
-        engine = create_engine(self.config.database_url)
-        await create_tables(engine, "providus_")
-        http = make_client(timeout=self.config.notification_timeout)
-        self._engine, self._sessions = engine, session_factory(engine)
-        self._sender = NotificationSender(self.config, self._sessions, http)
-        stop = asyncio.Event()
-        task = asyncio.create_task(self._loop(stop), name="providus-sandbox-loop")
-        log.info("providus_sandbox_started", notification_url=self.config.notification_url or None)
-        try:
-            yield self
-        finally:
-            stop.set()
-            await task
-            await http.aclose()
-            await engine.dispose()
-            self._engine = self._sessions = self._sender = None
+        async with (
+            open_database(self.config.database_url, "providus_") as sessions,
+            make_client(timeout=self.config.notification_timeout) as http,
+        ):
+            self._sessions = sessions
+            self._sender = NotificationSender(self.config, sessions, http)
+            try:
+                async with background_loop(
+                    self.tick,
+                    provider="providus",
+                    startup_delay=self.config.startup_delay,
+                    poll_interval=self.config.poll_interval,
+                ):
+                    log.info(
+                        "providus_sandbox_started",
+                        notification_url=self.config.notification_url or None,
+                    )
+                    yield self
+            finally:
+                self._sessions = self._sender = None
 
     async def tick(self) -> dict[str, int]:
         """One pass of due work: send the notifications that are due."""
         sent = await self._sender.deliver_due() if self._sender else 0
         return {"notifications_sent": sent}
-
-    async def _loop(self, stop: asyncio.Event) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=self.config.startup_delay)
-        while not stop.is_set():
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("providus_sandbox_tick_failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.config.poll_interval)
 
     def _build_app(self) -> FastAPI:
         app = FastAPI(
@@ -104,14 +90,6 @@ class ProvidusSandbox:
         app.include_router(build_control_router(self))
         _install_error_handlers(app)
         return app
-
-
-def _ensure_sqlite_dir(url: str) -> None:
-    if not is_sqlite(url):
-        return
-    database = make_url(url).database
-    if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -156,14 +134,4 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 def create_app(config: ProvidusSandboxConfig) -> FastAPI:
     """A standalone server whose lifespan runs the sandbox."""
-    sandbox = ProvidusSandbox(config)
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with sandbox.running():
-            yield
-
-    app = FastAPI(title="Providus sandbox", lifespan=lifespan, docs_url=None, redoc_url=None)
-    app.state.sandbox = sandbox
-    app.mount("/", sandbox.app)
-    return app
+    return standalone_app("Providus sandbox", ProvidusSandbox(config))
