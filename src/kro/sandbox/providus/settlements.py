@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.kit.clock import clock
+from kro.sandbox.common.delivery import add_due
 from kro.sandbox.providus import accounts
 from kro.sandbox.providus.config import ProvidusSandboxConfig
 from kro.sandbox.providus.errors import ProvidusApiError
@@ -96,21 +97,13 @@ async def receive_transfer(
 
 async def enqueue(session: AsyncSession, settlement: Settlement) -> Notification:
     """Queue the notification of ``settlement``, due now. Only flushes."""
-    now = clock.now()
     notification = Notification(
         client_id=settlement.client_id,
         settlement_id=settlement.settlement_id,
         account_number=settlement.account_number,
         body=json.dumps(payload(settlement), separators=(",", ":")),
-        status="pending",
-        attempt_count=0,
-        attempts=[],
-        next_attempt_at=now,
-        created_at=now,
     )
-    session.add(notification)
-    await session.flush()
-    return notification
+    return await add_due(session, notification)
 
 
 async def find(

@@ -1,0 +1,195 @@
+"""Webhooks as providers send them: stored, signed, delivered, retried (DESIGN.md section 7).
+
+A delivery is a row of the simulator's own table with the columns ``id``, ``body`` (the exact
+text sent on every attempt), ``status`` (``pending`` → ``delivered`` | ``failed``),
+``attempt_count``, ``attempts`` (one ``{at, status_code, …, error}`` per try),
+``next_attempt_at``, ``created_at`` and ``delivered_at``. :func:`add_due` stores one;
+a :class:`DeliverySender` sends those that are due and records each attempt:
+
+- a failed attempt (by the provider's rule, :meth:`DeliverySender.judge`; any timeout or
+  connection error) is retried after ``schedule[n]`` seconds; after the last the delivery is
+  ``failed``. Due times come from ``kro.kit.clock``.
+- Claiming a batch pushes ``next_attempt_at`` past the attempt's timeout first, so two loops
+  sharing a database do not send the same attempt twice; delivery stays at least once.
+
+What is the provider's own — the URL, its signature headers, the schedule, what counts as
+acknowledged, how it writes times — comes from the subclass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, ClassVar, TypeVar
+
+import httpx
+import structlog
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from kro.kit.clock import clock
+from kro.kit.db import unit_of_work
+
+BATCH = 20
+D = TypeVar("D")
+
+
+async def add_due(session: AsyncSession, delivery: D) -> D:
+    """Store a new ``delivery`` row as ``pending``, due now, with no attempts. Only flushes."""
+    row: Any = delivery
+    now = clock.now()
+    row.status, row.attempt_count, row.attempts = "pending", 0, []
+    row.next_attempt_at = row.created_at = now
+    session.add(row)
+    await session.flush()
+    return delivery
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One attempt: HTTP ``status_code`` (None if no answer), ``error`` (why there was none),
+    whether the receiver ``acknowledged`` it, and ``extra`` fields the provider records."""
+
+    status_code: int | None
+    error: str | None = None
+    acknowledged: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    id: int
+    body: str
+    headers: dict[str, str]
+
+
+class DeliverySender(ABC):
+    """Sends due rows of ``model`` to :attr:`url` and records each attempt.
+
+    A subclass names its ``model``, its log ``event`` (``paystack_webhook_attempt``) and the
+    ``extra_fields`` its attempts carry besides ``status_code`` and ``error``, and says where
+    and how: :attr:`url`, :attr:`timeout`, :attr:`schedule`, :meth:`headers` (the signature),
+    and optionally :meth:`judge`, :meth:`describe` and :meth:`stamp`.
+    """
+
+    model: ClassVar[type[Any]]
+    event: ClassVar[str]
+    extra_fields: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], http: httpx.AsyncClient, log_name: str
+    ) -> None:
+        self.sessions = sessions
+        self.http = http
+        self._log = structlog.get_logger(log_name)
+
+    @property
+    @abstractmethod
+    def url(self) -> str:
+        """Where deliveries go; empty: nowhere (nothing is attempted)."""
+
+    @property
+    @abstractmethod
+    def timeout(self) -> float:
+        """Seconds an attempt may take."""
+
+    @property
+    @abstractmethod
+    def schedule(self) -> Sequence[float]:
+        """Seconds before each retry; its length is the number of retries."""
+
+    @abstractmethod
+    def headers(self, row: Any) -> dict[str, str]:
+        """The request headers of ``row``'s attempts (content type, signature, user agent)."""
+
+    def judge(self, response: httpx.Response) -> Outcome:
+        """What an answer means; by default any 2xx acknowledges."""
+        status = response.status_code
+        return Outcome(status, acknowledged=200 <= status < 300)
+
+    def describe(self, row: Any) -> dict[str, Any]:
+        """Fields naming ``row`` in the attempt's log line."""
+        return {"delivery": row.id, "webhook_event": row.event}
+
+    def stamp(self, when: datetime) -> str | None:
+        """An attempt's ``at`` as the provider writes times."""
+        return when.isoformat()
+
+    async def deliver_due(self) -> int:
+        """Send every due delivery once; return how many were attempted."""
+        if not self.url:
+            return 0
+        claimed = await self._claim()
+        if not claimed:
+            return 0
+        outcomes = await asyncio.gather(*(self._send(c) for c in claimed))
+        await self._record(claimed, outcomes)
+        return len(claimed)
+
+    async def _claim(self) -> list[_Claimed]:
+        model = self.model
+        now = clock.now()
+        lease = now + timedelta(seconds=self.timeout + 5)
+        async with unit_of_work(self.sessions) as session:
+            rows: Sequence[Any] = (
+                await session.scalars(
+                    select(model)
+                    .where(model.status == "pending")
+                    .where(model.next_attempt_at <= now)
+                    .order_by(model.next_attempt_at, model.id)
+                    .limit(BATCH)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            for row in rows:
+                row.next_attempt_at = lease
+            return [_Claimed(r.id, r.body, self.headers(r)) for r in rows]
+
+    async def _send(self, claimed: _Claimed) -> Outcome:
+        try:
+            response = await self.http.post(
+                self.url,
+                content=claimed.body.encode(),
+                headers=claimed.headers,
+                timeout=self.timeout,
+            )
+        except httpx.HTTPError as exc:
+            return Outcome(None, error=f"{type(exc).__name__}: {exc}"[:300])
+        return self.judge(response)
+
+    async def _record(self, claimed: list[_Claimed], outcomes: list[Outcome]) -> None:
+        now = clock.now()
+        schedule = self.schedule
+        async with unit_of_work(self.sessions) as session:
+            for item, outcome in zip(claimed, outcomes, strict=True):
+                row = await session.get(self.model, item.id)
+                if row is None or row.status != "pending":
+                    continue
+                extra = {name: outcome.extra.get(name) for name in self.extra_fields}
+                row.attempt_count += 1
+                row.attempts = [
+                    *row.attempts,
+                    {
+                        "at": self.stamp(now),
+                        "status_code": outcome.status_code,
+                        **extra,
+                        "error": outcome.error,
+                    },
+                ]
+                if outcome.acknowledged:
+                    row.status, row.delivered_at = "delivered", now
+                elif row.attempt_count <= len(schedule):
+                    row.next_attempt_at = now + timedelta(seconds=schedule[row.attempt_count - 1])
+                else:
+                    row.status = "failed"
+                self._log.info(
+                    self.event,
+                    **self.describe(row),
+                    status_code=outcome.status_code,
+                    **extra,
+                    error=outcome.error,
+                    outcome=row.status,
+                )
