@@ -7,17 +7,15 @@ lifespan never runs, so the host enters :meth:`FincraSandbox.running` itself. St
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kro.kit.http import make_client
+from kro.sandbox.common.errors import install_error_handlers
 from kro.sandbox.common.lifecycle import background_loop, open_database, standalone_app
 from kro.sandbox.fincra.api import build_api_router
 from kro.sandbox.fincra.config import FincraSandboxConfig
@@ -88,52 +86,19 @@ class FincraSandbox:
         app.include_router(build_api_router(self))
         app.include_router(build_page_router(self))
         app.include_router(build_control_router(self))
-        _install_error_handlers(app)
-        return app
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    """Every error leaves in Fincra's shape, never FastAPI's ``{"detail": ...}``."""
-
-    async def fincra_error(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, FincraApiError)
-        return JSONResponse(exc.body(), status_code=exc.http_status)
-
-    async def http_error(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, StarletteHTTPException)
-        error = FincraApiError(str(exc.detail), http_status=exc.status_code)
-        return JSONResponse(error.body(), exc.status_code)
-
-    async def invalid(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestValidationError)
-        first = exc.errors()[0] if exc.errors() else {}
-        field = ".".join(str(p) for p in first.get("loc", ())[1:])
-        error = FincraApiError(
-            f"Invalid {field or 'request'}: {first.get('msg', '')}",
-            error="Error occurred during payload validation",
+        install_error_handlers(
+            app,
+            provider="fincra",
+            error_type=FincraApiError,
+            http_error=lambda detail, status: FincraApiError(detail, http_status=status).body(),
+            invalid=lambda message: FincraApiError(
+                message, error="Error occurred during payload validation"
+            ).body(),
+            internal=lambda: FincraApiError(
+                "Internal server error", error="Internal Server Error"
+            ).body(),
         )
-        return JSONResponse(error.body(), status_code=400)
-
-    handlers: dict[type[Exception], Callable[[Request, Exception], Awaitable[JSONResponse]]] = {
-        FincraApiError: fincra_error,
-        StarletteHTTPException: http_error,
-        RequestValidationError: invalid,
-    }
-    for exc_type, handler in handlers.items():
-        app.add_exception_handler(exc_type, handler)
-
-    @app.middleware("http")
-    async def unexpected(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        # A bug answers a Fincra-shaped 500 here and goes no further: mounted in a host app,
-        # an ``Exception`` handler would re-raise into the host.
-        try:
-            return await call_next(request)
-        except Exception as exc:
-            log.exception("fincra_sandbox_error", error=type(exc).__name__)
-            body = FincraApiError("Internal server error", error="Internal Server Error").body()
-            return JSONResponse(body, status_code=500)
+        return app
 
 
 def create_app(config: FincraSandboxConfig) -> FastAPI:

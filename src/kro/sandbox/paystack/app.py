@@ -7,18 +7,16 @@ lifespan never runs, so the host enters :meth:`PaystackSandbox.running` itself. 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kro.kit.db import unit_of_work
 from kro.kit.http import make_client
+from kro.sandbox.common.errors import install_error_handlers
 from kro.sandbox.common.lifecycle import background_loop, open_database, standalone_app
 from kro.sandbox.paystack import charges, transfers
 from kro.sandbox.paystack.api import build_api_router
@@ -97,47 +95,15 @@ class PaystackSandbox:
         app.include_router(build_api_router(self))
         app.include_router(build_checkout_router(self))
         app.include_router(build_control_router(self))
-        _install_error_handlers(app)
+        install_error_handlers(
+            app,
+            provider="paystack",
+            error_type=PaystackApiError,
+            http_error=lambda detail, _: {"status": False, "message": detail},
+            invalid=lambda message: PaystackApiError(message).body(),
+            internal=lambda: {"status": False, "message": "An error occurred"},
+        )
         return app
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    """Every error leaves in Paystack's envelope, never FastAPI's ``{"detail": ...}``."""
-
-    async def paystack_error(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, PaystackApiError)
-        return JSONResponse(exc.body(), status_code=exc.http_status)
-
-    async def http_error(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, StarletteHTTPException)
-        return JSONResponse({"status": False, "message": str(exc.detail)}, exc.status_code)
-
-    async def invalid(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestValidationError)
-        first = exc.errors()[0] if exc.errors() else {}
-        field = ".".join(str(p) for p in first.get("loc", ())[1:])
-        error = PaystackApiError(f"Invalid {field or 'request'}: {first.get('msg', '')}")
-        return JSONResponse(error.body(), status_code=400)
-
-    handlers: dict[type[Exception], Callable[[Request, Exception], Awaitable[JSONResponse]]] = {
-        PaystackApiError: paystack_error,
-        StarletteHTTPException: http_error,
-        RequestValidationError: invalid,
-    }
-    for exc_type, handler in handlers.items():
-        app.add_exception_handler(exc_type, handler)
-
-    @app.middleware("http")
-    async def unexpected(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        # A bug answers Paystack's 500 here and goes no further: mounted in a host app, an
-        # ``Exception`` handler would re-raise into the host after the response was sent.
-        try:
-            return await call_next(request)
-        except Exception as exc:
-            log.exception("paystack_sandbox_error", error=type(exc).__name__)
-            return JSONResponse({"status": False, "message": "An error occurred"}, status_code=500)
 
 
 def create_app(config: PaystackSandboxConfig) -> FastAPI:

@@ -7,17 +7,15 @@ lifespan never runs, so the host enters :meth:`ProvidusSandbox.running` itself. 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kro.kit.http import make_client
+from kro.sandbox.common.errors import install_error_handlers
 from kro.sandbox.common.lifecycle import background_loop, open_database, standalone_app
 from kro.sandbox.providus.api import build_api_router
 from kro.sandbox.providus.config import ProvidusSandboxConfig
@@ -88,48 +86,15 @@ class ProvidusSandbox:
         )
         app.include_router(build_api_router(self))
         app.include_router(build_control_router(self))
-        _install_error_handlers(app)
+        install_error_handlers(
+            app,
+            provider="providus",
+            error_type=ProvidusApiError,
+            http_error=lambda detail, _: ProvidusApiError(detail).body(),
+            invalid=lambda message: ProvidusApiError(message).body(),
+            internal=lambda: ProvidusApiError("Error Completing Operation").body(),
+        )
         return app
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    """Every error leaves in Providus's shape, never FastAPI's ``{"detail": ...}``."""
-
-    async def providus_error(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, ProvidusApiError)
-        return JSONResponse(exc.body(), status_code=exc.http_status)
-
-    async def http_error(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, StarletteHTTPException)
-        return JSONResponse(ProvidusApiError(str(exc.detail)).body(), exc.status_code)
-
-    async def invalid(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestValidationError)
-        first = exc.errors()[0] if exc.errors() else {}
-        field = ".".join(str(p) for p in first.get("loc", ())[1:])
-        error = ProvidusApiError(f"Invalid {field or 'request'}: {first.get('msg', '')}")
-        return JSONResponse(error.body(), status_code=400)
-
-    handlers: dict[type[Exception], Callable[[Request, Exception], Awaitable[JSONResponse]]] = {
-        ProvidusApiError: providus_error,
-        StarletteHTTPException: http_error,
-        RequestValidationError: invalid,
-    }
-    for exc_type, handler in handlers.items():
-        app.add_exception_handler(exc_type, handler)
-
-    @app.middleware("http")
-    async def unexpected(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        # A bug answers Providus's "Error Completing Operation" here and goes no further:
-        # mounted in a host app, an ``Exception`` handler would re-raise into the host.
-        try:
-            return await call_next(request)
-        except Exception as exc:
-            log.exception("providus_sandbox_error", error=type(exc).__name__)
-            body = ProvidusApiError("Error Completing Operation").body()
-            return JSONResponse(body, status_code=500)
 
 
 def create_app(config: ProvidusSandboxConfig) -> FastAPI:
