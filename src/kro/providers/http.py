@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import structlog
@@ -234,3 +234,19 @@ class ProviderHttp:
             error=error,
             duration_ms=round((time.monotonic() - started) * 1000, 1),
         )
+
+
+class ProviderClient:
+    """Base of an adapter over a :class:`ProviderHttp` (``self._http``), used as
+    ``async with Adapter(...) as client:``; :meth:`aclose` closes the HTTP client if owned."""
+
+    _http: ProviderHttp
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.aclose()

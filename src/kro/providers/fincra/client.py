@@ -30,13 +30,13 @@ from pydantic import ValidationError
 
 from kro.providers.fincra.amounts import dumps, loads, to_fincra
 from kro.providers.fincra.schemas import CheckoutLink, FincraPayment
-from kro.providers.http import ProviderHttp, Rejection
+from kro.providers.http import ProviderClient, ProviderHttp, Rejection
 
 PROVIDER = "fincra"
 PAYMENT_NOT_FOUND = "payment_not_found"
 
 
-class FincraClient:
+class FincraClient(ProviderClient):
     """Async Fincra client. Use as ``async with FincraClient(...) as fincra:``.
 
     ``base_url``: ``https://sandboxapi.fincra.com`` / ``https://api.fincra.com`` or the sandbox
@@ -74,15 +74,6 @@ class FincraClient:
             ),
             decode=lambda response: loads(response.content),  # numbers as Decimal
         )
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    async def __aenter__(self) -> FincraClient:
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.aclose()
 
     async def initiate_checkout(
         self,

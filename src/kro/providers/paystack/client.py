@@ -23,7 +23,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from kro.providers.http import ProviderHttp, Rejection
+from kro.providers.http import ProviderClient, ProviderHttp, Rejection
 from kro.providers.paystack.schemas import (
     Bank,
     InitializedTransaction,
@@ -39,7 +39,7 @@ M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 
 
-class PaystackClient:
+class PaystackClient(ProviderClient):
     """Async Paystack API client. Use as ``async with PaystackClient(...) as paystack:``.
 
     ``base_url``: ``https://api.paystack.co`` or the sandbox (``…/sandbox/paystack``).
@@ -70,15 +70,6 @@ class PaystackClient:
             read_rejection=_rejection,
             accepts=lambda body, _: body.get("status") is True,
         )
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    async def __aenter__(self) -> PaystackClient:
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.aclose()
 
     # Transactions ---------------------------------------------------------------------------
 

@@ -27,7 +27,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from kro.providers.errors import ProviderRejected
-from kro.providers.http import ProviderHttp, Rejection
+from kro.providers.http import ProviderClient, ProviderHttp, Rejection
 from kro.providers.providus.schemas import DynamicAccount, ReservedAccount, Settlement
 from kro.providers.providus.webhooks import compute_signature
 
@@ -36,7 +36,7 @@ TRANSACTION_NOT_FOUND = "transaction_not_found"
 M = TypeVar("M", bound=BaseModel)
 
 
-class ProvidusClient:
+class ProvidusClient(ProviderClient):
     """Async Providus client. Use as ``async with ProvidusClient(...) as providus:``.
 
     ``base_url``: Providus's PiP base (``…/appdevapi/api``) or the sandbox
@@ -70,15 +70,6 @@ class ProvidusClient:
             # verify answers "not found" in a 200 with a failure code; verify_transaction reads it.
             accepts=lambda body, operation: operation == "verify" or not _failed(body),
         )
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    async def __aenter__(self) -> ProvidusClient:
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.aclose()
 
     async def create_dynamic_account(self, account_name: str) -> DynamicAccount:
         """``POST PiPCreateDynamicAccountNumber``: a one-time account number for one transfer,

@@ -11,12 +11,12 @@ from typing import Any
 
 import httpx
 
-from kro.providers.http import ProviderHttp, Rejection
+from kro.providers.http import ProviderClient, ProviderHttp, Rejection
 
 PROVIDER = "sendgrid"
 
 
-class SendGridClient:
+class SendGridClient(ProviderClient):
     """Use as ``async with SendGridClient(base_url, api_key) as sendgrid:``.
 
     ``base_url``: ``https://api.sendgrid.com`` or the sandbox. ``timeout``: read timeout in
@@ -41,15 +41,6 @@ class SendGridClient:
             headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
             read_rejection=_rejection,
         )
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    async def __aenter__(self) -> SendGridClient:
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.aclose()
 
     async def send_mail(
         self,

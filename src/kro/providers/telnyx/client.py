@@ -13,13 +13,13 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
-from kro.providers.http import ProviderHttp, Rejection
+from kro.providers.http import ProviderClient, ProviderHttp, Rejection
 from kro.providers.telnyx.schemas import TelnyxMessage
 
 PROVIDER = "telnyx"
 
 
-class TelnyxClient:
+class TelnyxClient(ProviderClient):
     """Use as ``async with TelnyxClient(base_url, api_key) as telnyx:``.
 
     ``base_url``: ``https://api.telnyx.com`` or the sandbox. ``timeout``: read timeout in
@@ -44,15 +44,6 @@ class TelnyxClient:
             headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
             read_rejection=_rejection,
         )
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    async def __aenter__(self) -> TelnyxClient:
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.aclose()
 
     async def send_message(self, to: str, text: str, *, from_: str) -> TelnyxMessage:
         """``POST /v2/messages`` ``{from, to, text}`` (E.164 numbers); returns ``data``."""

@@ -13,7 +13,7 @@ from typing import Any, Literal
 import httpx
 from pydantic import ValidationError
 
-from kro.providers.http import ProviderHttp, Rejection
+from kro.providers.http import ProviderClient, ProviderHttp, Rejection
 from kro.providers.termii.schemas import TermiiMessage
 
 PROVIDER = "termii"
@@ -21,7 +21,7 @@ PROVIDER = "termii"
 Channel = Literal["generic", "dnd", "whatsapp"]
 
 
-class TermiiClient:
+class TermiiClient(ProviderClient):
     """Use as ``async with TermiiClient(base_url, api_key) as termii:``.
 
     ``base_url``: ``https://api.ng.termii.com`` (account-specific) or the sandbox.
@@ -48,15 +48,6 @@ class TermiiClient:
             # Termii answers 200 with a ``code`` other than "ok" when it did not send.
             accepts=lambda body, _: body.get("code") == "ok" or bool(body.get("message_id")),
         )
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    async def __aenter__(self) -> TermiiClient:
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.aclose()
 
     async def send(
         self, to: str, sms: str, *, sender: str, channel: Channel = "dnd"

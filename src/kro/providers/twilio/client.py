@@ -14,13 +14,13 @@ from urllib.parse import quote
 import httpx
 from pydantic import ValidationError
 
-from kro.providers.http import ProviderHttp, Rejection
+from kro.providers.http import ProviderClient, ProviderHttp, Rejection
 from kro.providers.twilio.schemas import TwilioMessage
 
 PROVIDER = "twilio"
 
 
-class TwilioClient:
+class TwilioClient(ProviderClient):
     """Use as ``async with TwilioClient(base_url, account_sid, auth_token) as twilio:``.
 
     ``base_url``: ``https://api.twilio.com`` or the sandbox. ``timeout``: read timeout in
@@ -47,15 +47,6 @@ class TwilioClient:
             auth=httpx.BasicAuth(account_sid, auth_token),
             read_rejection=_rejection,
         )
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    async def __aenter__(self) -> TwilioClient:
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.aclose()
 
     async def create_message(
         self, to: str, body: str, *, from_: str, whatsapp: bool = False
