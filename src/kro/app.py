@@ -24,6 +24,7 @@ from kro.jobs.worker import in_process_worker
 from kro.kit import api
 from kro.kit.db import create_engine, session_factory, unit_of_work
 from kro.kit.logging import configure_logging
+from kro.kit.ratelimit import RateLimiter
 from kro.kit.storage import LocalStorage, S3Storage, Storage
 from kro.ledger.endpoints import router as ledger_router
 from kro.notifications.endpoints import router as notifications_router
@@ -41,6 +42,9 @@ from kro.sandbox.paystack import PaystackSandbox, PaystackSandboxConfig
 from kro.sandbox.providus import ProvidusSandbox, ProvidusSandboxConfig
 from kro.sandbox.recaptcha import RecaptchaSandbox, RecaptchaSandboxConfig
 from kro.settings import Settings, get_settings
+from kro.tenants.endpoints import invitations_router as tenant_invitations_router
+from kro.tenants.endpoints import merchant_router as tenant_merchant_router
+from kro.tenants.endpoints import router as tenants_router
 
 
 def paystack_sandbox_config(settings: Settings) -> PaystackSandboxConfig:
@@ -150,6 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.storage = make_storage(settings)
+    app.state.rate_limiter = RateLimiter(settings.api_rate_limit, redis_url=settings.redis_url)
     api.install(app)
     routers = (
         identity_router,
@@ -167,6 +172,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         webhooks_admin_router,
         payouts_admin_router,
         ledger_router,
+        tenants_router,
+        tenant_invitations_router,
+        tenant_merchant_router,
     )
     for router in routers:
         app.include_router(router)

@@ -5,12 +5,14 @@ Alembic's env and the test fixtures import this module; add a line when a module
 
 import kro.audit.models
 import kro.escrow.models
+import kro.idempotency.models
 import kro.identity.models
 import kro.jobs.models
 import kro.ledger.models
 import kro.notifications.models
 import kro.payments.models
-import kro.payouts.models  # noqa: F401
+import kro.payouts.models
+import kro.tenants.models  # noqa: F401
 from kro.jobs.registry import load_handlers
 from kro.kit.db import Base
 
@@ -26,6 +28,7 @@ TASK_MODULES: list[str] = [
     "kro.notifications.tasks",
     "kro.payouts.tasks",
     "kro.escrow.tasks",
+    "kro.idempotency.tasks",
 ]
 
 

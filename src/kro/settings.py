@@ -241,6 +241,29 @@ class Settings(BaseSettings):
     fincra_sandbox_database_url: str = ""
     # ---- end of Fincra ---------------------------------------------------------------------
 
+    # ---- Tenants, API keys, idempotency and rate limits (issue 3 sections 1 and 3) ---------
+    # A rotated API key keeps working for ``api_key_rotation_grace`` seconds (24 h). An
+    # Idempotency-Key's first response is kept ``idempotency_ttl`` seconds (24 h); a request
+    # still ``running`` after ``idempotency_lock_timeout`` seconds is taken to have died and a
+    # retry may run. ``api_rate_limit`` applies per API key, in the ``limits`` library's
+    # notation ("100/minute", "10/second"); counters live in Redis when ``redis_url`` is set.
+    api_key_rotation_grace: int = Field(24 * 3600, ge=0)
+    idempotency_ttl: int = Field(24 * 3600, ge=60)
+    idempotency_lock_timeout: int = Field(120, ge=1)
+    api_rate_limit: str = "100/minute"
+
+    @model_validator(mode="after")
+    def _check_rate_limit(self) -> Settings:
+        from limits import parse  # validated at start-up, not at the first request
+
+        try:
+            parse(self.api_rate_limit)
+        except ValueError as exc:
+            raise ValueError(f"KRO_API_RATE_LIMIT is not a rate limit: {exc}") from exc
+        return self
+
+    # ---- end of tenants --------------------------------------------------------------------
+
 
 def get_settings() -> Settings:
     """Read settings from the environment (and ``.env``)."""

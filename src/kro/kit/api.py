@@ -120,7 +120,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(KroError)
     async def kro_error(_: Request, exc: KroError) -> JSONResponse:
-        return error_response(exc.http_status, exc.code, exc.message, exc.details)
+        response = error_response(exc.http_status, exc.code, exc.message, exc.details)
+        response.headers.update(exc.headers)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

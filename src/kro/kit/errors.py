@@ -27,6 +27,7 @@ class KroError(Exception):
         code: str | None = None,
         details: Any = None,
         status: int | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         if message is not None:
             self.message = message
@@ -34,6 +35,8 @@ class KroError(Exception):
             self.code = code
         self.details = details
         self.http_status = status or type(self).status
+        # Extra response headers (e.g. ``Retry-After`` on a 429).
+        self.headers = headers or {}
         super().__init__(self.message)
 
 

@@ -1,0 +1,69 @@
+"""Rate limits with the ``limits`` library: a moving window per key (e.g. per API key).
+
+Storage is Redis when a URL is given (every server process shares the counters: DESIGN.md
+section 2), memory otherwise (the embedded default, one process). Build one
+:class:`RateLimiter` at start-up and share it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitResult:
+    """One hit: ``allowed``, the window's ``limit`` and ``remaining`` hits, ``reset`` (Unix
+    seconds when a hit is next freed) and ``retry_after`` (seconds, at least 1)."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    reset: int
+    retry_after: int
+
+    def headers(self) -> dict[str, str]:
+        """``X-RateLimit-*`` headers, plus ``Retry-After`` when the hit was refused."""
+        headers = {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset),
+        }
+        if not self.allowed:
+            headers["Retry-After"] = str(self.retry_after)
+        return headers
+
+
+def parse_limit(value: str) -> RateLimitItem:
+    """``"100/minute"`` → the limit; ValueError if ``limits`` cannot read it."""
+    return parse(value)
+
+
+class RateLimiter:
+    """``limit`` (e.g. ``"100/minute"``) per key, in Redis at ``redis_url`` or in memory."""
+
+    def __init__(self, limit: str, *, redis_url: str = "", namespace: str = "kro") -> None:
+        self.item = parse_limit(limit)
+        self.storage: Storage = (
+            RedisStorage(redis_url, implementation="redispy", key_prefix=f"{namespace}-limits")
+            if redis_url
+            else MemoryStorage()
+        )
+        self._strategy = MovingWindowRateLimiter(self.storage)
+
+    async def hit(self, key: str) -> RateLimitResult:
+        """Count one request for ``key`` and say whether it is allowed."""
+        allowed = await self._strategy.hit(self.item, key)
+        stats = await self._strategy.get_window_stats(self.item, key)
+        return RateLimitResult(
+            allowed=allowed,
+            limit=self.item.amount,
+            remaining=max(stats.remaining, 0),
+            reset=math.ceil(stats.reset_time),
+            retry_after=max(1, math.ceil(stats.reset_time - time.time())),
+        )

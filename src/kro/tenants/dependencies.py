@@ -1,0 +1,75 @@
+"""Typed dependencies of the merchant API: ``CurrentTenant`` authenticates
+``Authorization: Bearer sk_test_…|sk_live_…`` and applies the per-key rate limit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from kro.idempotency.routing import idempotent, user_scope
+from kro.kit.clock import utcnow
+from kro.kit.db import unit_of_work
+from kro.kit.errors import RateLimited
+from kro.kit.ratelimit import RateLimiter
+from kro.tenants import api_keys
+from kro.tenants.errors import InvalidApiKey
+from kro.tenants.models import ApiKey, Tenant
+
+_api_key = HTTPBearer(
+    scheme_name="ApiKey",
+    auto_error=False,
+    description="A tenant's secret API key: `sk_test_…` (sandbox) or `sk_live_…`",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TenantContext:
+    """The tenant and mode (``test`` | ``live``) of the request's API key."""
+
+    tenant: Tenant
+    mode: str
+    key: ApiKey
+
+
+async def api_key_auth(
+    request: Request,
+    response: Response,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_api_key)],
+) -> TenantContext:
+    """Authenticate the API key (401 ``invalid_api_key``), then count the request against the
+    key's rate limit (429 ``rate_limited`` with ``Retry-After``; ``X-RateLimit-*`` always).
+
+    The lookup runs in its own short transaction, not the request's: on SQLite that keeps the
+    request's write lock free for the idempotency claim that follows.
+    """
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise InvalidApiKey("An API key is required: Authorization: Bearer sk_….")
+    async with unit_of_work(request.app.state.sessions) as session:
+        key, tenant = await api_keys.authenticate(session, credentials.credentials, utcnow())
+    limiter: RateLimiter = request.app.state.rate_limiter
+    result = await limiter.hit(f"api_key:{key.id}")
+    if not result.allowed:
+        raise RateLimited(
+            f"Rate limit of {result.limit} requests exceeded; retry in {result.retry_after} s.",
+            headers=result.headers(),
+            details={"retry_after": result.retry_after},
+        )
+    response.headers.update(result.headers())
+    return TenantContext(tenant, key.mode, key)
+
+
+CurrentTenant = Annotated[TenantContext, Depends(api_key_auth)]
+
+
+async def api_key_scope(ctx: CurrentTenant) -> str:
+    """Idempotency scope of an API-key caller: its tenant and mode (a retry still matches
+    after the key was rotated)."""
+    return f"tenant:{ctx.tenant.id}:{ctx.mode}"
+
+
+# Use with ``route_class=IdempotentRoute`` on the router (kro.idempotency.routing).
+UserIdempotency = idempotent(user_scope)
+ApiKeyIdempotency = idempotent(api_key_scope)

@@ -1,0 +1,58 @@
+"""The platform plus test-only idempotent routes: a slow create (to hold a key while a twin
+arrives) and one that fails with an unhandled error a set number of times.
+
+Served by ``uvicorn tests.idempotency.app:create_test_app --factory`` in the process tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, FastAPI, status
+from pydantic import BaseModel
+
+from kro.app import create_app
+from kro.idempotency.routing import IdempotentRoute
+from kro.identity.dependencies import CurrentUser
+from kro.kit.api import Envelope, ok
+from kro.kit.deps import DbSession
+from kro.settings import Settings
+from kro.tenants import service
+from kro.tenants.dependencies import UserIdempotency
+from kro.tenants.schemas import TenantOut
+
+FAILURES = {"left": 0}  # unhandled errors the next calls of /v1/test/flaky-tenants raise
+
+
+class SlowIn(BaseModel):
+    name: str
+    delay: float = 0.0
+
+
+def create_test_app(settings: Settings | None = None) -> FastAPI:
+    app = create_app(settings)
+    router = APIRouter(prefix="/v1/test", route_class=IdempotentRoute)
+
+    @router.post(
+        "/slow-tenants", status_code=status.HTTP_201_CREATED, dependencies=[UserIdempotency]
+    )
+    async def slow_tenant(
+        body: SlowIn, user: CurrentUser, session: DbSession
+    ) -> Envelope[TenantOut]:
+        await asyncio.sleep(body.delay)
+        return ok(TenantOut.of(await service.create_tenant(session, user, body.name, ip=None)))
+
+    @router.post(
+        "/flaky-tenants", status_code=status.HTTP_201_CREATED, dependencies=[UserIdempotency]
+    )
+    async def flaky_tenant(
+        body: SlowIn, user: CurrentUser, session: DbSession
+    ) -> Envelope[TenantOut]:
+        ms = await service.create_tenant(session, user, body.name, ip=None)
+        if FAILURES["left"] > 0:
+            FAILURES["left"] -= 1
+            raise RuntimeError("unexpected failure after a write")
+        return ok(TenantOut.of(ms))
+
+    app.include_router(router)
+    return app
