@@ -14,7 +14,7 @@ from kro.kit.idempotency import fingerprint
 from tests.idempotency.app import FAILURES
 from tests.idempotency.conftest import tenant_count
 from tests.support.api import data, error, register_and_login
-from tests.tenants.conftest import create_tenant, join
+from tests.tenants.conftest import create_tenant, join, new_key
 
 POLICY = service.Policy(ttl=timedelta(hours=24), lock_timeout=timedelta(seconds=120))
 
@@ -142,3 +142,31 @@ async def test_an_unhandled_error_releases_the_key_so_a_retry_runs(
     again = await client.post("/v1/test/flaky-tenants", json=body, headers=alice | key("f"))
     assert again.content == ok.content
     assert await tenant_count(sessions) == 1
+
+
+async def test_api_key_callers_are_scoped_by_tenant_and_mode(client: httpx.AsyncClient) -> None:
+    owner = await register_and_login(client, "owner@example.com")
+    tenant = await create_tenant(client, owner, "Shop")
+    test_key = await new_key(client, tenant, owner, "test")
+    live_key = await new_key(client, tenant, owner, "live")
+    body = {"name": "charge"}
+
+    def as_key(secret: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {secret}", "Idempotency-Key": "c1"}
+
+    first = await client.post("/v1/test/charges", json=body, headers=as_key(test_key["secret"]))
+    charge = data(first, 201)
+    assert (charge["tenant_id"], charge["mode"]) == (tenant, "test")
+    again = await client.post("/v1/test/charges", json=body, headers=as_key(test_key["secret"]))
+    assert again.content == first.content
+    live = await client.post("/v1/test/charges", json=body, headers=as_key(live_key["secret"]))
+    assert data(live, 201)["id"] != charge["id"]
+    # A retry with the key that replaced the first one still finds the first response.
+    r = await client.post(f"/v1/tenants/{tenant}/api-keys/{test_key['id']}/rotate", headers=owner)
+    rotated = data(r, 201)
+    after = await client.post("/v1/test/charges", json=body, headers=as_key(rotated["secret"]))
+    assert after.content == first.content
+    other = await client.post(
+        "/v1/test/charges", json={"name": "other"}, headers=as_key(rotated["secret"])
+    )
+    error(other, 422, "idempotency_key_reused")

@@ -44,3 +44,9 @@ def test_bad_limits_are_refused() -> None:
     assert parse_limit("100/minute").amount == 100
     with pytest.raises(ValueError):
         parse_limit("a lot")
+
+
+async def test_an_unreachable_redis_lets_requests_through() -> None:
+    limiter = RateLimiter("1/minute", redis_url="redis://127.0.0.1:1/0")
+    results = [await limiter.hit("k") for _ in range(3)]
+    assert all(r.allowed for r in results)

@@ -3,6 +3,9 @@
 Storage is Redis when a URL is given (every server process shares the counters: DESIGN.md
 section 2), memory otherwise (the embedded default, one process). Build one
 :class:`RateLimiter` at start-up and share it.
+
+If Redis fails, requests are let through (and logged): an outage of the counters must not take
+the merchant API down with it.
 """
 
 from __future__ import annotations
@@ -11,9 +14,13 @@ import math
 import time
 from dataclasses import dataclass
 
+import structlog
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
+
+log = structlog.get_logger("kro.ratelimit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,16 +57,27 @@ class RateLimiter:
     def __init__(self, limit: str, *, redis_url: str = "", namespace: str = "kro") -> None:
         self.item = parse_limit(limit)
         self.storage: Storage = (
-            RedisStorage(redis_url, implementation="redispy", key_prefix=f"{namespace}-limits")
+            RedisStorage(
+                redis_url,
+                implementation="redispy",
+                key_prefix=f"{namespace}-limits",
+                wrap_exceptions=True,
+            )
             if redis_url
             else MemoryStorage()
         )
         self._strategy = MovingWindowRateLimiter(self.storage)
 
     async def hit(self, key: str) -> RateLimitResult:
-        """Count one request for ``key`` and say whether it is allowed."""
-        allowed = await self._strategy.hit(self.item, key)
-        stats = await self._strategy.get_window_stats(self.item, key)
+        """Count one request for ``key`` and say whether it is allowed (allowed, with a full
+        window, when the storage fails)."""
+        try:
+            allowed = await self._strategy.hit(self.item, key)
+            stats = await self._strategy.get_window_stats(self.item, key)
+        except StorageError as exc:
+            log.warning("rate_limit_storage_failed", error=str(exc)[:200])
+            reset = math.ceil(time.time() + self.item.get_expiry())
+            return RateLimitResult(True, self.item.amount, self.item.amount, reset, 1)
         return RateLimitResult(
             allowed=allowed,
             limit=self.item.amount,
