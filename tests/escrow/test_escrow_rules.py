@@ -159,3 +159,24 @@ async def test_unfunded_orders_expire(
             return order is not None and order.status == "expired"
 
     await eventually(expired, within=90)
+
+
+async def test_order_creation_honours_idempotency_keys(deal: Deal, http: httpx.AsyncClient) -> None:
+    body = {
+        "seller_email": deal.seller_email,
+        "title": "Once only",
+        "amount": 1_000_000,
+        "currency": "NGN",
+        "conditions": [{"description": "done"}],
+    }
+    headers = {**deal.buyer, "Idempotency-Key": "order-once-1"}
+    first = await http.post("/v1/escrow/orders", json=body, headers=headers)
+    again = await http.post("/v1/escrow/orders", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.content == first.content and again.headers["idempotent-replayed"] == "true"
+    error(
+        await http.post("/v1/escrow/orders", json={**body, "amount": 2}, headers=headers),
+        422,
+        "idempotency_key_reused",
+    )
+    assert len(data(await http.get("/v1/escrow/orders", headers=deal.buyer))) == 1

@@ -19,17 +19,21 @@ from kro.escrow.schemas import (
     PayIn,
     TemplateOut,
 )
+from kro.idempotency.routing import IdempotentRoute, idempotent, user_scope
 from kro.identity.dependencies import AppSettings, CurrentUser
 from kro.kit.api import Envelope, Pagination, ok
 from kro.kit.deps import DbSession, FileStorage
 from kro.kit.errors import KroError, Unprocessable
 from kro.payments import bank_transfer, fincra, gateway
 
-router = APIRouter(prefix="/v1/escrow/orders", tags=["escrow"])
+router = APIRouter(prefix="/v1/escrow/orders", tags=["escrow"], route_class=IdempotentRoute)
+# Stripe's semantics on the POSTs that create or move something (DESIGN.md section 5): an
+# optional Idempotency-Key replays the first answer, errors included, for 24 h.
+IDEMPOTENT = [idempotent(user_scope)]
 ORDER_CURRENCIES = frozenset({"NGN"})
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, dependencies=IDEMPOTENT)
 async def create_order(
     body: OrderIn, user: CurrentUser, session: DbSession, settings: AppSettings
 ) -> Envelope[OrderOut]:
@@ -159,7 +163,7 @@ async def complete(
     return ok(await _act(session, user, order_id, "complete", settings))
 
 
-@router.post("/{order_id}/pay")
+@router.post("/{order_id}/pay", dependencies=IDEMPOTENT)
 async def pay(
     order_id: str,
     user: CurrentUser,
@@ -226,7 +230,7 @@ async def report_issue(
     return ok(OrderOut.of(await service.view(session, order), user.id))
 
 
-@router.post("/{order_id}/messages", status_code=status.HTTP_201_CREATED)
+@router.post("/{order_id}/messages", status_code=status.HTTP_201_CREATED, dependencies=IDEMPOTENT)
 async def post_message(
     order_id: str, body: MessageIn, user: CurrentUser, session: DbSession
 ) -> Envelope[MessageOut]:
@@ -265,7 +269,7 @@ EVIDENCE_TYPES = frozenset(
 )
 
 
-@router.post("/{order_id}/evidence", status_code=status.HTTP_201_CREATED)
+@router.post("/{order_id}/evidence", status_code=status.HTTP_201_CREATED, dependencies=IDEMPOTENT)
 async def upload_evidence(
     order_id: str,
     user: CurrentUser,
