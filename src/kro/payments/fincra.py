@@ -25,7 +25,7 @@ Amounts are minor units; ledger ids derive from the payment, so a re-run posts n
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import structlog
 from sqlalchemy import select, update
@@ -34,14 +34,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.jobs.errors import RetryJob
 from kro.jobs.service import enqueue
-from kro.kit.clock import utcnow
 from kro.kit.ids import new_id
-from kro.ledger import chart
-from kro.ledger.service import create_transfers
-from kro.ledger.specs import TransferSpec
 from kro.payments.errors import InvalidWebhookSignature
 from kro.payments.models import Payment, WebhookEvent
-from kro.payments.service import MAX_EVENT_KEY, CheckoutRequest, finish_event
+from kro.payments.service import MAX_EVENT_KEY, CheckoutRequest, finish_event, post_collection
 from kro.providers.errors import ProviderRejected
 from kro.providers.fincra import (
     PAYMENT_NOT_FOUND,
@@ -273,53 +269,3 @@ async def complete_fincra_payment(
         provider_transaction_id=verified.charge_reference or verified.reference,
         paid_at=verified.updated_at,
     )
-
-
-async def post_collection(
-    session: AsyncSession,
-    payment: Payment,
-    *,
-    fee: int,
-    provider_transaction_id: str | None,
-    paid_at: datetime | None,
-) -> None:
-    """Post a verified collection of exactly ``payment.amount`` (minor units) and complete
-    ``payment``; ``fee`` minor units of provider fee. Queues ``{purpose}.payment_completed``."""
-    clearing = await chart.ensure_provider_clearing(session, payment.provider, payment.currency)
-    transfers = [
-        TransferSpec(
-            id=f"trf_{payment.id}_in",
-            debit_account_id=clearing.id,
-            credit_account_id=payment.credit_account_id,
-            amount=payment.amount,
-            currency=payment.currency,
-            code="payment.collected",
-            reference=payment.reference,
-        )
-    ]
-    if fee > 0:
-        fees = await chart.ensure_provider_fees(session, payment.provider, payment.currency)
-        transfers.append(
-            TransferSpec(
-                id=f"trf_{payment.id}_fee",
-                debit_account_id=fees.id,
-                credit_account_id=clearing.id,
-                amount=fee,
-                currency=payment.currency,
-                code="payment.provider_fee",
-                reference=payment.reference,
-            )
-        )
-    await create_transfers(session, transfers)
-    payment.status = "completed"
-    payment.provider_fee = fee
-    payment.provider_transaction_id = (provider_transaction_id or "")[:64] or None
-    payment.paid_at = paid_at or utcnow()
-    await session.flush()
-    await enqueue(
-        session,
-        f"{payment.purpose}.payment_completed",
-        {"payment_id": payment.id, "purpose_id": payment.purpose_id},
-        dedupe_key=f"payment_completed:{payment.id}",
-    )
-    log.info("fincra_payment_completed", payment_id=payment.id, fee=fee)

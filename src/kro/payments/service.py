@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -218,14 +218,33 @@ async def confirm_charge(
 
 
 async def complete_payment(session: AsyncSession, payment: Payment, verified: Transaction) -> None:
-    """Mark ``payment`` completed, post it to the ledger and tell its product.
+    """Complete a Paystack payment from its verified transaction (see :func:`post_collection`)."""
+    await post_collection(
+        session,
+        payment,
+        fee=verified.fees or 0,
+        provider_transaction_id=str(verified.id),
+        paid_at=verified.paid_at,
+    )
+
+
+async def post_collection(
+    session: AsyncSession,
+    payment: Payment,
+    *,
+    fee: int,
+    provider_transaction_id: str | None,
+    paid_at: datetime | None,
+) -> None:
+    """Post a verified collection of exactly ``payment.amount`` (minor units) and complete
+    ``payment``; ``fee`` minor units of provider fee. Queues ``{purpose}.payment_completed``.
+    Any provider: Paystack, Fincra.
 
     Ledger (one atomic batch, ids derived from the payment so a retry is a no-op)::
 
         debit provider clearing   amount → credit the product's account
         debit provider fees       fee    → credit provider clearing
     """
-    fee = verified.fees or 0
     clearing = await chart.ensure_provider_clearing(session, payment.provider, payment.currency)
     transfers = [
         TransferSpec(
@@ -254,8 +273,8 @@ async def complete_payment(session: AsyncSession, payment: Payment, verified: Tr
     await create_transfers(session, transfers)
     payment.status = "completed"
     payment.provider_fee = fee
-    payment.provider_transaction_id = str(verified.id)
-    payment.paid_at = verified.paid_at or utcnow()
+    payment.provider_transaction_id = (provider_transaction_id or "")[:64] or None
+    payment.paid_at = paid_at or utcnow()
     await session.flush()
     await enqueue(
         session,
@@ -263,6 +282,7 @@ async def complete_payment(session: AsyncSession, payment: Payment, verified: Tr
         {"payment_id": payment.id, "purpose_id": payment.purpose_id},
         dedupe_key=f"payment_completed:{payment.id}",
     )
+    log.info("fincra_payment_completed", payment_id=payment.id, fee=fee)
 
 
 async def completed_payment_for(

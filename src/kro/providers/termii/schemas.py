@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -16,5 +18,5 @@ class TermiiMessage(BaseModel):
     code: str
     message_id: str
     message: str | None = None
-    balance: float | None = None
+    balance: Decimal | None = None
     user: str | None = None
