@@ -72,7 +72,7 @@ async def effect(ctx: JobContext, payload: dict[str, Any]) -> None:
     if "retry_in" in payload:
         raise RetryJob(timedelta(seconds=payload["retry_in"]), "provider says processing")
     if "marker" in payload:
-        await asyncio.to_thread(Path(payload["marker"]).write_text, ctx.worker_id)
+        await asyncio.to_thread(_write_atomically, Path(payload["marker"]), ctx.worker_id)
     if ctx.attempt in payload.get("block_attempts", []):
         await asyncio.sleep(3600)
     if payload.get("sleep"):
@@ -91,3 +91,10 @@ async def tick(ctx: JobContext, payload: dict[str, Any]) -> None:
             worker_id=ctx.worker_id,
         )
     )
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write then rename, so a reader never sees the file empty."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
