@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,9 +18,8 @@ from kro.kit.db import create_engine, session_factory
 from tests.idempotency.conftest import tenant_count
 from tests.idempotency.workers import POLICY, claim_many
 from tests.support.api import data, error, register_and_login
-from tests.support.server import free_port
+from tests.support.server import ServerProcess as SubprocessServer
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 
@@ -39,70 +34,20 @@ def test_of_many_processes_claiming_one_key_exactly_one_wins(pg_url: str) -> Non
     assert outcomes.count("claimed") == 1
 
 
-class ServerProcess:
+class ServerProcess(SubprocessServer):
     """``uvicorn tests.idempotency.app:create_test_app --factory`` in its own process."""
 
     def __init__(self, name: str, db_url: str, log_dir: Path) -> None:
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_dir / f"{name}.log"
-        self._log = self.log_path.open("wb")
         env = {
-            **os.environ,
             "KRO_ENV": "test",
-            "KRO_PORT": str(self.port),
             "KRO_DATABASE_URL": db_url,
             "KRO_SANDBOX_ENABLED": "false",
             "KRO_WORKER_IN_PROCESS": "false",
             "KRO_ADMIN_EMAIL": "",
             "KRO_REDIS_URL": "",
             "KRO_LOG_LEVEL": "WARNING",
-            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
         }
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "tests.idempotency.app:create_test_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def wait_ready(self, within: float = 30.0) -> None:
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"server exited early:\n{self.output()}"
-            try:
-                if httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"server did not start:\n{self.output()}")
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self._log.close()
+        super().__init__(name, "tests.idempotency.app:create_test_app", env, log_dir)
 
 
 @pytest.fixture

@@ -7,10 +7,6 @@ uses a channel of its own, so parallel runs never cross.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,9 +25,9 @@ from kro.settings import Settings
 from tests.realtime.app import create_realtime_app
 from tests.realtime.conftest import Listener, platform_settings, publish_over_http, sign_up
 from tests.support.platform import eventually
+from tests.support.server import ServerProcess as SubprocessServer
 from tests.support.server import free_port, serve_in_thread
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
@@ -45,63 +41,11 @@ async def subscribed(redis_url: str, channel: str, servers: int) -> bool:
         await client.aclose()
 
 
-class ServerProcess:
+class ServerProcess(SubprocessServer):
     """``uvicorn tests.realtime.app:create_realtime_app --factory`` in its own process."""
 
     def __init__(self, name: str, env: dict[str, str], log_dir: Path) -> None:
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_dir / f"{name}.log"
-        self._log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "tests.realtime.app:create_realtime_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env={
-                **os.environ,
-                **env,
-                "KRO_PORT": str(self.port),
-                "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-            },
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def wait_ready(self, within: float = 30.0) -> None:
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"server exited early:\n{self.output()}"
-            try:
-                if httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"server did not start:\n{self.output()}")
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self._log.close()
+        super().__init__(name, "tests.realtime.app:create_realtime_app", env, log_dir)
 
 
 @pytest.fixture
