@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kro.kit.http import make_client
 from kro.sandbox.common.errors import install_error_handlers
+from kro.sandbox.common.faults import Faults, install_faults
 from kro.sandbox.common.lifecycle import background_loop, open_database, standalone_app
 from kro.sandbox.fincra.api import build_api_router
 from kro.sandbox.fincra.config import FincraSandboxConfig
@@ -40,6 +41,7 @@ class FincraSandbox:
         self.config = config
         self._sessions: async_sessionmaker[AsyncSession] | None = None
         self._sender: WebhookSender | None = None
+        self.faults = Faults()
         self.app = self._build_app()
 
     @property
@@ -97,6 +99,14 @@ class FincraSandbox:
             internal=lambda: FincraApiError(
                 "Internal server error", error="Internal Server Error"
             ).body(),
+        )
+        install_faults(
+            app,
+            self.faults,
+            error_body=lambda status: FincraApiError(
+                "Service unavailable", http_status=status, error="Service Unavailable"
+            ).body(),
+            exempt=("/_sandbox", "/pay/"),
         )
         return app
 

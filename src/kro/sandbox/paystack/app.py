@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from kro.kit.db import unit_of_work
 from kro.kit.http import make_client
 from kro.sandbox.common.errors import install_error_handlers
+from kro.sandbox.common.faults import Faults, install_faults
 from kro.sandbox.common.lifecycle import background_loop, open_database, standalone_app
 from kro.sandbox.paystack import charges, transfers
 from kro.sandbox.paystack.api import build_api_router
@@ -43,6 +44,7 @@ class PaystackSandbox:
         self.integrations: dict[str, int] = {k: integration_id(k) for k in config.secret_keys}
         self._sessions: async_sessionmaker[AsyncSession] | None = None
         self._sender: WebhookSender | None = None
+        self.faults = Faults()
         self.app = self._build_app()
 
     @property
@@ -102,6 +104,12 @@ class PaystackSandbox:
             http_error=lambda detail, _: {"status": False, "message": detail},
             invalid=lambda message: PaystackApiError(message).body(),
             internal=lambda: {"status": False, "message": "An error occurred"},
+        )
+        install_faults(
+            app,
+            self.faults,
+            error_body=lambda _: {"status": False, "message": "Service unavailable"},
+            exempt=("/_sandbox", "/checkout"),
         )
         return app
 

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kro.kit.http import make_client
 from kro.sandbox.common.errors import install_error_handlers
+from kro.sandbox.common.faults import Faults, install_faults
 from kro.sandbox.common.lifecycle import background_loop, open_database, standalone_app
 from kro.sandbox.providus.api import build_api_router
 from kro.sandbox.providus.config import ProvidusSandboxConfig
@@ -38,6 +39,7 @@ class ProvidusSandbox:
         self.config = config
         self._sessions: async_sessionmaker[AsyncSession] | None = None
         self._sender: NotificationSender | None = None
+        self.faults = Faults()
         self.app = self._build_app()
 
     @property
@@ -93,6 +95,14 @@ class ProvidusSandbox:
             http_error=lambda detail, _: ProvidusApiError(detail).body(),
             invalid=lambda message: ProvidusApiError(message).body(),
             internal=lambda: ProvidusApiError("Error Completing Operation").body(),
+        )
+        install_faults(
+            app,
+            self.faults,
+            error_body=lambda status: ProvidusApiError(
+                "Service unavailable", http_status=status
+            ).body(),
+            exempt=("/_sandbox",),
         )
         return app
 
