@@ -1,0 +1,112 @@
+"""Webhooks as Flutterwave sends them: stored, signed, delivered, retried.
+
+- Body: ``{"event": "charge.completed", "data": {...}, "event.type": "CARD_TRANSACTION"}``
+  (amounts major-unit numbers; sent for failed charges too — check ``data.status``;
+  providers.md 2). The stored text is the exact bytes sent on every attempt.
+- Headers: ``verif-hash`` = the merchant's dashboard secret hash **as plain text** (the v3
+  scheme), and ``flutterwave-signature`` = base64 HMAC-SHA256 of the raw body keyed with that
+  hash (the newer scheme [S]).
+- Any non-2xx answer, timeout or connection error is a failed attempt, retried after
+  ``config.webhook_retry_schedule[n]`` seconds (an assumption, see config); after the last
+  the delivery is ``failed`` (:mod:`kro.sandbox.common.delivery`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from kro.sandbox.common.delivery import DeliverySender, add_due
+from kro.sandbox.flutterwave.config import FlutterwaveSandboxConfig
+from kro.sandbox.flutterwave.models import Transaction, WebhookDelivery
+from kro.sandbox.flutterwave.util import dumps, sign
+
+
+async def enqueue(
+    session: AsyncSession, transaction: Transaction, event: str, payload: dict[str, Any]
+) -> WebhookDelivery:
+    """Store a webhook about ``transaction``, due now; the delivery loop sends it. Only
+    flushes."""
+    delivery = WebhookDelivery(
+        account_id=transaction.account_id,
+        event=event,
+        transaction_id=transaction.id,
+        tx_ref=transaction.tx_ref,
+        body=dumps(payload),
+    )
+    return await add_due(session, delivery)
+
+
+async def resend(session: AsyncSession, original: WebhookDelivery) -> WebhookDelivery:
+    """A new delivery of the same bytes (a duplicate for the receiver). Only flushes."""
+    copy = WebhookDelivery(
+        account_id=original.account_id,
+        event=original.event,
+        transaction_id=original.transaction_id,
+        tx_ref=original.tx_ref,
+        body=original.body,
+        resent_from=original.id,
+    )
+    return await add_due(session, copy)
+
+
+def delivery_data(d: WebhookDelivery) -> dict[str, Any]:
+    """A delivery as the control API lists it (the body as text and parsed)."""
+    return {
+        "id": d.id,
+        "account_id": d.account_id,
+        "event": d.event,
+        "transaction_id": d.transaction_id,
+        "tx_ref": d.tx_ref,
+        "status": d.status,
+        "attempt_count": d.attempt_count,
+        "attempts": d.attempts,
+        "next_attempt_at": d.next_attempt_at.isoformat() if d.status == "pending" else None,
+        "resent_from": d.resent_from,
+        "created_at": d.created_at.isoformat(),
+        "delivered_at": d.delivered_at.isoformat() if d.delivered_at else None,
+        "body": d.body,
+        "payload": json.loads(d.body),
+    }
+
+
+class WebhookSender(DeliverySender):
+    """Sends due deliveries to ``config.webhook_url`` with the merchant's secret hash."""
+
+    model = WebhookDelivery
+    event = "flutterwave_webhook_attempt"
+
+    def __init__(
+        self,
+        config: FlutterwaveSandboxConfig,
+        sessions: async_sessionmaker[AsyncSession],
+        http: httpx.AsyncClient,
+    ) -> None:
+        super().__init__(sessions, http, "kro.sandbox.flutterwave.webhooks")
+        self.config = config
+
+    @property
+    def url(self) -> str:
+        return self.config.webhook_url
+
+    @property
+    def timeout(self) -> float:
+        return self.config.webhook_timeout
+
+    @property
+    def schedule(self) -> Sequence[float]:
+        return self.config.webhook_retry_schedule
+
+    def headers(self, row: WebhookDelivery) -> dict[str, str]:
+        merchant = self.config.by_account_id(row.account_id)
+        secret_hash = merchant.secret_hash if merchant else ""
+        return {
+            "content-type": "application/json",
+            "verif-hash": secret_hash,
+            "flutterwave-signature": sign(row.body.encode(), secret_hash),
+            "user-agent": "Flutterwave-Webhooks/3 (kro sandbox)",
+        }
