@@ -17,7 +17,9 @@ DEFAULT_SECRET_HASH = "kro-sandbox-flutterwave-secret-hash"
 DEFAULT_RETRY_SCHEDULE: tuple[float, ...] = (1800.0, 1800.0, 1800.0)
 
 # Standard checkout currencies we simulate (a subset of Flutterwave's list).
-CHECKOUT_CURRENCIES = ("NGN", "USD", "GHS", "KES", "ZAR", "UGX", "TZS", "RWF", "XOF", "XAF")
+CHECKOUT_CURRENCIES = (
+    "NGN", "USD", "EUR", "GBP", "GHS", "KES", "ZAR", "UGX", "TZS", "RWF", "XOF", "XAF",
+)  # fmt: skip
 
 
 class FlutterwaveMerchant(BaseModel):
