@@ -45,6 +45,9 @@ from kro.settings import Settings, get_settings
 from kro.tenants.endpoints import invitations_router as tenant_invitations_router
 from kro.tenants.endpoints import merchant_router as tenant_merchant_router
 from kro.tenants.endpoints import router as tenants_router
+from kro.tenants.payments_endpoints import router as merchant_payments_router
+from kro.tenants.provider_endpoints import router as tenant_providers_router
+from kro.tenants.webhook_endpoints import router as tenant_webhooks_router
 
 
 def paystack_sandbox_config(settings: Settings) -> PaystackSandboxConfig:
@@ -175,6 +178,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tenants_router,
         tenant_invitations_router,
         tenant_merchant_router,
+        tenant_webhooks_router,
+        tenant_providers_router,
+        merchant_payments_router,
     )
     for router in routers:
         app.include_router(router)

@@ -12,7 +12,8 @@ import kro.ledger.models
 import kro.notifications.models
 import kro.payments.models
 import kro.payouts.models
-import kro.tenants.models  # noqa: F401
+import kro.tenants.models
+import kro.webhooks.models  # noqa: F401
 from kro.jobs.registry import load_handlers
 from kro.kit.db import Base
 
@@ -24,11 +25,14 @@ TASK_MODULES: list[str] = [
     "kro.payments.tasks",
     "kro.payments.bank_transfer_tasks",
     "kro.payments.fincra_tasks",
+    "kro.payments.merchant_tasks",
     "kro.realtime.tasks",
     "kro.notifications.tasks",
     "kro.payouts.tasks",
     "kro.escrow.tasks",
     "kro.idempotency.tasks",
+    "kro.webhooks.tasks",
+    "kro.tenants.tasks",
 ]
 
 

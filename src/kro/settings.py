@@ -16,6 +16,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-in-production-0123456789"
 DEV_ADMIN_PASSWORD = "kro-admin-dev-password"
 DEV_ADMIN_JWT_SECRET = "dev-only-admin-jwt-secret-change-me-0123456789abcdef"
+# A known 32-byte key: for development only; production refuses to start with it.
+DEV_SECRETS_KEYRING = "dev1:ZGV2LW9ubHktc2VjcmV0cy1rZXktMzItYnl0ZXMhISE="
 
 
 class Settings(BaseSettings):
@@ -153,6 +155,35 @@ class Settings(BaseSettings):
     magic_link_ttl: int = 15 * 60
     # ---- end of notifications / sign-in extras ---------------------------------------------
 
+    # ---- merchant API (seed 003): provider credentials at rest, routing, failover ----------
+    # AES-256-GCM keyring for provider credentials: "<key id>:<base64 of 32 bytes>", comma-
+    # separated; new secrets are sealed with ``secrets_current_key`` (default: the first).
+    secrets_keyring: str = DEV_SECRETS_KEYRING
+    secrets_current_key: str = ""
+    # Where live-mode payments go (test mode always goes to the mounted sandbox, or to
+    # ``gateway_sandbox_base_url`` when set: "<url>/<provider>" is each simulator's root).
+    paystack_live_base_url: str = "https://api.paystack.co"
+    flutterwave_live_base_url: str = "https://api.flutterwave.com"
+    stripe_live_base_url: str = "https://api.stripe.com"
+    gateway_sandbox_base_url: str = ""
+    gateway_provider_timeout: float = Field(20.0, description="Seconds a provider call may take")
+    gateway_refund_poll: float = Field(30.0, description="Seconds between polls of a refund")
+    # Circuit breaker per provider and mode: open after this many failures in a row, probe
+    # again (half-open) after ``breaker_ttl`` seconds.
+    breaker_threshold: int = 5
+    breaker_ttl: float = 30.0
+    # Reconciliation: how far back the periodic job looks (seconds) and how often it runs.
+    reconcile_interval: int = 3600
+    reconcile_lookback: int = 2 * 24 * 3600
+    # Sandbox credentials a test-mode provider configuration uses when none are given.
+    flutterwave_sandbox_secret_key: str = "FLWSECK_TEST-kro0sandbox0000000000000000000000-X"
+    flutterwave_sandbox_public_key: str = "FLWPUBK_TEST-kro0sandbox0000000000000000000000-X"
+    flutterwave_sandbox_secret_hash: str = "kro-sandbox-flutterwave-secret-hash"
+    stripe_sandbox_secret_key: str = "sk_test_kro_sandbox_stripe_000000000000000000"
+    stripe_sandbox_publishable_key: str = "pk_test_kro_sandbox_stripe_000000000000000000"
+    stripe_sandbox_webhook_secret: str = "whsec_kro_sandbox_stripe_0000000000000000000000"
+    # ---- end of merchant API -----------------------------------------------------------------
+
     @model_validator(mode="after")
     def _derive(self) -> Settings:
         if not self.base_url:
@@ -181,6 +212,8 @@ class Settings(BaseSettings):
             raise ValueError("KRO_JWT_SECRET must be set in production")
         if self.env == "production" and self.admin_jwt_secret == DEV_ADMIN_JWT_SECRET:
             raise ValueError("KRO_ADMIN_JWT_SECRET must be set in production")
+        if self.env == "production" and self.secrets_keyring == DEV_SECRETS_KEYRING:
+            raise ValueError("KRO_SECRETS_KEYRING must be set in production")
         if self.admin_jwt_secret == self.jwt_secret:
             raise ValueError("KRO_ADMIN_JWT_SECRET must differ from KRO_JWT_SECRET")
         if (
@@ -263,6 +296,16 @@ class Settings(BaseSettings):
         return self
 
     # ---- end of tenants --------------------------------------------------------------------
+
+    # ---- Outgoing customer webhooks (kro.webhooks; seed 003 section 4) ----------------------
+    # One attempt may take ``webhook_timeout`` seconds (Standard Webhooks: 15–30 s). A rotated
+    # endpoint secret keeps signing beside the new one for ``webhook_secret_rotation_grace``
+    # seconds (24 h). An endpoint whose attempts have failed without a success for
+    # ``webhook_disable_after`` seconds (5 days) is disabled and its tenant's owners are told.
+    webhook_timeout: float = Field(15.0, gt=0, le=60)
+    webhook_secret_rotation_grace: int = Field(24 * 3600, ge=0)
+    webhook_disable_after: int = Field(5 * 24 * 3600, ge=60)
+    # ---- end of outgoing webhooks ----------------------------------------------------------
 
 
 def get_settings() -> Settings:

@@ -44,3 +44,24 @@ async def entries(
     if target_id is not None:
         stmt = stmt.where(AuditEntry.target_id == target_id)
     return list((await session.execute(stmt)).scalars())
+
+
+async def entries_for_target(
+    session: AsyncSession,
+    *,
+    target_type: str,
+    target_id: str,
+    limit: int = 100,
+    before_id: str | None = None,
+) -> list[AuditEntry]:
+    """Entries about one target (e.g. a tenant), newest first; ``before_id`` is the cursor
+    (the last id of the previous page)."""
+    stmt = (
+        select(AuditEntry)
+        .where(AuditEntry.target_type == target_type, AuditEntry.target_id == target_id)
+        .order_by(AuditEntry.id.desc())
+        .limit(limit)
+    )
+    if before_id is not None:
+        stmt = stmt.where(AuditEntry.id < before_id)
+    return list((await session.execute(stmt)).scalars())

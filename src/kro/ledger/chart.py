@@ -155,3 +155,26 @@ async def ensure_platform_fees(session: AsyncSession, currency: str) -> LedgerAc
 async def ensure_payouts_in_flight(session: AsyncSession, currency: str) -> LedgerAccount:
     """See :func:`payouts_in_flight_account`."""
     return await ensure_account(session, payouts_in_flight_account(currency))
+
+
+def merchant_balance_account(tenant_id: str, mode: str, currency: str) -> AccountDef:
+    """Liability: what we owe a merchant (a tenant of the merchant API) in ``currency``, per
+    ``mode`` (test-mode money is the sandbox's, never mixed with live).
+
+    Credited by each collection (less fees); debited by refunds and settlements.
+    ``debits_must_not_exceed_credits``: a refund cannot take it below zero.
+    """
+    return AccountDef(
+        f"merchant:{tenant_id}:{mode}:{currency}",
+        currency,
+        "liability",
+        debits_must_not_exceed_credits=True,
+        owner_id=tenant_id,
+    )
+
+
+async def ensure_merchant_balance(
+    session: AsyncSession, tenant_id: str, mode: str, currency: str
+) -> LedgerAccount:
+    """See :func:`merchant_balance_account`."""
+    return await ensure_account(session, merchant_balance_account(tenant_id, mode, currency))

@@ -1,4 +1,5 @@
-"""``POST /v1/webhooks/paystack``: the inbox door. Verify, store, answer 200 fast."""
+"""``POST /v1/webhooks/{paystack,flutterwave,stripe}``: the inbox doors. Verify on the raw
+body, store once, answer 200 fast; a job does the rest (asking the provider first)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from pydantic import BaseModel
 from kro.identity.dependencies import AppSettings
 from kro.kit.api import Envelope, ok
 from kro.kit.deps import DbSession
-from kro.payments import service
+from kro.payments import merchant_webhooks, service
+from kro.payments.errors import InvalidWebhookSignature
 
 router = APIRouter(tags=["webhooks"])
 
@@ -26,7 +28,42 @@ async def paystack_webhook(
     of the raw body keyed with our secret key (401 ``invalid_signature`` otherwise). The event
     is stored once and processed by a job; duplicates answer 200 and change nothing."""
     raw = await request.body()
+    merchant = await merchant_webhooks.receive(session, settings, "paystack", raw, request.headers)
+    if merchant is not None:  # a merchant API payment, signed with the tenant's key
+        return ok(WebhookAck(event_id=merchant[0].id, duplicate=not merchant[1]))
     event, is_new = await service.receive_paystack_webhook(
         session, raw, request.headers.get("x-paystack-signature"), settings.paystack_secret_key
     )
     return ok(WebhookAck(event_id=event.id, duplicate=not is_new))
+
+
+async def _merchant_webhook(
+    provider: str, request: Request, session: DbSession, settings: AppSettings
+) -> Envelope[WebhookAck]:
+    raw = await request.body()
+    received = await merchant_webhooks.receive(session, settings, provider, raw, request.headers)
+    if received is None:  # names no payment of ours: nobody whose key could have signed it
+        raise InvalidWebhookSignature("The event names no payment of this platform.")
+    event, is_new = received
+    return ok(WebhookAck(event_id=event.id, duplicate=not is_new))
+
+
+@router.post("/v1/webhooks/flutterwave")
+async def flutterwave_webhook(
+    request: Request, session: DbSession, settings: AppSettings
+) -> Envelope[WebhookAck]:
+    """Receive a Flutterwave v3 event (``charge.completed``…). ``verif-hash`` must equal the
+    merchant's secret hash (or ``flutterwave-signature`` its HMAC-SHA256 of the raw body):
+    401 ``invalid_signature`` otherwise; 400 for a body that is not a Flutterwave event.
+    Stored once; duplicates answer 200 and change nothing."""
+    return await _merchant_webhook("flutterwave", request, session, settings)
+
+
+@router.post("/v1/webhooks/stripe")
+async def stripe_webhook(
+    request: Request, session: DbSession, settings: AppSettings
+) -> Envelope[WebhookAck]:
+    """Receive a Stripe event. ``Stripe-Signature`` (``t=…,v1=…``: HMAC-SHA256 of
+    ``"{t}.{body}"`` with the endpoint's ``whsec_`` secret) must match and ``t`` be within
+    300 s: 401 ``invalid_signature`` otherwise. Stored once per event id."""
+    return await _merchant_webhook("stripe", request, session, settings)

@@ -23,7 +23,11 @@ class Payment(Base):
     """
 
     __tablename__ = "payments"
-    __table_args__ = (Index("ix_payments_purpose", "purpose", "purpose_id"),)
+    __table_args__ = (
+        Index("ix_payments_purpose", "purpose", "purpose_id"),
+        Index("ix_payments_tenant_created", "tenant_id", "mode", "created_at", "id"),
+        UniqueConstraint("tenant_id", "mode", "merchant_reference"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("pay"))
     provider: Mapped[str] = mapped_column(String(16))
@@ -53,6 +57,27 @@ class Payment(Base):
     virtual_account_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     amount_received: Mapped[int | None] = mapped_column(
         MinorUnits, default=None, comment="minor units"
+    )
+    # The merchant API (seed 003; ``kro.payments.orchestration``): a tenant's payment, in
+    # ``mode`` test | live, routed to ``provider`` by ``provider_config_id``. Statuses are
+    # ``kro.payments.states.GATEWAY``; ``merchant_reference`` is the tenant's own, unique per
+    # tenant and mode. Amounts are minor units.
+    tenant_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
+    mode: Mapped[str | None] = mapped_column(String(8), default=None, comment="test | live")
+    merchant_reference: Mapped[str | None] = mapped_column(String(100), default=None)
+    provider_config_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    capture_method: Mapped[str] = mapped_column(String(16), default="automatic")
+    channel: Mapped[str | None] = mapped_column(String(24), default=None)
+    amount_captured: Mapped[int] = mapped_column(MinorUnits, default=0, comment="minor units")
+    amount_refunded: Mapped[int] = mapped_column(
+        MinorUnits, default=0, comment="minor units, refunds requested and not failed"
+    )
+    description: Mapped[str | None] = mapped_column(String(500), default=None)
+    customer: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSON, default=None)
+    next_action: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    routing: Mapped[list[dict[str, Any]] | None] = mapped_column(
+        JSON, default=None, comment="one entry per provider tried: provider, outcome, error"
     )
 
 
@@ -97,3 +122,71 @@ class Refund(Base):
     provider_refund_id: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Merchant API refunds: the tenant and mode (None for the products' own refunds).
+    tenant_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
+    mode: Mapped[str | None] = mapped_column(String(8), default=None)
+    failure_reason: Mapped[str | None] = mapped_column(String(200), default=None)
+
+
+class PaymentEvent(Base):
+    """One transition of a merchant payment (``kro.payments.states.GATEWAY``): from, to, why,
+    and who (``actor``: ``api_key:<id>``, ``provider:<name>``, ``reconciliation``, …)."""
+
+    __tablename__ = "payment_events"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("pev"))
+    payment_id: Mapped[str] = mapped_column(String(32), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(24))
+    to_status: Mapped[str] = mapped_column(String(24))
+    reason: Mapped[str | None] = mapped_column(String(200), default=None)
+    actor: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ProviderConfig(Base):
+    """A tenant's use of one provider in one mode (seed 003 §4.5).
+
+    ``credentials``: the provider keys as JSON, sealed with ``kro.kit.crypto.SecretBox``
+    (AES-256-GCM; ``key_id`` names the key, for rotation); None in test mode means the
+    platform's sandbox keys. ``currencies``: ISO 4217 codes enabled. ``priority``: lower is
+    tried first by default routing; ``weight``: share among configurations of equal priority.
+    """
+
+    __tablename__ = "provider_configs"
+    __table_args__ = (UniqueConstraint("tenant_id", "mode", "provider"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("pcf"))
+    tenant_id: Mapped[str] = mapped_column(String(32), index=True)
+    mode: Mapped[str] = mapped_column(String(8), comment="test | live")
+    provider: Mapped[str] = mapped_column(String(16))
+    enabled: Mapped[bool] = mapped_column(default=True)
+    priority: Mapped[int] = mapped_column(default=100)
+    weight: Mapped[int] = mapped_column(default=1)
+    currencies: Mapped[list[str]] = mapped_column(JSON)
+    credentials: Mapped[str | None] = mapped_column(Text, default=None, comment="sealed JSON")
+    key_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class RoutingRule(Base):
+    """A tenant's routing rule for one mode (seed 003 §2.3): payments matching ``currency``,
+    ``[min_amount, max_amount]`` (minor units, either open) and ``channel`` go to
+    ``providers`` in order — or, with ``weights`` (same length), the first is drawn by weight
+    (stable per payment). Rules are tried by ``priority`` (lower first); the first match wins;
+    providers it does not name follow in the default order."""
+
+    __tablename__ = "routing_rules"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("rte"))
+    tenant_id: Mapped[str] = mapped_column(String(32), index=True)
+    mode: Mapped[str] = mapped_column(String(8))
+    priority: Mapped[int] = mapped_column(default=100)
+    currency: Mapped[str | None] = mapped_column(String(3), default=None)
+    min_amount: Mapped[int | None] = mapped_column(MinorUnits, default=None, comment="minor units")
+    max_amount: Mapped[int | None] = mapped_column(MinorUnits, default=None, comment="minor units")
+    channel: Mapped[str | None] = mapped_column(String(24), default=None)
+    providers: Mapped[list[str]] = mapped_column(JSON)
+    weights: Mapped[list[int] | None] = mapped_column(JSON, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -126,14 +126,33 @@ async def receive_paystack_webhook(
     if not verify_signature(raw_body, signature, secret_key):
         raise InvalidWebhookSignature()
     event = parse_event(raw_body)
+    key = event_key(event)
+    job = next(
+        (name for prefix, name in EVENT_ROUTES.items() if event.event.startswith(prefix)), None
+    )
+    return await store_in_inbox(session, PAYSTACK, key, event.event, raw_body, job)
+
+
+async def store_in_inbox(
+    session: AsyncSession,
+    provider: str,
+    key: str,
+    event_type: str,
+    raw_body: bytes,
+    job: str | None,
+    job_payload: dict[str, Any] | None = None,
+) -> tuple[WebhookEvent, bool]:
+    """Store a verified event once per ``(provider, key)`` and queue ``job`` with
+    ``{"event_id", **job_payload}`` (None: stored as ``ignored``). Returns ``(event, is_new)``;
+    a duplicate only bumps ``deliveries``. Raises InvalidWebhookPayload (400) on a body that
+    is not UTF-8."""
     try:
         payload = raw_body.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidWebhookPayload() from None
-    key = event_key(event)
     if len(key) > MAX_EVENT_KEY:  # keep the unique key within its column, still stable
-        key = f"{event.event[:64]}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
-    existing = await _inbox_row(session, PAYSTACK, key)
+        key = f"{event_type[:64]}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
+    existing = await _inbox_row(session, provider, key)
     if existing is not None:
         await session.execute(
             update(WebhookEvent)
@@ -142,23 +161,21 @@ async def receive_paystack_webhook(
         )
         return existing, False
     row = WebhookEvent(
-        provider=PAYSTACK, event_key=key, event_type=event.event[:64], payload=payload
+        provider=provider, event_key=key, event_type=event_type[:64], payload=payload
     )
     try:
         async with session.begin_nested():
             session.add(row)
             await session.flush()
     except IntegrityError:  # the same event arrived concurrently and won the insert
-        won = await _inbox_row(session, PAYSTACK, key)
+        won = await _inbox_row(session, provider, key)
         assert won is not None
         return won, False
-    job = next(
-        (name for prefix, name in EVENT_ROUTES.items() if event.event.startswith(prefix)), None
-    )
     if job is None:
         row.status, row.outcome, row.processed_at = "ignored", "event not handled", utcnow()
     else:
-        await enqueue(session, job, {"event_id": row.id}, dedupe_key=f"webhook:{row.id}")
+        payload_ = {"event_id": row.id, **(job_payload or {})}
+        await enqueue(session, job, payload_, dedupe_key=f"webhook:{row.id}")
     return row, True
 
 

@@ -1,0 +1,61 @@
+"""The merchant payment lifecycle as data (seed 003 §2.2, §4.1).
+
+::
+
+    pending ──submit──▶ processing                      (a provider accepted, or may have)
+    pending ──fail──▶ failed                            (no provider would take it)
+    processing ──require_action──▶ requires_action      (hosted checkout, 3-D Secure)
+    processing | requires_action ──authorize──▶ requires_capture   (manual capture)
+    processing | requires_action ──succeed──▶ completed
+    processing | requires_action ──fail──▶ failed
+    requires_capture ──capture──▶ completed             (all or part of the authorization)
+    requires_capture ──cancel──▶ canceled               (released, or the hold expired)
+    completed ──refund_part──▶ partially_refunded ──refund_part──▶ partially_refunded
+    completed | partially_refunded ──refund_all──▶ refunded
+
+A late provider answer may skip a step (``processing`` straight to ``completed``); the table
+allows exactly the skips a provider can cause. Each transition is one ``payment_events`` row,
+written by :func:`kro.payments.orchestration.records.transition`.
+"""
+
+from __future__ import annotations
+
+from kro.kit.states import StateMachine
+
+PENDING = "pending"
+PROCESSING = "processing"
+REQUIRES_ACTION = "requires_action"
+REQUIRES_CAPTURE = "requires_capture"
+COMPLETED = "completed"
+FAILED = "failed"
+CANCELED = "canceled"
+PARTIALLY_REFUNDED = "partially_refunded"
+REFUNDED = "refunded"
+
+GATEWAY = StateMachine(
+    "payment",
+    {
+        (PENDING, "submit"): PROCESSING,
+        (PENDING, "fail"): FAILED,
+        (PROCESSING, "require_action"): REQUIRES_ACTION,
+        (PROCESSING, "authorize"): REQUIRES_CAPTURE,
+        (PROCESSING, "succeed"): COMPLETED,
+        (PROCESSING, "fail"): FAILED,
+        (REQUIRES_ACTION, "authorize"): REQUIRES_CAPTURE,
+        (REQUIRES_ACTION, "succeed"): COMPLETED,
+        (REQUIRES_ACTION, "fail"): FAILED,
+        (REQUIRES_CAPTURE, "capture"): COMPLETED,
+        (REQUIRES_CAPTURE, "cancel"): CANCELED,
+        (COMPLETED, "refund_part"): PARTIALLY_REFUNDED,
+        (PARTIALLY_REFUNDED, "refund_part"): PARTIALLY_REFUNDED,
+        (COMPLETED, "refund_all"): REFUNDED,
+        (PARTIALLY_REFUNDED, "refund_all"): REFUNDED,
+    },
+    terminal=[FAILED, CANCELED, REFUNDED],
+)
+
+OPEN = frozenset({PENDING, PROCESSING, REQUIRES_ACTION})
+"""Statuses whose outcome is still to come from the provider (reconciliation asks)."""
+
+CAPTURED = frozenset({COMPLETED, PARTIALLY_REFUNDED, REFUNDED})
+"""Statuses in which money was taken (refundable while not ``refunded``)."""

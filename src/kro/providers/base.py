@@ -1,0 +1,196 @@
+"""One interface for every payment provider the merchant API can route to (seed 003 §2.3).
+
+An adapter (``kro.providers.<name>.gateway``) turns its provider's API into these few calls and
+provider-neutral shapes; the orchestration in ``kro.payments`` never sees a provider's own
+fields. Amounts are always **minor units** here: an adapter of a major-unit provider
+(Flutterwave) converts with ``decimal.Decimal`` at its boundary.
+
+Failures are only :mod:`kro.providers.errors`: ``ProviderUnavailable`` (not accepted — safe
+to fail over), ``ProviderTimeout`` (maybe accepted — reconcile, never resend),
+``ProviderRejected`` (refused with the provider's message).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar, Literal, Protocol
+
+
+class ChargeStatus(StrEnum):
+    """Where a charge is at the provider, in our words.
+
+    ``pending``: created, the customer has not paid (hosted checkout open). ``requires_action``:
+    the customer must do something (3-D Secure, OTP, a redirect). ``requires_capture``:
+    authorized, waiting for capture (manual capture only). ``succeeded``: money taken.
+    ``failed``: declined or abandoned. ``canceled``: an authorization released or expired.
+    """
+
+    PENDING = "pending"
+    REQUIRES_ACTION = "requires_action"
+    REQUIRES_CAPTURE = "requires_capture"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+class RefundStatus(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A merchant's keys with one provider, decrypted for the call and never logged.
+
+    ``secret_key``: the API key (Paystack ``sk_…``, Flutterwave ``FLWSECK…``, Stripe
+    ``sk_…``). ``webhook_secret``: what signs its webhooks where that is not the secret key
+    (Flutterwave's secret hash, Stripe's ``whsec_…``). ``public_key`` where the provider has one.
+    """
+
+    secret_key: str
+    webhook_secret: str | None = None
+    public_key: str | None = None
+
+    def __repr__(self) -> str:
+        return "Credentials(***)"
+
+
+@dataclass(frozen=True)
+class ChargeRequest:
+    """Take ``amount`` minor units of ``currency`` (ISO 4217, upper case) from ``email``.
+
+    ``reference``: ours, unique, sent as the provider's own reference (Paystack
+    ``reference``, Flutterwave ``tx_ref``, Stripe idempotency key and ``metadata.reference``)
+    so that a charge can always be found again. ``capture_method``: ``automatic`` or
+    ``manual`` (authorize now, capture later; only where ``supports_manual_capture``).
+    ``return_url``: where the customer's browser goes after the hosted page.
+    """
+
+    reference: str
+    amount: int
+    currency: str
+    email: str
+    name: str | None = None
+    phone: str | None = None
+    capture_method: Literal["automatic", "manual"] = "automatic"
+    return_url: str | None = None
+    description: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProviderCharge:
+    """A charge as the provider reports it.
+
+    ``provider_id``: the provider's own id (Paystack transaction id, Flutterwave transaction
+    id, Stripe ``pi_…``), None before it has one. ``amount``: minor units authorized or
+    charged; ``amount_captured``: minor units actually taken (0 until captured). ``fee``: the
+    provider's fee in minor units (0 if it has not said). ``redirect_url``: where the
+    customer must go next (hosted checkout, 3-D Secure), if anywhere.
+    """
+
+    reference: str
+    status: ChargeStatus
+    amount: int
+    currency: str
+    provider_id: str | None = None
+    amount_captured: int = 0
+    fee: int = 0
+    redirect_url: str | None = None
+    failure_reason: str | None = None
+    paid_at: datetime | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ProviderRefund:
+    """A refund as the provider reports it; ``amount`` minor units."""
+
+    provider_refund_id: str
+    status: RefundStatus
+    amount: int
+    currency: str
+    failure_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class WebhookHint:
+    """What an incoming webhook says, before it is believed.
+
+    ``event_key``: unique per provider (the inbox's key). ``kind``: ``charge``, ``refund`` or
+    ``other``. ``reference``: our charge reference when the event names one; ``provider_id``:
+    the provider's charge id; ``refund_id``: the provider's refund id for refund events.
+    The orchestration confirms with :meth:`PaymentProvider.get_charge` /
+    :meth:`PaymentProvider.get_refund` before any value moves.
+    """
+
+    event_key: str
+    event_type: str
+    kind: Literal["charge", "refund", "other"]
+    reference: str | None = None
+    provider_id: str | None = None
+    refund_id: str | None = None
+
+
+class PaymentProvider(Protocol):
+    """The calls the merchant API makes on any provider. Use as ``async with``.
+
+    Raises only :mod:`kro.providers.errors`. Every money-moving call (``create_charge``,
+    ``capture``, ``refund``) is sent with the provider's own idempotency reference where it has
+    one, so a retry after an unknown outcome cannot charge twice.
+    """
+
+    name: ClassVar[str]
+    supports_manual_capture: ClassVar[bool]
+
+    async def create_charge(self, request: ChargeRequest) -> ProviderCharge:
+        """Open the charge: a hosted checkout or a PaymentIntent. Moves money."""
+        ...
+
+    async def get_charge(self, reference: str, provider_id: str | None) -> ProviderCharge:
+        """The provider's current view of a charge (its verify endpoint): the source of truth.
+        Unknown charge → ProviderRejected."""
+        ...
+
+    async def capture(self, reference: str, provider_id: str, amount: int) -> ProviderCharge:
+        """Capture ``amount`` minor units (≤ authorized) of a ``requires_capture`` charge."""
+        ...
+
+    async def cancel(self, reference: str, provider_id: str) -> ProviderCharge:
+        """Release an uncaptured authorization."""
+        ...
+
+    async def refund(
+        self, reference: str, provider_id: str | None, amount: int, currency: str, refund_key: str
+    ) -> ProviderRefund:
+        """Refund ``amount`` minor units of a succeeded charge. ``refund_key``: our refund id,
+        the provider's idempotency reference where it has one. Moves money."""
+        ...
+
+    async def get_refund(self, provider_refund_id: str) -> ProviderRefund:
+        """The provider's current view of a refund."""
+        ...
+
+    async def list_charges(self, start: datetime, end: datetime) -> list[ProviderCharge]:
+        """Every charge created in ``[start, end)`` (its list endpoint, every page), for
+        reconciliation."""
+        ...
+
+    def verify_webhook(self, body: bytes, headers: Mapping[str, str], now: datetime) -> bool:
+        """True iff ``body`` (raw bytes, as received) carries this merchant's valid signature
+        and, where the scheme has a timestamp, is within its tolerance. Constant time."""
+        ...
+
+    def parse_webhook(self, body: bytes) -> WebhookHint:
+        """Read a verified body; raises ``kro.kit.errors.BadRequest`` if it is not an event."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+    async def __aenter__(self) -> Any: ...
+
+    async def __aexit__(self, *exc: object) -> None: ...

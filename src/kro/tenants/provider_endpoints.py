@@ -1,0 +1,247 @@
+"""The team's side of the merchant API (signed-in users, seed 003 §4.5, §7.3–7.4):
+
+- ``/v1/tenants/{id}/provider-configs`` — which providers, their credentials (write-only,
+  encrypted at rest), currencies, priorities;
+- ``/v1/tenants/{id}/routing-rules`` — rules on currency, amount range and channel;
+- ``/v1/tenants/{id}/audit-log`` — who did what, when, from which IP (owners and admins).
+
+Reading needs membership (another tenant → 404 ``tenant_not_found``); changing a mode's
+configuration needs the right to manage that mode's keys (owner/admin: both modes;
+developer: test only; viewer: nothing) → 403 ``insufficient_role``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query, status
+from pydantic import BaseModel
+
+from kro.audit import service as audit
+from kro.idempotency.routing import IdempotentRoute
+from kro.identity.dependencies import AppSettings, ClientIp, CurrentUser
+from kro.kit.api import Envelope, Pagination, ok
+from kro.kit.deps import DbSession
+from kro.payments import provider_configs
+from kro.payments.models import RoutingRule
+from kro.payments.schemas import (
+    ProviderConfigIn,
+    ProviderConfigOut,
+    ProviderConfigPatch,
+    RoutingRuleIn,
+    RoutingRuleOut,
+)
+from kro.tenants import roles, service
+from kro.tenants.dependencies import UserIdempotency
+from kro.tenants.errors import InsufficientRole
+from kro.tenants.service import Membership
+
+router = APIRouter(prefix="/v1/tenants", tags=["tenants: providers"], route_class=IdempotentRoute)
+
+
+def _may_configure(ms: Membership, mode: str) -> None:
+    if not roles.can_manage_keys(ms.role, mode):
+        raise InsufficientRole(f"A {ms.role} cannot change {mode}-mode providers.")
+
+
+def _change(body: ProviderConfigIn | ProviderConfigPatch) -> provider_configs.ConfigChange:
+    return provider_configs.ConfigChange(
+        enabled=body.enabled,
+        priority=body.priority,
+        weight=body.weight,
+        currencies=body.currencies,
+        credentials=body.credentials.model_dump(exclude_none=True) if body.credentials else None,
+    )
+
+
+@router.post(
+    "/{tenant_id}/provider-configs",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[UserIdempotency],
+)
+async def create_provider_config(
+    tenant_id: str,
+    body: ProviderConfigIn,
+    user: CurrentUser,
+    session: DbSession,
+    settings: AppSettings,
+    ip: ClientIp,
+) -> Envelope[ProviderConfigOut]:
+    """Configure a provider for one mode. Errors: 404 ``tenant_not_found``, 403
+    ``insufficient_role``, 409 ``provider_config_exists``, 422 ``invalid_provider_config``
+    (live mode without credentials, an unsupported currency, a missing webhook secret)."""
+    ms = await service.membership(session, user, tenant_id)
+    _may_configure(ms, body.mode)
+    config = await provider_configs.create_config(
+        session,
+        settings,
+        tenant_id=ms.tenant.id,
+        mode=body.mode,
+        provider=body.provider,
+        change=_change(body),
+        actor_id=user.id,
+        ip=ip,
+    )
+    return ok(ProviderConfigOut.of(config, provider_configs.masked(settings, config)))
+
+
+@router.get("/{tenant_id}/provider-configs")
+async def list_provider_configs(
+    tenant_id: str,
+    user: CurrentUser,
+    session: DbSession,
+    settings: AppSettings,
+    mode: Literal["test", "live"] = "test",
+) -> Envelope[list[ProviderConfigOut]]:
+    """The tenant's provider configurations in ``mode``, in default routing order;
+    credentials appear only as a masked hint."""
+    ms = await service.membership(session, user, tenant_id)
+    configs = await provider_configs.list_configs(session, ms.tenant.id, mode)
+    return ok([ProviderConfigOut.of(c, provider_configs.masked(settings, c)) for c in configs])
+
+
+@router.patch("/{tenant_id}/provider-configs/{config_id}")
+async def update_provider_config(
+    tenant_id: str,
+    config_id: str,
+    body: ProviderConfigPatch,
+    user: CurrentUser,
+    session: DbSession,
+    settings: AppSettings,
+    ip: ClientIp,
+) -> Envelope[ProviderConfigOut]:
+    """Change a configuration (enable/disable, priority, weight, currencies, credentials).
+    Errors: 404 ``provider_config_not_found``, 403 ``insufficient_role``, 422
+    ``invalid_provider_config``."""
+    ms = await service.membership(session, user, tenant_id)
+    config = await provider_configs.get_config(session, ms.tenant.id, config_id)
+    _may_configure(ms, config.mode)
+    config = await provider_configs.update_config(
+        session,
+        settings,
+        tenant_id=ms.tenant.id,
+        config_id=config_id,
+        change=_change(body),
+        actor_id=user.id,
+        ip=ip,
+    )
+    return ok(ProviderConfigOut.of(config, provider_configs.masked(settings, config)))
+
+
+@router.delete("/{tenant_id}/provider-configs/{config_id}")
+async def delete_provider_config(
+    tenant_id: str, config_id: str, user: CurrentUser, session: DbSession, ip: ClientIp
+) -> Envelope[dict[str, str]]:
+    """Remove a configuration. Errors: 404 ``provider_config_not_found``, 403."""
+    ms = await service.membership(session, user, tenant_id)
+    config = await provider_configs.get_config(session, ms.tenant.id, config_id)
+    _may_configure(ms, config.mode)
+    await provider_configs.delete_config(
+        session, tenant_id=ms.tenant.id, config_id=config_id, actor_id=user.id, ip=ip
+    )
+    return ok({"id": config_id, "status": "deleted"})
+
+
+@router.post(
+    "/{tenant_id}/routing-rules",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[UserIdempotency],
+)
+async def create_routing_rule(
+    tenant_id: str, body: RoutingRuleIn, user: CurrentUser, session: DbSession, ip: ClientIp
+) -> Envelope[RoutingRuleOut]:
+    """Add a routing rule. Errors: 404, 403 ``insufficient_role``, 422
+    ``invalid_provider_config`` (weights of the wrong length, min above max)."""
+    ms = await service.membership(session, user, tenant_id)
+    _may_configure(ms, body.mode)
+    rule = RoutingRule(
+        tenant_id=ms.tenant.id,
+        mode=body.mode,
+        priority=body.priority,
+        currency=body.currency.upper() if body.currency else None,
+        min_amount=body.min_amount,
+        max_amount=body.max_amount,
+        channel=body.channel,
+        providers=list(body.providers),
+        weights=body.weights,
+    )
+    rule = await provider_configs.create_rule(session, rule, actor_id=user.id, ip=ip)
+    return ok(RoutingRuleOut.of(rule))
+
+
+@router.get("/{tenant_id}/routing-rules")
+async def list_routing_rules(
+    tenant_id: str,
+    user: CurrentUser,
+    session: DbSession,
+    mode: Literal["test", "live"] = "test",
+) -> Envelope[list[RoutingRuleOut]]:
+    """The tenant's rules in ``mode``, in the order they are tried."""
+    ms = await service.membership(session, user, tenant_id)
+    rules = await provider_configs.list_rules(session, ms.tenant.id, mode)
+    return ok([RoutingRuleOut.of(r) for r in rules])
+
+
+@router.delete("/{tenant_id}/routing-rules/{rule_id}")
+async def delete_routing_rule(
+    tenant_id: str,
+    rule_id: str,
+    user: CurrentUser,
+    session: DbSession,
+    ip: ClientIp,
+    mode: Literal["test", "live"] = "test",
+) -> Envelope[dict[str, str]]:
+    """Remove a rule. Errors: 404 ``routing_rule_not_found``, 403 ``insufficient_role``."""
+    ms = await service.membership(session, user, tenant_id)
+    _may_configure(ms, mode)
+    await provider_configs.delete_rule(
+        session, tenant_id=ms.tenant.id, rule_id=rule_id, actor_id=user.id, ip=ip
+    )
+    return ok({"id": rule_id, "status": "deleted"})
+
+
+class AuditEntryOut(BaseModel):
+    id: str
+    action: str
+    actor_id: str | None
+    ip: str | None
+    details: dict[str, Any] | None
+    created_at: datetime
+
+
+@router.get("/{tenant_id}/audit-log")
+async def audit_log(
+    tenant_id: str,
+    user: CurrentUser,
+    session: DbSession,
+    limit: int = Query(50, ge=1, le=200),
+    cursor: str | None = None,
+) -> Envelope[list[AuditEntryOut]]:
+    """The tenant's audit log, newest first (seed 003 §7.4): API keys created, rotated and
+    revoked; provider configuration and routing changes; refunds; team changes — who, when,
+    from which IP, what changed. Owners and admins only (403 ``insufficient_role``)."""
+    ms = await service.membership(session, user, tenant_id)
+    if not roles.can_manage_team(ms.role):
+        raise InsufficientRole("Only owners and admins read the audit log.")
+    rows = await audit.entries_for_target(
+        session, target_type="tenant", target_id=ms.tenant.id, limit=limit + 1, before_id=cursor
+    )
+    page, more = rows[:limit], len(rows) > limit
+    items = [
+        AuditEntryOut(
+            id=e.id,
+            action=e.action,
+            actor_id=e.actor_id,
+            ip=e.ip,
+            details=e.details,
+            created_at=e.created_at,
+        )
+        for e in page
+    ]
+    return ok(
+        items,
+        pagination=Pagination(
+            limit=limit, has_more=more, next_cursor=page[-1].id if more else None
+        ),
+    )
