@@ -15,7 +15,7 @@ Flutterwave may answer "No transaction was found" until the customer tries to pa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -179,7 +179,8 @@ async def by_tx_ref(session: AsyncSession, account_id: int, tx_ref: str) -> Tran
 async def page_of(
     session: AsyncSession, account_id: int, filters: ListFilter, page_size: int
 ) -> tuple[list[Transaction], int]:
-    """One page (newest first) of the account's transactions and the total that match."""
+    """One page (newest first) of the account's transactions and the total that match; days
+    are UTC days [U: Flutterwave's day boundary is not documented]."""
     query = select(Transaction).where(Transaction.account_id == account_id)
     if filters.start is not None:
         query = query.where(Transaction.created_at >= _midnight(filters.start))
@@ -199,7 +200,7 @@ async def page_of(
 
 
 def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=clock.now().tzinfo)
+    return datetime.combine(day, time(0), tzinfo=UTC)
 
 
 def settled(transaction: Transaction) -> int:
