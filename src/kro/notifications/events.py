@@ -66,6 +66,8 @@ EVENTS: dict[str, EventSpec] = {
         EventSpec("order.inspection_reminder", _EMAIL_SMS),
         EventSpec("payout.sent", _EMAIL_SMS),
         EventSpec("payout.failed", _EMAIL_SMS),
+        # {"tenant_name", "endpoint_id", "endpoint_url", "mode", "reason"} (kro.tenants.tasks)
+        EventSpec("tenants.webhook_endpoint_disabled", _EMAIL),
         EventSpec(
             "identity.phone_code",
             frozenset({Channel.SMS}),
