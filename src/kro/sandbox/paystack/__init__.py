@@ -8,12 +8,19 @@ Use::
 
 Paystack's paths (relative to the mount), ``Authorization: Bearer <secret key>`` on all:
 
-- ``POST /transaction/initialize`` · ``GET /transaction/verify/{reference}`` · ``POST /refund``
+- ``POST /transaction/initialize`` · ``GET /transaction/verify/{reference}``
+- ``GET /transaction?perPage=&page=&from=&to=&status=&customer=`` · ``GET /transaction/{id}``
+- ``POST /refund`` (``transaction``, ``amount``, ``currency``, ``customer_note``,
+  ``merchant_note``) · ``GET /refund/{id}`` ·
+  ``GET /refund?transaction=&currency=&from=&to=&perPage=&page=``
 - ``GET /bank`` · ``GET /bank/resolve?account_number=&bank_code=``
 - ``POST /transferrecipient`` · ``POST /transfer`` · ``GET /transfer/verify/{reference}``
 - ``GET /balance``
 
-Envelopes, messages, units (kobo), statuses and error shapes are Paystack's
+Lists are newest first with Paystack's ``meta: {total, skipped, perPage, page, pageCount}``
+(``perPage`` 50 by default, at most 100); ``from`` (inclusive) and ``to`` (exclusive; a
+date-only ``to`` covers its whole day) filter on ``created_at`` and take ISO dates or
+datetimes. Envelopes, messages, units (kobo), statuses and error shapes are Paystack's
 (``{status, message, data}`` / ``{status: false, message, meta: {nextStep}, type, code}``);
 timestamps are ISO-8601 with milliseconds and ``Z``; ``domain`` is ``"test"``.
 

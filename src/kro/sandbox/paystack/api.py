@@ -9,16 +9,22 @@ import hmac
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.kit.db import unit_of_work
-from kro.sandbox.paystack import balances, charges, inputs, transfers
+from kro.sandbox.paystack import balances, charges, inputs, listing, transfers
 from kro.sandbox.paystack.errors import PaystackApiError, invalid_key
 from kro.sandbox.paystack.models import Balance
-from kro.sandbox.paystack.shapes import recipient_data, refund_data, transfer_data
+from kro.sandbox.paystack.shapes import (
+    recipient_data,
+    refund_data,
+    refund_object,
+    transaction_data,
+    transfer_data,
+)
 
 if TYPE_CHECKING:
     from kro.sandbox.paystack.app import PaystackSandbox
@@ -45,7 +51,8 @@ def integration_of(sandbox: "PaystackSandbox", authorization: str | None) -> int
 
 
 def build_api_router(sandbox: "PaystackSandbox") -> APIRouter:
-    """The authenticated API: transactions, refunds, banks, recipients, transfers, balance."""
+    """The authenticated API: transactions (initialize, verify, list, fetch), refunds (create,
+    list, fetch), banks, recipients, transfers, balance."""
     router = APIRouter(tags=["paystack"])
 
     def integration(authorization: Annotated[str | None, Header()] = None) -> int:
@@ -55,8 +62,23 @@ def build_api_router(sandbox: "PaystackSandbox") -> APIRouter:
         async with unit_of_work(sandbox.sessions) as session:
             yield session
 
+    def window(
+        from_: Annotated[str | None, Query(alias="from")] = None,
+        to: str | None = None,
+        perPage: int = 50,
+        page: int = 1,
+    ) -> listing.Window:
+        per_page, page = inputs.page_params(perPage, page)
+        return listing.Window(
+            start=inputs.date_bound(from_, "from"),
+            end=inputs.date_bound(to, "to", end=True),
+            page=page,
+            per_page=per_page,
+        )
+
     Integration = Annotated[int, Depends(integration)]
     Db = Annotated[AsyncSession, Depends(db, scope="function")]
+    Window = Annotated[listing.Window, Depends(window)]
     config = sandbox.config
 
     @router.post("/transaction/initialize")
@@ -93,6 +115,29 @@ def build_api_router(sandbox: "PaystackSandbox") -> APIRouter:
         tx = await charges.find(session, integration, reference)
         return ok("Verification successful", await charges.data_of(session, config, tx))
 
+    @router.get("/transaction")
+    async def list_transactions(
+        integration: Integration,
+        session: Db,
+        window: Window,
+        status: str | None = None,
+        customer: int | None = None,
+    ) -> JSONResponse:
+        """Paystack's List Transactions: newest first; ``from``/``to`` on ``created_at``."""
+        rows, total = await listing.list_transactions(
+            session, integration, window, status=status, customer=customer
+        )
+        customers = await listing.customers_of(session, rows)
+        data = [
+            transaction_data(tx, customers[tx.customer_id], domain=config.domain) for tx in rows
+        ]
+        return ok("Transactions retrieved", data, meta=listing.page_meta(total, window))
+
+    @router.get("/transaction/{tx_id}")
+    async def fetch_transaction(tx_id: str, integration: Integration, session: Db) -> JSONResponse:
+        tx = await listing.transaction_by_id(session, integration, tx_id)
+        return ok("Transaction retrieved", await charges.data_of(session, config, tx))
+
     @router.post("/refund")
     async def refund(request: Request, integration: Integration, session: Db) -> JSONResponse:
         body = await inputs.read_body(request)
@@ -111,6 +156,26 @@ def build_api_router(sandbox: "PaystackSandbox") -> APIRouter:
         return ok(
             "Refund has been queued for processing", refund_data(created, tx, customer, config)
         )
+
+    @router.get("/refund")
+    async def list_refunds(
+        integration: Integration,
+        session: Db,
+        window: Window,
+        transaction: str | None = None,
+        currency: str | None = None,
+    ) -> JSONResponse:
+        """Paystack's List Refunds: newest first; ``transaction`` is an id or a reference."""
+        rows, total = await listing.list_refunds(
+            session, integration, window, transaction=transaction, currency=currency
+        )
+        data = [refund_object(r, config) for r in rows]
+        return ok("Refunds retrieved", data, meta=listing.page_meta(total, window))
+
+    @router.get("/refund/{refund_id}")
+    async def fetch_refund(refund_id: str, integration: Integration, session: Db) -> JSONResponse:
+        refund = await listing.refund_by_id(session, integration, refund_id)
+        return ok("Refund retrieved", refund_object(refund, config))
 
     @router.get("/bank")
     async def banks(

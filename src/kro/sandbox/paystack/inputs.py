@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import Request
@@ -21,6 +22,7 @@ _TX_REFERENCE = re.compile(r"^[A-Za-z0-9.=-]{1,100}$")
 # (paystack.com/docs/transfers/single-transfers: "Generate a transfer reference").
 _TRANSFER_REFERENCE = re.compile(r"^[a-z0-9_-]{16,50}$")
 _NUBAN = re.compile(r"^\d{10}$")
+_DATE = re.compile(r"^\d{4}-\d\d-\d\d$")
 
 
 async def read_body(request: Request) -> dict[str, Any]:
@@ -122,3 +124,29 @@ def metadata(value: Any) -> Any:
 
 def nuban(value: Any) -> bool:
     return isinstance(value, str) and bool(_NUBAN.match(value))
+
+
+def date_bound(value: str | None, name: str, *, end: bool = False) -> datetime | None:
+    """A ``from``/``to`` list filter: an ISO-8601 date (``2016-09-21``) or datetime
+    (``2016-09-24T00:00:05.000Z``; naive means UTC), as Paystack's list endpoints take them.
+
+    A date-only ``to`` (``end``) covers that whole day: the bound is the next midnight,
+    exclusive. Anything else is Paystack's 400.
+    """
+    if value is None or value.strip() == "":
+        return None
+    # An unencoded "+01:00" in a query string arrives as " 01:00".
+    text = re.sub(r"^(.+T[\d:.]+) (\d\d:?\d\d)$", r"\1+\2", value.strip())
+    try:
+        if _DATE.match(text):
+            day = datetime.fromisoformat(text).replace(tzinfo=UTC)
+            return day + timedelta(days=1) if end else day
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise PaystackApiError(f"Invalid {name} date", code="invalid_params") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def page_params(per_page: int, page: int, *, maximum: int = 100) -> tuple[int, int]:
+    """``perPage`` clamped to ``1..maximum`` and ``page`` to at least 1."""
+    return max(1, min(per_page, maximum)), max(1, page)

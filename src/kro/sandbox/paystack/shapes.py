@@ -164,6 +164,33 @@ def refund_data(
     }
 
 
+def refund_object(refund: Refund, config: PaystackSandboxConfig) -> dict[str, Any]:
+    """The Refund object of ``GET /refund/:id`` and ``GET /refund``: ``transaction`` is the
+    transaction's id (not the object ``POST /refund`` embeds); amounts in minor units."""
+    return {
+        "integration": refund.integration,
+        "transaction": refund.transaction_id,
+        "dispute": None,
+        "settlement": None,
+        "domain": config.domain,
+        "amount": refund.amount,
+        "deducted_amount": refund.amount,
+        "fully_deducted": True,
+        "currency": refund.currency,
+        "channel": None,
+        "status": refund.status,
+        "refunded_by": config.merchant_email,
+        "refunded_at": iso(refund.refunded_at),
+        "expected_at": iso(refund.process_at),
+        "customer_note": refund.customer_note,
+        "merchant_note": refund.merchant_note,
+        "bank_reference": None,
+        "id": refund.id,
+        "createdAt": iso(refund.created_at),
+        "updatedAt": iso(refund.updated_at),
+    }
+
+
 def refund_event_data(
     refund: Refund, tx: Transaction, customer: Customer, config: PaystackSandboxConfig
 ) -> dict[str, Any]:
