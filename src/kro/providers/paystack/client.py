@@ -17,6 +17,7 @@ transfer-recipient, transfer), paystack.com/docs/api/errors.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -35,6 +36,9 @@ from kro.providers.paystack.schemas import (
 )
 
 PROVIDER = "paystack"
+PER_PAGE = 100
+MAX_PAGES = 1_000
+"""A list longer than ``PER_PAGE * MAX_PAGES`` rows is refused rather than read forever."""
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 
@@ -104,14 +108,61 @@ class PaystackClient(ProviderClient):
         path = f"/transaction/verify/{quote(reference, safe='')}"
         return self._parse(Transaction, await self._call("GET", path, "verify"), "verify")
 
-    async def refund(self, transaction: str | int, amount: int | None = None) -> Refund:
+    async def list_transactions(
+        self, start: datetime, end: datetime, status: str | None = None
+    ) -> list[Transaction]:
+        """``GET /transaction`` with ``from=start&to=end`` (aware datetimes; Paystack filters on
+        ``created_at``), optionally one ``status``, every page (newest first, as Paystack
+        lists). Only rows with ``start <= created_at < end`` are returned, whatever the
+        provider's treatment of the bounds."""
+        params: dict[str, Any] = {"from": _iso(start), "to": _iso(end, round_up=True)}
+        if status:
+            params["status"] = status
+        rows = await self._every_page(Transaction, "/transaction", "list_transactions", params)
+        return [tx for tx in rows if tx.created_at is None or start <= tx.created_at < end]
+
+    async def fetch_transaction(self, transaction_id: int | str) -> Transaction:
+        """``GET /transaction/:id`` (Paystack's numeric id). Unknown → ProviderRejected (404)."""
+        path = f"/transaction/{quote(str(transaction_id), safe='')}"
+        return self._parse(
+            Transaction, await self._call("GET", path, "fetch_transaction"), "fetch_transaction"
+        )
+
+    async def refund(
+        self,
+        transaction: str | int,
+        amount: int | None = None,
+        *,
+        currency: str | None = None,
+        merchant_note: str | None = None,
+        customer_note: str | None = None,
+    ) -> Refund:
         """``POST /refund`` of ``transaction`` (reference or id); ``amount`` kobo, default all
-        that is left. Queued (``pending``); ``refund.processed`` follows. Moves money."""
+        that is left. Queued (``pending``); ``refund.processed`` follows. Moves money, and
+        Paystack takes no idempotency key for it: ``merchant_note`` is stored and listed
+        (:meth:`list_refunds`), so a caller can put its own key there and look before retrying.
+        """
         body: dict[str, Any] = {"transaction": str(transaction)}
         if amount is not None:
             body["amount"] = amount
+        if currency:
+            body["currency"] = currency
+        if merchant_note:
+            body["merchant_note"] = merchant_note
+        if customer_note:
+            body["customer_note"] = customer_note
         data = await self._call("POST", "/refund", "refund", json=body, moves_money=True)
         return self._parse(Refund, data, "refund")
+
+    async def fetch_refund(self, refund_id: int | str) -> Refund:
+        """``GET /refund/:id``. Unknown → ProviderRejected (404)."""
+        path = f"/refund/{quote(str(refund_id), safe='')}"
+        return self._parse(Refund, await self._call("GET", path, "fetch_refund"), "fetch_refund")
+
+    async def list_refunds(self, transaction: str | int) -> list[Refund]:
+        """``GET /refund?transaction=`` (the transaction's id or reference), every page."""
+        params = {"transaction": str(transaction)}
+        return await self._every_page(Refund, "/refund", "list_refunds", params)
 
     # Banks and name enquiry -----------------------------------------------------------------
 
@@ -200,6 +251,24 @@ class PaystackClient(ProviderClient):
         )
         return body if envelope else body.get("data")
 
+    async def _every_page(
+        self, model: type[M], path: str, operation: str, params: dict[str, Any]
+    ) -> list[M]:
+        """Follow Paystack's ``meta.pageCount`` (``perPage`` 100) up to :data:`MAX_PAGES`."""
+        rows: list[M] = []
+        page = 1
+        while True:
+            query = {**params, "perPage": PER_PAGE, "page": page}
+            envelope = await self._call("GET", path, operation, params=query, envelope=True)
+            rows.extend(self._parse_list(model, envelope.get("data"), operation))
+            meta = envelope.get("meta") or {}
+            page_count = meta.get("pageCount") if isinstance(meta, dict) else None
+            if not isinstance(page_count, int) or page >= page_count:
+                return rows
+            if page >= MAX_PAGES:
+                raise self._http.unexpected(operation, f"more than {MAX_PAGES} pages")
+            page += 1
+
     def _parse(self, model: type[M], data: Any, operation: str) -> M:
         return self._validate(TypeAdapter(model), data, operation)
 
@@ -223,3 +292,14 @@ def _rejection(status: int, body: dict[str, Any], operation: str) -> Rejection:
         type=body.get("type"),
         next_step=(meta or {}).get("nextStep"),
     )
+
+
+def _iso(value: datetime, *, round_up: bool = False) -> str:
+    """An aware datetime as Paystack writes one: UTC, milliseconds, ``Z``; ``round_up`` to the
+    next millisecond (an end bound must not cut off what precedes it)."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime: pass an aware UTC datetime")
+    utc = value.astimezone(UTC)
+    if round_up and utc.microsecond % 1000:
+        utc += timedelta(microseconds=1000 - utc.microsecond % 1000)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"

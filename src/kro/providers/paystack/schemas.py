@@ -33,7 +33,7 @@ def _empty_to_none(value: Any) -> Any:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
 
 class InitializedTransaction(_Model):
@@ -92,15 +92,28 @@ class RefundTransaction(_Model):
 
 
 class Refund(_Model):
-    """``POST /refund`` → the queued refund (``status`` ``pending``; later ``processed``)."""
+    """A refund. ``POST /refund`` answers the queued refund with the ``transaction`` object;
+    ``GET /refund/:id`` and ``GET /refund`` carry the transaction's id only. ``status``:
+    ``pending`` → ``processing`` → ``processed`` | ``failed`` (or ``needs-attention``).
+    ``merchant_note`` / ``customer_note``: the reasons given on creation (Paystack fills in
+    its own when none was given). Amounts in kobo."""
 
     id: int
     amount: Kobo
     currency: str
     status: str
     deducted_amount: Kobo | None = None
-    transaction: RefundTransaction
+    transaction: RefundTransaction | int
+    merchant_note: str | None = None
+    customer_note: str | None = None
     expected_at: datetime | None = None
+    refunded_at: datetime | None = None
+    created_at: datetime | None = Field(default=None, alias="createdAt")
+
+    @property
+    def transaction_id(self) -> int:
+        """The refunded transaction's id, whichever shape the endpoint used."""
+        return self.transaction if isinstance(self.transaction, int) else self.transaction.id
 
 
 class Bank(_Model):
