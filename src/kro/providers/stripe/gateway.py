@@ -215,7 +215,11 @@ class StripeGateway:
         charges: list[ProviderCharge] = []
         after: str | None = None
         while True:
-            params: dict[str, Any] = {"created": created, "limit": PAGE}
+            params: dict[str, Any] = {
+                "created": created,
+                "limit": PAGE,
+                "expand": [f"data.{path}" for path in EXPAND_FEE],
+            }
             if after:
                 params["starting_after"] = after
             page = await self._call(

@@ -8,7 +8,8 @@ are Stripe objects (:mod:`kro.sandbox.stripe.shapes`); errors
 Every POST honours ``Idempotency-Key`` (:mod:`kro.sandbox.stripe.idempotency`).
 
 - ``POST /v1/payment_intents`` · ``GET /v1/payment_intents`` (list: ``created[gte|gt|lte|lt]``,
-  ``limit`` ≤ 100, ``starting_after`` / ``ending_before``) · ``GET /v1/payment_intents/search``
+  ``limit`` ≤ 100, ``starting_after`` / ``ending_before``, ``expand[]=data.latest_charge…``) ·
+  ``GET /v1/payment_intents/search``
   (``query`` of ``metadata['k']:'v'`` / ``status:'s'`` clauses joined by ``AND``) ·
   ``GET /v1/payment_intents/:id`` (``expand[]=latest_charge`` or
   ``latest_charge.balance_transaction``) · ``POST …/:id/confirm`` · ``…/:id/capture``
@@ -201,8 +202,10 @@ def build_api_router(sandbox: "StripeSandbox") -> APIRouter:
 
     @router.get("/payment_intents")
     async def list_payment_intents(request: Request, acct: Account, session: Db) -> Response:
-        page = await list_intents(session, acct.account_id, query_params(request))
-        data = [book.shape(pi) for pi in page["rows"]]
+        params = query_params(request)
+        page = await list_intents(session, acct.account_id, params)
+        expand = {e[5:] for e in forms.expansions(params) if e.startswith("data.")}
+        data = [book.shape(pi, expand) for pi in page["rows"]]
         return stripe_json(shapes.list_object(data, "/v1/payment_intents", page["has_more"]))
 
     @router.get("/payment_intents/search")
