@@ -355,7 +355,7 @@ def _refund(refund: stripe.Refund) -> ProviderRefund:
         status=_REFUND_STATUS.get(refund.status or "", RefundStatus.PENDING),
         amount=refund.amount,
         currency=refund.currency.upper(),
-        failure_reason=refund.failure_reason,
+        failure_reason=getattr(refund, "failure_reason", None),  # present only once failed
     )
 
 
