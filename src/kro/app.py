@@ -37,10 +37,16 @@ from kro.payouts.endpoints import router as payouts_router
 from kro.realtime import mount_realtime
 from kro.registry import load_all_handlers
 from kro.sandbox.fincra import FincraMerchant, FincraSandbox, FincraSandboxConfig
+from kro.sandbox.flutterwave import (
+    FlutterwaveMerchant,
+    FlutterwaveSandbox,
+    FlutterwaveSandboxConfig,
+)
 from kro.sandbox.messaging import MessagingSandbox, MessagingSandboxConfig
 from kro.sandbox.paystack import PaystackSandbox, PaystackSandboxConfig
 from kro.sandbox.providus import ProvidusSandbox, ProvidusSandboxConfig
 from kro.sandbox.recaptcha import RecaptchaSandbox, RecaptchaSandboxConfig
+from kro.sandbox.stripe import StripeAccount, StripeSandbox, StripeSandboxConfig
 from kro.settings import Settings, get_settings
 from kro.tenants.endpoints import invitations_router as tenant_invitations_router
 from kro.tenants.endpoints import merchant_router as tenant_merchant_router
@@ -106,6 +112,41 @@ def fincra_sandbox_config(settings: Settings) -> FincraSandboxConfig:
     )
 
 
+def flutterwave_sandbox_config(settings: Settings) -> FlutterwaveSandboxConfig:
+    """The Flutterwave simulator: the platform's sandbox keys are its merchant (what a
+    test-mode configuration without credentials uses); webhooks to /v1/webhooks/flutterwave."""
+    return FlutterwaveSandboxConfig(
+        database_url=settings.sandbox_database_url,
+        merchants=[
+            FlutterwaveMerchant(
+                secret_key=settings.flutterwave_sandbox_secret_key,
+                public_key=settings.flutterwave_sandbox_public_key,
+                secret_hash=settings.flutterwave_sandbox_secret_hash,
+            )
+        ],
+        public_base_url=f"{settings.base_url}/sandbox/flutterwave",
+        webhook_url=f"{settings.base_url}/v1/webhooks/flutterwave",
+        refund_delay=2.0,
+    )
+
+
+def stripe_sandbox_config(settings: Settings) -> StripeSandboxConfig:
+    """The Stripe simulator: the platform's sandbox keys are its account; its webhook
+    endpoint is our /v1/webhooks/stripe."""
+    return StripeSandboxConfig(
+        database_url=settings.sandbox_database_url,
+        accounts=[
+            StripeAccount(
+                secret_key=settings.stripe_sandbox_secret_key,
+                publishable_key=settings.stripe_sandbox_publishable_key,
+                webhook_secret=settings.stripe_sandbox_webhook_secret,
+            )
+        ],
+        public_base_url=f"{settings.base_url}/sandbox/stripe",
+        webhook_url=f"{settings.base_url}/v1/webhooks/stripe",
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app. The engine, the sandbox and the worker start in the lifespan."""
     settings = settings or get_settings()
@@ -121,6 +162,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         MessagingSandbox(messaging_sandbox_config(settings)) if settings.sandbox_enabled else None
     )
     fincra = FincraSandbox(fincra_sandbox_config(settings)) if settings.sandbox_enabled else None
+    flutterwave = (
+        FlutterwaveSandbox(flutterwave_sandbox_config(settings))
+        if settings.sandbox_enabled
+        else None
+    )
+    stripe = StripeSandbox(stripe_sandbox_config(settings)) if settings.sandbox_enabled else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -140,6 +187,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await stack.enter_async_context(messaging.running())
             if fincra is not None:
                 await stack.enter_async_context(fincra.running())
+            if flutterwave is not None:
+                await stack.enter_async_context(flutterwave.running())
+            if stripe is not None:
+                await stack.enter_async_context(stripe.running())
             await stack.enter_async_context(app.state.realtime.running())
             await stack.enter_async_context(in_process_worker(app.state, settings))
             yield
@@ -201,6 +252,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.mount("/sandbox/messaging", messaging.app)
     if fincra is not None:
         app.mount("/sandbox/fincra", fincra.app)
+    if flutterwave is not None:
+        app.mount("/sandbox/flutterwave", flutterwave.app)
+    if stripe is not None:
+        app.mount("/sandbox/stripe", stripe.app)
     if settings.sandbox_enabled:
         recaptcha = RecaptchaSandbox(
             RecaptchaSandboxConfig(secret_keys=[settings.recaptcha_secret_key])

@@ -207,6 +207,7 @@ async def settle_refund(
     refund.processed_at = utcnow()
     if answer.status is RefundStatus.SUCCEEDED:
         refund.status = "processed"
+        await session.flush()  # the sessions do not autoflush: the total must count it
         done = await _processed_total(session, payment)
         action = "refund_all" if done >= payment.amount_captured else "refund_part"
         await orchestration.transition(session, payment, action, f"refund {refund.id}", "system")

@@ -80,7 +80,7 @@ async def receive(
     config = await orchestration.config_of(session, payment)
     async with orchestration.adapter(settings, config) as adapter:
         if not adapter.verify_webhook(body, headers, utcnow()):
-            log.warning("merchant_webhook_rejected", provider=provider, event=hint.event_type)
+            log.warning("merchant_webhook_rejected", provider=provider, event_type=hint.event_type)
             raise InvalidWebhookSignature()
     job = "payments.merchant_webhook" if hint.kind in ("charge", "refund") else None
     return await store_in_inbox(

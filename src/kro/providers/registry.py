@@ -7,8 +7,9 @@ it is verified. Adding a provider is one entry in :data:`PROVIDERS`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -23,67 +24,57 @@ class UnknownProvider(NotFound):
 
 @dataclass(frozen=True)
 class ProviderSpec:
-    """One provider: its adapter, the currencies it can take, whether it can authorize now
-    and capture later, and which credential fields it needs besides ``secret_key``."""
+    """One provider: where its adapter class lives (``module:Class``, imported on first use),
+    the currencies it can take, whether it can authorize now and capture later, and whether
+    its webhooks are signed with a secret other than the API key."""
 
     name: str
-    factory: Callable[..., PaymentProvider]
+    adapter_path: str
     currencies: frozenset[str]
     supports_manual_capture: bool
     needs_webhook_secret: bool
-    parse_webhook: Callable[[bytes], WebhookHint]
+
+    @property
+    def adapter(self) -> type[PaymentProvider]:
+        module, _, cls = self.adapter_path.partition(":")
+        found: type[PaymentProvider] = getattr(importlib.import_module(module), cls)
+        return found
 
 
-def _specs() -> dict[str, ProviderSpec]:
-    from kro.providers.flutterwave.gateway import FlutterwaveGateway
-    from kro.providers.paystack.gateway import PaystackGateway
-    from kro.providers.stripe.gateway import StripeGateway
-
-    return {
-        "paystack": ProviderSpec(
-            "paystack",
-            PaystackGateway,
-            frozenset({"NGN", "GHS", "ZAR", "KES", "USD"}),
-            supports_manual_capture=False,
-            needs_webhook_secret=False,
-            parse_webhook=PaystackGateway.parse_webhook,
-        ),
-        "flutterwave": ProviderSpec(
-            "flutterwave",
-            FlutterwaveGateway,
-            frozenset({"NGN", "GHS", "KES", "ZAR", "UGX", "USD", "EUR", "GBP"}),
-            supports_manual_capture=False,
-            needs_webhook_secret=True,
-            parse_webhook=FlutterwaveGateway.parse_webhook,
-        ),
-        "stripe": ProviderSpec(
-            "stripe",
-            StripeGateway,
-            frozenset({"USD", "EUR", "GBP", "NGN", "GHS", "KES", "ZAR", "CAD", "AUD"}),
-            supports_manual_capture=True,
-            needs_webhook_secret=True,
-            parse_webhook=StripeGateway.parse_webhook,
-        ),
-    }
-
-
-_PROVIDERS: dict[str, ProviderSpec] | None = None
+_PROVIDERS: dict[str, ProviderSpec] = {
+    "paystack": ProviderSpec(
+        "paystack",
+        "kro.providers.paystack.gateway:PaystackGateway",
+        frozenset({"NGN", "GHS", "ZAR", "KES", "USD"}),
+        supports_manual_capture=False,
+        needs_webhook_secret=False,
+    ),
+    "flutterwave": ProviderSpec(
+        "flutterwave",
+        "kro.providers.flutterwave.gateway:FlutterwaveGateway",
+        frozenset({"NGN", "GHS", "KES", "ZAR", "UGX", "USD", "EUR", "GBP"}),
+        supports_manual_capture=False,
+        needs_webhook_secret=True,
+    ),
+    "stripe": ProviderSpec(
+        "stripe",
+        "kro.providers.stripe.gateway:StripeGateway",
+        frozenset({"USD", "EUR", "GBP", "NGN", "GHS", "KES", "ZAR", "CAD", "AUD"}),
+        supports_manual_capture=True,
+        needs_webhook_secret=True,
+    ),
+}
+NAMES = tuple(_PROVIDERS)
 
 
 def providers() -> dict[str, ProviderSpec]:
-    """Every provider by name (adapters imported on first use)."""
-    global _PROVIDERS
-    if _PROVIDERS is None:
-        _PROVIDERS = _specs()
+    """Every provider by name."""
     return _PROVIDERS
-
-
-NAMES = ("paystack", "flutterwave", "stripe")
 
 
 def spec(name: str) -> ProviderSpec:
     """The provider called ``name``; raises UnknownProvider (404)."""
-    found = providers().get(name)
+    found = _PROVIDERS.get(name)
     if found is None:
         raise UnknownProvider(f"No payment provider {name!r}; known: {', '.join(NAMES)}.")
     return found
@@ -98,9 +89,15 @@ def build(
     http_client: httpx.AsyncClient | None = None,
 ) -> PaymentProvider:
     """An adapter for ``name`` talking to ``base_url`` with ``credentials``."""
-    return spec(name).factory(base_url, credentials, timeout=timeout, http_client=http_client)
+    adapter: Any = spec(name).adapter
+    built: PaymentProvider = adapter(
+        base_url, credentials, timeout=timeout, http_client=http_client
+    )
+    return built
 
 
 def peek_webhook(name: str, body: bytes) -> WebhookHint:
     """What a webhook body of provider ``name`` says (not yet verified); raises BadRequest."""
-    return spec(name).parse_webhook(body)
+    adapter: Any = spec(name).adapter  # parse_webhook is a staticmethod: no credentials
+    hint: WebhookHint = adapter.parse_webhook(body)
+    return hint

@@ -249,7 +249,8 @@ class StripeGateway:
             return False
         return abs(now.timestamp() - int(stamps[0])) <= TOLERANCE
 
-    def parse_webhook(self, body: bytes) -> WebhookHint:
+    @staticmethod
+    def parse_webhook(body: bytes) -> WebhookHint:
         """An Event (``{"id": "evt_…", "type", "data": {"object": {...}}}``) → hint, without
         credentials. ``payment_intent.*`` → ``charge``; ``charge.refunded``,
         ``charge.refund.updated`` and ``refund.*`` → ``refund``; else ``other``. Raises
