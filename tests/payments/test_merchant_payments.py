@@ -195,7 +195,7 @@ async def test_forged_and_stale_provider_webhooks_change_nothing(gateway: Platfo
         error(r, 401, "invalid_signature")
 
         ref = usd["provider_reference"]
-        intent = {"id": "pi_x", "object": "payment_intent", "metadata": {"kro_reference": ref}}
+        intent = {"id": "pi_x", "object": "payment_intent", "metadata": {"reference": ref}}
         event = {
             "id": "evt_forged",
             "object": "event",
