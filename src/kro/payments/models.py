@@ -66,11 +66,18 @@ class Payment(Base):
     mode: Mapped[str | None] = mapped_column(String(8), default=None, comment="test | live")
     merchant_reference: Mapped[str | None] = mapped_column(String(100), default=None)
     provider_config_id: Mapped[str | None] = mapped_column(String(32), default=None)
-    capture_method: Mapped[str] = mapped_column(String(16), default="automatic")
+    capture_method: Mapped[str] = mapped_column(
+        String(16), default="automatic", server_default="automatic"
+    )
     channel: Mapped[str | None] = mapped_column(String(24), default=None)
-    amount_captured: Mapped[int] = mapped_column(MinorUnits, default=0, comment="minor units")
+    amount_captured: Mapped[int] = mapped_column(
+        MinorUnits, default=0, server_default="0", comment="minor units"
+    )
     amount_refunded: Mapped[int] = mapped_column(
-        MinorUnits, default=0, comment="minor units, refunds requested and not failed"
+        MinorUnits,
+        default=0,
+        server_default="0",
+        comment="minor units, refunds requested and not failed",
     )
     description: Mapped[str | None] = mapped_column(String(500), default=None)
     customer: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
