@@ -48,6 +48,7 @@ from kro.sandbox.providus import ProvidusSandbox, ProvidusSandboxConfig
 from kro.sandbox.recaptcha import RecaptchaSandbox, RecaptchaSandboxConfig
 from kro.sandbox.stripe import StripeAccount, StripeSandbox, StripeSandboxConfig
 from kro.settings import Settings, get_settings
+from kro.tenants.balance_endpoints import router as tenant_balance_router
 from kro.tenants.endpoints import invitations_router as tenant_invitations_router
 from kro.tenants.endpoints import merchant_router as tenant_merchant_router
 from kro.tenants.endpoints import router as tenants_router
@@ -232,6 +233,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tenant_webhooks_router,
         tenant_providers_router,
         merchant_payments_router,
+        tenant_balance_router,
     )
     for router in routers:
         app.include_router(router)

@@ -132,5 +132,19 @@ def demo_escrow(
     raise typer.Exit(run(base_url, admin_email, admin_password, scenario))
 
 
+@demo_app.command("gateway")
+def demo_gateway(
+    base_url: str = typer.Option("http://127.0.0.1:8000", "--base-url", help="A running server"),
+    receiver_host: str = typer.Option(
+        "127.0.0.1", help="Address the server reaches this machine's webhook receiver at"
+    ),
+) -> None:
+    """The merchant API over HTTP: a tenant, Paystack and Flutterwave, payments, failover when
+    Paystack is down, a refund, verified webhooks, and the tenant's ledger balance."""
+    from kro.demo.gateway import run
+
+    raise typer.Exit(run(base_url, receiver_host))
+
+
 if __name__ == "__main__":
     app()

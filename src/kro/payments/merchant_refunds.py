@@ -100,7 +100,7 @@ async def create_refund(
     )
     await audit.record(
         session,
-        actor_id=actor,
+        actor_id=actor.rpartition(":")[2],  # the API key's id (``api_key:key_…``)
         action="payments.refund_created",
         target_type="tenant",
         target_id=tenant_id,
