@@ -90,6 +90,17 @@ async def list_invitations(
     return ok([InvitationOut.model_validate(i) for i in items])
 
 
+@router.delete("/{tenant_id}/invitations/{invitation_id}")
+async def revoke_invitation(
+    tenant_id: str, invitation_id: str, user: CurrentUser, session: DbSession, ip: ClientIp
+) -> Envelope[InvitationOut]:
+    """Withdraw a pending invitation: it can no longer be accepted. Owners and admins (only
+    owners withdraw an owner's): 403 ``insufficient_role``; 404 ``invitation_not_found``."""
+    ms = await service.membership(session, user, tenant_id)
+    invitation = await service.revoke_invitation(session, ms, invitation_id, ip=ip)
+    return ok(InvitationOut.model_validate(invitation))
+
+
 @router.patch("/{tenant_id}/members/{member_id}")
 async def change_member_role(
     tenant_id: str,

@@ -215,6 +215,25 @@ async def my_invitations(session: AsyncSession, user: User) -> list[TenantInvita
     return list(rows.scalars())
 
 
+async def revoke_invitation(
+    session: AsyncSession, ms: Membership, invitation_id: str, *, ip: str | None
+) -> TenantInvitation:
+    """Withdraw a pending invitation of the caller's tenant (owners and admins; only owners
+    withdraw an owner's). 404 ``invitation_not_found`` for any other invitation; 403."""
+    invitation = await session.get(TenantInvitation, invitation_id, with_for_update=True)
+    if invitation is None or invitation.tenant_id != ms.tenant.id or invitation.status != "pending":
+        raise InvitationNotFound()
+    if not roles.can_manage_member(ms.role, invitation.role):
+        raise InsufficientRole()
+    invitation.status = "revoked"
+    await session.flush()
+    await _audit(
+        ms, session, "tenants.invitation_revoked", ip, invitation_id=invitation.id,
+        email=invitation.email,
+    )  # fmt: skip
+    return invitation
+
+
 async def accept_invitation(
     session: AsyncSession, user: User, invitation_id: str, *, ip: str | None
 ) -> Membership:
