@@ -60,10 +60,13 @@ async def test_two_workers_enqueue_one_job_per_slot(
     try:
         a = Worker(sessions, settings, worker_id="a")
         b = Worker(session_factory(other_engine), settings, worker_id="b")
-        # Start mid-slot so that the two rounds below stay in the same slot.
+        # Start mid-slot so that the two rounds below stay in the same slot, early in an hour
+        # so that the hourly jobs' slot does not change either (it did a few minutes before
+        # each hour).
         tick = PeriodicJob("tests.tick", EVERY)
         now = clock.now()
-        clock.advance(tick.slot_start(tick.slot(now)) + EVERY / 2 - now)
+        next_hour = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        clock.advance(next_hour + EVERY / 2 - now)
 
         for _ in range(2):
             await asyncio.gather(a.run_once(), b.run_once())

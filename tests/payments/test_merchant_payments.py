@@ -226,3 +226,24 @@ async def test_forged_and_stale_provider_webhooks_change_nothing(gateway: Platfo
         assert data(replay)["duplicate"] is True
         assert (await shop.payment(ngn["id"]))["status"] == "requires_action"
         assert (await shop.payment(usd["id"]))["status"] == "requires_action"
+
+
+async def test_an_idempotency_key_creates_one_payment(gateway: Platform) -> None:
+    import asyncio
+
+    async with httpx.AsyncClient(base_url=gateway.base_url, timeout=30) as http:
+        shop = await Merchant.create(http, "idem")
+        await shop.configure("paystack", 1)
+        body = {"amount": 70_000, "currency": "NGN", "customer": {"email": "k@example.com"}}
+        headers = shop.key | {"Idempotency-Key": "order-77"}
+        answers = await asyncio.gather(
+            *(http.post("/v1/payments", json=body, headers=headers) for _ in range(5))
+        )
+        assert {r.status_code for r in answers} <= {201, 409}
+        ids = {r.json()["data"]["id"] for r in answers if r.status_code == 201}
+        assert len(ids) == 1
+        replay = await http.post("/v1/payments", json=body, headers=headers)
+        assert replay.status_code == 201 and replay.json()["data"]["id"] in ids
+        r = await http.post("/v1/payments", json=body | {"amount": 1}, headers=headers)
+        error(r, 422, "idempotency_key_reused")
+        assert len(data(await http.get("/v1/payments", headers=shop.key))) == 1

@@ -16,8 +16,10 @@ from kro.kit.ids import new_id
 class Payment(Base):
     """A collection through a provider checkout.
 
-    ``status``: pending → completed | failed; ``needs_review`` when the provider reports a
-    successful charge that does not match (amount or currency) — nothing moves then.
+    The products' own payments (``tenant_id`` None): ``status`` pending → completed | failed;
+    ``needs_review`` when the provider reports a successful charge that does not match (amount
+    or currency) — nothing moves then. Merchant API payments (``tenant_id`` set) follow
+    ``kro.payments.states.GATEWAY`` and record each transition in ``payment_events``.
     ``amount`` and ``provider_fee`` are minor units of ``currency``. ``reference`` is ours,
     sent to the provider, unique.
     """
