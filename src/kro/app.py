@@ -54,6 +54,7 @@ from kro.tenants.endpoints import merchant_router as tenant_merchant_router
 from kro.tenants.endpoints import router as tenants_router
 from kro.tenants.payments_endpoints import router as merchant_payments_router
 from kro.tenants.provider_endpoints import router as tenant_providers_router
+from kro.tenants.reconciliation_endpoints import router as tenant_reconciliation_router
 from kro.tenants.webhook_endpoints import router as tenant_webhooks_router
 
 
@@ -233,6 +234,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tenant_webhooks_router,
         tenant_providers_router,
         merchant_payments_router,
+        tenant_reconciliation_router,
         tenant_balance_router,
     )
     for router in routers:

@@ -82,6 +82,62 @@ def migrate() -> None:
     typer.echo(f"migrated {settings.database_url.split('@')[-1]}")
 
 
+@app.command()
+def reconcile(
+    provider: str = typer.Option(None, help="paystack | flutterwave | stripe (default: all)"),
+    day: str = typer.Option(None, "--date", help="UTC day YYYY-MM-DD (default: today)"),
+    tenant: str = typer.Option(None, help="Only this tenant's configurations"),
+) -> None:
+    """Reconcile every enabled provider configuration (all tenants, both modes) over one UTC
+    day against KRO_DATABASE_URL: open payments are settled from the provider's answer, the
+    rest is compared and reported (also at GET /v1/reconciliation/reports). Exit code 1 if any
+    report has discrepancies or errors."""
+    from datetime import date
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from kro.kit.clock import utcnow
+    from kro.kit.db import create_engine, session_factory
+    from kro.payments.reconciliation import reconcile_day
+    from kro.payments.reconciliation_models import ReconciliationReport
+    from kro.settings import get_settings
+
+    try:
+        when = date.fromisoformat(day) if day else utcnow().date()
+    except ValueError:
+        raise typer.BadParameter("expected YYYY-MM-DD", param_hint="--date") from None
+
+    async def run() -> list[ReconciliationReport]:
+        settings = get_settings()
+        engine = create_engine(settings.database_url)
+        try:
+            return await reconcile_day(
+                session_factory(engine), settings, when, provider=provider, tenant_id=tenant,
+                actor="cli",
+            )  # fmt: skip
+        finally:
+            await engine.dispose()
+
+    reports = asyncio.run(run())
+    table = Table(title=f"Reconciliation {when.isoformat()}")
+    for column in ("report", "tenant", "mode", "provider", "status", "ours", "theirs",
+                   "matched", "settled", "discrepancies"):  # fmt: skip
+        table.add_column(column)
+    for r in reports:
+        counts = (r.ours, r.theirs, r.matched, r.settled, r.discrepancies)
+        table.add_row(r.id, r.tenant_id, r.mode, r.provider, r.status, *map(str, counts))
+    console = Console()
+    console.print(table)
+    for r in reports:
+        if r.error:
+            console.print(f"{r.id}: {r.error}")
+        for f in r.findings:
+            if f["kind"] != "settled":
+                console.print(f"{r.id}: {f['kind']} {f['reference']} — {f['note']}")
+    raise typer.Exit(1 if any(r.status != "clean" for r in reports) else 0)
+
+
 @admin_app.command("create-user")
 def create_user(
     email: str = typer.Option(..., prompt=True),

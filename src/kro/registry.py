@@ -11,6 +11,7 @@ import kro.jobs.models
 import kro.ledger.models
 import kro.notifications.models
 import kro.payments.models
+import kro.payments.reconciliation_models
 import kro.payouts.models
 import kro.tenants.models
 import kro.webhooks.models  # noqa: F401
@@ -26,6 +27,7 @@ TASK_MODULES: list[str] = [
     "kro.payments.bank_transfer_tasks",
     "kro.payments.fincra_tasks",
     "kro.payments.merchant_tasks",
+    "kro.payments.reconciliation_tasks",
     "kro.realtime.tasks",
     "kro.notifications.tasks",
     "kro.payouts.tasks",
