@@ -3,6 +3,8 @@ sandboxes, failover, circuit breaker, refunds, the ledger, tenant isolation."""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -87,6 +89,15 @@ async def test_failover_when_the_first_provider_is_down_and_the_breaker_opens(
         failed = error(await shop.pay(), 503, "providers_unavailable")
         kept = await shop.payment(failed["details"]["payment_id"])
         assert kept["status"] == "failed"
+
+        # Paystack recovers: after the breaker's TTL a probe goes through and closes it.
+        await set_faults(http, gateway, "paystack")
+        await set_faults(http, gateway, "flutterwave")
+        await asyncio.sleep(gateway.settings.breaker_ttl + 0.5)
+        back = data(await shop.pay(), 201)
+        assert back["provider"] == "paystack"
+        health = data(await http.get("/v1/providers/health", headers=shop.key))
+        assert {h["provider"]: h["state"] for h in health}["paystack"] == "closed"
 
 
 async def test_unknown_outcome_stays_processing_and_is_never_sent_twice(gateway: Platform) -> None:
@@ -229,8 +240,6 @@ async def test_forged_and_stale_provider_webhooks_change_nothing(gateway: Platfo
 
 
 async def test_an_idempotency_key_creates_one_payment(gateway: Platform) -> None:
-    import asyncio
-
     async with httpx.AsyncClient(base_url=gateway.base_url, timeout=30) as http:
         shop = await Merchant.create(http, "idem")
         await shop.configure("paystack", 1)

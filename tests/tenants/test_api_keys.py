@@ -122,8 +122,12 @@ async def test_a_rotated_key_works_for_the_grace_period_and_a_revoked_one_at_onc
     error(await client.delete(f"/v1/tenants/{tenant}/api-keys/{new['id']}", headers=owner), 409)
 
     async with sessions() as s:
-        rows = await s.execute(select(AuditEntry).where(AuditEntry.target_type == "api_key"))
-        entries = sorted((e.action, e.target_id, e.ip) for e in rows.scalars())
+        rows = await s.execute(
+            select(AuditEntry).where(
+                AuditEntry.target_type == "tenant", AuditEntry.action.like("tenants.api_key_%")
+            )
+        )
+        entries = sorted((e.action, (e.details or {})["api_key_id"], e.ip) for e in rows.scalars())
     assert entries == sorted(
         [
             ("tenants.api_key_created", old["id"], "127.0.0.1"),

@@ -157,7 +157,7 @@ async def send_refund(
 ) -> None:
     """The job's body: ask the provider (idempotently, ``refund_key`` = our refund id), then
     settle from its answer. A pending answer is kept (with the provider's refund id) and
-    polled again by a new job after ``KRO_GATEWAY_REFUND_POLL`` seconds, up to
+    polled again by a new job (:func:`poll_delay`), up to
     :data:`MAX_POLLS` times (then webhooks and reconciliation settle it); an unknown outcome
     is retried with the same key (RetryJob); a refusal fails the refund."""
     if refund.status != "pending":
@@ -189,9 +189,15 @@ async def send_refund(
             session,
             "payments.merchant_refund",
             {"refund_id": refund.id, "poll": poll + 1},
-            run_at=utcnow() + timedelta(seconds=settings.gateway_refund_poll),
+            run_at=utcnow() + poll_delay(settings, poll),
             dedupe_key=f"merchant_refund:{refund.id}:{poll + 1}",
         )
+
+
+def poll_delay(settings: Settings, poll: int) -> timedelta:
+    """Wait before poll ``poll + 1``: 2 s, doubling, at most ``KRO_GATEWAY_REFUND_POLL`` s —
+    refunds that settle in seconds are seen in seconds, slow ones are not hammered."""
+    return timedelta(seconds=min(settings.gateway_refund_poll, 2.0 * 2**poll))
 
 
 async def settle_refund(

@@ -158,8 +158,8 @@ async def _audit(
         session,
         actor_id=ms.user_id,
         action=action,
-        target_type="api_key",
-        target_id=key.id,
+        target_type="tenant",  # the tenant's audit log lists key changes (seed 003 §7.4)
+        target_id=ms.tenant.id,
         ip=ip,
-        details={"tenant_id": ms.tenant.id, "mode": key.mode, "prefix": key.prefix, **extra},
+        details={"api_key_id": key.id, "mode": key.mode, "prefix": key.prefix, **extra},
     )
