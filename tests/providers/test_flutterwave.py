@@ -14,6 +14,7 @@ from kro.providers.base import ChargeStatus, Credentials, PaymentProvider
 from kro.providers.errors import ProviderRejected
 from kro.providers.flutterwave import (
     FlutterwaveGateway,
+    FlutterwaveRefund,
     FlutterwaveTransaction,
     InvalidWebhookPayload,
     compute_signature,
@@ -136,3 +137,12 @@ async def test_no_manual_capture() -> None:
         with pytest.raises(ProviderRejected):
             await gateway.cancel("pay_01", "1")
     assert capture.value.provider_code == "unsupported_operation"
+
+
+def test_a_listed_refund_reads_transaction_id_and_comment() -> None:
+    listed = {"id": 7, "transaction_id": 42, "comment": "rfd_1", "amount_refunded": Decimal("12.5"),
+              "status": "completed", "currency": "NGN"}  # fmt: skip
+    refund = FlutterwaveRefund.model_validate(listed)
+    assert (refund.tx_id, refund.comments, refund.amount_refunded) == (42, "rfd_1", 1_250)
+    both = FlutterwaveRefund.model_validate({**listed, "tx_id": 43, "comments": "rfd_2"})
+    assert (both.tx_id, both.comments) == (43, "rfd_2")

@@ -1,7 +1,8 @@
 """The Flutterwave sandbox over real HTTP, driven through our adapter (``FlutterwaveGateway``,
 ``FlutterwaveClient``): hosted pay / decline / cancel and verify, major units without floats,
 ``charge.completed`` webhooks with ``verif-hash`` and ``flutterwave-signature`` retried until
-a 2xx, refunds, merchant isolation, the list endpoint and the fault switch."""
+a 2xx, refunds (at most one per refund key, found with ``GET /v3/refunds``), merchant
+isolation, the list endpoints and the fault switch."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from kro.kit.clock import clock
 from kro.kit.ids import new_id
 from kro.providers.base import ChargeRequest, ChargeStatus, Credentials, RefundStatus
 from kro.providers.errors import ProviderRejected, ProviderTimeout, ProviderUnavailable
-from kro.providers.flutterwave import TRANSACTION_NOT_FOUND, FlutterwaveGateway
+from kro.providers.flutterwave import TRANSACTION_NOT_FOUND, FlutterwaveClient, FlutterwaveGateway
 from kro.sandbox.flutterwave import sign
 from tests.sandbox.flutterwave_fixtures import (
     ACCOUNT_ID,
@@ -211,6 +212,94 @@ async def test_partial_and_full_refunds_never_beyond_the_charge(
     refund = r.json()["data"]
     assert refund["tx_id"] == paid["id"] and refund["flw_ref"].startswith("URF_")
     assert refund["amount_refunded"] == 3000 and refund["destination"] == "payment_source"
+
+
+async def _refunds(flutterwave: FlutterwaveServer, key: str = SECRET_KEY, **query: Any) -> Any:
+    """``GET /v3/refunds`` over raw HTTP: the whole answer."""
+    async with flutterwave.control() as http:
+        r = await http.get("/v3/refunds", params=query, headers={"authorization": f"Bearer {key}"})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def test_a_refund_retried_with_its_key_is_made_once(flutterwave: FlutterwaveServer) -> None:
+    reference, _ = await _open(flutterwave, 500_000)
+    paid = await flutterwave.act(reference)
+    key = new_id("rfd")
+    # The first attempt is carried out but its answer is lost (the job sees a timeout).
+    await flutterwave.faults(timeout_rate=1.0, timeout_seconds=1.0)
+    async with FlutterwaveClient(flutterwave.url, SECRET_KEY, timeout=0.3) as client:
+        with pytest.raises(ProviderTimeout):
+            await client.refund(paid["id"], 200_000, "NGN", comments=key)
+    await flutterwave.faults()  # all clear
+    async with flutterwave.gateway() as gateway:
+        retried = await gateway.refund(reference, str(paid["id"]), 200_000, "NGN", key)
+        again = await gateway.refund(reference, None, 200_000, "NGN", key)
+        other = await gateway.refund(reference, None, 100_000, "NGN", new_id("rfd"))
+    assert retried.provider_refund_id == again.provider_refund_id != other.provider_refund_id
+    assert (retried.amount, retried.currency) == (200_000, "NGN")
+    listed = await _refunds(flutterwave, id=str(paid["id"]))
+    assert listed["meta"]["page_info"]["total"] == 2  # the retries made nothing
+    assert [r["id"] for r in listed["data"] if r["comments"] == key] == [
+        int(retried.provider_refund_id)
+    ]
+    async with flutterwave.client() as client:
+        mine = await client.list_refunds(paid["id"])
+    assert sorted(r.amount_refunded for r in mine) == [100_000, 200_000]
+    assert {r.currency for r in mine} == {"NGN"} and {r.tx_id for r in mine} == {paid["id"]}
+
+
+async def test_refund_list_filters_and_pages(flutterwave: FlutterwaveServer) -> None:
+    first_ref, _ = await _open(flutterwave, 900_000)
+    second_ref, _ = await _open(flutterwave, 900_000)
+    first = await flutterwave.act(first_ref)
+    second = await flutterwave.act(second_ref)
+    async with flutterwave.gateway() as gateway:
+        made = [
+            await gateway.refund(first_ref, None, 10_000 * (n + 1), "NGN", new_id("rfd"))
+            for n in range(PAGE_SIZE + 1)
+        ]
+        theirs = await gateway.refund(second_ref, None, 50_000, "NGN", new_id("rfd"))
+    everything = await _refunds(flutterwave)
+    assert everything["message"] == "Refunds fetched"
+    assert everything["meta"]["page_info"] == {
+        "total": PAGE_SIZE + 2, "current_page": 1, "total_pages": 2, "page_size": PAGE_SIZE,
+    }  # fmt: skip
+    one = everything["data"][0]  # newest first
+    assert one["id"] == int(theirs.provider_refund_id) and one["tx_id"] == second["id"]
+    assert (one["transaction_id"], one["comment"]) == (one["tx_id"], one["comments"])
+    assert one["amount_refunded"] == 500
+    by_id = await _refunds(flutterwave, id=str(first["id"]), page="2")
+    assert by_id["meta"]["page_info"]["total"] == PAGE_SIZE + 1 and len(by_id["data"]) == 1
+    by_tx_id = await _refunds(flutterwave, tx_id=str(second["id"]))
+    assert [r["id"] for r in by_tx_id["data"]] == [int(theirs.provider_refund_id)]
+    assert (await _refunds(flutterwave, id=str(first["id"]), tx_id=str(second["id"])))["data"] == []
+    by_flw_ref = await _refunds(flutterwave, flw_ref=one["flw_ref"])
+    assert [r["id"] for r in by_flw_ref["data"]] == [one["id"]]
+    today = clock.now().date()
+    assert (await _refunds(flutterwave, **{"from": str(today), "to": str(today)}))["meta"][
+        "page_info"
+    ]["total"] == PAGE_SIZE + 2
+    assert (await _refunds(flutterwave, to="2001-01-01"))["data"] == []
+    assert (await _refunds(flutterwave, currency="ngn"))["meta"]["page_info"]["total"] == 5
+    assert (await _refunds(flutterwave, currency="USD"))["data"] == []
+
+    async def all_completed() -> bool:  # pending for ``refund_delay``, then completed
+        done = await _refunds(flutterwave, status="completed")
+        return bool(done["meta"]["page_info"]["total"] == 5)
+
+    await eventually(all_completed)
+    assert (await _refunds(flutterwave, status="pending"))["data"] == []
+    assert (await _refunds(flutterwave, OTHER.secret_key))["data"] == []  # merchant's own
+    async with flutterwave.control() as http:
+        auth = {"authorization": f"Bearer {SECRET_KEY}"}
+        for bad in ({"id": "abc"}, {"page": "0"}, {"from": "yesterday"}):
+            r = await http.get("/v3/refunds", params=bad, headers=auth)
+            assert r.status_code == 400 and r.json()["status"] == "error", bad
+    async with flutterwave.client() as client:
+        listed = await client.list_refunds(first["id"])  # every page, currency by verify
+    assert sorted(r.id for r in listed) == sorted(int(m.provider_refund_id) for m in made)
+    assert {r.currency for r in listed} == {"NGN"}
 
 
 async def test_each_merchant_sees_only_its_own(flutterwave: FlutterwaveServer) -> None:

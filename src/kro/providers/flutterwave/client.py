@@ -33,6 +33,7 @@ from kro.providers.http import ProviderClient, ProviderHttp, Rejection
 
 PROVIDER = "flutterwave"
 TRANSACTION_NOT_FOUND = "transaction_not_found"
+MAX_LIST_PAGES = 1_000  # a guard against a list that never ends, not a business rule
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -159,6 +160,36 @@ class FlutterwaveClient(ProviderClient):
         path = f"/v3/transactions/{quote(str(transaction_id), safe='')}/refund"
         answer = await self._call("POST", path, "refund", body=body, moves_money=True)
         return self._refund(answer.get("data"), currency, "refund")
+
+    async def list_refunds(
+        self, transaction_id: int | str, currency: str | None = None
+    ) -> list[FlutterwaveRefund]:
+        """Every refund of transaction ``transaction_id``: ``GET /v3/refunds?id=&page=``, every
+        page. The transaction filter's name is not confirmed [U], so the answer is also cut to
+        the transaction's refunds here. List items carry no currency: ``currency`` (the
+        transaction's) is used, or the transaction is verified for it."""
+        tx_id = int(str(transaction_id))
+        if currency is None:
+            currency = (await self.verify(tx_id)).currency
+        found: list[FlutterwaveRefund] = []
+        page = 1
+        while page <= MAX_LIST_PAGES:
+            params = {"id": tx_id, "page": page}
+            answer = await self._call("GET", "/v3/refunds", "list_refunds", params=params)
+            meta = answer.get("meta")
+            info = meta.get("page_info") if isinstance(meta, dict) else None
+            data = answer.get("data")
+            if not isinstance(info, dict) or not isinstance(data, list):
+                raise self._http.unexpected("list_refunds", "no data or meta.page_info")
+            for item in data:
+                refund = self._refund(item, currency, "list_refunds")
+                if refund.tx_id == tx_id:
+                    found.append(refund)
+            total_pages = info.get("total_pages")
+            if not isinstance(total_pages, int) or page >= total_pages:
+                break
+            page += 1
+        return found
 
     async def get_refund(self, refund_id: int | str) -> FlutterwaveRefund:
         """``GET /v3/refunds/:id``. The refund object carries no currency, so the refunded

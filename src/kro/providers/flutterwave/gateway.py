@@ -8,9 +8,9 @@ interface (standard hosted checkout, verify, refunds, list for reconciliation, w
 - No manual capture: ``capture`` / ``cancel`` raise ProviderRejected without a request.
 - Statuses: ``successful`` → SUCCEEDED, ``failed`` / ``cancelled`` → FAILED, anything else
   (``pending``) → PENDING. Fee: ``app_fee`` in minor units.
-- Refunds carry our ``refund_key`` in ``comments`` (Flutterwave has no idempotency key for
-  refunds: after a ProviderTimeout, reconcile before trying again). Refund ``completed`` →
-  SUCCEEDED, ``failed`` → FAILED, else PENDING.
+- Refunds carry our ``refund_key`` in ``comments``; Flutterwave has no idempotency key for
+  refunds, so ``refund`` looks for a refund with that key before making one (at most one
+  refund per key). Refund ``completed`` → SUCCEEDED, ``failed`` → FAILED, else PENDING.
 """
 
 from __future__ import annotations
@@ -141,12 +141,22 @@ class FlutterwaveGateway:
     async def refund(
         self, reference: str, provider_id: str | None, amount: int, currency: str, refund_key: str
     ) -> ProviderRefund:
-        """``POST /v3/transactions/:id/refund`` of ``amount`` minor units (the id found by
-        ``tx_ref`` when ``provider_id`` is None); ``refund_key`` goes in ``comments``."""
+        """Refund ``amount`` minor units of the transaction, at most once per ``refund_key``.
+
+        ``POST /v3/transactions/:id/refund`` takes no idempotency key, and our refund job
+        retries with the same key after a ProviderTimeout/ProviderUnavailable (the first POST
+        may have been applied). So ``refund_key`` goes in ``comments`` and the transaction's
+        refunds (``GET /v3/refunds``) are searched for it first: a retry returns the refund
+        already made, whatever its amount, instead of refunding twice. Refunds made before
+        the key was sent bare carry ``"kro refund <key>"``, which matches too. Two calls with
+        one key must not run concurrently (the job does one at a time). The transaction id is
+        ``provider_id``, or found by verifying ``reference`` (``tx_ref``)."""
         transaction_id = provider_id or (await self._client.verify_by_reference(reference)).id
-        refund = await self._client.refund(
-            transaction_id, amount, currency, comments=f"kro refund {refund_key}"
-        )
+        notes = {refund_key, f"kro refund {refund_key}"}
+        for existing in await self._client.list_refunds(transaction_id, currency):
+            if existing.comments in notes:
+                return to_refund(existing)
+        refund = await self._client.refund(transaction_id, amount, currency, comments=refund_key)
         return to_refund(refund)
 
     async def get_refund(self, provider_refund_id: str) -> ProviderRefund:

@@ -72,11 +72,14 @@ class FlutterwaveTransaction(_Model):
 
 
 class FlutterwaveRefund(_Model):
-    """A refund (``POST /v3/transactions/:id/refund``, ``GET /v3/refunds/:id``).
+    """A refund (``POST /v3/transactions/:id/refund``, ``GET /v3/refunds/:id``, an item of
+    ``GET /v3/refunds``).
 
     ``amount_refunded`` in minor units of ``currency`` — Flutterwave's refund object carries no
     currency, so the client adds the transaction's. ``status``: ``completed`` (the docs'
-    sample) or ``pending`` while it is processed [U]."""
+    sample) or ``pending`` while it is processed [U]. The list's sample names the transaction
+    ``transaction_id`` and the note ``comment``: read as ``tx_id`` and ``comments`` when those
+    are absent."""
 
     id: int
     tx_id: int
@@ -90,6 +93,10 @@ class FlutterwaveRefund(_Model):
     @model_validator(mode="before")
     @classmethod
     def _minor_units(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            aliases = {"tx_id": "transaction_id", "comments": "comment"}
+            missing = {k: data[a] for k, a in aliases.items() if data.get(k) is None and a in data}
+            data = {**data, **missing}
         return _convert(data, ("amount_refunded",))
 
 

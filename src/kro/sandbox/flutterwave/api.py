@@ -14,6 +14,8 @@ the v3 envelope ``{"status": "success", "message", "data"}``; amounts are **majo
   newest first, with ``meta.page_info {total, current_page, total_pages}``.
 - ``POST /v3/transactions/:id/refund`` ``{amount?, comments?}`` → ``"Transaction refund
   initiated"``; ``GET /v3/refunds/:id`` → the refund (:mod:`kro.sandbox.flutterwave.refunds`).
+- ``GET /v3/refunds?from=&to=&page=&status=&currency=&flw_ref=&id=`` (``tx_id`` = ``id``: the
+  transaction's id) → ``"Refunds fetched"``, a page, newest first, with ``meta.page_info``.
 - ``POST /v3/transactions/:id/resend-hook`` → ``"hook sent successfully"``: queues the
   transaction's ``charge.completed`` again.
 """
@@ -226,6 +228,44 @@ def build_api_router(sandbox: "FlutterwaveSandbox") -> APIRouter:
         comments = text(body, "comments", required=False, max_length=500)
         created = await refunds.create(session, config, transaction, amount, comments)
         return success("Transaction refund initiated", refunds.refund_data(created))
+
+    @router.get("/refunds")
+    async def list_refunds(request: Request, account: Merchant, session: Db) -> Response:
+        """A page of the account's refunds, newest first (the query is read by hand, as for
+        transactions). ``id`` / ``tx_id``: the refunded transaction's id [U: name]."""
+        query = request.query_params
+        page = query.get("page") or "1"
+        if not page.isdigit() or int(page) < 1:
+            raise validation("page must be a positive integer")
+        ids: list[int] = []
+        for name in ("id", "tx_id"):
+            value = query.get(name)
+            if value:
+                if not value.isdigit() or len(value) > 18:
+                    raise validation(f"{name} must be a transaction id")
+                ids.append(int(value))
+        filters = refunds.RefundFilter(
+            start=parse_day(query.get("from"), "from"),
+            end=parse_day(query.get("to"), "to"),
+            status=query.get("status") or None,
+            currency=(query.get("currency") or "").upper() or None,
+            flw_ref=query.get("flw_ref") or None,
+            transaction_ids=tuple(ids),
+            page=int(page),
+        )
+        size = config.list_page_size
+        rows, total = await refunds.page_of(session, account.account_id, filters, size)
+        page_info = {
+            "total": total,
+            "current_page": filters.page,
+            "total_pages": math.ceil(total / size),
+            "page_size": size,
+        }
+        return success(
+            "Refunds fetched",
+            [refunds.listed_refund_data(r) for r in rows],
+            meta={"page_info": page_info},
+        )
 
     @router.get("/refunds/{id}")
     async def get_refund(id: str, account: Merchant, session: Db) -> Response:

@@ -1,4 +1,4 @@
-"""Use cases on refunds: create, complete when due, find; and their shape.
+"""Use cases on refunds: create, complete when due, find, list; and their shape.
 
 Lifecycle (assumed [U]; the docs' sample answer shows ``completed`` at once): a refund is
 ``pending`` for ``config.refund_delay`` seconds, then the background loop marks it
@@ -9,14 +9,22 @@ partial refund"). Every function only flushes.
 
 :func:`refund_data` (providers.md 2): ``{id, account_id, tx_id, flw_ref: "URF_…", wallet_id,
 amount_refunded, status, destination: "payment_source", meta{source}, comments, created_at}``.
+
+:func:`page_of` serves ``GET /v3/refunds``. Flutterwave's v3 reference ("Get all refunds")
+documents the filters ``from``, ``to`` (``YYYY-MM-DD``), ``status``, ``currency``, ``flw_ref``
+(the refund's) and the transaction's id (``data.id``) [U: the parameter's name is not shown
+in the reference we have; the sandbox accepts ``id`` and ``tx_id``], paged with ``page`` and
+``meta.page_info``. Its sample lists each refund with ``transaction_id`` and ``comment``:
+:func:`listed_refund_data` adds both to :func:`refund_data`.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.kit.clock import clock
@@ -96,6 +104,50 @@ async def by_id(session: AsyncSession, account_id: int, refund_id: int) -> Refun
     return refund
 
 
+@dataclass(frozen=True)
+class RefundFilter:
+    """``GET /v3/refunds`` filters: ``start``/``end`` UTC days inclusive, the rest exact;
+    ``transaction_ids``: every given transaction id must match (``id`` and ``tx_id``)."""
+
+    start: date | None = None
+    end: date | None = None
+    status: str | None = None
+    currency: str | None = None
+    flw_ref: str | None = None
+    transaction_ids: tuple[int, ...] = ()
+    page: int = 1
+
+
+async def page_of(
+    session: AsyncSession, account_id: int, filters: RefundFilter, page_size: int
+) -> tuple[list[Refund], int]:
+    """One page (newest first) of the account's refunds and the total that match."""
+    query = select(Refund).where(Refund.account_id == account_id)
+    if filters.start is not None:
+        query = query.where(Refund.created_at >= _midnight(filters.start))
+    if filters.end is not None:
+        query = query.where(Refund.created_at < _midnight(filters.end + timedelta(days=1)))
+    if filters.status:
+        query = query.where(Refund.status == filters.status)
+    if filters.currency:
+        query = query.where(Refund.currency == filters.currency)
+    if filters.flw_ref:
+        query = query.where(Refund.flw_ref == filters.flw_ref)
+    for transaction_id in filters.transaction_ids:
+        query = query.where(Refund.transaction_id == transaction_id)
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = await session.scalars(
+        query.order_by(Refund.created_at.desc(), Refund.id.desc())
+        .offset((filters.page - 1) * page_size)
+        .limit(page_size)
+    )
+    return list(rows.all()), total
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
 def refund_data(r: Refund) -> dict[str, Any]:
     """A refund as Flutterwave reports it (``amount_refunded`` in major units)."""
     return {
@@ -111,3 +163,9 @@ def refund_data(r: Refund) -> dict[str, Any]:
         "comments": r.comments,
         "created_at": stamp(r.created_at),
     }
+
+
+def listed_refund_data(r: Refund) -> dict[str, Any]:
+    """A refund as ``GET /v3/refunds`` lists it: :func:`refund_data` plus the reference's
+    ``transaction_id`` (= ``tx_id``) and ``comment`` (= ``comments``)."""
+    return {**refund_data(r), "transaction_id": r.transaction_id, "comment": r.comments}
