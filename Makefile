@@ -46,6 +46,7 @@ demo: setup
 
 bench: setup
 	$(UV) run python bench/ledger.py
+	$(UV) run python bench/payments_api.py --pg postgresql://postgres@127.0.0.1:5432/postgres
 
 clean:
 	rm -rf var .venv .pytest_cache .mypy_cache .ruff_cache
