@@ -17,6 +17,7 @@ response, errors included, is stored and replayed.
 which name the closure's ``caller_scope``, at definition time.)
 """
 
+import hashlib
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Annotated, Any
@@ -43,6 +44,26 @@ class _Replay(Exception):
     def __init__(self, stored: service.StoredResponse) -> None:
         super().__init__("idempotent replay")
         self.stored = stored
+
+
+async def _body_of(request: Request) -> bytes:
+    """The request's body for its fingerprint. A multipart form was already parsed (and its
+    stream consumed) by the time dependencies run: then the fields stand for the body, each
+    file by its name, type and SHA-256."""
+    try:
+        return await request.body()
+    except RuntimeError:
+        pass
+    parts: list[str] = []
+    for name, value in (await request.form()).multi_items():
+        if isinstance(value, str):
+            parts.append(f"{name}={value}")
+            continue
+        content = await value.read()
+        await value.seek(0)
+        digest = hashlib.sha256(content).hexdigest()
+        parts.append(f"{name}=file:{value.filename}:{value.content_type}:{digest}")
+    return "\n".join(parts).encode()
 
 
 class IdempotentRoute(APIRoute):
@@ -147,7 +168,7 @@ def idempotent(caller_scope: CallerScope) -> Any:
                 request.method,
                 request.url.path,
                 request.url.query,
-                await request.body(),
+                await _body_of(request),
             ),
             now=utcnow(),
             policy=service.Policy(

@@ -159,7 +159,9 @@ def _accept(row: AdminTotp, code: str) -> bool:
     for drift in (-1, 0, 1):
         when = now + timedelta(seconds=30 * drift)
         step = totp.timecode(when)
-        if step > row.last_step and secrets.compare_digest(totp.at(when), code.strip()):
+        # Bytes: compare_digest refuses non-ASCII str, and a code is the caller's input.
+        matches = secrets.compare_digest(totp.at(when).encode(), code.strip().encode())
+        if step > row.last_step and matches:
             row.last_step = step
             return True
     return False

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from kro.kit.clock import utcnow
 from kro.kit.db import unit_of_work
 from kro.kit.errors import Conflict, KroError, Unprocessable, UpstreamError
+from kro.kit.http import shared_client
 from kro.kit.ids import new_id
 from kro.ledger import chart
 from kro.ledger.service import create_transfers
@@ -129,6 +130,7 @@ def adapter(settings: Settings, config: ProviderConfig) -> PaymentProvider:
         provider_configs.base_url(settings, config.provider, config.mode),
         provider_configs.credentials(settings, config),
         timeout=settings.gateway_provider_timeout,
+        http_client=shared_client(),  # pooled: no new TLS context and connection per call
     )
 
 
