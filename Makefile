@@ -45,7 +45,7 @@ demo: setup
 	$(UV) run kro demo escrow
 
 bench: setup
-	$(UV) run python bench/ledger.py
+	$(UV) run python bench/ledger.py --pg postgresql://postgres@127.0.0.1:5432/postgres
 	$(UV) run python bench/payments_api.py --pg postgresql://postgres@127.0.0.1:5432/postgres
 
 clean:
