@@ -198,24 +198,25 @@ async def test_discrepancies_are_reported_not_booked(
 
         report = await reconcile(shop)
         assert report["status"] == "discrepancies", report
-        assert report["counts"]["discrepancies"] == 3 and report["counts"]["settled"] == 0
+        assert report["counts"]["discrepancies"] == 2 and report["counts"]["settled"] == 1
         kinds = {f["payment_id"]: f for f in report["findings"]}
         assert kinds[unbooked["id"]]["kind"] == "ledger_mismatch"
-        assert kinds[late["id"]]["kind"] == "status_mismatch"
+        assert kinds[late["id"]]["kind"] == "settled"
         assert "late payment" in kinds[late["id"]]["note"]
         assert kinds[late["id"]]["theirs"]["status"] == "succeeded"
         assert kinds[drifted["id"]]["kind"] == "amount_mismatch"
         drift = kinds[drifted["id"]]
         assert (drift["ours"]["amount"], drift["theirs"]["amount"]) == (300_001, 300_000)
 
-        # Nothing moved: the late payment stays failed, the drifted one open.
-        assert (await shop.payment(late["id"]))["status"] == "failed"
+        # The late payment is booked (the money is real); the drifted one stays open.
+        assert (await shop.payment(late["id"]))["status"] == "completed"
         assert (await shop.payment(drifted["id"]))["status"] == "requires_action"
         found = data(await http.get(REPORTS, params={"status": "discrepancies"}, headers=shop.key))
         assert [r["id"] for r in found] == [report["id"]]
         assert data(await http.get(REPORTS, params={"status": "clean"}, headers=shop.key)) == []
     async with sessions() as session:
-        assert await get_transfer(session, f"trf_{late['id']}_in") is None
+        booked = await get_transfer(session, f"trf_{late['id']}_in")
+        assert booked is not None and booked.amount == 200_000
 
 
 async def test_reports_are_scoped_to_the_tenant_and_mode(gateway: Platform) -> None:

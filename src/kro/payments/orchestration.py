@@ -339,12 +339,14 @@ async def settle_charge(
 
     A success or authorization whose amount or currency differs from the payment's is not
     believed: nothing moves, and the mismatch is logged (reconciliation reports it). Payments
-    already final are left alone.
+    already final are left alone — except a ``failed`` one the provider reports succeeded (paid
+    after a decline): that money is booked (``succeed_late``).
     """
     if charge.provider_id and not payment.provider_transaction_id:
         payment.provider_transaction_id = charge.provider_id[:64]
     before = payment.status
-    if before not in states.OPEN and before != states.REQUIRES_CAPTURE:
+    late = before == states.FAILED and charge.status is ChargeStatus.SUCCEEDED
+    if before not in states.OPEN and before != states.REQUIRES_CAPTURE and not late:
         return False
     if charge.status in _VALUE and (
         charge.currency.upper() != payment.currency or charge.amount != payment.amount
@@ -367,7 +369,11 @@ _VALUE = frozenset({ChargeStatus.SUCCEEDED, ChargeStatus.REQUIRES_CAPTURE})
 async def _on_succeeded(
     session: AsyncSession, payment: Payment, charge: ProviderCharge, actor: str
 ) -> None:
-    action = "capture" if payment.status == states.REQUIRES_CAPTURE else "succeed"
+    action = {states.REQUIRES_CAPTURE: "capture", states.FAILED: "succeed_late"}.get(
+        payment.status, "succeed"
+    )
+    if action == "succeed_late":
+        payment.failure_reason = None
     await _complete(session, payment, charge, action, actor)
 
 

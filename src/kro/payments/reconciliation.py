@@ -21,11 +21,10 @@ of ours has), ``amount_mismatch``, ``status_mismatch``, ``ledger_mismatch`` (a c
 whose ``trf_{payment_id}_in`` is missing or differs from ``amount_captured``), ``unverified``
 (the provider could not be asked about that payment).
 
-A ``failed`` payment that the provider reports as succeeded (a late payment after a decline —
-it happens on Paystack and Stripe) is a ``status_mismatch`` and nothing more: ``failed`` is
-terminal in :data:`kro.payments.states.GATEWAY`, so no money is moved automatically; an
-operator decides (refund the customer, or book it by hand). Likewise a charge known only to the
-provider (``missing_here``) is reported, never booked.
+A ``failed`` payment that the provider reports as succeeded (paid after a decline — it happens
+on Paystack's and Stripe's hosted pages) is settled like an open one: the money is real, so it
+is booked (``failed → completed``, ``succeed_late``) and reported as ``settled`` with a note. A
+charge known only to the provider (``missing_here``) is reported, never booked.
 
 In test mode every tenant without its own keys shares the platform's sandbox account, so the
 list holds other tenants' and the products' charges: a charge whose reference is any payment of
@@ -349,12 +348,16 @@ async def _reconcile_payment(
             tally.findings.append(_finding(MISSING_AT_PROVIDER, payment, None, _missing(payment)))
         return
     tally.matched += 1
-    if payment.status in SETTLEABLE and verified is not None:
+    late = payment.status == states.FAILED and theirs.status is ChargeStatus.SUCCEEDED
+    answer = verified if payment.status in SETTLEABLE else theirs if late else None
+    if answer is not None:
         before = payment.status
-        if await orchestration.settle_charge(session, payment, verified, actor=ACTOR):
+        if await orchestration.settle_charge(session, payment, answer, actor=ACTOR):
             tally.settled += 1
-            note = f"{before} → {payment.status} from the provider's status endpoint"
-            tally.findings.append(_finding(SETTLED, payment, verified, note))
+            note = f"{before} → {payment.status} from the provider's records"
+            if late:
+                note += " (late payment after a decline: booked)"
+            tally.findings.append(_finding(SETTLED, payment, answer, note))
     tally.findings.extend(compare(payment, theirs))
     if payment.status in states.CAPTURED:
         found = await _ledger_finding(session, payment)

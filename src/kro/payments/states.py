@@ -8,10 +8,15 @@
     processing | requires_action ──authorize──▶ requires_capture   (manual capture)
     processing | requires_action ──succeed──▶ completed
     processing | requires_action ──fail──▶ failed
+    failed ──succeed_late──▶ completed                  (paid after a decline; see below)
     requires_capture ──capture──▶ completed             (all or part of the authorization)
     requires_capture ──cancel──▶ canceled               (released, or the hold expired)
     completed ──refund_part──▶ partially_refunded ──refund_part──▶ partially_refunded
     completed | partially_refunded ──refund_all──▶ refunded
+
+``failed`` is final for us but not always for the customer: a hosted checkout (Paystack,
+Stripe) can still be paid after a declined attempt. When the provider's status endpoint then
+reports the charge succeeded, the money is real and is booked (``succeed_late``), never lost.
 
 A late provider answer may skip a step (``processing`` straight to ``completed``); the table
 allows exactly the skips a provider can cause. Each transition is one ``payment_events`` row,
@@ -44,6 +49,7 @@ GATEWAY = StateMachine(
         (REQUIRES_ACTION, "authorize"): REQUIRES_CAPTURE,
         (REQUIRES_ACTION, "succeed"): COMPLETED,
         (REQUIRES_ACTION, "fail"): FAILED,
+        (FAILED, "succeed_late"): COMPLETED,
         (REQUIRES_CAPTURE, "capture"): COMPLETED,
         (REQUIRES_CAPTURE, "cancel"): CANCELED,
         (COMPLETED, "refund_part"): PARTIALLY_REFUNDED,
@@ -51,7 +57,7 @@ GATEWAY = StateMachine(
         (COMPLETED, "refund_all"): REFUNDED,
         (PARTIALLY_REFUNDED, "refund_all"): REFUNDED,
     },
-    terminal=[FAILED, CANCELED, REFUNDED],
+    terminal=[CANCELED, REFUNDED],
 )
 
 OPEN = frozenset({PENDING, PROCESSING, REQUIRES_ACTION})
