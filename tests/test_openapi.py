@@ -123,9 +123,8 @@ def _openapi() -> dict[str, Any]:
     return app.openapi()
 
 
-schema = (
-    schemathesis.openapi.from_dict(_openapi())
-    .exclude(method="POST", path="/v1/dev/clock/advance")
+schema = schemathesis.openapi.from_dict(_openapi()).exclude(
+    method="POST", path="/v1/dev/clock/advance"
 )
 
 
