@@ -212,6 +212,8 @@ class Settings(BaseSettings):
             raise ValueError("KRO_JWT_SECRET must be set in production")
         if self.env == "production" and self.admin_jwt_secret == DEV_ADMIN_JWT_SECRET:
             raise ValueError("KRO_ADMIN_JWT_SECRET must be set in production")
+        if self.env == "production":
+            self.webhook_internal_test_urls = False
         if self.env == "production" and self.secrets_keyring == DEV_SECRETS_KEYRING:
             raise ValueError("KRO_SECRETS_KEYRING must be set in production")
         if self.admin_jwt_secret == self.jwt_secret:
@@ -305,6 +307,9 @@ class Settings(BaseSettings):
     webhook_timeout: float = Field(15.0, gt=0, le=60)
     webhook_secret_rotation_grace: int = Field(24 * 3600, ge=0)
     webhook_disable_after: int = Field(5 * 24 * 3600, ge=60)
+    # Test-mode endpoints on loopback/private hosts (a developer's machine). Always refused in
+    # production: a merchant must not point our servers at our own network (SSRF).
+    webhook_internal_test_urls: bool = True
     # ---- end of outgoing webhooks ----------------------------------------------------------
 
 

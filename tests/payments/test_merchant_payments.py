@@ -116,7 +116,14 @@ async def test_tenants_and_modes_are_isolated(gateway: Platform) -> None:
         one = await Merchant.create(http, "one")
         two = await Merchant.create(http, "two")
         await one.configure("paystack", 1)
+        config = (await one.configure("flutterwave", 2))["id"]
         paid = data(await one.pay(), 201)
+        # A configuration with nothing open can go; one with an open payment cannot.
+        url = f"/v1/tenants/{one.tenant_id}/provider-configs"
+        data(await http.delete(f"{url}/{config}", headers=one.owner))
+        paystack = data(await http.get(url, headers=one.owner))[0]["id"]
+        r = await http.delete(f"{url}/{paystack}", headers=one.owner)
+        error(r, 409, "provider_config_in_use")
         error(await http.get(f"/v1/payments/{paid['id']}", headers=two.key), 404,
               "payment_not_found")  # fmt: skip
         r = await http.post(f"/v1/payments/{paid['id']}/refunds", json={}, headers=two.key)

@@ -52,6 +52,12 @@ async def test_provider_configuration_follows_roles(client: httpx.AsyncClient) -
     rule["weights"] = [3, 1]
     error(await client.post(rules, json=rule, headers=team.headers["viewer"]), 403)
     made_rule = data(await client.post(rules, json=rule, headers=team.headers["developer"]), 201)
+    live_rule = data(
+        await client.post(rules, json=rule | {"mode": "live"}, headers=team.headers["admin"]), 201
+    )
+    # A developer cannot remove a live rule, whatever mode the request claims.
+    r = await client.delete(f"{rules}/{live_rule['id']}", headers=team.headers["developer"])
+    error(r, 403, "insufficient_role")
     assert data(await client.get(rules, headers=team.headers["viewer"]))[0]["id"] == made_rule["id"]
 
     # The audit log: owners and admins only; it names the changes, never the secrets.

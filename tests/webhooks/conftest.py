@@ -103,7 +103,12 @@ async def new_endpoint(
 ) -> WebhookEndpoint:
     async with unit_of_work(sessions) as s:
         return await service.create_endpoint(
-            s, tenant_id=tenant_id, mode=mode, url=url, enabled_events=events
+            s,
+            tenant_id=tenant_id,
+            mode=mode,
+            url=url,
+            enabled_events=events,
+            allow_internal=True,  # the receivers listen on 127.0.0.1
         )
 
 

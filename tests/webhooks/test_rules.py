@@ -3,6 +3,7 @@ event types and URLs."""
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 from datetime import UTC, datetime, timedelta
@@ -11,6 +12,7 @@ from email.utils import format_datetime
 import pytest
 from standardwebhooks import Webhook
 
+from kro.settings import Settings
 from kro.webhooks import delivery
 from kro.webhooks.delivery import (
     MAX_ATTEMPTS,
@@ -115,7 +117,8 @@ def test_event_subscriptions() -> None:
 @pytest.mark.parametrize(
     ("url", "mode", "ok"),
     [
-        ("http://127.0.0.1:9000/hook", "test", True),
+        ("http://127.0.0.1:9000/hook", "test", True),  # allowed outside production
+        ("http://169.254.169.254/latest", "test", True),
         ("https://shop.example.com/hooks/kro", "test", True),
         ("https://shop.example.com/hooks/kro", "live", True),
         ("http://shop.example.com/hooks/kro", "live", False),
@@ -131,7 +134,19 @@ def test_event_subscriptions() -> None:
 )
 def test_urls(url: str, mode: str, ok: bool) -> None:
     if ok:
-        assert check_url(url, mode) == url
+        assert check_url(url, mode, allow_internal=True) == url
     else:
         with pytest.raises(InvalidWebhookUrl):
-            check_url(url, mode)
+            check_url(url, mode, allow_internal=True)
+
+
+KEYRING = "k1:" + base64.b64encode(b"k" * 32).decode()
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9000/hook", "http://169.254.169.254/x"])
+def test_private_hosts_are_refused_in_test_mode_too_in_production(url: str) -> None:
+    with pytest.raises(InvalidWebhookUrl):
+        check_url(url, "test", allow_internal=False)
+    assert Settings(env="production", jwt_secret="j" * 40, admin_jwt_secret="a" * 40,
+                    admin_password="p" * 20, secrets_keyring=KEYRING
+                    ).webhook_internal_test_urls is False  # fmt: skip

@@ -14,18 +14,19 @@ from datetime import timedelta
 
 import structlog
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kro.audit import service as audit
-from kro.jobs.errors import RetryJob
+from kro.jobs.errors import PermanentJobError, RetryJob
 from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
+from kro.kit.db import unit_of_work
 from kro.kit.errors import Conflict, NotFound
 from kro.ledger import chart
 from kro.ledger.service import create_transfers
 from kro.ledger.specs import TransferSpec
 from kro.payments import orchestration, states
-from kro.payments.models import Payment, Refund
+from kro.payments.models import Payment, ProviderConfig, Refund
 from kro.payments.schemas import RefundOut
 from kro.providers.base import ProviderRefund, RefundStatus
 from kro.providers.errors import ProviderRejected, ProviderTimeout, ProviderUnavailable
@@ -153,44 +154,73 @@ async def refunds_of(session: AsyncSession, payment: Payment) -> list[Refund]:
 
 
 async def send_refund(
-    session: AsyncSession, settings: Settings, refund: Refund, poll: int = 0
+    session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    refund_id: str,
+    *,
+    poll: int = 0,
+    first_try: bool = True,
 ) -> None:
     """The job's body: ask the provider (idempotently, ``refund_key`` = our refund id), then
-    settle from its answer. A pending answer is kept (with the provider's refund id) and
-    polled again by a new job (:func:`poll_delay`), up to
-    :data:`MAX_POLLS` times (then webhooks and reconciliation settle it); an unknown outcome
-    is retried with the same key (RetryJob); a refusal fails the refund."""
-    if refund.status != "pending":
-        return
-    payment = await session.get(Payment, refund.payment_id)
-    assert payment is not None
-    config = await orchestration.config_of(session, payment)
+    settle from its answer.
+
+    The provider is asked with no transaction open (what it needs is read in a short one
+    from ``sessions``); then the payment and the refund are locked — payment first, as every
+    path does — and settled on ``session``. A pending answer is kept (with the provider's
+    refund id) and polled again by a new job (:func:`poll_delay`), up to :data:`MAX_POLLS`
+    times (then webhooks and reconciliation settle it). An unknown outcome is retried with the
+    same key (RetryJob). A refusal fails the refund only on the very first request: refused
+    later (a poll, or a retry after a lost answer) the provider may hold the refund already,
+    so it stays pending for an operator (PermanentJobError), never reversed blindly.
+    """
+    async with unit_of_work(sessions) as read:
+        refund = await read.get(Refund, refund_id)
+        if refund is None or refund.status != "pending":
+            return
+        payment = await read.get(Payment, refund.payment_id)
+        assert payment is not None
+        config = await orchestration.config_of(read, payment)
+        read.expunge_all()
     try:
-        async with orchestration.adapter(settings, config) as provider:
-            if refund.provider_refund_id:
-                answer = await provider.get_refund(refund.provider_refund_id)
-            else:
-                answer = await provider.refund(
-                    payment.reference,
-                    payment.provider_transaction_id,
-                    refund.amount,
-                    refund.currency,
-                    refund.id,
-                )
+        answer = await _ask(settings, config, payment, refund)
     except ProviderRejected as exc:
+        if refund.provider_refund_id or not first_try:
+            raise PermanentJobError(f"refund {refund.id} refused after it was sent: {exc}") from exc
         answer = ProviderRefund(
             "", RefundStatus.FAILED, refund.amount, refund.currency, exc.message
         )
     except (ProviderUnavailable, ProviderTimeout) as exc:
         raise RetryJob(POLL, f"provider: {exc.code}") from exc
-    await settle_refund(session, payment, refund, answer)
-    if refund.status == "pending" and poll < MAX_POLLS:
+    locked_payment = await session.get(
+        Payment, payment.id, with_for_update=True, populate_existing=True
+    )
+    locked = await session.get(Refund, refund.id, with_for_update=True, populate_existing=True)
+    assert locked_payment is not None and locked is not None
+    await settle_refund(session, locked_payment, locked, answer)
+    if locked.status == "pending" and poll < MAX_POLLS:
         await enqueue(
             session,
             "payments.merchant_refund",
-            {"refund_id": refund.id, "poll": poll + 1},
+            {"refund_id": locked.id, "poll": poll + 1},
             run_at=utcnow() + poll_delay(settings, poll),
-            dedupe_key=f"merchant_refund:{refund.id}:{poll + 1}",
+            dedupe_key=f"merchant_refund:{locked.id}:{poll + 1}",
+        )
+
+
+async def _ask(
+    settings: Settings, config: ProviderConfig, payment: Payment, refund: Refund
+) -> ProviderRefund:
+    provider = orchestration.adapter(settings, config)
+    async with provider:
+        if refund.provider_refund_id:
+            return await provider.get_refund(refund.provider_refund_id)
+        return await provider.refund(
+            payment.reference,
+            payment.provider_transaction_id,
+            refund.amount,
+            refund.currency,
+            refund.id,
         )
 
 

@@ -11,19 +11,21 @@ the provider's status endpoint before anything moves (verify before value).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import structlog
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kro.kit.clock import utcnow
+from kro.kit.db import unit_of_work
 from kro.kit.errors import BadRequest
 from kro.payments import merchant_refunds, orchestration
 from kro.payments.errors import InvalidWebhookSignature
 from kro.payments.models import Payment, Refund, WebhookEvent
 from kro.payments.service import finish_event, store_in_inbox
 from kro.providers import registry
-from kro.providers.base import WebhookHint
+from kro.providers.base import ProviderCharge, ProviderRefund, WebhookHint
 from kro.settings import Settings
 
 log = structlog.get_logger("kro.payments.merchant_webhooks")
@@ -92,7 +94,7 @@ async def receive(
     return await store_in_inbox(
         session,
         provider,
-        hint.event_key,
+        f"{payment.id}:{hint.event_key}",  # a tenant's signed event cannot shadow another's
         hint.event_type,
         body,
         job,
@@ -100,31 +102,74 @@ async def receive(
     )
 
 
-async def process(
-    session: AsyncSession, settings: Settings, event: WebhookEvent, payment: Payment
-) -> None:
-    """The job's body: ask the provider about what the event names, then settle from that
-    answer. Marks the inbox row processed (or ignored, saying why)."""
-    hint = registry.peek_webhook(event.provider, event.payload.encode())
-    config = await orchestration.config_of(session, payment)
-    if hint.kind == "refund":
-        refund = await _refund_for(session, payment, hint)
-        if refund is None:
-            finish_event(event, "ignored", "refund not found")
-            return
-        async with orchestration.adapter(settings, config) as adapter:
-            answer = await adapter.get_refund(refund.provider_refund_id or "")
-        await merchant_refunds.settle_refund(session, payment, refund, answer)
+@dataclass(frozen=True)
+class Answer:
+    """What the provider said about the thing an event names: a charge, or a refund of ours
+    (``refund_id``); ``ignored`` says why there is nothing to settle."""
+
+    charge: ProviderCharge | None = None
+    refund_id: str | None = None
+    refund: ProviderRefund | None = None
+    ignored: str | None = None
+
+
+async def ask(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, event_id: str, payment_id: str
+) -> Answer | None:
+    """Read the event, its payment and configuration in a short transaction, then ask the
+    provider — with no transaction open (verify before value). None: nothing to do (the event
+    is gone or already handled). Raises provider errors."""
+    async with unit_of_work(sessions) as read:
+        event = await read.get(WebhookEvent, event_id)
+        payment = await read.get(Payment, payment_id)
+        if event is None or event.status != "received" or payment is None:
+            return None
+        hint = registry.peek_webhook(event.provider, event.payload.encode())
+        config = await orchestration.config_of(read, payment)
+        refund = await _refund_for(read, payment, hint) if hint.kind == "refund" else None
+        read.expunge_all()
+    if hint.kind == "refund" and refund is None:
+        return Answer(ignored="refund not found")
+    provider = orchestration.adapter(settings, config)
+    async with provider:
+        if refund is not None:
+            answer = await provider.get_refund(refund.provider_refund_id or "")
+            return Answer(refund_id=refund.id, refund=answer)
+        charge = await provider.get_charge(payment.reference, payment.provider_transaction_id)
+        return Answer(charge=charge)
+
+
+async def apply(session: AsyncSession, event_id: str, payment_id: str, answer: Answer) -> None:
+    """Lock the payment (then the refund) and settle from ``answer``; mark the inbox row
+    processed or ignored, saying why. Idempotent."""
+    payment = await session.get(Payment, payment_id, with_for_update=True, populate_existing=True)
+    event = await session.get(WebhookEvent, event_id, with_for_update=True, populate_existing=True)
+    if payment is None or event is None or event.status != "received":
+        return
+    if answer.ignored is not None:
+        finish_event(event, "ignored", answer.ignored)
+        return
+    if answer.refund is not None and answer.refund_id is not None:
+        refund = await session.get(
+            Refund, answer.refund_id, with_for_update=True, populate_existing=True
+        )
+        assert refund is not None
+        await merchant_refunds.settle_refund(session, payment, refund, answer.refund)
         finish_event(event, "processed", f"refund {refund.status}")
         return
-    async with orchestration.adapter(settings, config) as adapter:
-        charge = await adapter.get_charge(payment.reference, payment.provider_transaction_id)
+    assert answer.charge is not None
     changed = await orchestration.settle_charge(
-        session, payment, charge, actor=f"provider:{payment.provider}"
+        session, payment, answer.charge, actor=f"provider:{payment.provider}"
     )
-    finish_event(
-        event, "processed", f"payment {payment.status}" + ("" if changed else " (no change)")
-    )
+    outcome = f"payment {payment.status}" + ("" if changed else " (no change)")
+    finish_event(event, "processed", outcome)
+
+
+async def ignore(session: AsyncSession, event_id: str, why: str) -> None:
+    """Mark the inbox row ignored (the provider refused to say, or the configuration is gone)."""
+    event = await session.get(WebhookEvent, event_id, with_for_update=True)
+    if event is not None and event.status == "received":
+        finish_event(event, "ignored", why)
 
 
 async def _refund_for(session: AsyncSession, payment: Payment, hint: WebhookHint) -> Refund | None:

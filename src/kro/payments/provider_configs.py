@@ -21,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kro.audit import service as audit
 from kro.kit.crypto import SecretBox
 from kro.kit.errors import Conflict, NotFound, Unprocessable
-from kro.payments.models import ProviderConfig, RoutingRule
+from kro.payments import states
+from kro.payments.models import Payment, ProviderConfig, Refund, RoutingRule
 from kro.providers import registry
 from kro.providers.base import Credentials
 from kro.settings import Settings
@@ -194,14 +195,44 @@ async def update_config(
     return config
 
 
+class ProviderConfigInUse(Conflict):
+    code = "provider_config_in_use"
+    message = (
+        "Payments or refunds through this configuration are still open; disable it instead "
+        "(it is then no longer routed to, and what is open still settles)."
+    )
+
+
 async def delete_config(
     session: AsyncSession, *, tenant_id: str, config_id: str, actor_id: str, ip: str | None
 ) -> None:
-    """Remove a configuration: its provider is no longer routed to (payments keep their own)."""
+    """Remove a configuration: its provider is no longer routed to. Refused (409
+    ``provider_config_in_use``) while a payment through it is open or authorized, or one of its
+    refunds is pending — their webhooks, refunds and reconciliation need its credentials."""
     config = await get_config(session, tenant_id, config_id)
+    if await _in_use(session, config):
+        raise ProviderConfigInUse()
     await _audit(session, config, "payments.provider_config_deleted", actor_id, ip, ConfigChange())
     await session.delete(config)
     await session.flush()
+
+
+async def _in_use(session: AsyncSession, config: ProviderConfig) -> bool:
+    unsettled = (*states.OPEN, states.REQUIRES_CAPTURE)
+    open_payment = await session.scalar(
+        select(Payment.id)
+        .where(Payment.provider_config_id == config.id, Payment.status.in_(unsettled))
+        .limit(1)
+    )
+    if open_payment is not None:
+        return True
+    pending_refund = await session.scalar(
+        select(Refund.id)
+        .join(Payment, Payment.id == Refund.payment_id)
+        .where(Payment.provider_config_id == config.id, Refund.status == "pending")
+        .limit(1)
+    )
+    return pending_refund is not None
 
 
 def _apply(settings: Settings, config: ProviderConfig, change: ConfigChange) -> None:
@@ -305,13 +336,19 @@ async def create_rule(
     return rule
 
 
+async def get_rule(session: AsyncSession, tenant_id: str, rule_id: str) -> RoutingRule:
+    """One of the tenant's rules; another tenant's → RoutingRuleNotFound (404)."""
+    rule = await session.get(RoutingRule, rule_id)
+    if rule is None or rule.tenant_id != tenant_id:
+        raise RoutingRuleNotFound()
+    return rule
+
+
 async def delete_rule(
     session: AsyncSession, *, tenant_id: str, rule_id: str, actor_id: str, ip: str | None
 ) -> None:
     """Remove one of the tenant's rules; another tenant's → RoutingRuleNotFound (404)."""
-    rule = await session.get(RoutingRule, rule_id)
-    if rule is None or rule.tenant_id != tenant_id:
-        raise RoutingRuleNotFound()
+    rule = await get_rule(session, tenant_id, rule_id)
     await audit.record(
         session,
         actor_id=actor_id,

@@ -133,7 +133,8 @@ async def update_provider_config(
 async def delete_provider_config(
     tenant_id: str, config_id: str, user: CurrentUser, session: DbSession, ip: ClientIp
 ) -> Envelope[dict[str, str]]:
-    """Remove a configuration. Errors: 404 ``provider_config_not_found``, 403."""
+    """Remove a configuration. Errors: 404 ``provider_config_not_found``, 403, 409
+    ``provider_config_in_use`` (open payments or pending refunds: disable it instead)."""
     ms = await service.membership(session, user, tenant_id)
     config = await provider_configs.get_config(session, ms.tenant.id, config_id)
     _may_configure(ms, config.mode)
@@ -190,11 +191,12 @@ async def delete_routing_rule(
     user: CurrentUser,
     session: DbSession,
     ip: ClientIp,
-    mode: Literal["test", "live"] = "test",
 ) -> Envelope[dict[str, str]]:
-    """Remove a rule. Errors: 404 ``routing_rule_not_found``, 403 ``insufficient_role``."""
+    """Remove a rule. Errors: 404 ``routing_rule_not_found``, 403 ``insufficient_role`` (the
+    rule's own mode decides)."""
     ms = await service.membership(session, user, tenant_id)
-    _may_configure(ms, mode)
+    rule = await provider_configs.get_rule(session, ms.tenant.id, rule_id)
+    _may_configure(ms, rule.mode)
     await provider_configs.delete_rule(
         session, tenant_id=ms.tenant.id, rule_id=rule_id, actor_id=user.id, ip=ip
     )

@@ -74,12 +74,13 @@ def _with_secret(endpoint: WebhookEndpoint) -> WebhookEndpointSecretOut:
     dependencies=[ApiKeyIdempotency],
 )
 async def create_webhook_endpoint(
-    body: WebhookEndpointIn, ctx: CurrentTenant, session: DbSession
+    body: WebhookEndpointIn, ctx: CurrentTenant, session: DbSession, settings: AppSettings
 ) -> Envelope[WebhookEndpointSecretOut]:
     """Register an endpoint for the key's mode. The response carries its signing ``secret``
     (``whsec_…``) this once.
 
-    Test mode accepts http and https URLs; live mode https to a public host only.
+    Test mode accepts http and https URLs (private hosts only outside production); live mode
+    https to a public host only.
 
     Errors: 401 ``invalid_api_key``; 422 ``invalid_webhook_url``, ``invalid_event_type``
     (``enabled_events`` must be ``["*"]`` or types of ``EVENT_TYPES``), ``validation_error``.
@@ -90,6 +91,7 @@ async def create_webhook_endpoint(
         url=body.url,
         enabled_events=body.enabled_events,
         description=body.description,
+        allow_internal=settings.webhook_internal_test_urls,
     )
     return ok(_with_secret(endpoint))
 
@@ -117,7 +119,11 @@ async def get_webhook_endpoint(
 
 @router.patch("/v1/webhook-endpoints/{endpoint_id}")
 async def update_webhook_endpoint(
-    endpoint_id: str, body: WebhookEndpointPatch, ctx: CurrentTenant, session: DbSession
+    endpoint_id: str,
+    body: WebhookEndpointPatch,
+    ctx: CurrentTenant,
+    session: DbSession,
+    settings: AppSettings,
 ) -> Envelope[WebhookEndpointOut]:
     """Change ``url``, ``enabled_events``, ``description`` or ``enabled``. Re-enabling
     (``enabled: true``) clears the failure history (``failing_since``); disabling stops
@@ -135,6 +141,7 @@ async def update_webhook_endpoint(
         enabled_events=body.enabled_events,
         description=body.description if "description" in sent else service.UNSET,
         enabled=body.enabled,
+        allow_internal=settings.webhook_internal_test_urls,
     )
     return ok(WebhookEndpointOut.model_validate(endpoint))
 

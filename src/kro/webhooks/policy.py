@@ -71,10 +71,11 @@ def check_events(events: Iterable[str]) -> list[str]:
     return wanted
 
 
-def check_url(url: str, mode: str) -> str:
+def check_url(url: str, mode: str, *, allow_internal: bool = False) -> str:
     """``url`` if a tenant may receive webhooks there in ``mode``.
 
-    Test mode: any absolute ``http``/``https`` URL (a developer's machine or tunnel).
+    Test mode: any absolute ``http``/``https`` URL, on a public host — or on a developer's
+    machine when ``allow_internal`` (``KRO_WEBHOOK_INTERNAL_TEST_URLS``, never in production).
     Live mode: ``https`` only, and not ``localhost`` or a loopback, private, link-local or
     reserved IP literal — our servers must not be pointed at our own network. (Host names
     that resolve to such addresses need an egress proxy to stop; that is deployment's job.)
@@ -88,11 +89,10 @@ def check_url(url: str, mode: str) -> str:
         raise InvalidWebhookUrl(f"Not a URL: {exc}.") from exc
     if parts.scheme not in ("http", "https") or not host:
         raise InvalidWebhookUrl("Use an absolute http:// or https:// URL.")
-    if mode == "live":
-        if parts.scheme != "https":
-            raise InvalidWebhookUrl("Live-mode endpoints must use https.")
-        if _is_internal(host):
-            raise InvalidWebhookUrl("Live-mode endpoints must be publicly reachable hosts.")
+    if mode == "live" and parts.scheme != "https":
+        raise InvalidWebhookUrl("Live-mode endpoints must use https.")
+    if (mode == "live" or not allow_internal) and _is_internal(host):
+        raise InvalidWebhookUrl("Webhook endpoints must be publicly reachable hosts.")
     return url
 
 

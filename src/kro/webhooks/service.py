@@ -88,13 +88,14 @@ async def create_endpoint(
     url: str,
     enabled_events: Sequence[str],
     description: str | None = None,
+    allow_internal: bool = False,
 ) -> WebhookEndpoint:
     """A new enabled endpoint with a fresh secret (read it from ``.secret`` now: the API shows
     it only on create and rotate). 422 ``invalid_webhook_url`` / ``invalid_event_type``."""
     endpoint = WebhookEndpoint(
         tenant_id=tenant_id,
         mode=mode,
-        url=check_url(url, mode),
+        url=check_url(url, mode, allow_internal=allow_internal),
         enabled_events=check_events(enabled_events),
         description=description,
         secret=new_secret(),
@@ -146,6 +147,7 @@ async def update_endpoint(
     enabled_events: Sequence[str] | None = None,
     description: str | _Unset | None = UNSET,
     enabled: bool | None = None,
+    allow_internal: bool = False,
 ) -> WebhookEndpoint:
     """Change the fields given. ``enabled=True`` re-enables a disabled endpoint and forgets its
     failures (``failing_since``); ``enabled=False`` disables it (reason ``manual``). 404; 422
@@ -154,7 +156,7 @@ async def update_endpoint(
         session, tenant_id=tenant_id, mode=mode, endpoint_id=endpoint_id, lock=True
     )
     if url is not None:
-        endpoint.url = check_url(url, mode)
+        endpoint.url = check_url(url, mode, allow_internal=allow_internal)
     if enabled_events is not None:
         endpoint.enabled_events = check_events(enabled_events)
     if not isinstance(description, _Unset):
