@@ -224,7 +224,9 @@ def to_charge(t: FlutterwaveTransaction) -> ProviderCharge:
         amount=t.amount,
         currency=t.currency,
         provider_id=str(t.id),
-        amount_captured=(t.charged_amount or t.amount) if succeeded else 0,
+        # ``charged_amount`` may include a fee the customer paid on top: what the merchant
+        # collected is ``amount``.
+        amount_captured=t.amount if succeeded else 0,
         fee=t.app_fee,
         failure_reason=t.processor_response if status is ChargeStatus.FAILED else None,
         paid_at=t.created_at if succeeded else None,
