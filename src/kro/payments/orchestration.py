@@ -447,7 +447,8 @@ async def _complete(
     session: AsyncSession, payment: Payment, charge: ProviderCharge, action: str, actor: str
 ) -> None:
     await _open(session, payment)
-    captured = charge.amount_captured or charge.amount
+    # Never more than the payment: anything above it was not the merchant's to collect.
+    captured = min(charge.amount_captured or charge.amount, payment.amount)
     await post_collection(session, payment, captured, charge.fee)
     payment.amount_captured = captured
     payment.provider_fee = charge.fee
