@@ -263,3 +263,18 @@ async def test_an_idempotency_key_creates_one_payment(gateway: Platform) -> None
         r = await http.post("/v1/payments", json=body | {"amount": 1}, headers=headers)
         error(r, 422, "idempotency_key_reused")
         assert len(data(await http.get("/v1/payments", headers=shop.key))) == 1
+
+
+async def test_a_hosted_page_paid_after_a_decline_is_booked(gateway: Platform) -> None:
+    async with httpx.AsyncClient(base_url=gateway.base_url, timeout=30) as http:
+        shop = await Merchant.create(http, "late")
+        await shop.configure("stripe", 1, currencies=["USD"])
+        created = data(await shop.pay(4_000, currency="USD"), 201)
+        page = created["next_action"]["url"]
+        assert (await http.post(f"{page}/decline")).status_code in (200, 303)
+        await shop.until(created["id"], "failed")
+        assert (await http.post(f"{page}/pay")).status_code in (200, 303)
+        done = await shop.until(created["id"], "completed")
+        assert done["failure_reason"] is None and done["amount_captured"] == 4_000
+        events = data(await http.get(f"/v1/payments/{created['id']}/events", headers=shop.key))
+        assert [e["to_status"] for e in events][-2:] == ["failed", "completed"]
