@@ -23,7 +23,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import httpx
 import structlog
@@ -193,3 +193,45 @@ class DeliverySender(ABC):
                     error=outcome.error,
                     outcome=row.status,
                 )
+
+
+class WebhookConfig(Protocol):
+    """What a simulator's configuration says about its webhooks."""
+
+    @property
+    def webhook_url(self) -> str: ...
+
+    @property
+    def webhook_timeout(self) -> float: ...
+
+    @property
+    def webhook_retry_schedule(self) -> Sequence[float]: ...
+
+
+C = TypeVar("C", bound=WebhookConfig)
+
+
+class ConfiguredSender(DeliverySender, Generic[C]):
+    """A :class:`DeliverySender` whose URL, timeout and retry schedule are its simulator's
+    ``config.webhook_url``, ``webhook_timeout`` and ``webhook_retry_schedule``; a subclass
+    names ``log_name`` and says how it signs (:meth:`headers`)."""
+
+    log_name: ClassVar[str]
+
+    def __init__(
+        self, config: C, sessions: async_sessionmaker[AsyncSession], http: httpx.AsyncClient
+    ) -> None:
+        super().__init__(sessions, http, self.log_name)
+        self.config = config
+
+    @property
+    def url(self) -> str:
+        return self.config.webhook_url
+
+    @property
+    def timeout(self) -> float:
+        return self.config.webhook_timeout
+
+    @property
+    def schedule(self) -> Sequence[float]:
+        return self.config.webhook_retry_schedule

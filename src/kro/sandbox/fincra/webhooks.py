@@ -13,13 +13,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any
 
-import httpx
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from kro.sandbox.common.delivery import DeliverySender, add_due
+from kro.sandbox.common.delivery import ConfiguredSender, add_due
 from kro.sandbox.fincra.config import FincraSandboxConfig
 from kro.sandbox.fincra.models import WebhookDelivery
 from kro.sandbox.fincra.util import dumps, sign
@@ -66,32 +64,13 @@ def delivery_data(d: WebhookDelivery) -> dict[str, Any]:
     }
 
 
-class WebhookSender(DeliverySender):
+class WebhookSender(ConfiguredSender[FincraSandboxConfig]):
     """Sends due deliveries to ``config.webhook_url``, signed with the business's secret."""
 
     model = WebhookDelivery
     event = "fincra_webhook_attempt"
 
-    def __init__(
-        self,
-        config: FincraSandboxConfig,
-        sessions: async_sessionmaker[AsyncSession],
-        http: httpx.AsyncClient,
-    ) -> None:
-        super().__init__(sessions, http, "kro.sandbox.fincra.webhooks")
-        self.config = config
-
-    @property
-    def url(self) -> str:
-        return self.config.webhook_url
-
-    @property
-    def timeout(self) -> float:
-        return self.config.webhook_timeout
-
-    @property
-    def schedule(self) -> Sequence[float]:
-        return self.config.webhook_retry_schedule
+    log_name = "kro.sandbox.fincra.webhooks"
 
     def headers(self, row: WebhookDelivery) -> dict[str, str]:
         merchant = self.config.by_business_id(row.business_id)

@@ -14,13 +14,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any
 
-import httpx
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from kro.sandbox.common.delivery import DeliverySender, add_due
+from kro.sandbox.common.delivery import ConfiguredSender, add_due
 from kro.sandbox.flutterwave.config import FlutterwaveSandboxConfig
 from kro.sandbox.flutterwave.models import Transaction, WebhookDelivery
 from kro.sandbox.flutterwave.util import dumps, sign
@@ -74,32 +72,13 @@ def delivery_data(d: WebhookDelivery) -> dict[str, Any]:
     }
 
 
-class WebhookSender(DeliverySender):
+class WebhookSender(ConfiguredSender[FlutterwaveSandboxConfig]):
     """Sends due deliveries to ``config.webhook_url`` with the merchant's secret hash."""
 
     model = WebhookDelivery
     event = "flutterwave_webhook_attempt"
 
-    def __init__(
-        self,
-        config: FlutterwaveSandboxConfig,
-        sessions: async_sessionmaker[AsyncSession],
-        http: httpx.AsyncClient,
-    ) -> None:
-        super().__init__(sessions, http, "kro.sandbox.flutterwave.webhooks")
-        self.config = config
-
-    @property
-    def url(self) -> str:
-        return self.config.webhook_url
-
-    @property
-    def timeout(self) -> float:
-        return self.config.webhook_timeout
-
-    @property
-    def schedule(self) -> Sequence[float]:
-        return self.config.webhook_retry_schedule
+    log_name = "kro.sandbox.flutterwave.webhooks"
 
     def headers(self, row: WebhookDelivery) -> dict[str, str]:
         merchant = self.config.by_account_id(row.account_id)

@@ -12,14 +12,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from kro.sandbox.common.delivery import DeliverySender, add_due
+from kro.sandbox.common.delivery import ConfiguredSender, add_due
 from kro.sandbox.paystack.config import PaystackSandboxConfig
 from kro.sandbox.paystack.models import WebhookDelivery
 from kro.sandbox.paystack.util import integration_id, iso, sign
@@ -75,11 +74,13 @@ def delivery_data(delivery: WebhookDelivery) -> dict[str, Any]:
     }
 
 
-class WebhookSender(DeliverySender):
+class WebhookSender(ConfiguredSender[PaystackSandboxConfig]):
     """Sends due deliveries to ``config.webhook_url``, signed with the integration's key."""
 
     model = WebhookDelivery
     event = "paystack_webhook_attempt"
+
+    log_name = "kro.sandbox.paystack.webhooks"
 
     def __init__(
         self,
@@ -87,21 +88,8 @@ class WebhookSender(DeliverySender):
         sessions: async_sessionmaker[AsyncSession],
         http: httpx.AsyncClient,
     ) -> None:
-        super().__init__(sessions, http, "kro.sandbox.paystack.webhooks")
-        self.config = config
+        super().__init__(config, sessions, http)
         self.keys = {integration_id(key): key for key in config.secret_keys}
-
-    @property
-    def url(self) -> str:
-        return self.config.webhook_url
-
-    @property
-    def timeout(self) -> float:
-        return self.config.webhook_timeout
-
-    @property
-    def schedule(self) -> Sequence[float]:
-        return self.config.webhook_retry_schedule
 
     def key_for(self, integration: int) -> str:
         """The secret key that signs an integration's webhooks."""

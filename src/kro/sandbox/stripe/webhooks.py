@@ -18,14 +18,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Sequence
 from typing import Any
 
-import httpx
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.kit.clock import clock
-from kro.sandbox.common.delivery import DeliverySender, add_due
+from kro.sandbox.common.delivery import ConfiguredSender, add_due
 from kro.sandbox.stripe.config import API_VERSION, StripeSandboxConfig
 from kro.sandbox.stripe.forms import new_object_id, unix
 from kro.sandbox.stripe.models import Event, WebhookDelivery
@@ -101,32 +99,13 @@ def delivery_data(d: WebhookDelivery) -> dict[str, Any]:
     }
 
 
-class WebhookSender(DeliverySender):
+class WebhookSender(ConfiguredSender[StripeSandboxConfig]):
     """Sends due deliveries to ``config.webhook_url`` signed with the account's ``whsec_…``."""
 
     model = WebhookDelivery
     event = "stripe_webhook_attempt"
 
-    def __init__(
-        self,
-        config: StripeSandboxConfig,
-        sessions: async_sessionmaker[AsyncSession],
-        http: httpx.AsyncClient,
-    ) -> None:
-        super().__init__(sessions, http, "kro.sandbox.stripe.webhooks")
-        self.config = config
-
-    @property
-    def url(self) -> str:
-        return self.config.webhook_url
-
-    @property
-    def timeout(self) -> float:
-        return self.config.webhook_timeout
-
-    @property
-    def schedule(self) -> Sequence[float]:
-        return self.config.webhook_retry_schedule
+    log_name = "kro.sandbox.stripe.webhooks"
 
     def headers(self, row: WebhookDelivery) -> dict[str, str]:
         # Computed when the attempt is claimed: every attempt carries a fresh timestamp.
