@@ -73,6 +73,10 @@ async def background_loop(
                 log.exception(f"{provider}_sandbox_tick_failed")
             await wait(poll_interval)
 
+    # Not our outbox on purpose: the simulator stands in for someone else's server and may
+    # import only ``kro.kit`` (DESIGN.md §3, §7). Nothing is lost to a crash: due work is rows
+    # of its own tables (deliveries, refunds, transfers), picked up by the next pass; the task
+    # is awaited, never fire-and-forget.
     task = asyncio.create_task(loop(), name=f"{provider}-sandbox-loop")
     try:
         yield
