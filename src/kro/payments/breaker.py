@@ -12,6 +12,7 @@ it; without, each process keeps its own (the embedded default is one process).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -89,4 +90,6 @@ def breakers(settings: Settings) -> Breakers:
         found = _BREAKERS[id(settings)] = Breakers(
             settings.breaker_threshold, settings.breaker_ttl, settings.redis_url or None
         )
+        # Forget them with their settings, so a later object reusing the id starts afresh.
+        weakref.finalize(settings, _BREAKERS.pop, id(settings), None)
     return found
