@@ -1,10 +1,10 @@
-"""Payouts tables: ``bank_accounts`` and ``payouts``."""
+"""Payouts tables: ``bank_accounts``, ``payouts`` and ``payout_events``."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kro.kit.clock import utcnow
@@ -34,10 +34,11 @@ class BankAccount(Base):
 class Payout(Base):
     """A withdrawal from a wallet to a bank account.
 
-    ``status``: pending (hold placed, recipient being created) → processing (transfer sent)
-    → success | failed | reversed. ``amount`` minor units. ``reference`` is ours and is
-    Paystack's idempotency key for the transfer. ``hold_transfer_id`` is the ledger hold on the
-    wallet, posted on success and voided on failure.
+    ``status`` follows :data:`kro.payouts.states.PAYOUT` (pending_approval | pending →
+    processing → success | failed | reversed; needs_review), each change one
+    ``payout_events`` row. ``amount`` minor units. ``reference`` is ours and is Paystack's
+    idempotency key for the transfer. ``hold_transfer_id`` is the ledger hold on the wallet,
+    posted on success and voided on failure.
     """
 
     __tablename__ = "payouts"
@@ -59,3 +60,20 @@ class Payout(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class PayoutEvent(Base):
+    """One transition of a payout (:data:`kro.payouts.states.PAYOUT`): who (``actor``:
+    ``user:<id>``, ``admin:<id>``, ``provider:paystack``, ``worker``), when, from, to, why.
+    ``from_status`` is None on the row that records the request itself."""
+
+    __tablename__ = "payout_events"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("poe"))
+    payout_id: Mapped[str] = mapped_column(ForeignKey("payouts.id"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(16), default=None)
+    to_status: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(String(200), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
