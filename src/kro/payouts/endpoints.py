@@ -16,6 +16,8 @@ from kro.payouts.schemas import (
     BankAccountIn,
     BankAccountOut,
     BankOut,
+    PayoutDetailOut,
+    PayoutEventOut,
     PayoutIn,
     PayoutOut,
     WalletOut,
@@ -98,6 +100,15 @@ async def payouts(user: CurrentUser, session: DbSession) -> Envelope[list[Payout
 
 
 @router.get("/v1/payouts/{payout_id}")
-async def payout(payout_id: str, user: CurrentUser, session: DbSession) -> Envelope[PayoutOut]:
-    """One of the caller's payouts; 404 ``payout_not_found`` otherwise."""
-    return ok(PayoutOut.model_validate(await service.get_payout(session, user.id, payout_id)))
+async def payout(
+    payout_id: str, user: CurrentUser, session: DbSession
+) -> Envelope[PayoutDetailOut]:
+    """One of the caller's payouts with its transitions (who, when, from, to, why); 404
+    ``payout_not_found`` otherwise."""
+    found, events = await service.get_payout_events(session, user.id, payout_id)
+    return ok(
+        PayoutDetailOut(
+            **PayoutOut.model_validate(found).model_dump(),
+            events=[PayoutEventOut.model_validate(e) for e in events],
+        )
+    )

@@ -1,6 +1,6 @@
 """Payouts errors."""
 
-from kro.kit.errors import BadRequest, NotFound, Unprocessable
+from kro.kit.errors import BadRequest, Conflict, NotFound, Unprocessable
 
 
 class BankAccountNotFound(NotFound):
@@ -36,3 +36,8 @@ class IdempotencyKeyReused(Unprocessable):
 class CurrencyNotSupported(Unprocessable):
     code = "currency_not_supported"
     message = "Payouts in this currency are not supported."
+
+
+class PayoutNotAwaitingApproval(Conflict):
+    code = "payout_not_awaiting_approval"
+    message = "This payout is not waiting for approval."

@@ -60,3 +60,24 @@ class PayoutOut(BaseModel):
     failure_reason: str | None
     created_at: datetime
     completed_at: datetime | None
+
+
+class PayoutEventOut(BaseModel):
+    """One transition: ``action`` took the payout ``from_status`` (None: the request itself)
+    ``to_status``; ``actor`` ``user:<id>``, ``admin:<id>``, ``provider:paystack`` or
+    ``system``; ``reason`` why."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    action: str
+    from_status: str | None
+    to_status: str
+    actor: str
+    reason: str | None
+    created_at: datetime
+
+
+class PayoutDetailOut(PayoutOut):
+    """A payout with its transitions, oldest first."""
+
+    events: list[PayoutEventOut]
