@@ -30,7 +30,6 @@ from kro.ledger.endpoints import router as ledger_router
 from kro.notifications.endpoints import router as notifications_router
 from kro.payments.admin_endpoints import router as webhooks_admin_router
 from kro.payments.endpoints import router as payments_router
-from kro.payments.fincra_endpoints import router as fincra_router
 from kro.payments.providus_endpoints import router as providus_router
 from kro.payouts.admin_endpoints import router as payouts_admin_router
 from kro.payouts.endpoints import router as payouts_router
@@ -239,7 +238,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         payouts_router,
         payments_router,
         providus_router,
-        fincra_router,
         notifications_router,
         verification_router,
         identity_admin_router,

@@ -25,7 +25,6 @@ TASK_MODULES: list[str] = [
     "kro.jobs.tasks",
     "kro.payments.tasks",
     "kro.payments.bank_transfer_tasks",
-    "kro.payments.fincra_tasks",
     "kro.payments.merchant_tasks",
     "kro.payments.reconciliation_tasks",
     "kro.realtime.tasks",

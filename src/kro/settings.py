@@ -8,10 +8,10 @@ Every field is documented in the README; nothing else in the code reads ``os.env
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-in-production-0123456789"
 DEV_ADMIN_PASSWORD = "kro-admin-dev-password"
@@ -175,6 +175,13 @@ class Settings(BaseSettings):
     # Reconciliation: how far back the periodic job looks (seconds) and how often it runs.
     reconcile_interval: int = 3600
     reconcile_lookback: int = 2 * 24 * 3600
+    # The products' collections (kro.payments.platform): the platform's provider accounts in
+    # the order routing tries them, comma-separated (``KRO_PAYMENTS_PROVIDERS=paystack,fincra``).
+    payments_providers: Annotated[list[str], NoDecode] = ["paystack", "fincra"]
+    # Open payments (any product, any tenant) are asked about again: every tick while younger
+    # than ``payments_verify_hot`` seconds, then hourly until ``payments_verify_horizon``.
+    payments_verify_hot: int = 3600
+    payments_verify_horizon: int = 7 * 24 * 3600
     # Sandbox credentials a test-mode provider configuration uses when none are given.
     flutterwave_sandbox_secret_key: str = "FLWSECK_TEST-kro0sandbox0000000000000000000000-X"
     flutterwave_sandbox_public_key: str = "FLWPUBK_TEST-kro0sandbox0000000000000000000000-X"
@@ -183,6 +190,13 @@ class Settings(BaseSettings):
     stripe_sandbox_publishable_key: str = "pk_test_kro_sandbox_stripe_000000000000000000"
     stripe_sandbox_webhook_secret: str = "whsec_kro_sandbox_stripe_0000000000000000000000"
     # ---- end of merchant API -----------------------------------------------------------------
+
+    @field_validator("payments_providers", mode="before")
+    @classmethod
+    def _split_providers(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [name.strip().lower() for name in value.split(",") if name.strip()]
+        return value
 
     @model_validator(mode="after")
     def _derive(self) -> Settings:

@@ -37,8 +37,8 @@ from kro.payments.bank_transfer import (
     open_bank_transfer,
     providus_client,
 )
+from kro.payments.collect import CollectRequest
 from kro.payments.models import Payment, WebhookEvent
-from kro.payments.service import CheckoutRequest
 from kro.providers.providus import compute_signature
 from kro.settings import Settings
 from tests.sandbox.paystack_fixtures import eventually
@@ -86,8 +86,8 @@ class Bank:
                     session, client, self._request(order_id, amount, escrow.id)
                 )
 
-    def _request(self, order_id: str, amount: int, credit: str) -> CheckoutRequest:
-        return CheckoutRequest(
+    def _request(self, order_id: str, amount: int, credit: str) -> CollectRequest:
+        return CollectRequest(
             purpose=PURPOSE, purpose_id=order_id, payer_id=self.payer_id, email="ada@example.com",
             amount=amount, currency="NGN", credit_account_id=credit,
         )  # fmt: skip
@@ -329,8 +329,8 @@ async def test_signed_notification_providus_does_not_know_moves_nothing(bank: Ba
 async def test_bank_transfer_needs_naira_and_a_payer(bank: Bank) -> None:
     async with unit_of_work(bank.sessions) as session, providus_client(bank.settings) as client:
         for request in (
-            CheckoutRequest(PURPOSE, "ord_x", "usr_x", "a@example.com", 100, "USD", "acc"),
-            CheckoutRequest(PURPOSE, "ord_x", None, "a@example.com", 100, "NGN", "acc"),
+            CollectRequest(PURPOSE, "ord_x", "usr_x", "a@example.com", 100, "USD", "acc"),
+            CollectRequest(PURPOSE, "ord_x", None, "a@example.com", 100, "NGN", "acc"),
         ):
             with pytest.raises(BankTransferUnavailable):
                 await open_bank_transfer(session, client, request)

@@ -1,8 +1,9 @@
-"""Fincra checkout funding end to end over real HTTP: our adapter opens a checkout on the
-Fincra sandbox, the payer presses *Pay* on the hosted page, the sandbox POSTs a signed
-``charge.successful`` to ``/v1/webhooks/fincra`` (served by uvicorn on the test database), and
-the job verifies with Fincra by our reference before posting to the ledger. The ledger
-invariant is checked after every scenario, on SQLite and PostgreSQL."""
+"""A product's collection through Fincra, end to end over real HTTP: ``payments.collect``
+routes to the Fincra adapter, which opens a checkout on the Fincra sandbox; the payer presses
+*Pay* on the hosted page, the sandbox POSTs a signed ``charge.successful`` to
+``/v1/webhooks/fincra`` (served by uvicorn on the test database), and the inbox job verifies
+with Fincra by our reference before posting to the ledger. The ledger invariant is checked
+after every scenario, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -30,10 +31,9 @@ from kro.ledger import chart
 from kro.ledger.invariants import check_invariants
 from kro.ledger.models import LedgerTransfer
 from kro.ledger.service import get_balance
-from kro.payments import fincra_endpoints
-from kro.payments.fincra import fincra_client, open_fincra_checkout
+from kro.payments import endpoints
+from kro.payments.collect import CollectRequest, collect
 from kro.payments.models import Payment, WebhookEvent
-from kro.payments.service import CheckoutRequest
 from kro.providers.fincra import compute_signature
 from kro.settings import Settings
 from tests.sandbox.fincra_fixtures import (
@@ -65,7 +65,7 @@ def _receiving_app(db_url: str, settings: Settings) -> FastAPI:
     app = FastAPI(lifespan=lifespan)
     app.state.settings = settings
     api.install(app)
-    app.include_router(fincra_endpoints.router)
+    app.include_router(endpoints.router)
     return app
 
 
@@ -80,13 +80,12 @@ class Checkout:
         order_id = new_id("ord")
         async with unit_of_work(self.sessions) as session:
             escrow = await chart.ensure_escrow(session, order_id, "NGN")
-            request = CheckoutRequest(
+            request = CollectRequest(
                 purpose=PURPOSE, purpose_id=order_id, payer_id=new_id("usr"),
                 email="ada@example.com", amount=amount, currency="NGN",
-                credit_account_id=escrow.id,
+                credit_account_id=escrow.id, name="Ada", provider="fincra",
             )  # fmt: skip
-            async with fincra_client(self.settings) as client:
-                return await open_fincra_checkout(session, client, request, customer_name="Ada")
+            return await collect(session, self.settings, request)
 
     async def press_pay(self, payment: Payment) -> None:
         async with httpx.AsyncClient(timeout=10) as http:
@@ -96,7 +95,7 @@ class Checkout:
 
     async def delivered(self, payment: Payment, count: int = 1) -> list[dict[str, Any]]:
         async def check() -> list[dict[str, Any]] | None:
-            rows = await self.sandbox.webhooks(reference=payment.access_code or "")
+            rows = await self.sandbox.webhooks(reference=_fincra_reference(payment))
             done = [r for r in rows if r["status"] == "delivered"]
             return done if len(done) >= count else None
 
@@ -142,7 +141,7 @@ def checkout(
         fincra_public_key=PUBLIC_KEY,
         fincra_business_id=BUSINESS_ID,
         fincra_webhook_secret=WEBHOOK_SECRET,
-        job_extra_modules="kro.payments.fincra_tasks",
+        job_extra_modules="kro.payments.merchant_tasks",
         worker_schedule_periodic=False,
     )
     with serve_in_thread(lambda _: _receiving_app(db_url, settings), port=api_port) as api_url:
@@ -173,18 +172,20 @@ async def _completion_jobs(checkout: Checkout, payment: Payment) -> int:
 
 async def test_open_records_the_checkout_link(checkout: Checkout) -> None:
     payment = await checkout.open()
-    assert payment.provider == "fincra" and payment.status == "pending"
-    assert payment.authorization_url == f"{checkout.sandbox.url}/pay/{payment.access_code}"
+    assert payment.provider == "fincra" and payment.status == "requires_action"
+    assert payment.authorization_url == f"{checkout.sandbox.url}/pay/{_fincra_reference(payment)}"
+    assert payment.next_action == {"type": "redirect_to_url", "url": payment.authorization_url}
     async with checkout.sandbox.control() as http:
         shown = (await http.get(f"/_sandbox/checkouts/{payment.reference}")).json()["data"]
     assert shown["amount"] == 25000 and shown["merchantReference"] == payment.reference
-    assert shown["metadata"]["payment_id"] == payment.id
+    assert shown["metadata"]["kro_reference"] == payment.reference
+    assert shown["metadata"]["purpose_id"] == payment.purpose_id
 
 
 async def test_full_payment_posts_to_the_ledger(checkout: Checkout) -> None:
     payment = await checkout.open()
     await checkout.press_pay(payment)
-    assert (await checkout.payment(payment.id)).status == "pending"  # nothing before the job
+    assert (await checkout.payment(payment.id)).status == "requires_action"  # not before the job
     assert await checkout.run_jobs() == 1
     done = await checkout.payment(payment.id)
     assert done.status == "completed" and done.provider_fee == FEE
@@ -232,7 +233,7 @@ async def test_forged_signature_is_401_and_stores_nothing(
 
 async def test_signed_webhook_for_an_unpaid_reference_moves_nothing(checkout: Checkout) -> None:
     """A correctly signed ``charge.successful`` is only a hint: Fincra says the checkout is
-    still pending, so nothing moves, now or after the retries."""
+    still pending, so nothing moves, now or after the re-checks; the payment stays open."""
     payment = await checkout.open()
     body = _event(payment.reference)
     r = await checkout.post(body, compute_signature(body, WEBHOOK_SECRET))
@@ -242,10 +243,15 @@ async def test_signed_webhook_for_an_unpaid_reference_moves_nothing(checkout: Ch
         clock.advance(timedelta(minutes=1))
     async with checkout.sessions() as s:
         [event] = (await s.scalars(select(WebhookEvent))).all()
-    assert (event.status, event.outcome) == ("ignored", "verify says pending")
+    assert (event.status, event.outcome) == ("processed", "payment requires_action (no change)")
     snapshot = await checkout.snapshot()
     assert snapshot["transfers"] == 0
-    assert (await checkout.payment(payment.id)).status == "pending"
+    assert (await checkout.payment(payment.id)).status == "requires_action"
+    async with checkout.sessions() as s:
+        checks = await s.scalar(
+            select(func.count()).select_from(Job).where(Job.name == "payments.verify_payment")
+        )
+    assert checks and checks >= 3  # asked again with backoff: 30 s, 2 min, …
 
 
 async def test_signed_webhook_for_an_unknown_reference_moves_nothing(checkout: Checkout) -> None:
@@ -264,9 +270,17 @@ async def test_amount_mismatch_needs_review(checkout: Checkout) -> None:
     await checkout.run_jobs()
     after = await checkout.payment(payment.id)
     assert after.status == "needs_review"
-    assert after.failure_reason == f"verified {AMOUNT - 100_000} NGN, expected {AMOUNT} NGN"
+    assert after.failure_reason == (
+        f"provider reports {AMOUNT - 100_000} NGN, expected {AMOUNT} NGN"
+    )
     assert (await checkout.snapshot())["transfers"] == 0
     assert await _completion_jobs(checkout, payment) == 0
+
+
+def _fincra_reference(payment: Payment) -> str:
+    """Fincra's own reference of the checkout: the last segment of its link."""
+    assert payment.authorization_url is not None
+    return payment.authorization_url.rsplit("/", 1)[1]
 
 
 def _event(merchant_reference: str) -> bytes:

@@ -76,12 +76,14 @@ class OrderIn(BaseModel):
 
 
 class PayIn(BaseModel):
-    """``card``: Paystack checkout; ``wallet``: from the buyer's KRO balance;
-    ``bank_transfer``: a Providus account to transfer to."""
+    """``card``: a hosted checkout (Paystack or Fincra); ``wallet``: from the buyer's KRO
+    balance; ``bank_transfer``: a Providus account to transfer to."""
 
     method: Literal["card", "wallet", "bank_transfer"] = "card"
-    provider: Literal["paystack", "fincra"] = Field(
-        default="paystack", description="card checkout provider"
+    provider: Literal["paystack", "fincra"] | None = Field(
+        default=None,
+        description="card checkout provider; default: the platform's routing "
+        "(KRO_PAYMENTS_PROVIDERS order, failing over when one is down)",
     )
     callback_url: str | None = Field(default=None, max_length=500)
 

@@ -40,12 +40,13 @@ from kro.kit.clock import utcnow
 from kro.kit.errors import Conflict
 from kro.kit.ids import new_id
 from kro.ledger import chart
-from kro.payments import bank_transfer, fincra, refunds
+from kro.payments import bank_transfer, refunds
 from kro.payments import service as payments
+from kro.payments import states as pay_states
+from kro.payments.collect import CollectRequest, collect
 from kro.payments.models import Payment, Refund
-from kro.providers.fincra.client import FincraClient
-from kro.providers.paystack.client import PaystackClient
 from kro.providers.providus.client import ProvidusClient
+from kro.settings import Settings
 
 log = structlog.get_logger("kro.escrow")
 PURPOSE = "escrow"
@@ -132,8 +133,11 @@ async def create_order(
 
 
 async def load_for(session: AsyncSession, user: User, order_id: str, *, lock: bool) -> EscrowOrder:
-    """An order the caller is party to (locked with ``lock``); OrderNotFound (404)."""
-    order = await session.get(EscrowOrder, order_id, with_for_update=lock or None)
+    """An order the caller is party to (locked with ``lock``, and then re-read);
+    OrderNotFound (404)."""
+    order = await session.get(
+        EscrowOrder, order_id, with_for_update=lock or None, populate_existing=lock
+    )
     if order is None or _role(order, user) is None:
         raise OrderNotFound()
     return order
@@ -155,7 +159,7 @@ async def view(session: AsyncSession, order: EscrowOrder) -> OrderView:
             .order_by(EscrowOrderEvent.id)
         )
     ).scalars()
-    payment = await session.get(Payment, order.payment_id) if order.payment_id else None
+    payment = await payments.get_payment(session, order.payment_id) if order.payment_id else None
     given_back = await refunds.refunds_for(session, payment.id) if payment else []
     return OrderView(order, list(conditions), list(events), payment, given_back)
 
@@ -250,66 +254,82 @@ async def act(
 
 async def order_payment(session: AsyncSession, order: EscrowOrder) -> Payment:
     """The payment that funded ``order``."""
-    payment = await session.get(Payment, order.payment_id) if order.payment_id else None
-    if payment is None:  # a funded order always has its payment
+    if order.payment_id is None:  # a funded order always has its payment
         raise OrderNotFound(details={"reason": "payment missing"})
-    return payment
+    return await payments.get_payment(session, order.payment_id)
 
 
 async def start_payment(
     session: AsyncSession,
-    client: PaystackClient,
+    settings: Settings,
     user: User,
     order_id: str,
     callback_url: str | None,
     method: str = "card",
     *,
+    provider: str | None = None,
     bank_client: ProvidusClient | None = None,
     bank_validity: timedelta = timedelta(minutes=10),
-    card_provider: str = "paystack",
-    fincra_client: FincraClient | None = None,
 ) -> Payment:
     """Pay for an ``accepted`` order (buyer only): ``amount + buyer_fee``.
 
-    - ``card``: open (or reuse) the Paystack checkout; the order is funded once
-      ``charge.success`` is verified.
+    - ``card``: a hosted checkout through :func:`kro.payments.collect.collect` (``provider``
+      the buyer chose, else the platform's routing with failover); calling again returns the
+      same checkout while it is open. The order is funded once the provider confirms the
+      charge (job ``escrow.payment_completed``).
     - ``wallet``: from the buyer's KRO balance, funded at once; 409 ``insufficient_funds``
       when the balance does not cover it.
     - ``bank_transfer``: a Providus dynamic account to transfer to; funded when Providus's
       settlement is verified (over-payment to the buyer's wallet; under-payment leaves the
       order unfunded and the money in the buyer's wallet).
 
+    The order is read without a lock, the provider is asked, and only then is the order
+    locked and re-checked (no row lock is held across a provider call).
+
     Raises OrderNotFound, NotOrderParty, InvalidTransition, PaymentAlreadyReceived (409),
-    ProviderError (502).
+    NoProviderAvailable (422), PaymentRejected (402), ProvidersUnavailable (503), ProviderError
+    (502-504).
     """
-    order = await load_for(session, user, order_id, lock=True)
-    _require_party(order, user, "pay")
-    if order.status not in states.PAYABLE:
-        states.ORDER.next(order.status, "fund")  # raises the 409 with the allowed actions
+    order = await _payable_order(session, user, order_id)
+    card_provider = provider or None
     if order.payment_id:
-        current = await session.get(Payment, order.payment_id)
-        if (
-            current is not None
-            and current.status == "pending"
-            and current.provider == ("providus" if method == "bank_transfer" else card_provider)
-        ):
-            expires = current.virtual_account_expires_at
-            if expires is None or expires > utcnow():
-                return current
-        if current is not None and current.status in ("completed", "needs_review"):
+        current = await payments.get_payment(session, order.payment_id)
+        reusable = current.status in pay_states.OPEN and (
+            current.provider == "providus"
+            if method == "bank_transfer"
+            else current.provider != "providus"
+            and card_provider in (None, current.provider)
+            and current.authorization_url is not None
+        )
+        expires = current.virtual_account_expires_at
+        if reusable and (expires is None or expires > utcnow()):
+            return current
+        if current.status in pay_states.RECEIVED:
             raise PaymentAlreadyReceived()
     escrow = await chart.ensure_escrow(session, order.id, order.currency)
-    request = payments.CheckoutRequest(
+    request = CollectRequest(
         purpose=PURPOSE,
         purpose_id=order.id,
         payer_id=user.id,
         email=user.email,
+        name=user.full_name,
         amount=order.buyer_pays,
         currency=order.currency,
         credit_account_id=escrow.id,
+        provider=card_provider,
         callback_url=callback_url,
+        description=f"KRO escrow: {order.title}"[:200],
         metadata={"order_id": order.id},
     )
+    if method == "wallet":
+        order = await _payable_order(session, user, order_id, lock=True)
+        wallet = await chart.ensure_wallet(session, user.id, order.currency)
+        payment = await payments.pay_from_wallet(session, request, wallet.id)
+        order.payment_id = payment.id
+        await settlement.place_holds(session, order, payment)
+        await transition(session, order, "fund", user, reason=f"paid from wallet ({payment.id})")
+        await session.flush()
+        return payment
     if method == "bank_transfer":
         if bank_client is None:  # pragma: no cover - the endpoint always passes one
             raise ValueError("bank_client is required for bank transfers")
@@ -320,42 +340,39 @@ async def start_payment(
             account_name=f"KRO Escrow {order.title}"[:60],
             validity=bank_validity,
         )
-        order.payment_id = payment.id
-        await session.flush()
-        return payment
-    if method == "wallet":
-        wallet = await chart.ensure_wallet(session, user.id, order.currency)
-        payment = await payments.pay_from_wallet(session, request, wallet.id)
-        order.payment_id = payment.id
-        await settlement.place_holds(session, order, payment)
-        await transition(session, order, "fund", user, reason=f"paid from wallet ({payment.id})")
-        await session.flush()
-        return payment
-    if card_provider == "fincra":
-        if fincra_client is None:  # pragma: no cover - the endpoint always passes one
-            raise ValueError("fincra_client is required for Fincra checkouts")
-        payment = await fincra.open_fincra_checkout(
-            session, fincra_client, request, customer_name=user.full_name
-        )
     else:
-        payment = await payments.open_checkout(session, client, request)
+        payment = await collect(session, settings, request)
+    order = await _payable_order(session, user, order_id, lock=True)
     order.payment_id = payment.id
     await session.flush()
     return payment
+
+
+async def _payable_order(
+    session: AsyncSession, user: User, order_id: str, *, lock: bool = False
+) -> EscrowOrder:
+    """The caller's order if the buyer may pay it now; else OrderNotFound, NotOrderParty,
+    InvalidTransition (409, with the allowed actions)."""
+    order = await load_for(session, user, order_id, lock=lock)
+    _require_party(order, user, "pay")
+    if order.status not in states.PAYABLE:
+        states.ORDER.next(order.status, "fund")  # raises the 409 with the allowed actions
+    return order
 
 
 async def fund(session: AsyncSession, payment_id: str, order_id: str) -> bool:
     """The order's payment is in escrow: place the holds and mark it funded (job
     ``escrow.payment_completed``; idempotent). Returns False when nothing was done."""
     order = await session.get(EscrowOrder, order_id, with_for_update=True)
-    payment = await session.get(Payment, payment_id)
-    if order is None or payment is None or payment.status != "completed":
+    payment = await payments.find_payment(session, payment_id)
+    if order is None or payment is None or payment.status != pay_states.COMPLETED:
         return False
     if payment.purpose != PURPOSE or payment.purpose_id != order.id:
         return False
     if order.status != states.ACCEPTED:
-        if order.status in (states.CANCELLED, states.EXPIRED, states.DECLINED):
-            # Paid through a checkout left open when the order ended: give the money back.
+        if _late(order, payment.id):
+            # Paid through a checkout left open when the order ended (or a second checkout
+            # of an order another payment funded): give the money back.
             await enqueue(
                 session,
                 "escrow.refund_payment",
@@ -363,6 +380,7 @@ async def fund(session: AsyncSession, payment_id: str, order_id: str) -> bool:
                 dedupe_key=f"escrow_refund:{payment.id}",
             )
         return False
+    order.payment_id = payment.id  # the checkout the buyer paid, if they opened several
     await settlement.place_holds(session, order, payment)
     await transition(session, order, "fund", None, reason=f"payment {payment.id} verified")
     await session.flush()
@@ -430,14 +448,22 @@ async def expire_orders(session: AsyncSession, now: datetime, limit: int = 500) 
     return expired
 
 
+def _late(order: EscrowOrder, payment_id: str) -> bool:
+    """Whether a completed payment for ``order`` is not the one that funds it: the order
+    ended unfunded, or another payment funded it."""
+    if order.status in (states.CANCELLED, states.EXPIRED, states.DECLINED):
+        return True
+    return order.status != states.ACCEPTED and order.payment_id != payment_id
+
+
 async def refund_late_payment(session: AsyncSession, payment_id: str, order_id: str) -> None:
     """Refund a payment that completed after its order was cancelled, declined or expired
     (job ``escrow.refund_payment``)."""
     order = await session.get(EscrowOrder, order_id, with_for_update=True)
-    payment = await session.get(Payment, payment_id, with_for_update=True)
-    if order is None or payment is None or payment.status != "completed":
+    payment = await payments.find_payment(session, payment_id, lock=True)
+    if order is None or payment is None or payment.status != pay_states.COMPLETED:
         return
-    if order.status == states.ACCEPTED:
+    if not _late(order, payment.id):
         return
     escrow = await chart.ensure_escrow(session, order.id, order.currency)
     await refunds.request_refund(

@@ -47,8 +47,9 @@ from kro.kit.ids import new_id
 from kro.ledger import chart
 from kro.ledger.service import create_transfers
 from kro.ledger.specs import TransferSpec
+from kro.payments.collect import CollectRequest
 from kro.payments.models import Payment, WebhookEvent
-from kro.payments.service import MAX_EVENT_KEY, CheckoutRequest, finish_event
+from kro.payments.service import MAX_EVENT_KEY, finish_event
 from kro.providers.errors import ProviderRejected
 from kro.providers.providus import (
     TRANSACTION_NOT_FOUND,
@@ -93,7 +94,7 @@ def providus_client(settings: Settings) -> ProvidusClient:
 async def open_bank_transfer(
     session: AsyncSession,
     client: ProvidusClient,
-    request: CheckoutRequest,
+    request: CollectRequest,
     *,
     account_name: str | None = None,
     validity: timedelta = DEFAULT_VALIDITY,

@@ -1,5 +1,6 @@
-"""``POST /v1/webhooks/{paystack,flutterwave,stripe}``: the inbox doors. Verify on the raw
-body, store once, answer 200 fast; a job does the rest (asking the provider first)."""
+"""``POST /v1/webhooks/{paystack,flutterwave,stripe,fincra}``: the inbox doors, one for every
+payment — a merchant's or a product's (:mod:`kro.payments.merchant_webhooks`). Verify on the
+raw body, store once, answer 200 fast; a job does the rest (asking the provider first)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from kro.kit.api import Envelope, ok
 from kro.kit.deps import DbSession
 from kro.payments import merchant_webhooks, service
 from kro.payments.errors import InvalidWebhookSignature
+from kro.providers.fincra import event_key as fincra_event_key
+from kro.providers.fincra import parse_event, verify_signature
 
 router = APIRouter(tags=["webhooks"])
 
@@ -67,3 +70,34 @@ async def stripe_webhook(
     ``"{t}.{body}"`` with the endpoint's ``whsec_`` secret) must match and ``t`` be within
     300 s: 401 ``invalid_signature`` otherwise. Stored once per event id."""
     return await _merchant_webhook("stripe", request, session, settings)
+
+
+@router.post("/v1/webhooks/fincra")
+async def fincra_webhook(
+    request: Request, session: DbSession, settings: AppSettings
+) -> Envelope[WebhookAck]:
+    """Receive a Fincra event. The ``signature`` header must be the hex HMAC-SHA512 of the
+    body keyed with the webhook secret key (401 ``invalid_signature`` otherwise; 400 for a
+    body that is not a Fincra event). Stored once and confirmed with Fincra's verify by a job
+    before value moves (Fincra wants a 200 to stop retrying: docs.fincra.com/docs/webhooks);
+    an event about no payment of ours is stored as ``ignored``."""
+    raw = await request.body()
+    received = await merchant_webhooks.receive(session, settings, "fincra", raw, request.headers)
+    if received is None:
+        if not verify_signature(
+            raw, request.headers.get("signature"), settings.fincra_webhook_secret
+        ):
+            raise InvalidWebhookSignature()
+        event = parse_event(raw)
+        reference = event.data.get("merchantReference")
+        received = await service.store_in_inbox(
+            session,
+            "fincra",
+            fincra_event_key(event),
+            event.event,
+            raw,
+            None,
+            ignored_because=f"unknown reference {reference!r}"[:200],
+        )
+    event_row, is_new = received
+    return ok(WebhookAck(event_id=event_row.id, duplicate=not is_new))

@@ -1,11 +1,19 @@
-"""Provider webhooks about merchant payments: ``POST /v1/webhooks/{provider}`` (seed 003 §2.5).
+"""Provider webhooks about payments — a merchant's or a product's: ``POST
+/v1/webhooks/{provider}`` (seed 003 §2.5; DESIGN.md §5 "Inbox", "Verify before value").
 
-A provider signs with the *merchant's* credentials, so the event is first read (not trusted)
-to find the payment it names, then verified on the raw body with that payment's provider
-configuration (Paystack: HMAC-SHA512 with the secret key; Flutterwave: ``verif-hash``;
-Stripe: ``Stripe-Signature`` within 300 s). Only then is it stored in the inbox — once per
-``(provider, event key)`` — and processed by the job ``payments.merchant_webhook``, which asks
-the provider's status endpoint before anything moves (verify before value).
+A provider signs with the account's credentials (a merchant's, or the platform's for a
+product's payment), so the event is first read (not trusted) to find the payment it names,
+then verified on the raw body with that payment's provider configuration (Paystack:
+HMAC-SHA512 with the secret key; Flutterwave: ``verif-hash``; Stripe: ``Stripe-Signature``
+within 300 s; Fincra: ``signature``). Only then is it stored in the inbox — once per
+``(provider, payment, event key)`` — and processed by the job ``payments.provider_event``,
+which asks the provider's status endpoint before anything moves.
+
+An event processed while the provider did not yet confirm never blocks a later one: a
+repeated delivery of an event whose payment is still open is processed again
+(:func:`kro.payments.service.store_in_inbox`), and the payment itself is asked about again
+with backoff (:mod:`kro.payments.verification`) — Paystack has been seen sending
+``charge.success`` before its verify endpoint said ``success``.
 """
 
 from __future__ import annotations
@@ -32,14 +40,10 @@ log = structlog.get_logger("kro.payments.merchant_webhooks")
 
 
 async def find_payment(session: AsyncSession, provider: str, hint: WebhookHint) -> Payment | None:
-    """The merchant payment ``hint`` names: by our reference, the provider's charge id, or
-    (refund events) the provider's refund id. None if it names none of ours."""
+    """The payment ``hint`` names: by our reference, the provider's charge id, or (a
+    merchant's refund events) the provider's refund id. None if it names none of ours."""
     if hint.reference:
-        found = await session.scalar(
-            select(Payment).where(
-                Payment.reference == hint.reference, Payment.tenant_id.is_not(None)
-            )
-        )
+        found = await session.scalar(select(Payment).where(Payment.reference == hint.reference))
         if found is not None:
             return found
     if hint.provider_id:
@@ -47,7 +51,6 @@ async def find_payment(session: AsyncSession, provider: str, hint: WebhookHint) 
             select(Payment).where(
                 Payment.provider == provider,
                 Payment.provider_transaction_id == hint.provider_id,
-                Payment.tenant_id.is_not(None),
             )
         )
         if found is not None:
@@ -70,8 +73,9 @@ async def receive(
     body: bytes,
     headers: Mapping[str, str],
 ) -> tuple[WebhookEvent, bool] | None:
-    """Verify and store a merchant payment's webhook. Returns ``(event, is_new)``, or None
-    when the event names no merchant payment (the caller may try the platform's own flows).
+    """Verify and store a payment's webhook. Returns ``(event, is_new)``, or None when the
+    event names no payment this pipeline settles (the caller may try the platform's other
+    flows: Paystack transfers for payouts, refunds of a product's payment).
 
     Raises UnknownProvider (404), BadRequest (400, not an event of that provider),
     InvalidWebhookSignature (401, forged, or stale where the scheme has a timestamp).
@@ -85,12 +89,14 @@ async def receive(
     payment = await find_payment(session, provider, hint)
     if payment is None or payment.provider != provider:
         return None
+    if payment.tenant_id is None and hint.kind == "refund":
+        return None  # a product's refund: kro.payments.refunds settles it
     config = await orchestration.config_of(session, payment)
     async with orchestration.adapter(settings, config) as adapter:
         if not adapter.verify_webhook(body, headers, utcnow()):
             log.warning("merchant_webhook_rejected", provider=provider, event_type=hint.event_type)
             raise InvalidWebhookSignature()
-    job = "payments.merchant_webhook" if hint.kind in ("charge", "refund") else None
+    job = "payments.provider_event" if hint.kind in ("charge", "refund") else None
     return await store_in_inbox(
         session,
         provider,
@@ -99,6 +105,7 @@ async def receive(
         body,
         job,
         {"payment_id": payment.id},
+        payment=payment,
     )
 
 
@@ -139,16 +146,19 @@ async def ask(
         return Answer(charge=charge)
 
 
-async def apply(session: AsyncSession, event_id: str, payment_id: str, answer: Answer) -> None:
+async def apply(
+    session: AsyncSession, event_id: str, payment_id: str, answer: Answer
+) -> Payment | None:
     """Lock the payment (then the refund) and settle from ``answer``; mark the inbox row
-    processed or ignored, saying why. Idempotent."""
+    processed or ignored, saying why. Returns the payment (None if nothing was done).
+    Idempotent."""
     payment = await session.get(Payment, payment_id, with_for_update=True, populate_existing=True)
     event = await session.get(WebhookEvent, event_id, with_for_update=True, populate_existing=True)
     if payment is None or event is None or event.status != "received":
-        return
+        return None
     if answer.ignored is not None:
         finish_event(event, "ignored", answer.ignored)
-        return
+        return payment
     if answer.refund is not None and answer.refund_id is not None:
         refund = await session.get(
             Refund, answer.refund_id, with_for_update=True, populate_existing=True
@@ -156,13 +166,14 @@ async def apply(session: AsyncSession, event_id: str, payment_id: str, answer: A
         assert refund is not None
         await merchant_refunds.settle_refund(session, payment, refund, answer.refund)
         finish_event(event, "processed", f"refund {refund.status}")
-        return
+        return payment
     assert answer.charge is not None
     changed = await orchestration.settle_charge(
         session, payment, answer.charge, actor=f"provider:{payment.provider}"
     )
     outcome = f"payment {payment.status}" + ("" if changed else " (no change)")
     finish_event(event, "processed", outcome)
+    return payment
 
 
 async def ignore(session: AsyncSession, event_id: str, why: str) -> None:

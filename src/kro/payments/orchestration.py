@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
 from kro.kit.db import unit_of_work
 from kro.kit.errors import Conflict, KroError, Unprocessable, UpstreamError
@@ -38,7 +39,7 @@ from kro.kit.ids import new_id
 from kro.ledger import chart
 from kro.ledger.service import create_transfers
 from kro.ledger.specs import TransferSpec
-from kro.payments import provider_configs, routing, states
+from kro.payments import platform, provider_configs, routing, states
 from kro.payments.breaker import breakers
 from kro.payments.errors import PaymentNotFound
 from kro.payments.models import Payment, PaymentEvent, ProviderConfig
@@ -124,7 +125,16 @@ class Offer:
 
 
 def adapter(settings: Settings, config: ProviderConfig) -> PaymentProvider:
-    """An adapter for ``config``: its provider, mode's base URL and decrypted credentials."""
+    """An adapter for ``config``: its provider, mode's base URL and decrypted credentials
+    (for a platform configuration, :mod:`kro.payments.platform`'s keys and base URL)."""
+    if config.mode == platform.PLATFORM:
+        return registry.build(
+            config.provider,
+            platform.base_url(settings, config.provider),
+            platform.credentials(settings, config.provider),
+            timeout=platform.timeout(settings, config.provider),
+            http_client=shared_client(),
+        )
     return registry.build(
         config.provider,
         provider_configs.base_url(settings, config.provider, config.mode),
@@ -320,8 +330,33 @@ async def _event(
     await session.flush()
 
 
+PRODUCT_JOBS = {
+    "payment.completed": "payment_completed",
+    "payment.failed": "payment_failed",
+    "payment.refunded": "payment_refunded",
+    "payment.needs_review": "payment_needs_review",
+}
+"""What a product hears, as the outbox job ``"{purpose}.<suffix>"``, for each payment event."""
+
+
 async def emit_payment(session: AsyncSession, payment: Payment, event_type: str) -> None:
-    assert payment.tenant_id is not None and payment.mode is not None
+    """Tell whoever owns ``payment`` that it reached ``event_type`` (``payment.completed`` …),
+    in the same transaction: a merchant's customer webhooks, or for a product's payment the
+    job ``"{purpose}.payment_completed"`` (``_failed``, ``_refunded``, ``_needs_review``) with
+    ``{"payment_id", "purpose_id"}``; other events are not a product's concern. A product
+    registers a handler for each of the four jobs."""
+    if payment.tenant_id is None:
+        suffix = PRODUCT_JOBS.get(event_type)
+        if suffix is None:
+            return
+        await enqueue(
+            session,
+            f"{payment.purpose}.{suffix}",
+            {"payment_id": payment.id, "purpose_id": payment.purpose_id},
+            dedupe_key=f"{suffix}:{payment.id}",
+        )
+        return
+    assert payment.mode is not None
     await webhooks.emit(
         session,
         tenant_id=payment.tenant_id,
@@ -357,7 +392,16 @@ async def settle_charge(
             expected=(payment.amount, payment.currency),
             reported=(charge.amount, charge.currency),
         )
-        return False
+        if before not in states.OPEN:
+            return False
+        await _open(session, payment)
+        payment.failure_reason = (
+            f"provider reports {charge.amount} {charge.currency.upper()}, "
+            f"expected {payment.amount} {payment.currency}"
+        )[:200]
+        await transition(session, payment, "flag", payment.failure_reason, actor)
+        await emit_payment(session, payment, "payment.needs_review")
+        return True
     await _SETTLE[charge.status](session, payment, charge, actor)
     await session.flush()
     return payment.status != before
@@ -469,13 +513,23 @@ def provider_book(payment: Payment) -> str:
 async def post_collection(session: AsyncSession, payment: Payment, amount: int, fee: int) -> None:
     """Post a confirmed collection of ``amount`` minor units with the provider's ``fee``.
 
-    One atomic batch, ids derived from the payment (a retry is a no-op)::
+    A product's payment (no tenant) credits the account the product named
+    (``payment.credit_account_id``: an escrow account, a campaign, …) and books the provider's
+    fee as the platform's expense::
+
+        debit provider clearing   amount → credit the product's account
+        debit provider fees       fee    → credit provider clearing
+
+    A merchant's, one atomic batch, ids derived from the payment (a retry is a no-op)::
 
         debit provider clearing   amount → credit merchant balance      (collected)
         debit provider fees       fee    → credit provider clearing     (the provider kept it)
         debit merchant balance    fee    → credit platform fees         (passed on to the merchant)
     """
-    assert payment.tenant_id is not None and payment.mode is not None
+    if payment.tenant_id is None:
+        await _post_product_collection(session, payment, amount, fee)
+        return
+    assert payment.mode is not None
     book, currency = provider_book(payment), payment.currency
     clearing = await chart.ensure_provider_clearing(session, book, currency)
     merchant = await chart.ensure_merchant_balance(
@@ -495,6 +549,24 @@ async def post_collection(session: AsyncSession, payment: Payment, amount: int, 
             TransferSpec(f"trf_{payment.id}_mfee", merchant.id, platform.id, fee, currency,
                          "payment.merchant_fee", payment.reference),
         ]  # fmt: skip
+    await create_transfers(session, transfers)
+
+
+async def _post_product_collection(
+    session: AsyncSession, payment: Payment, amount: int, fee: int
+) -> None:
+    book, currency = payment.provider, payment.currency
+    clearing = await chart.ensure_provider_clearing(session, book, currency)
+    transfers = [
+        TransferSpec(f"trf_{payment.id}_in", clearing.id, payment.credit_account_id, amount,
+                     currency, "payment.collected", payment.reference),
+    ]  # fmt: skip
+    if fee > 0:
+        fees = await chart.ensure_provider_fees(session, book, currency)
+        transfers.append(
+            TransferSpec(f"trf_{payment.id}_fee", fees.id, clearing.id, fee, currency,
+                         "payment.provider_fee", payment.reference)
+        )  # fmt: skip
     await create_transfers(session, transfers)
 
 
@@ -541,6 +613,11 @@ async def capture_payment(
 
 
 async def config_of(session: AsyncSession, payment: Payment) -> ProviderConfig:
+    """The configuration ``payment`` was taken through: the tenant's, or for a product's
+    payment the platform's (:mod:`kro.payments.platform`). Raises Conflict (409
+    ``provider_config_removed``) when the tenant's was deleted."""
+    if payment.tenant_id is None:
+        return platform.config(payment.provider)
     config = (
         await session.get(ProviderConfig, payment.provider_config_id)
         if payment.provider_config_id
@@ -617,3 +694,8 @@ async def payment_events(session: AsyncSession, payment: Payment) -> list[Paymen
         .order_by(PaymentEvent.created_at, PaymentEvent.id)
     )
     return list(rows)
+
+
+# The products collect through the same offer and record (kro.payments.collect).
+offer = _offer
+record_offer = _record_offer

@@ -11,19 +11,22 @@ from __future__ import annotations
 
 import structlog
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
+from kro.kit.db import unit_of_work
 from kro.kit.errors import Conflict
 from kro.ledger import chart
 from kro.ledger.service import create_transfers
 from kro.ledger.specs import TransferSpec
+from kro.payments import orchestration, states
 from kro.payments.models import Payment, Refund, WebhookEvent
 from kro.payments.service import finish_event
+from kro.providers.base import RefundStatus
 from kro.providers.errors import ProviderRejected
-from kro.providers.paystack.client import PaystackClient
 from kro.providers.paystack.webhooks import parse_event
+from kro.settings import Settings
 
 log = structlog.get_logger("kro.payments.refunds")
 WALLET = "wallet"
@@ -55,7 +58,9 @@ async def request_refund(
     """Refund ``amount`` minor units of ``payment`` out of ledger account ``from_account_id``.
 
     A payment made from a wallet goes back to the payer's wallet at once (``processed``); any
-    other goes back through its provider (``pending``; job ``payments.send_refund``).
+    other goes back through its provider (``pending``; job ``payments.send_refund``). The
+    payment moves ``completed → partially_refunded | refunded`` (``kro.payments.states``;
+    ``{purpose}.payment_refunded`` when nothing is left).
     Raises RefundExceedsPayment (409). Nothing is sent when ``amount`` is 0.
     """
     if amount <= 0 or amount + await refunded_so_far(session, payment.id) > payment.amount:
@@ -96,32 +101,62 @@ async def request_refund(
         ],
     )
     total = await refunded_so_far(session, payment.id)
-    payment.status = "refunded" if total >= payment.amount else "partially_refunded"
+    action = "refund_all" if total >= payment.amount else "refund_part"
+    await orchestration.transition(session, payment, action, f"refund {refund.id}", "system")
+    if payment.status == states.REFUNDED:
+        await orchestration.emit_payment(session, payment, "payment.refunded")
     if not to_wallet:
         await enqueue(session, "payments.send_refund", {"refund_id": refund.id})
     await session.flush()
     return refund
 
 
-async def send_refund(session: AsyncSession, client: PaystackClient, refund: Refund) -> None:
-    """Ask Paystack to refund (job). A full refund of a charge Paystack already shows as
-    ``reversed`` is not asked twice."""
-    if refund.status != "pending" or refund.provider_refund_id is not None:
-        return
-    payment = await session.get(Payment, refund.payment_id)
-    assert payment is not None
-    full = refund.amount == payment.amount
-    if full and (await client.verify_transaction(payment.reference)).status == "reversed":
-        refund.status, refund.processed_at = "processed", utcnow()
-        return
+async def send_refund(
+    session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    refund_id: str,
+) -> None:
+    """Ask the payment's provider to refund (job ``payments.send_refund``), through its adapter
+    in the registry, with our refund id as the provider's idempotency reference.
+
+    What the call needs is read in a short transaction; the provider is asked with no
+    transaction open; then the refund is locked and updated on ``session`` (re-checked, so a
+    concurrent run changes nothing twice). A refusal fails the refund (the ledger moved at
+    request time and is left for an operator, as before); an unknown outcome raises
+    ProviderTimeout and the job retries with the same key.
+    """
+    async with unit_of_work(sessions) as read:
+        refund = await read.get(Refund, refund_id)
+        if refund is None or refund.status != "pending" or refund.provider_refund_id:
+            return
+        payment = await read.get(Payment, refund.payment_id)
+        assert payment is not None
+        config = await orchestration.config_of(read, payment)
+        read.expunge_all()
     try:
-        answer = await client.refund(payment.reference, None if full else refund.amount)
+        async with orchestration.adapter(settings, config) as provider:
+            answer = await provider.refund(
+                payment.reference,
+                payment.provider_transaction_id,
+                refund.amount,
+                refund.currency,
+                refund.id,
+            )
     except ProviderRejected as exc:
-        refund.status = "failed"
+        answer = None
         log.error("refund_refused", refund_id=refund.id, message=exc.message)
+    locked = await session.get(Refund, refund.id, with_for_update=True, populate_existing=True)
+    if locked is None or locked.status != "pending" or locked.provider_refund_id:
         return
-    refund.provider_refund_id = str(answer.id)
-    refund.status = "processing"
+    if answer is None or answer.status is RefundStatus.FAILED:
+        locked.status = "failed"
+    elif answer.status is RefundStatus.SUCCEEDED:
+        locked.provider_refund_id = answer.provider_refund_id[:64]
+        locked.status, locked.processed_at = "processed", utcnow()
+    else:
+        locked.provider_refund_id = answer.provider_refund_id[:64]
+        locked.status = "processing"
     await session.flush()
 
 

@@ -1,4 +1,7 @@
-"""Payment use cases: open a checkout, take in a webhook, confirm a charge.
+"""Payment use cases shared by every flow: the inbox (store a verified event once), reading
+a product's payments, and paying from a wallet. Collecting through a provider is
+:mod:`kro.payments.collect`; settling from the provider's answer is
+:mod:`kro.payments.orchestration`.
 
 Rules (DESIGN.md section 5): a webhook is a hint — value moves only after the provider's
 verify endpoint says ``success`` with the expected amount and currency (Paystack: "verify
@@ -9,8 +12,6 @@ the transaction before giving value"). Duplicates change nothing: the inbox is u
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -18,17 +19,15 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kro.jobs.errors import RetryJob
 from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
 from kro.kit.ids import new_id
-from kro.ledger import chart
 from kro.ledger.service import create_transfers
 from kro.ledger.specs import TransferSpec
+from kro.payments import states
+from kro.payments.collect import CollectRequest
 from kro.payments.errors import InvalidWebhookSignature, PaymentNotFound
 from kro.payments.models import Payment, WebhookEvent
-from kro.providers.paystack.client import PaystackClient
-from kro.providers.paystack.schemas import Transaction
 from kro.providers.paystack.webhooks import (
     InvalidWebhookPayload,
     event_key,
@@ -41,77 +40,32 @@ PAYSTACK = "paystack"
 
 MAX_EVENT_KEY = 200  # webhook_events.event_key
 
-# Paystack transaction statuses that are not an outcome yet.
-PENDING_STATUSES = frozenset({"ongoing", "pending", "processing", "queued"})
-
-# Which job handles which provider event (by prefix); the payload is ``{"event_id": …}``.
+# Which job handles a platform-signed Paystack event that names no payment of the payments
+# pipeline (by prefix); the payload is ``{"event_id": …}``. Charges are settled through
+# ``kro.payments.merchant_webhooks`` (a charge that names no payment of ours is stored, ignored).
 EVENT_ROUTES: dict[str, str] = {
-    "charge.": "payments.confirm_charge",
     "transfer.": "payouts.settle_transfer",
     "refund.": "payments.settle_refund",
 }
 
 
-@dataclass(frozen=True)
-class CheckoutRequest:
-    """What a product asks for: collect ``amount`` minor units of ``currency`` from ``email``
-    and, once confirmed, credit ledger account ``credit_account_id``; then run the job
-    ``"{purpose}.payment_completed"`` with ``{"payment_id", "purpose_id"}``."""
-
-    purpose: str
-    purpose_id: str
-    payer_id: str | None
-    email: str
-    amount: int
-    currency: str
-    credit_account_id: str
-    callback_url: str | None = None
-    metadata: dict[str, Any] | None = None
-
-
-async def open_checkout(
-    session: AsyncSession, client: PaystackClient, request: CheckoutRequest
-) -> Payment:
-    """Initialise a Paystack transaction and record the pending payment.
-
-    Raises a ProviderError (502) if Paystack refuses or cannot be reached; nothing is written
-    then.
-    """
-    payment_id = new_id("pay")
-    reference = payment_id.replace("_", "-")
-    init = await client.initialize_transaction(
-        email=request.email,
-        amount=request.amount,
-        currency=request.currency,
-        reference=reference,
-        callback_url=request.callback_url,
-        metadata={**(request.metadata or {}), "payment_id": payment_id},
-    )
-    payment = Payment(
-        id=payment_id,
-        provider=PAYSTACK,
-        reference=reference,
-        amount=request.amount,
-        currency=request.currency,
-        purpose=request.purpose,
-        purpose_id=request.purpose_id,
-        payer_id=request.payer_id,
-        customer_email=request.email,
-        credit_account_id=request.credit_account_id,
-        authorization_url=init.authorization_url,
-        access_code=init.access_code,
-    )
-    session.add(payment)
-    await session.flush()
-    return payment
-
-
 async def get_payment(session: AsyncSession, payment_id: str) -> Payment:
-    """Raises PaymentNotFound (404)."""
-    payment = await session.get(Payment, payment_id)
+    """A product's payment by id (the product scopes it to its caller). Raises
+    PaymentNotFound (404)."""
+    payment = await find_payment(session, payment_id)
     if payment is None:
         raise PaymentNotFound()
     return payment
+
+
+async def find_payment(
+    session: AsyncSession, payment_id: str, *, lock: bool = False
+) -> Payment | None:
+    """A payment by id, None if there is none; ``lock``: ``SELECT … FOR UPDATE`` and
+    re-read (a job about to act on it)."""
+    return await session.get(
+        Payment, payment_id, with_for_update=lock or None, populate_existing=lock
+    )
 
 
 async def receive_paystack_webhook(
@@ -130,7 +84,12 @@ async def receive_paystack_webhook(
     job = next(
         (name for prefix, name in EVENT_ROUTES.items() if event.event.startswith(prefix)), None
     )
-    return await store_in_inbox(session, PAYSTACK, key, event.event, raw_body, job)
+    why = "event not handled"
+    if event.event.startswith("charge."):
+        why = f"unknown reference {event.data.get('reference')!r}"[:200]
+    return await store_in_inbox(
+        session, PAYSTACK, key, event.event, raw_body, job, ignored_because=why
+    )
 
 
 async def store_in_inbox(
@@ -141,11 +100,16 @@ async def store_in_inbox(
     raw_body: bytes,
     job: str | None,
     job_payload: dict[str, Any] | None = None,
+    *,
+    payment: Payment | None = None,
+    ignored_because: str = "event not handled",
 ) -> tuple[WebhookEvent, bool]:
     """Store a verified event once per ``(provider, key)`` and queue ``job`` with
     ``{"event_id", **job_payload}`` (None: stored as ``ignored``). Returns ``(event, is_new)``;
-    a duplicate only bumps ``deliveries``. Raises InvalidWebhookPayload (400) on a body that
-    is not UTF-8."""
+    a duplicate only bumps ``deliveries`` — unless it names ``payment`` and that payment is
+    still open while the first delivery was already processed (the provider had not yet
+    confirmed then): the event is queued again, so an early delivery never blocks the one
+    that counts. Raises InvalidWebhookPayload (400) on a body that is not UTF-8."""
     try:
         payload = raw_body.decode("utf-8")
     except UnicodeDecodeError:
@@ -159,6 +123,8 @@ async def store_in_inbox(
             .where(WebhookEvent.id == existing.id)
             .values(deliveries=WebhookEvent.deliveries + 1)
         )
+        if job is not None and payment is not None and existing.status != "received":
+            await _reopen_if_unsettled(session, existing, payment, job, job_payload)
         return existing, False
     row = WebhookEvent(
         provider=provider, event_key=key, event_type=event_type[:64], payload=payload
@@ -172,11 +138,36 @@ async def store_in_inbox(
         assert won is not None
         return won, False
     if job is None:
-        row.status, row.outcome, row.processed_at = "ignored", "event not handled", utcnow()
+        row.status, row.outcome, row.processed_at = "ignored", ignored_because, utcnow()
     else:
         payload_ = {"event_id": row.id, **(job_payload or {})}
         await enqueue(session, job, payload_, dedupe_key=f"webhook:{row.id}")
     return row, True
+
+
+async def _reopen_if_unsettled(
+    session: AsyncSession,
+    event: WebhookEvent,
+    payment: Payment,
+    job: str,
+    job_payload: dict[str, Any] | None,
+) -> None:
+    """Queue ``event`` again when its payment is still open: whatever the first processing
+    found, this delivery may be the one the provider now confirms (verify before value makes
+    a second processing safe; it changes nothing if the provider still says no)."""
+    if payment.status not in states.OPEN:
+        return
+    await session.refresh(event)
+    deliveries = event.deliveries
+    event.status, event.outcome, event.processed_at = "received", "delivered again", None
+    await session.flush()
+    await enqueue(
+        session,
+        job,
+        {"event_id": event.id, **(job_payload or {})},
+        dedupe_key=f"webhook:{event.id}:{deliveries}",
+    )
+    log.info("webhook_event_reopened", event_id=event.id, payment_id=payment.id)
 
 
 async def _inbox_row(session: AsyncSession, provider: str, key: str) -> WebhookEvent | None:
@@ -192,130 +183,21 @@ def finish_event(event: WebhookEvent, status: str, outcome: str) -> None:
     log.info("webhook_event_finished", event_id=event.id, status=status, outcome=outcome)
 
 
-async def confirm_charge(
-    session: AsyncSession, client: PaystackClient, event: WebhookEvent
-) -> Payment | None:
-    """Process a ``charge.success`` from the inbox: verify with Paystack, then complete the
-    payment and post it to the ledger. Returns the payment completed now, else ``None``.
-
-    Changes nothing when the reference is unknown, the payment is already completed (a
-    duplicate), Paystack does not report ``success``, or the verified amount/currency differ
-    from what we asked for (the payment goes to ``needs_review``; no value moves).
-    """
-    data = parse_event(event.payload.encode()).data
-    reference = str(data.get("reference") or "")
-    payment = (
-        await session.execute(
-            select(Payment).where(Payment.reference == reference).with_for_update()
-        )
-    ).scalar_one_or_none()
-    if payment is None:
-        finish_event(event, "ignored", f"unknown reference {reference!r}")
-        return None
-    if payment.status != "pending":
-        finish_event(event, "ignored", f"payment already {payment.status}")
-        return None
-    verified = await client.verify_transaction(reference)
-    if verified.status in PENDING_STATUSES:  # the event ran ahead of Paystack's own record
-        raise RetryJob(timedelta(seconds=30), f"transaction still {verified.status}")
-    if not verified.succeeded:
-        finish_event(event, "ignored", f"verify says {verified.status}")
-        return None
-    if verified.amount != payment.amount or verified.currency != payment.currency:
-        payment.status = "needs_review"
-        payment.failure_reason = (
-            f"verified {verified.amount} {verified.currency}, "
-            f"expected {payment.amount} {payment.currency}"
-        )
-        finish_event(event, "ignored", f"amount mismatch: {payment.failure_reason}")
-        return None
-    await complete_payment(session, payment, verified)
-    finish_event(event, "processed", f"payment {payment.id} completed")
-    return payment
-
-
-async def complete_payment(session: AsyncSession, payment: Payment, verified: Transaction) -> None:
-    """Complete a Paystack payment from its verified transaction (see :func:`post_collection`)."""
-    await post_collection(
-        session,
-        payment,
-        fee=verified.fees or 0,
-        provider_transaction_id=str(verified.id),
-        paid_at=verified.paid_at,
-    )
-
-
-async def post_collection(
-    session: AsyncSession,
-    payment: Payment,
-    *,
-    fee: int,
-    provider_transaction_id: str | None,
-    paid_at: datetime | None,
-) -> None:
-    """Post a verified collection of exactly ``payment.amount`` (minor units) and complete
-    ``payment``; ``fee`` minor units of provider fee. Queues ``{purpose}.payment_completed``.
-    Any provider: Paystack, Fincra.
-
-    Ledger (one atomic batch, ids derived from the payment so a retry is a no-op)::
-
-        debit provider clearing   amount → credit the product's account
-        debit provider fees       fee    → credit provider clearing
-    """
-    clearing = await chart.ensure_provider_clearing(session, payment.provider, payment.currency)
-    transfers = [
-        TransferSpec(
-            id=f"trf_{payment.id}_in",
-            debit_account_id=clearing.id,
-            credit_account_id=payment.credit_account_id,
-            amount=payment.amount,
-            currency=payment.currency,
-            code="payment.collected",
-            reference=payment.reference,
-        )
-    ]
-    if fee > 0:
-        fees = await chart.ensure_provider_fees(session, payment.provider, payment.currency)
-        transfers.append(
-            TransferSpec(
-                id=f"trf_{payment.id}_fee",
-                debit_account_id=fees.id,
-                credit_account_id=clearing.id,
-                amount=fee,
-                currency=payment.currency,
-                code="payment.provider_fee",
-                reference=payment.reference,
-            )
-        )
-    await create_transfers(session, transfers)
-    payment.status = "completed"
-    payment.provider_fee = fee
-    payment.provider_transaction_id = (provider_transaction_id or "")[:64] or None
-    payment.paid_at = paid_at or utcnow()
-    await session.flush()
-    await enqueue(
-        session,
-        f"{payment.purpose}.payment_completed",
-        {"payment_id": payment.id, "purpose_id": payment.purpose_id},
-        dedupe_key=f"payment_completed:{payment.id}",
-    )
-    log.info("fincra_payment_completed", payment_id=payment.id, fee=fee)
-
-
 async def completed_payment_for(
     session: AsyncSession, purpose: str, purpose_id: str
 ) -> Payment | None:
-    """A payment for ``(purpose, purpose_id)`` that was received (completed or in review)."""
+    """A payment for ``(purpose, purpose_id)`` whose money was received (captured, or in
+    review: ``kro.payments.states.RECEIVED``)."""
     stmt = select(Payment).where(
         Payment.purpose == purpose,
         Payment.purpose_id == purpose_id,
-        Payment.status.in_(("completed", "needs_review")),
+        Payment.status.in_(states.RECEIVED),
     )
     return (await session.execute(stmt.limit(1))).scalar_one_or_none()
 
 
 async def pay_from_wallet(
-    session: AsyncSession, request: CheckoutRequest, wallet_account_id: str
+    session: AsyncSession, request: CollectRequest, wallet_account_id: str
 ) -> Payment:
     """Pay ``request.amount`` from the payer's KRO balance: one ledger transfer
     wallet → ``request.credit_account_id``, and a payment that is ``completed`` at once

@@ -1,4 +1,5 @@
-"""The merchant payment lifecycle as data (seed 003 §2.2, §4.1).
+"""The payment lifecycle as data — one for every payment, a merchant's (seed 003 §2.2, §4.1)
+or a product's (escrow, marketplace, giving, pensions).
 
 ::
 
@@ -8,6 +9,9 @@
     processing | requires_action ──authorize──▶ requires_capture   (manual capture)
     processing | requires_action ──succeed──▶ completed
     processing | requires_action ──fail──▶ failed
+    processing | requires_action ──flag──▶ needs_review (the provider took another amount or
+                                                         currency: nothing is booked; an
+                                                         operator decides)
     failed ──succeed_late──▶ completed                  (paid after a decline; see below)
     requires_capture ──capture──▶ completed             (all or part of the authorization)
     requires_capture ──cancel──▶ canceled               (released, or the hold expired)
@@ -36,6 +40,7 @@ FAILED = "failed"
 CANCELED = "canceled"
 PARTIALLY_REFUNDED = "partially_refunded"
 REFUNDED = "refunded"
+NEEDS_REVIEW = "needs_review"
 
 GATEWAY = StateMachine(
     "payment",
@@ -49,6 +54,8 @@ GATEWAY = StateMachine(
         (REQUIRES_ACTION, "authorize"): REQUIRES_CAPTURE,
         (REQUIRES_ACTION, "succeed"): COMPLETED,
         (REQUIRES_ACTION, "fail"): FAILED,
+        (PROCESSING, "flag"): NEEDS_REVIEW,
+        (REQUIRES_ACTION, "flag"): NEEDS_REVIEW,
         (FAILED, "succeed_late"): COMPLETED,
         (REQUIRES_CAPTURE, "capture"): COMPLETED,
         (REQUIRES_CAPTURE, "cancel"): CANCELED,
@@ -65,3 +72,6 @@ OPEN = frozenset({PENDING, PROCESSING, REQUIRES_ACTION})
 
 CAPTURED = frozenset({COMPLETED, PARTIALLY_REFUNDED, REFUNDED})
 """Statuses in which money was taken (refundable while not ``refunded``)."""
+
+RECEIVED = CAPTURED | {NEEDS_REVIEW}
+"""Statuses in which the payer's money reached the provider (a product must not ask again)."""

@@ -48,12 +48,15 @@ class Credentials:
 
     ``secret_key``: the API key (Paystack ``sk_…``, Flutterwave ``FLWSECK…``, Stripe
     ``sk_…``). ``webhook_secret``: what signs its webhooks where that is not the secret key
-    (Flutterwave's secret hash, Stripe's ``whsec_…``). ``public_key`` where the provider has one.
+    (Flutterwave's secret hash, Stripe's ``whsec_…``, Fincra's webhook encryption key).
+    ``public_key`` where the provider has one. ``account_id``: the merchant's account id where
+    calls must name it (Fincra's ``x-business-id``).
     """
 
     secret_key: str
     webhook_secret: str | None = None
     public_key: str | None = None
+    account_id: str | None = None
 
     def __repr__(self) -> str:
         return "Credentials(***)"

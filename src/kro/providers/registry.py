@@ -63,6 +63,13 @@ _PROVIDERS: dict[str, ProviderSpec] = {
         supports_manual_capture=True,
         needs_webhook_secret=True,
     ),
+    "fincra": ProviderSpec(
+        "fincra",
+        "kro.providers.fincra.gateway:FincraGateway",
+        frozenset({"NGN", "GHS", "KES", "UGX", "ZAR", "USD"}),
+        supports_manual_capture=False,
+        needs_webhook_secret=True,
+    ),
 }
 NAMES = tuple(_PROVIDERS)
 
