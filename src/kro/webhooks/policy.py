@@ -21,6 +21,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "payment.captured",
     "payment.canceled",
     "payment.refunded",
+    "payment.needs_review",
     "refund.completed",
     "refund.failed",
 )
