@@ -200,7 +200,7 @@ async def test_provider_answers_in_any_order_keep_money_and_table(
                 assert isinstance(value, int)
                 escrow = payment.credit_account_id
                 if value <= 0 or refunded + value > AMOUNT:
-                    with pytest.raises(refunds.RefundExceedsPayment):
+                    with pytest.raises(refunds.RefundExceedsCaptured):
                         await refunds.request_refund(
                             session, payment, value, "prop", from_account_id=escrow
                         )

@@ -368,6 +368,7 @@ async def _settle_payment(
         await session.flush()
         return
     payment.status = "completed"
+    payment.amount_captured = payment.amount
     await session.flush()
     await enqueue(
         session,

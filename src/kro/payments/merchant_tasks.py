@@ -1,5 +1,5 @@
 """Job handlers of the payments pipeline: provider events (every provider, every payment),
-re-verification of open payments, and merchant refunds.
+and re-verification of open payments.
 
 Each reloads its rows by id, asks the provider with no transaction open, then locks the
 payment, and is idempotent: settling twice from the same provider answer changes nothing (the
@@ -17,7 +17,7 @@ from kro.jobs.scheduler import periodic
 from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
 from kro.kit.errors import Conflict
-from kro.payments import merchant_refunds, merchant_webhooks, verification
+from kro.payments import merchant_webhooks, verification
 from kro.payments.models import Payment
 from kro.providers.errors import ProviderRejected, ProviderTimeout, ProviderUnavailable
 
@@ -72,17 +72,3 @@ async def reconcile_open(ctx: JobContext, payload: dict[str, Any]) -> None:
             {"payment_id": payment_id, "step": len(verification.BACKOFF)},
             dedupe_key=f"sweep:{payment_id}:{payload['slot']}",
         )
-
-
-@job_handler("payments.merchant_refund")
-async def merchant_refund(ctx: JobContext, payload: dict[str, Any]) -> None:
-    """Send (or poll) a merchant refund at its provider."""
-    poll = int(payload.get("poll", 0))
-    await merchant_refunds.send_refund(
-        ctx.session,
-        ctx.sessions,
-        ctx.settings,
-        str(payload["refund_id"]),
-        poll=poll,
-        first_try=poll == 0 and ctx.attempt == 1,
-    )

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from kro.kit.clock import utcnow
 from kro.kit.db import unit_of_work
 from kro.kit.errors import BadRequest
-from kro.payments import merchant_refunds, orchestration
+from kro.payments import orchestration, refunds
 from kro.payments.errors import InvalidWebhookSignature
 from kro.payments.models import Payment, Refund, WebhookEvent
 from kro.payments.service import finish_event, store_in_inbox
@@ -40,8 +40,8 @@ log = structlog.get_logger("kro.payments.merchant_webhooks")
 
 
 async def find_payment(session: AsyncSession, provider: str, hint: WebhookHint) -> Payment | None:
-    """The payment ``hint`` names: by our reference, the provider's charge id, or (a
-    merchant's refund events) the provider's refund id. None if it names none of ours."""
+    """The payment ``hint`` names: by our reference, the provider's charge id, or (refund
+    events) the provider's refund id. None if it names none of ours."""
     if hint.reference:
         found = await session.scalar(select(Payment).where(Payment.reference == hint.reference))
         if found is not None:
@@ -57,9 +57,7 @@ async def find_payment(session: AsyncSession, provider: str, hint: WebhookHint) 
             return found
     if hint.refund_id:
         refund = await session.scalar(
-            select(Refund).where(
-                Refund.provider_refund_id == hint.refund_id, Refund.tenant_id.is_not(None)
-            )
+            select(Refund).where(Refund.provider_refund_id == hint.refund_id)
         )
         if refund is not None:
             return await session.get(Payment, refund.payment_id)
@@ -74,8 +72,8 @@ async def receive(
     headers: Mapping[str, str],
 ) -> tuple[WebhookEvent, bool] | None:
     """Verify and store a payment's webhook. Returns ``(event, is_new)``, or None when the
-    event names no payment this pipeline settles (the caller may try the platform's other
-    flows: Paystack transfers for payouts, refunds of a product's payment).
+    event names no payment of ours (the caller may try the platform's other flows: Paystack
+    transfers for payouts).
 
     Raises UnknownProvider (404), BadRequest (400, not an event of that provider),
     InvalidWebhookSignature (401, forged, or stale where the scheme has a timestamp).
@@ -89,8 +87,6 @@ async def receive(
     payment = await find_payment(session, provider, hint)
     if payment is None or payment.provider != provider:
         return None
-    if payment.tenant_id is None and hint.kind == "refund":
-        return None  # a product's refund: kro.payments.refunds settles it
     config = await orchestration.config_of(session, payment)
     async with orchestration.adapter(settings, config) as adapter:
         if not adapter.verify_webhook(body, headers, utcnow()):
@@ -164,7 +160,7 @@ async def apply(
             Refund, answer.refund_id, with_for_update=True, populate_existing=True
         )
         assert refund is not None
-        await merchant_refunds.settle_refund(session, payment, refund, answer.refund)
+        await refunds.settle_refund(session, payment, refund, answer.refund)
         finish_event(event, "processed", f"refund {refund.status}")
         return payment
     assert answer.charge is not None

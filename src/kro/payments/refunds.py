@@ -1,114 +1,231 @@
-"""Refunds: money given back to a payer, through the provider that took it or to a wallet.
+"""Refunds — one module for every provider and every purpose: a merchant's refund through the
+API (seed 003 §4.2) and a product's (an escrow order cancelled or split).
 
-The ledger moves when the refund is requested, in the requester's transaction (the money is
-no longer the seller's or the platform's): ``from account → provider clearing`` for a
-provider refund, ``from account → payer's wallet`` for a wallet refund. The provider call is a
-job (``payments.send_refund``); Paystack confirms with ``refund.processed`` (or
-``refund.failed``), handled by ``payments.settle_refund``.
+**Requesting** (:func:`request_refund`) checks the payment is ``completed`` or
+``partially_refunded`` and that the amount fits in what was captured minus what was already
+asked back (never more than collected; 409 otherwise), and books the ledger at once, in the
+requester's transaction — the money is no longer the merchant's or the product's::
+
+    debit  the refunded account        amount → credit provider clearing   (through the provider)
+                                                 or the payer's wallet       (to the wallet)
+
+The refunded account is the merchant balance for a merchant's payment, the account the product
+names (the order's escrow account…) for a product's. A product's payment goes back to the
+payer's wallet where its provider gives no refund (a wallet payment, a Providus bank transfer,
+Fincra): ``processed`` at once.
+
+**Sending** is the job ``payments.send_refund`` (through the outbox), which asks the payment's
+provider adapter with our refund id as its idempotency reference and no transaction open; the
+provider's answer (that job, its polls, a ``refund.*`` webhook through the inbox, or
+reconciliation) settles it (:func:`settle_refund`): ``processed`` — the payment moves
+``completed → partially_refunded | refunded`` (:mod:`kro.payments.states`) and its owner hears
+(``refund.completed``/``payment.refunded`` webhooks, or ``{purpose}.payment_refunded``) — or
+``failed``, and the booking is reversed. Services only flush.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import structlog
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from kro.audit import service as audit
+from kro.jobs.errors import PermanentJobError, RetryJob
 from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
 from kro.kit.db import unit_of_work
-from kro.kit.errors import Conflict
+from kro.kit.errors import Conflict, NotFound
 from kro.ledger import chart
-from kro.ledger.service import create_transfers
+from kro.ledger.service import create_transfers, get_transfer
 from kro.ledger.specs import TransferSpec
 from kro.payments import orchestration, states
-from kro.payments.models import Payment, Refund, WebhookEvent
-from kro.payments.service import finish_event
-from kro.providers.base import RefundStatus
-from kro.providers.errors import ProviderRejected
-from kro.providers.paystack.webhooks import parse_event
+from kro.payments.models import Payment, ProviderConfig, Refund
+from kro.payments.schemas import RefundOut
+from kro.providers.base import ProviderRefund, RefundStatus
+from kro.providers.errors import ProviderRejected, ProviderTimeout, ProviderUnavailable
 from kro.settings import Settings
+from kro.webhooks import service as webhooks
 
 log = structlog.get_logger("kro.payments.refunds")
+JOB = "payments.send_refund"
 WALLET = "wallet"
 WALLET_REFUNDED = frozenset({WALLET, "providus", "fincra"})
+"""A product's payments through these go back to the payer's wallet (no refund API)."""
+POLL = timedelta(seconds=30)
+MAX_POLLS = 120
 
 
-class RefundExceedsPayment(Conflict):
-    code = "refund_exceeds_payment"
-    message = "A refund cannot exceed what is left of the payment."
+class RefundNotFound(NotFound):
+    code = "refund_not_found"
+    message = "No such refund."
 
 
-async def refunded_so_far(session: AsyncSession, payment_id: str) -> int:
-    """Minor units already refunded (or on their way) for ``payment_id``."""
-    rows = await session.execute(
-        select(Refund.amount).where(Refund.payment_id == payment_id, Refund.status != "failed")
-    )
-    return sum(rows.scalars())
+class NotRefundable(Conflict):
+    code = "payment_not_refundable"
+    message = "Only a completed payment can be refunded."
+
+
+class RefundExceedsCaptured(Conflict):
+    code = "refund_exceeds_captured"
+    message = "A refund cannot exceed what was captured minus what was already refunded."
 
 
 async def request_refund(
     session: AsyncSession,
     payment: Payment,
-    amount: int,
-    reason: str,
+    amount: int | None,
+    reason: str | None,
     *,
-    from_account_id: str,
+    from_account_id: str | None = None,
     refund_id: str | None = None,
+    actor: str = "system",
+    ip: str | None = None,
 ) -> Refund:
-    """Refund ``amount`` minor units of ``payment`` out of ledger account ``from_account_id``.
+    """Refund ``amount`` minor units (None: all that is left) of ``payment`` — locked by the
+    caller (``SELECT … FOR UPDATE``), so concurrent refunds of one payment are serialised.
 
-    A payment made from a wallet goes back to the payer's wallet at once (``processed``); any
-    other goes back through its provider (``pending``; job ``payments.send_refund``). The
-    payment moves ``completed → partially_refunded | refunded`` (``kro.payments.states``;
-    ``{purpose}.payment_refunded`` when nothing is left).
-    Raises RefundExceedsPayment (409). Nothing is sent when ``amount`` is 0.
+    ``from_account_id``: the ledger account the money leaves (a product's; a merchant's
+    payment always refunds from its merchant balance). ``refund_id``: a chosen id (a product
+    refunding once per order). ``actor``/``ip``: recorded in a merchant's audit log.
+
+    Raises NotRefundable (409), RefundExceedsCaptured (409), InsufficientFunds (409: the
+    account cannot cover it). Nothing is written then.
     """
-    if amount <= 0 or amount + await refunded_so_far(session, payment.id) > payment.amount:
-        raise RefundExceedsPayment(details={"amount": amount, "paid": payment.amount})
-    # Only Paystack refunds go back through the provider here; bank transfers (Providus) have
-    # no refund API and Fincra's is not integrated yet: that money goes to the payer's wallet.
-    to_wallet = payment.provider in WALLET_REFUNDED
+    if payment.status not in (states.COMPLETED, states.PARTIALLY_REFUNDED):
+        raise NotRefundable(details={"status": payment.status})
+    left = payment.amount_captured - payment.amount_refunded
+    wanted = left if amount is None else amount
+    if wanted <= 0 or wanted > left:
+        raise RefundExceedsCaptured(
+            details={"requested": wanted, "refundable": left, "currency": payment.currency}
+        )
+    to_wallet = payment.tenant_id is None and payment.provider in WALLET_REFUNDED
     refund = Refund(
         payment_id=payment.id,
-        amount=amount,
+        amount=wanted,
         currency=payment.currency,
         destination=WALLET if to_wallet else "provider",
-        status="processed" if to_wallet else "pending",
-        reason=reason[:200],
-        processed_at=utcnow() if to_wallet else None,
+        status="pending",
+        reason=(reason or "requested_by_merchant")[:200],
+        tenant_id=payment.tenant_id,
+        mode=payment.mode,
     )
     if refund_id:
         refund.id = refund_id
     session.add(refund)
     await session.flush()
+    await _book(session, payment, refund, from_account_id)
+    payment.amount_refunded += wanted
     if to_wallet:
-        assert payment.payer_id is not None
-        target = await chart.ensure_wallet(session, payment.payer_id, payment.currency)
+        await settle_refund(session, payment, refund, _wallet_answer(refund))
     else:
-        target = await chart.ensure_provider_clearing(session, payment.provider, payment.currency)
+        await enqueue(session, JOB, {"refund_id": refund.id, "poll": 0},
+                      dedupe_key=f"refund:{refund.id}:0")  # fmt: skip
+    if payment.tenant_id is not None:
+        await _audit(session, payment, refund, actor, ip)
+    log.info("refund_requested", refund_id=refund.id, payment_id=payment.id, by=actor)
+    return refund
+
+
+def _wallet_answer(refund: Refund) -> ProviderRefund:
+    return ProviderRefund(f"wallet:{refund.id}", RefundStatus.SUCCEEDED, refund.amount,
+                          refund.currency)  # fmt: skip
+
+
+async def _book(
+    session: AsyncSession, payment: Payment, refund: Refund, from_account_id: str | None
+) -> None:
+    """``refunded account → provider clearing | payer's wallet``, id from the refund."""
+    currency = payment.currency
+    if payment.tenant_id is not None:
+        assert payment.mode is not None
+        merchant = await chart.ensure_merchant_balance(
+            session, payment.tenant_id, payment.mode, currency
+        )
+        from_account_id = merchant.id
+    if from_account_id is None:
+        raise ValueError("a product's refund names the account it leaves")
+    if refund.destination == WALLET:
+        assert payment.payer_id is not None
+        target = await chart.ensure_wallet(session, payment.payer_id, currency)
+    else:
+        book = orchestration.provider_book(payment)
+        target = await chart.ensure_provider_clearing(session, book, currency)
     await create_transfers(
         session,
-        [
-            TransferSpec(
-                id=f"trf_{refund.id}",
-                debit_account_id=from_account_id,
-                credit_account_id=target.id,
-                amount=amount,
-                currency=payment.currency,
-                code="payment.refund",
-                reference=payment.reference,
-            )
-        ],
-    )
-    total = await refunded_so_far(session, payment.id)
-    action = "refund_all" if total >= payment.amount else "refund_part"
-    await orchestration.transition(session, payment, action, f"refund {refund.id}", "system")
-    if payment.status == states.REFUNDED:
-        await orchestration.emit_payment(session, payment, "payment.refunded")
-    if not to_wallet:
-        await enqueue(session, "payments.send_refund", {"refund_id": refund.id})
-    await session.flush()
+        [TransferSpec(f"trf_{refund.id}_out", from_account_id, target.id, refund.amount,
+                      currency, "refund.requested", refund.id)],
+    )  # fmt: skip
+
+
+async def _reverse(session: AsyncSession, refund: Refund) -> None:
+    """Undo the booking of a failed refund: the same amount back, id from the refund."""
+    booked = await get_transfer(session, f"trf_{refund.id}_out")
+    if booked is None:
+        return
+    await create_transfers(
+        session,
+        [TransferSpec(f"trf_{refund.id}_rev", booked.credit_account_id, booked.debit_account_id,
+                      booked.amount, booked.currency, "refund.reversed", refund.id)],
+    )  # fmt: skip
+
+
+async def _audit(
+    session: AsyncSession, payment: Payment, refund: Refund, actor: str, ip: str | None
+) -> None:
+    assert payment.tenant_id is not None
+    await audit.record(
+        session,
+        actor_id=actor.rpartition(":")[2],  # the API key's id (``api_key:key_…``)
+        action="payments.refund_created",
+        target_type="tenant",
+        target_id=payment.tenant_id,
+        ip=ip,
+        details={"refund_id": refund.id, "payment_id": payment.id, "mode": payment.mode,
+                 "amount": refund.amount, "currency": payment.currency},
+    )  # fmt: skip
+
+
+async def create_refund(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    mode: str,
+    payment_id: str,
+    amount: int | None,
+    reason: str | None,
+    actor: str,
+    ip: str | None = None,
+) -> Refund:
+    """A merchant's ``POST /v1/payments/{id}/refunds``: :func:`request_refund` of one of the
+    tenant's payments in ``mode``, locked. Raises PaymentNotFound (404) and as
+    :func:`request_refund`."""
+    payment = await orchestration.get_payment(session, tenant_id, mode, payment_id, for_update=True)
+    return await request_refund(session, payment, amount, reason, actor=actor, ip=ip)
+
+
+# Reading --------------------------------------------------------------------------------------
+
+
+async def get_refund(session: AsyncSession, tenant_id: str, mode: str, refund_id: str) -> Refund:
+    """One of the tenant's refunds in ``mode``; anything else → RefundNotFound (404)."""
+    refund = await session.get(Refund, refund_id)
+    if refund is None or refund.tenant_id != tenant_id or refund.mode != mode:
+        raise RefundNotFound()
     return refund
+
+
+async def refunds_for(session: AsyncSession, payment_id: str) -> list[Refund]:
+    """Every refund of ``payment_id``, oldest first."""
+    rows = await session.scalars(
+        select(Refund).where(Refund.payment_id == payment_id).order_by(Refund.created_at)
+    )
+    return list(rows)
+
+
+# Sending and settling -----------------------------------------------------------------------
 
 
 async def send_refund(
@@ -116,84 +233,129 @@ async def send_refund(
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
     refund_id: str,
+    *,
+    poll: int = 0,
+    first_try: bool = True,
 ) -> None:
-    """Ask the payment's provider to refund (job ``payments.send_refund``), through its adapter
-    in the registry, with our refund id as the provider's idempotency reference.
+    """The job's body: ask the provider (idempotently, ``refund_key`` = our refund id), then
+    settle from its answer.
 
-    What the call needs is read in a short transaction; the provider is asked with no
-    transaction open; then the refund is locked and updated on ``session`` (re-checked, so a
-    concurrent run changes nothing twice). A refusal fails the refund (the ledger moved at
-    request time and is left for an operator, as before); an unknown outcome raises
-    ProviderTimeout and the job retries with the same key.
+    The provider is asked with no transaction open (what it needs is read in a short one
+    from ``sessions``); then the payment and the refund are locked — payment first, as every
+    path does — and settled on ``session``. A pending answer is kept (with the provider's
+    refund id) and polled again by a new job (:func:`poll_delay`), up to :data:`MAX_POLLS`
+    times (then webhooks and reconciliation settle it). An unknown outcome is retried with the
+    same key (RetryJob). A refusal fails the refund only on the very first request: refused
+    later (a poll, or a retry after a lost answer) the provider may hold the refund already,
+    so it stays pending for an operator (PermanentJobError), never reversed blindly.
     """
     async with unit_of_work(sessions) as read:
         refund = await read.get(Refund, refund_id)
-        if refund is None or refund.status != "pending" or refund.provider_refund_id:
+        if refund is None or refund.status != "pending":
             return
         payment = await read.get(Payment, refund.payment_id)
         assert payment is not None
         config = await orchestration.config_of(read, payment)
         read.expunge_all()
     try:
-        async with orchestration.adapter(settings, config) as provider:
-            answer = await provider.refund(
-                payment.reference,
-                payment.provider_transaction_id,
-                refund.amount,
-                refund.currency,
-                refund.id,
-            )
+        answer = await _ask(settings, config, payment, refund)
     except ProviderRejected as exc:
-        answer = None
-        log.error("refund_refused", refund_id=refund.id, message=exc.message)
+        if refund.provider_refund_id or not first_try:
+            raise PermanentJobError(f"refund {refund.id} refused after it was sent: {exc}") from exc
+        answer = ProviderRefund(
+            "", RefundStatus.FAILED, refund.amount, refund.currency, exc.message
+        )
+    except (ProviderUnavailable, ProviderTimeout) as exc:
+        raise RetryJob(POLL, f"provider: {exc.code}") from exc
+    locked_payment = await session.get(
+        Payment, payment.id, with_for_update=True, populate_existing=True
+    )
     locked = await session.get(Refund, refund.id, with_for_update=True, populate_existing=True)
-    if locked is None or locked.status != "pending" or locked.provider_refund_id:
+    assert locked_payment is not None and locked is not None
+    await settle_refund(session, locked_payment, locked, answer)
+    if locked.status == "pending" and poll < MAX_POLLS:
+        await enqueue(
+            session,
+            JOB,
+            {"refund_id": locked.id, "poll": poll + 1},
+            run_at=utcnow() + poll_delay(settings, poll),
+            dedupe_key=f"refund:{locked.id}:{poll + 1}",
+        )
+
+
+async def _ask(
+    settings: Settings, config: ProviderConfig, payment: Payment, refund: Refund
+) -> ProviderRefund:
+    provider = orchestration.adapter(settings, config)
+    async with provider:
+        if refund.provider_refund_id:
+            answer: ProviderRefund = await provider.get_refund(refund.provider_refund_id)
+            return answer
+        answer = await provider.refund(
+            payment.reference,
+            payment.provider_transaction_id,
+            refund.amount,
+            refund.currency,
+            refund.id,
+        )
+        return answer
+
+
+def poll_delay(settings: Settings, poll: int) -> timedelta:
+    """Wait before poll ``poll + 1``: 2 s, doubling, at most ``KRO_GATEWAY_REFUND_POLL`` s —
+    refunds that settle in seconds are seen in seconds, slow ones are not hammered."""
+    return timedelta(seconds=min(settings.gateway_refund_poll, 2.0 * 2**poll))
+
+
+async def settle_refund(
+    session: AsyncSession, payment: Payment, refund: Refund, answer: ProviderRefund
+) -> None:
+    """Apply the provider's view of ``refund``: succeeded → processed (the payment becomes
+    partially_refunded or refunded); failed → failed and the booking reversed. Idempotent."""
+    if answer.provider_refund_id and not refund.provider_refund_id:
+        refund.provider_refund_id = answer.provider_refund_id[:64]
+    if refund.status != "pending" or answer.status is RefundStatus.PENDING:
+        await session.flush()
         return
-    if answer is None or answer.status is RefundStatus.FAILED:
-        locked.status = "failed"
-    elif answer.status is RefundStatus.SUCCEEDED:
-        locked.provider_refund_id = answer.provider_refund_id[:64]
-        locked.status, locked.processed_at = "processed", utcnow()
+    refund.processed_at = utcnow()
+    if answer.status is RefundStatus.SUCCEEDED:
+        refund.status = "processed"
+        await session.flush()  # the sessions do not autoflush: the total must count it
+        done = await _processed_total(session, payment)
+        action = "refund_all" if done >= payment.amount_captured else "refund_part"
+        await orchestration.transition(session, payment, action, f"refund {refund.id}", "system")
+        await _emit(session, payment, refund, "refund.completed")
+        if payment.status == states.REFUNDED:
+            await orchestration.emit_payment(session, payment, "payment.refunded")
     else:
-        locked.provider_refund_id = answer.provider_refund_id[:64]
-        locked.status = "processing"
+        refund.status = "failed"
+        refund.failure_reason = (answer.failure_reason or "refused by the provider")[:200]
+        payment.amount_refunded -= refund.amount
+        await _reverse(session, refund)
+        await _emit(session, payment, refund, "refund.failed")
+        log.error("refund_failed", refund_id=refund.id, reason=refund.failure_reason)
     await session.flush()
 
 
-async def settle_refund_event(session: AsyncSession, event: WebhookEvent) -> None:
-    """``refund.processed`` / ``refund.failed`` from the inbox: update the refund's status.
-    No value moves here (the ledger moved at request time)."""
-    data = parse_event(event.payload.encode()).data
-    provider_id = str(data.get("id") or "")
-    reference = str(data.get("transaction_reference") or "")
-    refund = None
-    if provider_id:
-        refund = (
-            await session.execute(select(Refund).where(Refund.provider_refund_id == provider_id))
-        ).scalar_one_or_none()
-    if refund is None and reference:
-        refund = (
-            await session.execute(
-                select(Refund)
-                .join(Payment, Payment.id == Refund.payment_id)
-                .where(Payment.reference == reference, Refund.status == "processing")
-                .limit(1)
-            )
-        ).scalar_one_or_none()
-    if refund is None:
-        finish_event(event, "ignored", "unknown refund")
-        return
-    if event.event_type == "refund.processed":
-        refund.status, refund.processed_at = "processed", utcnow()
-    elif event.event_type == "refund.failed":
-        refund.status = "failed"
-        log.error("refund_failed_at_provider", refund_id=refund.id)
-    finish_event(event, "processed", f"refund {refund.id} {refund.status}")
-
-
-async def refunds_for(session: AsyncSession, payment_id: str) -> list[Refund]:
-    """Every refund of ``payment_id``, oldest first."""
-    rows = await session.execute(
-        select(Refund).where(Refund.payment_id == payment_id).order_by(Refund.created_at)
+async def _processed_total(session: AsyncSession, payment: Payment) -> int:
+    total = await session.scalar(
+        select(func.coalesce(func.sum(Refund.amount), 0)).where(
+            Refund.payment_id == payment.id, Refund.status == "processed"
+        )
     )
-    return list(rows.scalars())
+    return int(total or 0)
+
+
+async def _emit(session: AsyncSession, payment: Payment, refund: Refund, event_type: str) -> None:
+    """A merchant's customer webhook about the refund (a product hears only
+    ``{purpose}.payment_refunded``, through :func:`orchestration.emit_payment`)."""
+    if payment.tenant_id is None:
+        return
+    assert payment.mode is not None
+    await webhooks.emit(
+        session,
+        tenant_id=payment.tenant_id,
+        mode=payment.mode,
+        type=event_type,
+        data=RefundOut.of(refund).model_dump(mode="json"),
+    )

@@ -42,10 +42,10 @@ MAX_EVENT_KEY = 200  # webhook_events.event_key
 
 # Which job handles a platform-signed Paystack event that names no payment of the payments
 # pipeline (by prefix); the payload is ``{"event_id": …}``. Charges are settled through
-# ``kro.payments.merchant_webhooks`` (a charge that names no payment of ours is stored, ignored).
+# ``kro.payments.merchant_webhooks``, refunds too (an event naming no payment of ours is stored,
+# ignored).
 EVENT_ROUTES: dict[str, str] = {
     "transfer.": "payouts.settle_transfer",
-    "refund.": "payments.settle_refund",
 }
 
 
@@ -211,6 +211,7 @@ async def pay_from_wallet(
         amount=request.amount,
         currency=request.currency,
         status="completed",
+        amount_captured=request.amount,
         purpose=request.purpose,
         purpose_id=request.purpose_id,
         payer_id=request.payer_id,

@@ -1,7 +1,7 @@
 """The merchant API's payments and refunds (seed 003 §6.1–6.3), authenticated by a secret
 API key (``Authorization: Bearer sk_test_…|sk_live_…``) and scoped to its tenant and mode:
 another tenant's id, or the other mode's, is 404. Thin handlers over
-:mod:`kro.payments.orchestration` and :mod:`kro.payments.merchant_refunds`. Every POST honours
+:mod:`kro.payments.orchestration` and :mod:`kro.payments.refunds`. Every POST honours
 ``Idempotency-Key`` (Stripe's semantics, kro.idempotency).
 """
 
@@ -15,7 +15,7 @@ from kro.idempotency.routing import IdempotentRoute
 from kro.identity.dependencies import AppSettings, ClientIp
 from kro.kit.api import Envelope, Pagination, ok
 from kro.kit.deps import DbSession
-from kro.payments import merchant_refunds, orchestration
+from kro.payments import orchestration, refunds
 from kro.payments.breaker import breakers
 from kro.payments.schemas import (
     CaptureIn,
@@ -160,7 +160,7 @@ async def create_refund(
     until the provider confirms (``refund.completed`` / ``refund.failed`` webhooks follow).
     Errors: 404 ``payment_not_found``; 409 ``payment_not_refundable``,
     ``refund_exceeds_captured``, ``insufficient_funds`` (the balance cannot cover it)."""
-    refund = await merchant_refunds.create_refund(
+    refund = await refunds.create_refund(
         session,
         tenant_id=ctx.tenant.id,
         mode=ctx.mode,
@@ -179,15 +179,13 @@ async def list_refunds(
 ) -> Envelope[list[RefundOut]]:
     """The payment's refunds, oldest first. 404 ``payment_not_found``."""
     payment = await orchestration.get_payment(session, ctx.tenant.id, ctx.mode, payment_id)
-    return ok([RefundOut.of(r) for r in await merchant_refunds.refunds_of(session, payment)])
+    return ok([RefundOut.of(r) for r in await refunds.refunds_for(session, payment.id)])
 
 
 @router.get("/v1/refunds/{refund_id}")
 async def get_refund(refund_id: str, ctx: CurrentTenant, session: DbSession) -> Envelope[RefundOut]:
     """One refund. 404 ``refund_not_found`` for another tenant's or mode's."""
-    return ok(
-        RefundOut.of(await merchant_refunds.get_refund(session, ctx.tenant.id, ctx.mode, refund_id))
-    )
+    return ok(RefundOut.of(await refunds.get_refund(session, ctx.tenant.id, ctx.mode, refund_id)))
 
 
 @router.get("/v1/providers/health")
