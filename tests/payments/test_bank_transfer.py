@@ -35,7 +35,6 @@ from kro.payments import providus_endpoints
 from kro.payments.bank_transfer import (
     BankTransferUnavailable,
     open_bank_transfer,
-    providus_client,
 )
 from kro.payments.collect import CollectRequest
 from kro.payments.models import Payment, WebhookEvent
@@ -81,10 +80,9 @@ class Bank:
         order_id = new_id("ord")
         async with unit_of_work(self.sessions) as session:
             escrow = await chart.ensure_escrow(session, order_id, "NGN")
-            async with providus_client(self.settings) as client:
-                return await open_bank_transfer(
-                    session, client, self._request(order_id, amount, escrow.id)
-                )
+            return await open_bank_transfer(
+                session, self.settings, self._request(order_id, amount, escrow.id)
+            )
 
     def _request(self, order_id: str, amount: int, credit: str) -> CollectRequest:
         return CollectRequest(
@@ -327,10 +325,10 @@ async def test_signed_notification_providus_does_not_know_moves_nothing(bank: Ba
 
 
 async def test_bank_transfer_needs_naira_and_a_payer(bank: Bank) -> None:
-    async with unit_of_work(bank.sessions) as session, providus_client(bank.settings) as client:
+    async with unit_of_work(bank.sessions) as session:
         for request in (
             CollectRequest(PURPOSE, "ord_x", "usr_x", "a@example.com", 100, "USD", "acc"),
             CollectRequest(PURPOSE, "ord_x", None, "a@example.com", 100, "NGN", "acc"),
         ):
             with pytest.raises(BankTransferUnavailable):
-                await open_bank_transfer(session, client, request)
+                await open_bank_transfer(session, bank.settings, request)

@@ -24,7 +24,6 @@ from kro.identity.dependencies import AppSettings, CurrentUser
 from kro.kit.api import Envelope, Pagination, ok
 from kro.kit.deps import DbSession, FileStorage
 from kro.kit.errors import KroError, Unprocessable
-from kro.payments import bank_transfer
 
 router = APIRouter(prefix="/v1/escrow/orders", tags=["escrow"], route_class=IdempotentRoute)
 # Stripe's semantics on the POSTs that create or move something (DESIGN.md section 5): an
@@ -177,18 +176,15 @@ async def pay(
     the buyer's KRO balance and funds the order at once (409 ``insufficient_funds``);
     ``method=bank_transfer`` returns a Providus account to transfer to."""
     method = body.method if body else "card"
-    async with bank_transfer.providus_client(settings) as bank:
-        payment = await service.start_payment(
-            session,
-            settings,
-            user,
-            order_id,
-            body.callback_url if body else None,
-            method,
-            provider=body.provider if body else None,
-            bank_client=bank,
-            bank_validity=timedelta(seconds=settings.providus_account_validity),
-        )
+    payment = await service.start_payment(
+        session,
+        settings,
+        user,
+        order_id,
+        body.callback_url if body else None,
+        method,
+        provider=body.provider if body else None,
+    )
     return ok(
         CheckoutOut(
             method=method,

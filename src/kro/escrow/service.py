@@ -45,7 +45,6 @@ from kro.payments import service as payments
 from kro.payments import states as pay_states
 from kro.payments.collect import CollectRequest, collect
 from kro.payments.models import Payment, Refund
-from kro.providers.providus.client import ProvidusClient
 from kro.settings import Settings
 
 log = structlog.get_logger("kro.escrow")
@@ -268,8 +267,6 @@ async def start_payment(
     method: str = "card",
     *,
     provider: str | None = None,
-    bank_client: ProvidusClient | None = None,
-    bank_validity: timedelta = timedelta(minutes=10),
 ) -> Payment:
     """Pay for an ``accepted`` order (buyer only): ``amount + buyer_fee``.
 
@@ -331,14 +328,8 @@ async def start_payment(
         await session.flush()
         return payment
     if method == "bank_transfer":
-        if bank_client is None:  # pragma: no cover - the endpoint always passes one
-            raise ValueError("bank_client is required for bank transfers")
         payment = await bank_transfer.open_bank_transfer(
-            session,
-            bank_client,
-            request,
-            account_name=f"KRO Escrow {order.title}"[:60],
-            validity=bank_validity,
+            session, settings, request, account_name=f"KRO Escrow {order.title}"[:60]
         )
     else:
         payment = await collect(session, settings, request)

@@ -37,12 +37,14 @@ from typing import Any
 import structlog
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kro.jobs.errors import RetryJob
 from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
+from kro.kit.db import unit_of_work
 from kro.kit.errors import Unprocessable
+from kro.kit.http import shared_client
 from kro.kit.ids import new_id
 from kro.ledger import chart
 from kro.ledger.service import create_transfers
@@ -79,31 +81,30 @@ class BankTransferUnavailable(Unprocessable):
 
 
 def providus_client(settings: Settings) -> ProvidusClient:
-    """A Providus client for ``KRO_PROVIDUS_BASE_URL`` and the client id/secret.
-
-    Use as ``async with providus_client(settings) as client:``.
-    """
+    """A Providus client for ``KRO_PROVIDUS_BASE_URL`` and the client id/secret, on the
+    process's shared HTTP connection pool. Use as ``async with providus_client(settings) as
+    client:``."""
     return ProvidusClient(
         settings.providus_base_url,
         settings.providus_client_id,
         settings.providus_client_secret,
         timeout=settings.providus_timeout,
+        http_client=shared_client(),
     )
 
 
 async def open_bank_transfer(
     session: AsyncSession,
-    client: ProvidusClient,
+    settings: Settings,
     request: CollectRequest,
     *,
     account_name: str | None = None,
-    validity: timedelta = DEFAULT_VALIDITY,
 ) -> Payment:
     """Create a Providus dynamic account for ``request`` and record the pending payment.
 
     ``reference`` is Providus's ``initiationTranRef``; the payer transfers ``request.amount``
-    kobo to ``virtual_account_number`` before ``virtual_account_expires_at`` (``validity``: what
-    Providus is configured with, ``settings.providus_account_validity``). ``account_name`` is
+    kobo to ``virtual_account_number`` before ``virtual_account_expires_at`` (what Providus is
+    configured with, ``KRO_PROVIDUS_ACCOUNT_VALIDITY`` seconds). ``account_name`` is
     what the payer's bank shows at name enquiry (default ``"KRO <purpose> <purpose id>"``).
 
     Raises BankTransferUnavailable (422) for a currency other than NGN or without
@@ -113,7 +114,9 @@ async def open_bank_transfer(
     if request.currency != "NGN" or not request.payer_id:
         raise BankTransferUnavailable()
     name = account_name or f"KRO {request.purpose.title()} {request.purpose_id}"
-    account = await client.create_dynamic_account(name[:200])
+    async with providus_client(settings) as client:
+        account = await client.create_dynamic_account(name[:200])
+    validity = timedelta(seconds=settings.providus_account_validity)
     payment = Payment(
         id=new_id("pay"),
         provider=PROVIDUS,
@@ -247,36 +250,59 @@ async def _bump_deliveries(session: AsyncSession, event: WebhookEvent) -> None:
 
 
 async def confirm_bank_transfer(
-    session: AsyncSession, client: ProvidusClient, event: WebhookEvent, *, retry_unknown: bool
+    session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    event_id: str,
+    *,
+    retry_unknown: bool,
 ) -> Payment | None:
     """Process a settlement notification from the inbox: verify it with
     ``PiPverifyTransaction``, then post what Providus reports (see the module's table).
     Returns the payment when money moved, else ``None`` (the event says why).
 
-    A settlement Providus does not know raises RetryJob while ``retry_unknown``, then is
-    ignored. Raises a ProviderError when Providus cannot be reached (the job retries).
+    The event and its payment are read in a short transaction and Providus is asked with no
+    transaction open; only then are the payment and the event locked (and re-checked) on
+    ``session``. A settlement Providus does not know raises RetryJob while ``retry_unknown``,
+    then is ignored. Raises a ProviderError when Providus cannot be reached (the job retries).
     """
-    notification = parse_notification(event.payload.encode())
-    payment = await _payment_for_account(session, notification.account_number, lock=True)
-    if payment is None:
-        finish_event(event, "ignored", f"no payment for account {notification.account_number}")
+    async with unit_of_work(sessions) as read:
+        event = await read.get(WebhookEvent, event_id)
+        if event is None or event.status != "received":
+            return None
+        notification = parse_notification(event.payload.encode())
+        found = await _payment_for_account(read, notification.account_number)
+    if found is None:
+        await _finish(session, event_id, "ignored", f"no payment for account "
+                      f"{notification.account_number}")  # fmt: skip
         return None
     try:
-        verified = await client.verify_transaction(settlement_id=notification.settlement_id)
+        async with providus_client(settings) as client:
+            verified = await client.verify_transaction(settlement_id=notification.settlement_id)
     except ProviderRejected as exc:
         if exc.provider_code != TRANSACTION_NOT_FOUND:
             raise
         if retry_unknown:
             raise RetryJob(UNKNOWN_SETTLEMENT_DELAY, "settlement unknown to Providus") from None
-        finish_event(event, "ignored", "Providus does not know this settlement")
+        await _finish(session, event_id, "ignored", "Providus does not know this settlement")
+        return None
+    payment = await session.get(Payment, found.id, with_for_update=True, populate_existing=True)
+    locked = await session.get(WebhookEvent, event_id, with_for_update=True, populate_existing=True)
+    if payment is None or locked is None or locked.status != "received":
         return None
     problem = _disagreement(verified, notification, payment)
     if problem is not None:
-        finish_event(event, "ignored", problem)
+        finish_event(locked, "ignored", problem)
         return None
-    outcome = await post_settlement(session, payment, event.id, verified)
-    finish_event(event, "processed", f"payment {payment.id}: {outcome}")
+    outcome = await post_settlement(session, payment, event_id, verified)
+    finish_event(locked, "processed", f"payment {payment.id}: {outcome}")
     return payment
+
+
+async def _finish(session: AsyncSession, event_id: str, status: str, outcome: str) -> None:
+    event = await session.get(WebhookEvent, event_id, with_for_update=True, populate_existing=True)
+    if event is not None and event.status == "received":
+        finish_event(event, status, outcome)
 
 
 def _disagreement(verified: Settlement, notified: Settlement, payment: Payment) -> str | None:
