@@ -183,7 +183,8 @@ async def _completion_jobs(bank: Bank, payment: Payment) -> int:
 async def test_open_records_the_virtual_account(bank: Bank) -> None:
     before = clock.now()
     payment = await bank.open()
-    assert payment.provider == "providus" and payment.status == "pending"
+    assert payment.provider == "providus" and payment.status == "requires_action"
+    assert payment.next_action is not None and payment.next_action["type"] == "bank_transfer"
     assert payment.virtual_account_number and len(payment.virtual_account_number) == 10
     assert payment.virtual_account_name == f"KRO Banktest {payment.purpose_id}"
     assert payment.virtual_account_expires_at is not None
@@ -215,7 +216,7 @@ async def test_payment_is_posted_by_amount_received(
     settled = await bank.pay(payment, paid)
     [delivered] = await bank.delivered(settled["settlementId"])
     assert delivered["attempts"][-1]["response_code"] == "00"
-    assert (await _payment(bank, payment.id)).status == "pending"  # nothing before the job
+    assert (await _payment(bank, payment.id)).status == "requires_action"  # not before the job
     assert await bank.run_jobs() == 1
     after = await _payment(bank, payment.id)
     assert after.status == status
@@ -321,7 +322,7 @@ async def test_signed_notification_providus_does_not_know_moves_nothing(bank: Ba
     after = await bank.snapshot()
     assert after["transfers"] == before["transfers"] == 0
     assert after["payments"] == before["payments"]
-    assert (await _payment(bank, payment.id)).status == "pending"
+    assert (await _payment(bank, payment.id)).status == "requires_action"
 
 
 async def test_bank_transfer_needs_naira_and_a_payer(bank: Bank) -> None:

@@ -49,6 +49,7 @@ from kro.kit.ids import new_id
 from kro.ledger import chart
 from kro.ledger.service import create_transfers
 from kro.ledger.specs import TransferSpec
+from kro.payments import orchestration, states
 from kro.payments.collect import CollectRequest
 from kro.payments.models import Payment, WebhookEvent
 from kro.payments.service import MAX_EVENT_KEY, finish_event
@@ -68,7 +69,7 @@ log = structlog.get_logger("kro.payments.bank_transfer")
 PROVIDUS = "providus"
 EVENT_TYPE = "settlement"
 CONFIRM_JOB = "payments.confirm_bank_transfer"
-DEFAULT_VALIDITY = timedelta(minutes=10)
+BANK_NAME = "Providus Bank"
 # A notification whose settlement Providus does not know yet is asked about again this many
 # times, a minute apart, before it is ignored (a forgery stays unknown for ever).
 UNKNOWN_SETTLEMENT_ATTEMPTS = 3
@@ -116,7 +117,7 @@ async def open_bank_transfer(
     name = account_name or f"KRO {request.purpose.title()} {request.purpose_id}"
     async with providus_client(settings) as client:
         account = await client.create_dynamic_account(name[:200])
-    validity = timedelta(seconds=settings.providus_account_validity)
+    expires_at = utcnow() + timedelta(seconds=settings.providus_account_validity)
     payment = Payment(
         id=new_id("pay"),
         provider=PROVIDUS,
@@ -130,10 +131,25 @@ async def open_bank_transfer(
         credit_account_id=request.credit_account_id,
         virtual_account_number=account.account_number,
         virtual_account_name=account.account_name,
-        virtual_account_expires_at=utcnow() + validity,
+        virtual_account_expires_at=expires_at,
+        channel="bank_transfer",
+        status=states.PENDING,
     )
+    payment.next_action = {
+        "type": "bank_transfer",
+        "bank_name": BANK_NAME,
+        "account_number": account.account_number,
+        "account_name": account.account_name,
+        "expires_at": expires_at.isoformat(),
+    }
     session.add(payment)
     await session.flush()
+    actor = f"{request.purpose}:{request.payer_id}"
+    await orchestration.record_created(session, payment, actor)
+    await orchestration.transition(session, payment, "submit", "account opened", actor)
+    await orchestration.transition(
+        session, payment, "require_action", "waiting for the payer's transfer", actor
+    )
     return payment
 
 
@@ -327,7 +343,7 @@ async def post_settlement(
     clearing = await chart.ensure_provider_clearing(session, PROVIDUS, currency)
     transfers: list[TransferSpec] = []
     to_wallet = received
-    if payment.status == "pending" and received >= payment.amount:
+    if payment.status in states.OPEN and received >= payment.amount:
         transfers.append(
             _spec(f"trf_{payment.id}_in", clearing.id, payment.credit_account_id, payment.amount,
                   currency, "payment.collected", payment.reference)
@@ -354,7 +370,7 @@ async def post_settlement(
 
 
 def _outcome(payment: Payment, received: int) -> str:
-    if payment.status != "pending":
+    if payment.status not in states.OPEN:
         return "late"
     if received < payment.amount:
         return "underpaid"
@@ -385,20 +401,15 @@ async def _settle_payment(
         return
     payment.provider_transaction_id = verified.settlement_id
     payment.paid_at = verified.tran_date_time or utcnow()
+    payment.next_action = None
+    actor = f"provider:{PROVIDUS}"
     if outcome == "underpaid":
-        payment.status = "underpaid"
         payment.failure_reason = (
             f"received {verified.transaction_amount} of {payment.amount} {payment.currency}; "
             "credited to the payer's wallet"
         )
-        await session.flush()
+        await orchestration.transition(session, payment, "underpay", payment.failure_reason, actor)
         return
-    payment.status = "completed"
     payment.amount_captured = payment.amount
-    await session.flush()
-    await enqueue(
-        session,
-        f"{payment.purpose}.payment_completed",
-        {"payment_id": payment.id, "purpose_id": payment.purpose_id},
-        dedupe_key=f"payment_completed:{payment.id}",
-    )
+    await orchestration.transition(session, payment, "succeed", f"settlement {outcome}", actor)
+    await orchestration.emit_payment(session, payment, "payment.completed")

@@ -310,6 +310,11 @@ async def transition(
     await _event(session, payment, step.from_state, step.to_state, reason, actor)
 
 
+async def record_created(session: AsyncSession, payment: Payment, actor: str) -> None:
+    """The first ``payment_events`` row of a new payment (``pending``)."""
+    await _event(session, payment, None, payment.status, "created", actor)
+
+
 async def _event(
     session: AsyncSession,
     payment: Payment,

@@ -24,7 +24,7 @@ from kro.kit.clock import utcnow
 from kro.kit.ids import new_id
 from kro.ledger.service import create_transfers
 from kro.ledger.specs import TransferSpec
-from kro.payments import states
+from kro.payments import orchestration, states
 from kro.payments.collect import CollectRequest
 from kro.payments.errors import InvalidWebhookSignature, PaymentNotFound
 from kro.payments.models import Payment, WebhookEvent
@@ -210,7 +210,7 @@ async def pay_from_wallet(
         reference=payment_id.replace("_", "-"),
         amount=request.amount,
         currency=request.currency,
-        status="completed",
+        status=states.PENDING,
         amount_captured=request.amount,
         purpose=request.purpose,
         purpose_id=request.purpose_id,
@@ -221,6 +221,10 @@ async def pay_from_wallet(
     )
     session.add(payment)
     await session.flush()
+    actor = f"{request.purpose}:{request.payer_id}"
+    await orchestration.record_created(session, payment, actor)
+    await orchestration.transition(session, payment, "submit", "paid from the wallet", actor)
+    await orchestration.transition(session, payment, "succeed", "wallet debited", actor)
     await create_transfers(
         session,
         [

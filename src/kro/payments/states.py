@@ -12,6 +12,8 @@ or a product's (escrow, marketplace, giving, pensions).
     processing | requires_action ──flag──▶ needs_review (the provider took another amount or
                                                          currency: nothing is booked; an
                                                          operator decides)
+    requires_action ──underpay──▶ underpaid             (a bank transfer below the amount: it
+                                                         went to the payer's wallet)
     failed ──succeed_late──▶ completed                  (paid after a decline; see below)
     requires_capture ──capture──▶ completed             (all or part of the authorization)
     requires_capture ──cancel──▶ canceled               (released, or the hold expired)
@@ -41,6 +43,7 @@ CANCELED = "canceled"
 PARTIALLY_REFUNDED = "partially_refunded"
 REFUNDED = "refunded"
 NEEDS_REVIEW = "needs_review"
+UNDERPAID = "underpaid"
 
 GATEWAY = StateMachine(
     "payment",
@@ -56,6 +59,7 @@ GATEWAY = StateMachine(
         (REQUIRES_ACTION, "fail"): FAILED,
         (PROCESSING, "flag"): NEEDS_REVIEW,
         (REQUIRES_ACTION, "flag"): NEEDS_REVIEW,
+        (REQUIRES_ACTION, "underpay"): UNDERPAID,
         (FAILED, "succeed_late"): COMPLETED,
         (REQUIRES_CAPTURE, "capture"): COMPLETED,
         (REQUIRES_CAPTURE, "cancel"): CANCELED,
@@ -64,7 +68,7 @@ GATEWAY = StateMachine(
         (COMPLETED, "refund_all"): REFUNDED,
         (PARTIALLY_REFUNDED, "refund_all"): REFUNDED,
     },
-    terminal=[CANCELED, REFUNDED],
+    terminal=[CANCELED, REFUNDED, UNDERPAID],
 )
 
 OPEN = frozenset({PENDING, PROCESSING, REQUIRES_ACTION})
