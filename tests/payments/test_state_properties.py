@@ -61,7 +61,7 @@ def test_allowed_transitions_never_leave_the_table(actions: list[str]) -> None:
 
 
 def test_terminal_statuses_accept_nothing() -> None:
-    assert MACHINE.terminal == {states.CANCELED, states.REFUNDED}
+    assert MACHINE.terminal == {states.CANCELED, states.REFUNDED, states.UNDERPAID}
     for status in MACHINE.terminal:
         assert MACHINE.allowed(status) == []
 
