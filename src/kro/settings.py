@@ -176,8 +176,9 @@ class Settings(BaseSettings):
     reconcile_interval: int = 3600
     reconcile_lookback: int = 2 * 24 * 3600
     # The products' collections (kro.payments.platform): the platform's provider accounts in
-    # the order routing tries them, comma-separated (``KRO_PAYMENTS_PROVIDERS=paystack,fincra``).
-    payments_providers: Annotated[list[str], NoDecode] = ["paystack", "fincra"]
+    # the order routing tries them for each payment method, comma-separated
+    # (``KRO_PAYMENTS_PROVIDERS=paystack,fincra,providus``).
+    payments_providers: Annotated[list[str], NoDecode] = ["paystack", "fincra", "providus"]
     # Open payments (any product, any tenant) are asked about again: every tick while younger
     # than ``payments_verify_hot`` seconds, then hourly until ``payments_verify_horizon``.
     payments_verify_hot: int = 3600

@@ -32,11 +32,8 @@ from kro.ledger.invariants import check_invariants
 from kro.ledger.models import LedgerTransfer
 from kro.ledger.service import balances_for_owner, get_balance
 from kro.payments import providus_endpoints
-from kro.payments.bank_transfer import (
-    BankTransferUnavailable,
-    open_bank_transfer,
-)
-from kro.payments.collect import CollectRequest
+from kro.payments.collect import CollectRequest, collect
+from kro.payments.errors import BankTransferUnavailable
 from kro.payments.models import Payment, WebhookEvent
 from kro.providers.providus import compute_signature
 from kro.settings import Settings
@@ -80,14 +77,12 @@ class Bank:
         order_id = new_id("ord")
         async with unit_of_work(self.sessions) as session:
             escrow = await chart.ensure_escrow(session, order_id, "NGN")
-            return await open_bank_transfer(
-                session, self.settings, self._request(order_id, amount, escrow.id)
-            )
+            return await collect(session, self.settings, self._request(order_id, amount, escrow.id))
 
     def _request(self, order_id: str, amount: int, credit: str) -> CollectRequest:
         return CollectRequest(
             purpose=PURPOSE, purpose_id=order_id, payer_id=self.payer_id, email="ada@example.com",
-            amount=amount, currency="NGN", credit_account_id=credit,
+            amount=amount, currency="NGN", credit_account_id=credit, method="bank_transfer",
         )  # fmt: skip
 
     async def pay(self, payment: Payment, amount: int) -> dict[str, Any]:
@@ -191,7 +186,7 @@ async def test_open_records_the_virtual_account(bank: Bank) -> None:
     assert payment.virtual_account_expires_at >= before + timedelta(minutes=10)
     async with bank.sandbox.control() as http:
         shown = (await http.get(f"/_sandbox/accounts/{payment.virtual_account_number}")).json()
-    assert shown["data"]["initiationTranRef"] == payment.reference
+    assert shown["data"]["initiationTranRef"] == payment.provider_transaction_id
 
 
 @pytest.mark.parametrize(
@@ -328,8 +323,19 @@ async def test_signed_notification_providus_does_not_know_moves_nothing(bank: Ba
 async def test_bank_transfer_needs_naira_and_a_payer(bank: Bank) -> None:
     async with unit_of_work(bank.sessions) as session:
         for request in (
-            CollectRequest(PURPOSE, "ord_x", "usr_x", "a@example.com", 100, "USD", "acc"),
-            CollectRequest(PURPOSE, "ord_x", None, "a@example.com", 100, "NGN", "acc"),
+            CollectRequest(
+                PURPOSE,
+                "ord_x",
+                "usr_x",
+                "a@example.com",
+                100,
+                "USD",
+                "acc",
+                method="bank_transfer",
+            ),
+            CollectRequest(
+                PURPOSE, "ord_x", None, "a@example.com", 100, "NGN", "acc", method="bank_transfer"
+            ),
         ):
             with pytest.raises(BankTransferUnavailable):
-                await open_bank_transfer(session, bank.settings, request)
+                await collect(session, bank.settings, request)

@@ -26,6 +26,7 @@ from kro.escrow.errors import (
     AmountBelowFee,
     ConditionNotFound,
     NotOrderParty,
+    OrderNotCompleted,
     OrderNotFound,
     PaymentAlreadyReceived,
     SelfDealing,
@@ -37,10 +38,9 @@ from kro.identity import service as identity
 from kro.identity.models import User
 from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
-from kro.kit.errors import Conflict
 from kro.kit.ids import new_id
 from kro.ledger import chart
-from kro.payments import bank_transfer, refunds
+from kro.payments import refunds
 from kro.payments import service as payments
 from kro.payments import states as pay_states
 from kro.payments.collect import CollectRequest, collect
@@ -288,15 +288,13 @@ async def start_payment(
     (502-504).
     """
     order = await _payable_order(session, user, order_id)
-    card_provider = provider or None
+    channel = "bank_transfer" if method == "bank_transfer" else "card"
     if order.payment_id:
         current = await payments.get_payment(session, order.payment_id)
-        reusable = current.status in pay_states.OPEN and (
-            current.provider == "providus"
-            if method == "bank_transfer"
-            else current.provider != "providus"
-            and card_provider in (None, current.provider)
-            and current.authorization_url is not None
+        reusable = (
+            current.status in pay_states.OPEN
+            and current.channel == channel
+            and provider in (None, current.provider)
         )
         expires = current.virtual_account_expires_at
         if reusable and (expires is None or expires > utcnow()):
@@ -313,9 +311,10 @@ async def start_payment(
         amount=order.buyer_pays,
         currency=order.currency,
         credit_account_id=escrow.id,
-        provider=card_provider,
+        provider=provider,
+        method=channel,
         callback_url=callback_url,
-        description=f"KRO escrow: {order.title}"[:200],
+        description=f"KRO Escrow {order.title}"[:60],  # the account's name at name enquiry
         metadata={"order_id": order.id},
     )
     if method == "wallet":
@@ -327,12 +326,7 @@ async def start_payment(
         await transition(session, order, "fund", user, reason=f"paid from wallet ({payment.id})")
         await session.flush()
         return payment
-    if method == "bank_transfer":
-        payment = await bank_transfer.open_bank_transfer(
-            session, settings, request, account_name=f"KRO Escrow {order.title}"[:60]
-        )
-    else:
-        payment = await collect(session, settings, request)
+    payment = await collect(session, settings, request)
     order = await _payable_order(session, user, order_id, lock=True)
     order.payment_id = payment.id
     await session.flush()
@@ -384,7 +378,8 @@ async def fulfil_condition(
     """Mark a condition fulfilled (buyer, order ``completed``). The last one closes the order
     and releases the money: both holds posted in one batch. Fulfilling twice is a no-op.
 
-    Raises OrderNotFound, ConditionNotFound (404), NotOrderParty (403), Conflict (409).
+    Raises OrderNotFound, ConditionNotFound (404), NotOrderParty (403), OrderNotCompleted
+    (409).
     """
     order = await load_for(session, user, order_id, lock=True)
     _require_party(order, user, "fulfil")
@@ -394,11 +389,7 @@ async def fulfil_condition(
     if condition.fulfilled_at is not None:
         return order
     if order.status not in states.FULFILLABLE:
-        raise Conflict(
-            "Conditions can be fulfilled only after the seller marks the order completed.",
-            code="order_not_completed",
-            details={"state": order.status},
-        )
+        raise OrderNotCompleted(details={"state": order.status})
     condition.fulfilled_at, condition.fulfilled_by = utcnow(), user.id
     await session.flush()
     await notices.condition_fulfilled(session, order, condition.id, condition.description)

@@ -1,13 +1,16 @@
-"""Funding by bank transfer into a Providus dynamic virtual account (issue 4 s.3).
+"""The bank-transfer method's own rules: settlements of transfers into a dynamic account.
 
-The payer gets a one-time account number (``open_bank_transfer``) and sends money to it from
-any Nigerian bank, in whatever amount they choose. Providus settles the transfer and POSTs a
+A product opens one through :func:`kro.payments.collect.collect` (``method="bank_transfer"``):
+the Providus adapter (:class:`kro.providers.providus.gateway.ProvidusGateway`) gives a
+one-time account number, and the payer sends money to it from any Nigerian bank, in whatever
+amount they choose — possibly more than once. Providus settles each transfer and POSTs a
 settlement notification to ``/v1/webhooks/providus``; :func:`receive_providus_notification`
 checks its static ``X-Auth-Signature``, stores it in the inbox (unique on ``settlementId``) and
 answers with Providus's codes (``00`` accepted, ``01`` duplicate, ``02`` rejected, ``03`` system
 failure). The job ``payments.confirm_bank_transfer`` (:func:`confirm_bank_transfer`) then asks
-``PiPverifyTransaction`` — the notification's signature is not bound to its body, so nothing is
-believed before Providus confirms it (verify before value) — and posts what *Providus* reports:
+the adapter (``PiPverifyTransaction``) — the notification's signature is not bound to its body,
+so nothing is believed before Providus confirms it (verify before value) — and posts what
+*Providus* reports, each settlement once:
 
 ======================  ==========================================  ===========================
 received vs expected    ledger (one atomic batch)                   payment
@@ -43,21 +46,17 @@ from kro.jobs.errors import RetryJob
 from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
 from kro.kit.db import unit_of_work
-from kro.kit.errors import Unprocessable
-from kro.kit.http import shared_client
-from kro.kit.ids import new_id
 from kro.ledger import chart
 from kro.ledger.service import create_transfers
 from kro.ledger.specs import TransferSpec
 from kro.payments import orchestration, states
-from kro.payments.collect import CollectRequest
 from kro.payments.models import Payment, WebhookEvent
 from kro.payments.service import MAX_EVENT_KEY, finish_event
+from kro.providers.base import ProviderCharge
 from kro.providers.errors import ProviderRejected
 from kro.providers.providus import (
     TRANSACTION_NOT_FOUND,
     InvalidNotification,
-    ProvidusClient,
     Settlement,
     parse_notification,
     session_id_of,
@@ -69,88 +68,10 @@ log = structlog.get_logger("kro.payments.bank_transfer")
 PROVIDUS = "providus"
 EVENT_TYPE = "settlement"
 CONFIRM_JOB = "payments.confirm_bank_transfer"
-BANK_NAME = "Providus Bank"
 # A notification whose settlement Providus does not know yet is asked about again this many
 # times, a minute apart, before it is ignored (a forgery stays unknown for ever).
 UNKNOWN_SETTLEMENT_ATTEMPTS = 3
 UNKNOWN_SETTLEMENT_DELAY = timedelta(minutes=1)
-
-
-class BankTransferUnavailable(Unprocessable):
-    code = "bank_transfer_unavailable"
-    message = "Bank transfer takes naira from a known payer only."
-
-
-def providus_client(settings: Settings) -> ProvidusClient:
-    """A Providus client for ``KRO_PROVIDUS_BASE_URL`` and the client id/secret, on the
-    process's shared HTTP connection pool. Use as ``async with providus_client(settings) as
-    client:``."""
-    return ProvidusClient(
-        settings.providus_base_url,
-        settings.providus_client_id,
-        settings.providus_client_secret,
-        timeout=settings.providus_timeout,
-        http_client=shared_client(),
-    )
-
-
-async def open_bank_transfer(
-    session: AsyncSession,
-    settings: Settings,
-    request: CollectRequest,
-    *,
-    account_name: str | None = None,
-) -> Payment:
-    """Create a Providus dynamic account for ``request`` and record the pending payment.
-
-    ``reference`` is Providus's ``initiationTranRef``; the payer transfers ``request.amount``
-    kobo to ``virtual_account_number`` before ``virtual_account_expires_at`` (what Providus is
-    configured with, ``KRO_PROVIDUS_ACCOUNT_VALIDITY`` seconds). ``account_name`` is
-    what the payer's bank shows at name enquiry (default ``"KRO <purpose> <purpose id>"``).
-
-    Raises BankTransferUnavailable (422) for a currency other than NGN or without
-    ``request.payer_id`` (over- and under-payments go to the payer's wallet), and a
-    ProviderError (502-504) if Providus refuses or cannot be reached; nothing is written then.
-    """
-    if request.currency != "NGN" or not request.payer_id:
-        raise BankTransferUnavailable()
-    name = account_name or f"KRO {request.purpose.title()} {request.purpose_id}"
-    async with providus_client(settings) as client:
-        account = await client.create_dynamic_account(name[:200])
-    expires_at = utcnow() + timedelta(seconds=settings.providus_account_validity)
-    payment = Payment(
-        id=new_id("pay"),
-        provider=PROVIDUS,
-        reference=account.initiation_tran_ref,
-        amount=request.amount,
-        currency=request.currency,
-        purpose=request.purpose,
-        purpose_id=request.purpose_id,
-        payer_id=request.payer_id,
-        customer_email=request.email,
-        credit_account_id=request.credit_account_id,
-        virtual_account_number=account.account_number,
-        virtual_account_name=account.account_name,
-        virtual_account_expires_at=expires_at,
-        channel="bank_transfer",
-        status=states.PENDING,
-    )
-    payment.next_action = {
-        "type": "bank_transfer",
-        "bank_name": BANK_NAME,
-        "account_number": account.account_number,
-        "account_name": account.account_name,
-        "expires_at": expires_at.isoformat(),
-    }
-    session.add(payment)
-    await session.flush()
-    actor = f"{request.purpose}:{request.payer_id}"
-    await orchestration.record_created(session, payment, actor)
-    await orchestration.transition(session, payment, "submit", "account opened", actor)
-    await orchestration.transition(
-        session, payment, "require_action", "waiting for the payer's transfer", actor
-    )
-    return payment
 
 
 # Receiving notifications ----------------------------------------------------------------------
@@ -273,9 +194,9 @@ async def confirm_bank_transfer(
     *,
     retry_unknown: bool,
 ) -> Payment | None:
-    """Process a settlement notification from the inbox: verify it with
-    ``PiPverifyTransaction``, then post what Providus reports (see the module's table).
-    Returns the payment when money moved, else ``None`` (the event says why).
+    """Process a settlement notification from the inbox: verify it through the payment's
+    adapter, then post what Providus reports (see the module's table). Returns the payment
+    when money moved, else ``None`` (the event says why).
 
     The event and its payment are read in a short transaction and Providus is asked with no
     transaction open; only then are the payment and the event locked (and re-checked) on
@@ -288,13 +209,15 @@ async def confirm_bank_transfer(
             return None
         notification = parse_notification(event.payload.encode())
         found = await _payment_for_account(read, notification.account_number)
-    if found is None:
+        config = await orchestration.config_of(read, found) if found is not None else None
+        read.expunge_all()
+    if found is None or config is None:
         await _finish(session, event_id, "ignored", f"no payment for account "
                       f"{notification.account_number}")  # fmt: skip
         return None
     try:
-        async with providus_client(settings) as client:
-            verified = await client.verify_transaction(settlement_id=notification.settlement_id)
+        async with orchestration.adapter(settings, config) as provider:
+            verified = await provider.get_charge(found.reference, notification.settlement_id)
     except ProviderRejected as exc:
         if exc.provider_code != TRANSACTION_NOT_FOUND:
             raise
@@ -321,25 +244,27 @@ async def _finish(session: AsyncSession, event_id: str, status: str, outcome: st
         finish_event(event, status, outcome)
 
 
-def _disagreement(verified: Settlement, notified: Settlement, payment: Payment) -> str | None:
+def _disagreement(verified: ProviderCharge, notified: Settlement, payment: Payment) -> str | None:
     """Why the verified settlement cannot be credited to ``payment``, if it cannot."""
-    if verified.settlement_id != notified.settlement_id:
+    if verified.provider_id != notified.settlement_id:
         return "verify returned another settlement"
-    if verified.account_number != payment.virtual_account_number:
-        return f"verified account {verified.account_number} is not the payment's"
+    account = (verified.bank_account or {}).get("account_number")
+    if account != payment.virtual_account_number:
+        return f"verified account {account} is not the payment's"
     if verified.currency != payment.currency:
         return f"verified currency {verified.currency}, expected {payment.currency}"
-    if verified.transaction_amount <= 0:
+    if verified.amount <= 0:
         return "verified amount is not positive"
     return None
 
 
 async def post_settlement(
-    session: AsyncSession, payment: Payment, event_id: str, verified: Settlement
+    session: AsyncSession, payment: Payment, event_id: str, verified: ProviderCharge
 ) -> str:
-    """Post a verified settlement to the ledger and move ``payment`` on; returns what happened
-    (``completed``, ``overpaid``, ``underpaid`` or ``late``). Idempotent per ``event_id``."""
-    received, currency = verified.transaction_amount, payment.currency
+    """Post a verified settlement (``verified.amount`` kobo received, ``verified.fee`` kept by
+    Providus) to the ledger and move ``payment`` on; returns what happened (``completed``,
+    ``overpaid``, ``underpaid`` or ``late``). Idempotent per ``event_id``."""
+    received, currency = verified.amount, payment.currency
     clearing = await chart.ensure_provider_clearing(session, PROVIDUS, currency)
     transfers: list[TransferSpec] = []
     to_wallet = received
@@ -351,16 +276,16 @@ async def post_settlement(
         to_wallet = received - payment.amount
     outcome = _outcome(payment, received)
     if to_wallet > 0:
-        assert payment.payer_id is not None  # open_bank_transfer requires one
+        assert payment.payer_id is not None  # collect requires one for bank transfers
         wallet = await chart.ensure_wallet(session, payment.payer_id, currency)
         transfers.append(
             _spec(f"trf_{event_id}_wallet", clearing.id, wallet.id, to_wallet, currency,
                   f"payment.{outcome}", payment.reference)
         )  # fmt: skip
-    if verified.fees > 0:
+    if verified.fee > 0:
         fees = await chart.ensure_provider_fees(session, PROVIDUS, currency)
         transfers.append(
-            _spec(f"trf_{event_id}_fee", fees.id, clearing.id, verified.fees, currency,
+            _spec(f"trf_{event_id}_fee", fees.id, clearing.id, verified.fee, currency,
                   "payment.provider_fee", payment.reference)
         )  # fmt: skip
     await create_transfers(session, transfers)
@@ -392,20 +317,20 @@ def _spec(
 
 
 async def _settle_payment(
-    session: AsyncSession, payment: Payment, verified: Settlement, outcome: str
+    session: AsyncSession, payment: Payment, verified: ProviderCharge, outcome: str
 ) -> None:
-    payment.amount_received = (payment.amount_received or 0) + verified.transaction_amount
-    payment.provider_fee += verified.fees
+    payment.amount_received = (payment.amount_received or 0) + verified.amount
+    payment.provider_fee += verified.fee
     if outcome == "late":
         await session.flush()
         return
-    payment.provider_transaction_id = verified.settlement_id
-    payment.paid_at = verified.tran_date_time or utcnow()
+    payment.provider_transaction_id = verified.provider_id
+    payment.paid_at = verified.paid_at or utcnow()
     payment.next_action = None
     actor = f"provider:{PROVIDUS}"
     if outcome == "underpaid":
         payment.failure_reason = (
-            f"received {verified.transaction_amount} of {payment.amount} {payment.currency}; "
+            f"received {verified.amount} of {payment.amount} {payment.currency}; "
             "credited to the payer's wallet"
         )
         await orchestration.transition(session, payment, "underpay", payment.failure_reason, actor)

@@ -17,11 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kro.kit.clock import utcnow
 from kro.kit.ids import new_id
 from kro.payments import orchestration, platform, routing, states
+from kro.payments.errors import BankTransferUnavailable
 from kro.payments.models import Payment
 from kro.providers import registry
 from kro.providers.base import ChargeRequest
@@ -62,17 +65,25 @@ async def collect(session: AsyncSession, settings: Settings, request: CollectReq
     record it: usually ``requires_action`` with ``authorization_url`` (the hosted page) to send
     the payer to; ``processing`` when the provider's answer was lost (reconciliation asks).
 
-    ``session`` must have no transaction open (no statement run on it yet): the providers are
-    asked first. Raises NoProviderAvailable (422, nothing written), PaymentRejected (402) and
-    ProvidersUnavailable (503) — for those two the failed payment is kept (their
-    ``commit_anyway``) and the product hears ``{purpose}.payment_failed``.
+    A bank transfer is ``requires_action`` with the account in ``virtual_account_*`` and
+    ``next_action`` (``{"type": "bank_transfer", "bank_name", "account_number",
+    "account_name", "expires_at"}``), valid ``KRO_PROVIDUS_ACCOUNT_VALIDITY`` seconds.
+
+    No row lock may be held on ``session`` (the caller reads without locking, then locks and
+    re-checks after): the providers are asked before anything is written. Raises
+    BankTransferUnavailable (422), NoProviderAvailable (422), nothing written;
+    PaymentRejected (402) and ProvidersUnavailable (503) — for those two the failed payment is
+    kept (their ``commit_anyway``) and the product hears ``{purpose}.payment_failed``.
     """
+    if request.method == "bank_transfer" and (request.currency != "NGN" or not request.payer_id):
+        raise BankTransferUnavailable()
     payment_id = new_id("pay")
     reference = payment_id.replace("_", "-")
     route_request = routing.RouteRequest(
         reference, request.amount, request.currency, provider=request.provider
     )
-    route = routing.plan(platform.configs(settings), [], route_request, frozenset())
+    candidates = platform.configs(settings, request.method)
+    route = routing.plan(candidates, [], route_request, frozenset())
     if not route:
         raise orchestration.NoProviderAvailable(
             f"No payment provider takes {request.currency}"
@@ -102,14 +113,31 @@ async def collect(session: AsyncSession, settings: Settings, request: CollectReq
         metadata_=dict(request.metadata) or None,
         routing=offer.attempts,
     )
+    account = offer.charge.bank_account if offer.charge is not None else None
     if offer.charge is not None:
         payment.authorization_url = offer.charge.redirect_url
+    if account is not None:
+        _show_account(settings, payment, account)
     session.add(payment)
     await session.flush()
-    await orchestration.record_offer(
-        session, payment, offer, f"{request.purpose}:{request.payer_id}"
-    )
+    actor = f"{request.purpose}:{request.payer_id}"
+    await orchestration.record_offer(session, payment, offer, actor)
     return payment
+
+
+def _show_account(settings: Settings, payment: Payment, account: Mapping[str, str]) -> None:
+    """Where the payer transfers to, until when (the account expires unused)."""
+    expires_at = utcnow() + timedelta(seconds=settings.providus_account_validity)
+    payment.virtual_account_number = account.get("account_number")
+    payment.virtual_account_name = account.get("account_name")
+    payment.virtual_account_expires_at = expires_at
+    payment.next_action = {
+        "type": "bank_transfer",
+        "bank_name": account.get("bank_name"),
+        "account_number": account.get("account_number"),
+        "account_name": account.get("account_name"),
+        "expires_at": expires_at.isoformat(),
+    }
 
 
 def _charge_request(request: CollectRequest, reference: str) -> ChargeRequest:
@@ -121,7 +149,8 @@ def _charge_request(request: CollectRequest, reference: str) -> ChargeRequest:
         name=request.name,
         phone=request.phone,
         return_url=request.callback_url,
-        description=request.description,
+        # also the name a dynamic account shows at name enquiry
+        description=request.description or f"KRO {request.purpose.title()} {request.purpose_id}",
         metadata={
             **request.metadata,
             "purpose": request.purpose,

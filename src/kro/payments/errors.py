@@ -1,6 +1,6 @@
 """Payments errors."""
 
-from kro.kit.errors import NotFound, Unauthorized
+from kro.kit.errors import NotFound, Unauthorized, Unprocessable
 
 
 class PaymentNotFound(NotFound):
@@ -16,3 +16,11 @@ class InvalidWebhookSignature(Unauthorized):
 class UnknownProvider(NotFound):
     code = "unknown_provider"
     message = "No such provider."
+
+
+class BankTransferUnavailable(Unprocessable):
+    """Bank transfer into a dynamic account: over- and under-payments go to the payer's
+    wallet, so it needs a known payer, and Providus takes naira only."""
+
+    code = "bank_transfer_unavailable"
+    message = "Bank transfer takes naira from a known payer only."

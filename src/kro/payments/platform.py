@@ -31,6 +31,8 @@ def credentials(settings: Settings, provider: str) -> Credentials:
             public_key=settings.fincra_public_key,
             account_id=settings.fincra_business_id,
         )
+    if provider == "providus":
+        return Credentials(settings.providus_client_secret, account_id=settings.providus_client_id)
     raise registry.UnknownProvider(f"The platform has no {provider} account.")
 
 
@@ -41,6 +43,8 @@ def base_url(settings: Settings, provider: str) -> str:
         return settings.paystack_base_url
     if provider == "fincra":
         return settings.fincra_base_url
+    if provider == "providus":
+        return settings.providus_base_url
     raise registry.UnknownProvider(f"The platform has no {provider} account.")
 
 
@@ -49,12 +53,15 @@ def timeout(settings: Settings, provider: str) -> float:
     return float(getattr(settings, f"{provider}_timeout", settings.gateway_provider_timeout))
 
 
-def configs(settings: Settings) -> list[ProviderConfig]:
-    """The platform's configurations, in ``KRO_PAYMENTS_PROVIDERS`` order (priority 0, 1, …),
-    each taking every currency its provider takes."""
+def configs(settings: Settings, method: str = "card") -> list[ProviderConfig]:
+    """The platform's configurations offering ``method`` (``card``: a hosted checkout;
+    ``bank_transfer``: a dynamic account to pay into), in ``KRO_PAYMENTS_PROVIDERS`` order
+    (priority 0, 1, …), each taking every currency its provider takes."""
     found = []
     for priority, name in enumerate(settings.payments_providers):
         spec = registry.spec(name)
+        if method not in spec.methods:
+            continue
         found.append(
             ProviderConfig(
                 id=f"platform_{name}",

@@ -157,7 +157,7 @@ async def create_config(
     Raises UnknownProvider (404), InvalidProviderConfig (422: live mode without credentials, a
     currency the provider does not take, a missing webhook secret), ProviderConfigExists (409).
     """
-    spec = registry.spec(provider)
+    spec = registry.merchant_spec(provider)
     config = ProviderConfig(
         tenant_id=tenant_id,
         mode=mode,

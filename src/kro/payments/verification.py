@@ -50,6 +50,9 @@ BACKOFF = (
     timedelta(hours=2),
 )
 """Delays before each re-check after an unconfirmed event (then the sweep takes over)."""
+ASKABLE = frozenset(n for n, spec in registry.providers().items() if "card" in spec.methods)
+"""Providers whose status endpoint answers for our reference (a hosted checkout); a bank
+transfer can be asked about only by the settlement its notification names."""
 SWEEP_LIMIT = 500
 """Open payments checked per sweep at most (oldest check first); the rest wait a tick."""
 
@@ -76,11 +79,7 @@ async def ask(
     configuration gone) or the provider cannot say now."""
     async with unit_of_work(sessions) as read:
         payment = await read.get(Payment, payment_id)
-        if (
-            payment is None
-            or payment.status not in states.OPEN
-            or payment.provider not in registry.NAMES
-        ):
+        if payment is None or payment.status not in states.OPEN or payment.provider not in ASKABLE:
             return None
         try:
             config = await orchestration.config_of(read, payment)
@@ -120,7 +119,7 @@ async def due_for_sweep(
         select(Payment.id)
         .where(
             Payment.status.in_(states.OPEN),
-            Payment.provider.in_(registry.NAMES),
+            Payment.provider.in_(ASKABLE),
             Payment.created_at >= now - timedelta(seconds=horizon),
             Payment.created_at <= now - timedelta(minutes=1),
         )

@@ -93,7 +93,9 @@ class ProviderCharge:
     id, Stripe ``pi_…``), None before it has one. ``amount``: minor units authorized or
     charged; ``amount_captured``: minor units actually taken (0 until captured). ``fee``: the
     provider's fee in minor units (0 if it has not said). ``redirect_url``: where the
-    customer must go next (hosted checkout, 3-D Secure), if anywhere.
+    customer must go next (hosted checkout, 3-D Secure), if anywhere. ``bank_account``: for a
+    bank transfer into a dynamic account, the account (``bank_name``, ``account_number``,
+    ``account_name``) the payer sends to — or, verified, the one the money arrived in.
     """
 
     reference: str
@@ -107,6 +109,7 @@ class ProviderCharge:
     failure_reason: str | None = None
     paid_at: datetime | None = None
     created_at: datetime | None = None
+    bank_account: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,9 @@ class WebhookHint:
 
     ``event_key``: unique per provider (the inbox's key). ``kind``: ``charge``, ``refund`` or
     ``other``. ``reference``: our charge reference when the event names one; ``provider_id``:
-    the provider's charge id; ``refund_id``: the provider's refund id for refund events.
+    the provider's charge id (for a bank transfer, the settlement's id); ``refund_id``: the
+    provider's refund id for refund events; ``account``: the account number a bank transfer
+    was paid into.
     The orchestration confirms with :meth:`PaymentProvider.get_charge` /
     :meth:`PaymentProvider.get_refund` before any value moves.
     """
@@ -137,6 +142,7 @@ class WebhookHint:
     reference: str | None = None
     provider_id: str | None = None
     refund_id: str | None = None
+    account: str | None = None
 
 
 class PaymentProvider(Protocol):

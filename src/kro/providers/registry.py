@@ -25,14 +25,18 @@ class UnknownProvider(NotFound):
 @dataclass(frozen=True)
 class ProviderSpec:
     """One provider: where its adapter class lives (``module:Class``, imported on first use),
-    the currencies it can take, whether it can authorize now and capture later, and whether
-    its webhooks are signed with a secret other than the API key."""
+    the currencies it can take, whether it can authorize now and capture later, whether its
+    webhooks are signed with a secret other than the API key, the payment ``methods`` it
+    offers (``card``: a hosted checkout; ``bank_transfer``: a dynamic account to pay into),
+    and whether merchants may configure it (``merchant_api``; else the platform's only)."""
 
     name: str
     adapter_path: str
     currencies: frozenset[str]
     supports_manual_capture: bool
     needs_webhook_secret: bool
+    methods: frozenset[str] = frozenset({"card"})
+    merchant_api: bool = True
 
     @property
     def adapter(self) -> type[PaymentProvider]:
@@ -70,12 +74,22 @@ _PROVIDERS: dict[str, ProviderSpec] = {
         supports_manual_capture=False,
         needs_webhook_secret=True,
     ),
+    "providus": ProviderSpec(
+        "providus",
+        "kro.providers.providus.gateway:ProvidusGateway",
+        frozenset({"NGN"}),
+        supports_manual_capture=False,
+        needs_webhook_secret=False,
+        methods=frozenset({"bank_transfer"}),
+        merchant_api=False,  # its client id is not among a merchant's credentials yet
+    ),
 }
-NAMES = tuple(_PROVIDERS)
+NAMES = tuple(name for name, spec in _PROVIDERS.items() if spec.merchant_api)
+"""The providers merchants may configure (routing rules, reconciliation, health)."""
 
 
 def providers() -> dict[str, ProviderSpec]:
-    """Every provider by name."""
+    """Every provider by name (the platform's own included)."""
     return _PROVIDERS
 
 
@@ -83,6 +97,15 @@ def spec(name: str) -> ProviderSpec:
     """The provider called ``name``; raises UnknownProvider (404)."""
     found = _PROVIDERS.get(name)
     if found is None:
+        raise UnknownProvider(f"No payment provider {name!r}; known: {', '.join(NAMES)}.")
+    return found
+
+
+def merchant_spec(name: str) -> ProviderSpec:
+    """The provider called ``name`` if merchants may configure it; raises UnknownProvider
+    (404) otherwise."""
+    found = spec(name)
+    if not found.merchant_api:
         raise UnknownProvider(f"No payment provider {name!r}; known: {', '.join(NAMES)}.")
     return found
 
