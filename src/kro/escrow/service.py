@@ -240,6 +240,7 @@ async def act(
         await settlement.refund(session, order, payment, settlement_reason)
         await session.flush()
         return order
+    states.ORDER.next(order.status, action)  # a move the table refuses is a 409 first
     if action == "cancel" and await payments.completed_payment_for(session, PURPOSE, order.id):
         raise PaymentAlreadyReceived("The buyer's payment has arrived; the order will be funded.")
     await transition(session, order, action, user)
