@@ -165,6 +165,8 @@ class Settings(BaseSettings):
     paystack_live_base_url: str = "https://api.paystack.co"
     flutterwave_live_base_url: str = "https://api.flutterwave.com"
     stripe_live_base_url: str = "https://api.stripe.com"
+    # Fincra's live host is not confirmed in its public docs (providers.md 5.1 [U]).
+    fincra_live_base_url: str = "https://api.fincra.com"
     gateway_sandbox_base_url: str = ""
     gateway_provider_timeout: float = Field(20.0, description="Seconds a provider call may take")
     gateway_refund_poll: float = Field(30.0, description="Seconds between polls of a refund")

@@ -13,7 +13,7 @@ from kro.ledger.models import LedgerAccount
 from kro.ledger.service import balances_for_owner
 from tests.payments.merchant import Merchant, customer_pays, gateway, set_faults
 from tests.support.api import data, error
-from tests.support.platform import Platform
+from tests.support.platform import Platform, eventually
 
 __all__ = ["gateway"]
 
@@ -278,3 +278,33 @@ async def test_a_hosted_page_paid_after_a_decline_is_booked(gateway: Platform) -
         assert done["failure_reason"] is None and done["amount_captured"] == 4_000
         events = data(await http.get(f"/v1/payments/{created['id']}/events", headers=shop.key))
         assert [e["to_status"] for e in events][-2:] == ["failed", "completed"]
+
+
+async def test_a_merchant_payment_through_fincra(gateway: Platform) -> None:
+    """Fincra is a provider like the others: configured in test mode (the sandbox business),
+    routed to, paid on its hosted page, confirmed by its webhook and verify endpoint, and
+    booked; a live configuration needs Fincra's business id."""
+    async with httpx.AsyncClient(base_url=gateway.base_url, timeout=30) as http:
+        shop = await Merchant.create(http, "fincrashop")
+        await shop.configure("fincra", 1)
+        created = data(await shop.pay(750_000), 201)
+        assert (created["status"], created["provider"]) == ("requires_action", "fincra")
+        assert "/sandbox/fincra/" in created["next_action"]["url"]
+        await customer_pays(http, created)
+        done = await shop.until(created["id"], "completed")
+        assert done["amount_captured"] == 750_000 and done["fee"] > 0
+        # Fincra has no refund API integrated: refused by the provider, the booking reversed.
+        url = f"/v1/payments/{created['id']}/refunds"
+        refund = data(await http.post(url, json={"amount": 100_000}, headers=shop.key), 201)
+
+        async def refund_failed() -> bool:
+            found = data(await http.get(f"/v1/refunds/{refund['id']}", headers=shop.key))
+            return bool(found["status"] == "failed")
+
+        await eventually(refund_failed)
+        keys = {"secret_key": "sk_live_fincra_x", "webhook_secret": "whsec_fx1"}
+        live = {"provider": "fincra", "mode": "live", "currencies": ["NGN"], "credentials": keys}
+        r = await http.post(
+            f"/v1/tenants/{shop.tenant_id}/provider-configs", json=live, headers=shop.owner
+        )
+        error(r, 422, "invalid_provider_config")

@@ -53,7 +53,7 @@ class RoutingRuleNotFound(NotFound):
 @dataclass(frozen=True)
 class ConfigChange:
     """What a caller sets on a configuration; None leaves a field as it is. ``credentials``:
-    ``{"secret_key", "webhook_secret"?, "public_key"?}``."""
+    ``{"secret_key", "webhook_secret"?, "public_key"?, "account_id"?}``."""
 
     enabled: bool | None = None
     priority: int | None = None
@@ -91,6 +91,13 @@ def sandbox_credentials(settings: Settings, provider: str) -> Credentials:
             webhook_secret=settings.flutterwave_sandbox_secret_hash,
             public_key=settings.flutterwave_sandbox_public_key,
         )
+    if provider == "fincra":  # the platform's own Fincra sandbox business
+        return Credentials(
+            settings.fincra_secret_key,
+            webhook_secret=settings.fincra_webhook_secret,
+            public_key=settings.fincra_public_key,
+            account_id=settings.fincra_business_id,
+        )
     return Credentials(
         settings.stripe_sandbox_secret_key,
         webhook_secret=settings.stripe_sandbox_webhook_secret,
@@ -107,6 +114,7 @@ def credentials(settings: Settings, config: ProviderConfig) -> Credentials:
         fields["secret_key"],
         webhook_secret=fields.get("webhook_secret"),
         public_key=fields.get("public_key"),
+        account_id=fields.get("account_id"),
     )
 
 
@@ -256,6 +264,9 @@ def _apply(settings: Settings, config: ProviderConfig, change: ConfigChange) -> 
         _seal(settings, config, change.credentials)
 
 
+CREDENTIAL_FIELDS = ("secret_key", "webhook_secret", "public_key", "account_id")
+
+
 def _seal(settings: Settings, config: ProviderConfig, fields: dict[str, str]) -> None:
     spec = registry.spec(config.provider)
     if not fields.get("secret_key"):
@@ -264,7 +275,11 @@ def _seal(settings: Settings, config: ProviderConfig, fields: dict[str, str]) ->
         raise InvalidProviderConfig(
             f"{config.provider} signs webhooks with its own secret: credentials.webhook_secret."
         )
-    kept = {k: v for k, v in fields.items() if k in ("secret_key", "webhook_secret", "public_key")}
+    if spec.needs_account_id and not fields.get("account_id"):
+        raise InvalidProviderConfig(
+            f"{config.provider} calls name the merchant's account: credentials.account_id."
+        )
+    kept = {k: v for k, v in fields.items() if k in CREDENTIAL_FIELDS}
     box = secret_box(settings)
     config.credentials = box.seal(json.dumps(kept), config.id)
     config.key_id = box.current

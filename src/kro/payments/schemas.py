@@ -39,7 +39,7 @@ class PaymentIn(BaseModel):
     currency: str = Currency
     customer: CustomerIn
     reference: str | None = Field(None, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._=-]+$")
-    provider: Literal["paystack", "flutterwave", "stripe"] | None = None
+    provider: Literal["paystack", "flutterwave", "stripe", "fincra"] | None = None
     capture_method: Literal["automatic", "manual"] = "automatic"
     channel: Literal["card", "bank_transfer", "ussd", "mobile_money", "qr"] | None = None
     description: str | None = Field(None, max_length=500)
@@ -178,6 +178,9 @@ class CredentialsIn(BaseModel):
     secret_key: str = Field(min_length=8, max_length=200)
     webhook_secret: str | None = Field(None, min_length=8, max_length=200)
     public_key: str | None = Field(None, max_length=200)
+    account_id: str | None = Field(
+        None, max_length=200, description="the merchant's account id (Fincra: business id)"
+    )
 
 
 class ProviderConfigIn(BaseModel):
@@ -187,7 +190,7 @@ class ProviderConfigIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    provider: Literal["paystack", "flutterwave", "stripe"]
+    provider: Literal["paystack", "flutterwave", "stripe", "fincra"]
     mode: Literal["test", "live"]
     enabled: bool = True
     priority: int = Field(100, ge=0, le=10_000)

@@ -28,7 +28,9 @@ class ProviderSpec:
     the currencies it can take, whether it can authorize now and capture later, whether its
     webhooks are signed with a secret other than the API key, the payment ``methods`` it
     offers (``card``: a hosted checkout; ``bank_transfer``: a dynamic account to pay into),
-    and whether merchants may configure it (``merchant_api``; else the platform's only)."""
+    and whether merchants may configure it (``merchant_api``; else the platform's only), and
+    whether its calls name the merchant's account (``needs_account_id``: Fincra's business
+    id)."""
 
     name: str
     adapter_path: str
@@ -37,6 +39,7 @@ class ProviderSpec:
     needs_webhook_secret: bool
     methods: frozenset[str] = frozenset({"card"})
     merchant_api: bool = True
+    needs_account_id: bool = False
 
     @property
     def adapter(self) -> type[PaymentProvider]:
@@ -73,6 +76,7 @@ _PROVIDERS: dict[str, ProviderSpec] = {
         frozenset({"NGN", "GHS", "KES", "UGX", "ZAR", "USD"}),
         supports_manual_capture=False,
         needs_webhook_secret=True,
+        needs_account_id=True,
     ),
     "providus": ProviderSpec(
         "providus",
