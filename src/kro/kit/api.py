@@ -63,6 +63,9 @@ class ErrorBody(BaseModel):
 
 
 class ErrorEnvelope(BaseModel):
+    """Failed response: ``error.code`` is machine-readable and stable; each route lists the
+    codes it can return in its OpenAPI responses (``kro.kit.openapi``)."""
+
     success: bool = False
     error: ErrorBody
     meta: Meta
@@ -85,11 +88,6 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
     """Render an error in the envelope."""
     body = ErrorEnvelope(error=ErrorBody(code=code, message=message, details=details), meta=_meta())
     return JSONResponse(status_code=status, content=jsonable_encoder(body))
-
-
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorEnvelope} for code in (400, 401, 403, 404, 409, 422, 429)
-}
 
 
 def install(app: FastAPI) -> None:

@@ -92,3 +92,11 @@ class UpstreamError(KroError):
 
 class InvalidTransition(Conflict):
     code = "invalid_state_transition"
+
+
+class InvalidIdempotencyKey(Unprocessable):
+    """An ``Idempotency-Key`` header that is not 1–255 printable ASCII characters
+    (``kit.idempotency.validate_key``)."""
+
+    code = "invalid_idempotency_key"
+    message = "Idempotency-Key must be 1 to 255 printable ASCII characters."

@@ -14,7 +14,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from kro.kit.errors import Unprocessable
+from kro.kit.errors import InvalidIdempotencyKey
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -41,13 +41,10 @@ class StoredAttempt:
 
 
 def validate_key(value: str) -> str:
-    """The key as given if it is 1–255 printable ASCII characters; 422 otherwise."""
+    """The key as given if it is 1–255 printable ASCII characters; InvalidIdempotencyKey (422)
+    otherwise."""
     if not value or len(value) > MAX_KEY_LENGTH or not value.isascii() or not value.isprintable():
-        raise Unprocessable(
-            f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable ASCII characters.",
-            code="invalid_idempotency_key",
-            details={"header": HEADER},
-        )
+        raise InvalidIdempotencyKey(details={"header": HEADER})
     return value
 
 
