@@ -24,23 +24,18 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.identity import service
-from kro.identity.errors import AdminRequired, InvalidToken
+from kro.identity.errors import (
+    AdminRequired,
+    AdminTokenRequired,
+    TokenExpired,
+    TotpAlreadyEnrolled,
+    TotpRequired,
+)
 from kro.identity.models import AdminTotp, RefreshToken, User
 from kro.kit.clock import utcnow
-from kro.kit.errors import Conflict, Forbidden
 
 AUDIENCE = "kro-admin"
 ALGORITHM = "HS256"
-
-
-class TotpRequired(Forbidden):
-    code = "totp_required"
-    message = "This action needs a valid TOTP code from an enrolled authenticator."
-
-
-class TotpAlreadyEnrolled(Conflict):
-    code = "totp_already_enrolled"
-    message = "TOTP is already set up for this admin."
 
 
 @dataclass(frozen=True)
@@ -68,7 +63,7 @@ def create_admin_token(user: User, *, secret: str, ttl_seconds: int) -> str:
 
 
 def decode_admin_token(token: str, *, secret: str) -> dict[str, Any]:
-    """Claims of a valid admin token; raises InvalidToken (401)."""
+    """Claims of a valid admin token; raises AdminTokenRequired or TokenExpired (401)."""
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
@@ -78,11 +73,11 @@ def decode_admin_token(token: str, *, secret: str) -> dict[str, Any]:
             options={"verify_exp": False, "verify_iat": False, "require": ["aud", "sub", "exp"]},
         )
     except jwt.PyJWTError as exc:
-        raise InvalidToken("An admin token is required.", code="admin_token_required") from exc
+        raise AdminTokenRequired() from exc
     if claims.get("typ") != "admin":
-        raise InvalidToken("An admin token is required.", code="admin_token_required")
+        raise AdminTokenRequired()
     if int(claims["exp"]) <= int(utcnow().timestamp()):
-        raise InvalidToken("The admin token has expired.", code="token_expired")
+        raise TokenExpired("The admin token has expired.")
     return claims
 
 

@@ -1,4 +1,8 @@
-"""``/v1/admin/auth/login``, ``/v1/admin/totp/*``, ``/v1/admin/users``: administrators."""
+"""``/v1/admin/auth/login``, ``/v1/admin/totp/*``, ``/v1/admin/users``: administrators.
+
+Each route lists its own errors in ``responses=``; ``AdminUser``'s (401/403) and request
+validation's are added by :mod:`kro.kit.openapi`.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,19 @@ from pydantic import BaseModel, EmailStr, Field
 from kro.audit import service as audit
 from kro.identity import admin, service
 from kro.identity.dependencies import AdminUser, AppSettings, ClientIp
+from kro.identity.errors import (
+    AdminRequired,
+    EmailTaken,
+    InvalidCredentials,
+    TotpAlreadyEnrolled,
+    TotpRequired,
+    UserInactive,
+    UserNotFound,
+)
 from kro.identity.schemas import LoginIn, UserOut
 from kro.kit.api import Envelope, ok
 from kro.kit.deps import DbSession
+from kro.kit.openapi import error_responses
 
 router = APIRouter(prefix="/v1/admin", tags=["admin: identity"])
 
@@ -45,7 +59,9 @@ class NewUserIn(BaseModel):
     totp_code: str | None = Field(default=None, max_length=16)
 
 
-@router.post("/auth/login")
+@router.post(
+    "/auth/login", responses=error_responses(InvalidCredentials, UserInactive, AdminRequired)
+)
 async def admin_login(
     body: LoginIn, session: DbSession, settings: AppSettings, ip: ClientIp
 ) -> Envelope[AdminTokenOut]:
@@ -70,7 +86,7 @@ async def admin_login(
     )
 
 
-@router.post("/totp/enrol")
+@router.post("/totp/enrol", responses=error_responses(TotpAlreadyEnrolled))
 async def totp_enrol(
     user: AdminUser, session: DbSession, settings: AppSettings, ip: ClientIp
 ) -> Envelope[EnrolmentOut]:
@@ -88,7 +104,7 @@ async def totp_enrol(
     return ok(EnrolmentOut(**enrolment.__dict__))
 
 
-@router.post("/totp/confirm")
+@router.post("/totp/confirm", responses=error_responses(TotpRequired))
 async def totp_confirm(
     body: TotpIn, user: AdminUser, session: DbSession, ip: ClientIp
 ) -> Envelope[dict[str, bool]]:
@@ -105,12 +121,16 @@ async def totp_confirm(
     return ok({"totp_enrolled": True})
 
 
-@router.post("/users", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/users",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(TotpRequired, EmailTaken),
+)
 async def create_user(
     body: NewUserIn, user: AdminUser, session: DbSession, ip: ClientIp
 ) -> Envelope[UserOut]:
     """Create a user or an admin. Creating an admin needs the acting admin's TOTP when they
-    have enrolled one. 409 ``email_taken``."""
+    have enrolled one (403 ``totp_required``). 409 ``email_taken``."""
     if body.role == "admin" and await admin.totp_enrolled(session, user):
         await admin.require_totp(session, user, body.totp_code)
     created = await service.create_user(
@@ -164,17 +184,18 @@ async def _set_active(
     return AdminUserOut.model_validate(user)
 
 
-@router.post("/users/{user_id}/suspend")
+@router.post("/users/{user_id}/suspend", responses=error_responses(UserNotFound))
 async def suspend(
     user_id: str, body: SuspendIn, user: AdminUser, session: DbSession, ip: ClientIp
 ) -> Envelope[AdminUserOut]:
-    """Suspend a user: their tokens stop working (403 ``user_inactive``). Audit-logged."""
+    """Suspend a user: their tokens stop working (403 ``user_inactive``). Audit-logged. 404
+    ``user_not_found``."""
     return ok(await _set_active(session, user, user_id, False, body.reason, ip))
 
 
-@router.post("/users/{user_id}/reinstate")
+@router.post("/users/{user_id}/reinstate", responses=error_responses(UserNotFound))
 async def reinstate(
     user_id: str, body: SuspendIn, user: AdminUser, session: DbSession, ip: ClientIp
 ) -> Envelope[AdminUserOut]:
-    """Lift a suspension. Audit-logged."""
+    """Lift a suspension. Audit-logged. 404 ``user_not_found``."""
     return ok(await _set_active(session, user, user_id, True, body.reason, ip))

@@ -28,8 +28,9 @@ import structlog
 from fastapi import Depends, Header, Request
 
 from kro.identity.dependencies import AppSettings
-from kro.kit.errors import BadRequest, UpstreamError
+from kro.identity.errors import CaptchaFailed, CaptchaUnavailable
 from kro.kit.http import make_client
+from kro.kit.openapi import raises
 from kro.settings import Settings
 
 log = structlog.get_logger("kro.identity.captcha")
@@ -38,16 +39,6 @@ SITEVERIFY_PATH = "/recaptcha/api/siteverify"
 CAPTCHA_HEADER = "X-Captcha-Token"
 # Codes that say our request was wrong (the secret), not the user's token.
 _OUR_FAULT = {"missing-input-secret", "invalid-input-secret", "bad-request"}
-
-
-class CaptchaFailed(BadRequest):
-    code = "captcha_failed"
-    message = "The CAPTCHA check failed; solve it again."
-
-
-class CaptchaUnavailable(UpstreamError):
-    code = "captcha_unavailable"
-    message = "The CAPTCHA could not be checked; try again shortly."
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +94,7 @@ async def _siteverify(settings: Settings, token: str, remote_ip: str | None) -> 
     return body
 
 
+@raises(CaptchaFailed, CaptchaUnavailable)
 async def require_captcha(
     request: Request,
     settings: AppSettings,
@@ -111,7 +103,8 @@ async def require_captcha(
         Header(alias=CAPTCHA_HEADER, description="reCAPTCHA token (when CAPTCHA is enabled)"),
     ] = None,
 ) -> CaptchaResult | None:
-    """The dependency: ``None`` when CAPTCHA is disabled, else the passed check."""
+    """The dependency: ``None`` when CAPTCHA is disabled, else the passed check; 400
+    ``captcha_failed``, 502 ``captcha_unavailable``."""
     if not settings.recaptcha_enabled:
         return None
     remote_ip = request.client.host if request.client else None

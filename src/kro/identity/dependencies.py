@@ -1,4 +1,8 @@
-"""Typed auth dependencies: ``CurrentUser`` (any signed-in user) and ``AdminUser``."""
+"""Typed auth dependencies: ``CurrentUser`` (any signed-in user) and ``AdminUser``.
+
+Each declares the errors it raises (:func:`kro.kit.openapi.raises`), so every route that takes
+it lists them in its OpenAPI responses.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,17 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from kro.identity import admin, security, service
-from kro.identity.errors import AdminRequired, InvalidToken, UserInactive
+from kro.identity.errors import (
+    AccessTokenRequired,
+    AdminRequired,
+    AdminTokenRequired,
+    InvalidToken,
+    TokenExpired,
+    UserInactive,
+)
 from kro.identity.models import User
 from kro.kit.deps import DbSession
+from kro.kit.openapi import raises
 from kro.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="JWT access token from /v1/auth/login")
@@ -35,14 +47,16 @@ def token_policy(settings: AppSettings) -> service.TokenPolicy:
 Tokens = Annotated[service.TokenPolicy, Depends(token_policy)]
 
 
+@raises(AccessTokenRequired, InvalidToken, TokenExpired, UserInactive)
 async def current_user(
     session: DbSession,
     settings: AppSettings,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
-    """The user of the bearer access token; 401 ``invalid_token`` / ``token_expired``."""
+    """The user of the bearer access token; 401 ``unauthorized`` (none), ``invalid_token`` /
+    ``token_expired``; 403 ``user_inactive``."""
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise InvalidToken("A bearer access token is required.", code="unauthorized")
+        raise AccessTokenRequired()
     claims = security.decode_access_token(credentials.credentials, secret=settings.jwt_secret)
     user = await session.get(User, claims["sub"])
     if user is None:
@@ -55,6 +69,7 @@ async def current_user(
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
+@raises(AdminTokenRequired, TokenExpired, UserInactive, AdminRequired)
 async def admin_user(
     session: DbSession,
     settings: AppSettings,
@@ -63,7 +78,7 @@ async def admin_user(
     """The admin of the bearer **admin** token (``/v1/admin/auth/login``). A user access token
     never passes: 401 ``admin_token_required``; a demoted or disabled admin: 403."""
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise InvalidToken("An admin token is required.", code="admin_token_required")
+        raise AdminTokenRequired()
     claims = admin.decode_admin_token(credentials.credentials, secret=settings.admin_jwt_secret)
     user = await session.get(User, claims["sub"])
     if user is None or not user.is_active:

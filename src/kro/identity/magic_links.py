@@ -20,7 +20,7 @@ from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.identity import security
-from kro.identity.errors import InvalidToken, UserInactive
+from kro.identity.errors import MagicLinkInvalid, UserInactive
 from kro.identity.models import MagicLink, MagicLinkEvent, User
 from kro.identity.service import get_user, get_user_by_email, normalise_email
 from kro.kit.clock import utcnow
@@ -29,14 +29,6 @@ from kro.settings import Settings
 
 MAGIC_LINK_EVENT = "identity.magic_link"
 MAX_PER_HOUR = 5
-
-
-class MagicLinkInvalid(InvalidToken):
-    """Used, expired or unknown: the ``rejected`` log row commits with the 401."""
-
-    code = "invalid_magic_link"
-    message = "This sign-in link is invalid, expired or already used."
-    commit_anyway = True
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,16 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kro.identity.errors import (
+    InvalidPhone,
+    PhoneCodeAttemptsExceeded,
+    PhoneCodeExpired,
+    PhoneCodeInvalid,
+    PhoneCodeLimit,
+    PhoneCodeTooSoon,
+)
 from kro.identity.models import PhoneVerification, User
 from kro.kit.clock import utcnow
-from kro.kit.errors import BadRequest, RateLimited, Unprocessable
 from kro.kit.ids import new_id
 from kro.notifications.service import notify
 from kro.settings import Settings
@@ -31,39 +38,6 @@ from kro.settings import Settings
 PHONE_CODE_EVENT = "identity.phone_code"
 _SEPARATORS = re.compile(r"[\s\-().]")
 _E164_BODY = re.compile(r"^[1-9]\d{7,14}$")
-
-
-class InvalidPhone(Unprocessable):
-    code = "invalid_phone"
-    message = "The phone number is not valid; use international format, e.g. +2348012345678."
-
-
-class PhoneCodeTooSoon(RateLimited):
-    code = "phone_code_too_soon"
-    message = "A code was sent moments ago; wait before asking for another."
-
-
-class PhoneCodeLimit(RateLimited):
-    code = "phone_code_limit"
-    message = "Too many codes requested; try again later."
-
-
-class PhoneCodeInvalid(BadRequest):
-    """A wrong code: the attempt counter it raised must commit, so the error commits."""
-
-    code = "invalid_code"
-    message = "The code is wrong."
-    commit_anyway = True
-
-
-class PhoneCodeExpired(BadRequest):
-    code = "code_expired"
-    message = "The code has expired or was never sent; ask for a new one."
-
-
-class PhoneCodeAttemptsExceeded(RateLimited):
-    code = "too_many_attempts"
-    message = "Too many wrong codes; ask for a new one."
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import Any
 import jwt
 from pwdlib import PasswordHash
 
-from kro.identity.errors import InvalidToken
+from kro.identity.errors import InvalidToken, TokenExpired
 from kro.kit.clock import utcnow
 
 _hasher = PasswordHash.recommended()
@@ -45,7 +45,7 @@ def create_access_token(user_id: str, role: str, *, secret: str, ttl_seconds: in
 
 
 def decode_access_token(token: str, *, secret: str) -> dict[str, Any]:
-    """Claims of a valid access token; raises InvalidToken (401) otherwise.
+    """Claims of a valid access token; raises InvalidToken or TokenExpired (401) otherwise.
 
     Expiry is checked against :data:`kro.kit.clock` so tests can move time.
     """
@@ -61,7 +61,7 @@ def decode_access_token(token: str, *, secret: str) -> dict[str, Any]:
     if claims.get("typ") != "access" or not isinstance(claims.get("sub"), str):
         raise InvalidToken()
     if int(claims.get("exp", 0)) <= int(utcnow().timestamp()):
-        raise InvalidToken("The access token has expired.", code="token_expired")
+        raise TokenExpired()
     return claims
 
 

@@ -1,6 +1,8 @@
 """``/v1/me/phone`` (verify a phone by SMS code) and ``/v1/auth/magic-link`` (email sign-in).
 
 Thin: parse, authorize, call :mod:`kro.identity.phone` or :mod:`kro.identity.magic_links`.
+Each route lists its own errors in ``responses=`` (those of authentication, CAPTCHA and request
+validation are added by :mod:`kro.kit.openapi`).
 """
 
 from __future__ import annotations
@@ -14,9 +16,20 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from kro.identity import magic_links, phone, service
 from kro.identity.captcha import CaptchaCheck
 from kro.identity.dependencies import AppSettings, CurrentUser, Tokens
+from kro.identity.errors import (
+    InvalidPhone,
+    MagicLinkInvalid,
+    PhoneCodeAttemptsExceeded,
+    PhoneCodeExpired,
+    PhoneCodeInvalid,
+    PhoneCodeLimit,
+    PhoneCodeTooSoon,
+    UserInactive,
+)
 from kro.identity.schemas import TokenOut
 from kro.kit.api import Envelope, ok
 from kro.kit.deps import DbSession
+from kro.kit.openapi import error_responses
 
 router = APIRouter(tags=["identity"])
 
@@ -64,7 +77,11 @@ def _client(request: Request) -> magic_links.Client:
     )
 
 
-@router.post("/v1/me/phone", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/v1/me/phone",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(InvalidPhone, PhoneCodeTooSoon, PhoneCodeLimit),
+)
 async def start_phone_verification(
     body: PhoneIn, user: CurrentUser, session: DbSession, settings: AppSettings
 ) -> Envelope[PhoneCodeSentOut]:
@@ -81,7 +98,10 @@ async def start_phone_verification(
     )
 
 
-@router.post("/v1/me/phone/verify")
+@router.post(
+    "/v1/me/phone/verify",
+    responses=error_responses(PhoneCodeInvalid, PhoneCodeExpired, PhoneCodeAttemptsExceeded),
+)
 async def confirm_phone(
     body: PhoneCodeIn, user: CurrentUser, session: DbSession, settings: AppSettings
 ) -> Envelope[PhoneOut]:
@@ -107,7 +127,9 @@ async def request_magic_link(
     return ok(MagicLinkRequestedOut())
 
 
-@router.post("/v1/auth/magic-link/verify")
+@router.post(
+    "/v1/auth/magic-link/verify", responses=error_responses(MagicLinkInvalid, UserInactive)
+)
 async def redeem_magic_link(
     body: MagicLinkTokenIn, request: Request, session: DbSession, tokens: Tokens
 ) -> Envelope[TokenOut]:
