@@ -1,4 +1,8 @@
-"""``/v1/admin/escrow/*``: administrators see every order and resolve disputes (with TOTP)."""
+"""``/v1/admin/escrow/*``: administrators see every order and resolve disputes (with TOTP).
+
+Each route lists its own errors in ``responses=``; ``AdminUser``'s (401/403) and request
+validation's are added by :mod:`kro.kit.openapi`.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from sqlalchemy import select
 
 from kro.audit import service as audit
 from kro.escrow import catalog, disputes, service
-from kro.escrow.errors import OrderNotFound
+from kro.escrow.errors import InvalidSplit, OrderNotFound, TemplateNotFound
 from kro.escrow.fees import FeePolicy
 from kro.escrow.models import EscrowMessage, EscrowOrder
 from kro.escrow.schemas import (
@@ -24,8 +28,12 @@ from kro.escrow.schemas import (
 )
 from kro.identity import admin
 from kro.identity.dependencies import AdminUser, ClientIp
+from kro.identity.errors import TotpRequired
 from kro.kit.api import Envelope, ok
 from kro.kit.deps import DbSession
+from kro.kit.errors import InvalidTransition
+from kro.kit.openapi import error_responses
+from kro.ledger.errors import LedgerBusy
 
 router = APIRouter(prefix="/v1/admin/escrow/orders", tags=["admin: escrow"])
 
@@ -61,9 +69,9 @@ async def search_orders(
     )
 
 
-@router.get("/{order_id}")
+@router.get("/{order_id}", responses=error_responses(OrderNotFound))
 async def get_order(order_id: str, user: AdminUser, session: DbSession) -> Envelope[OrderOut]:
-    """Any order, with conditions and transitions."""
+    """Any order, with conditions and transitions. 404 ``order_not_found``."""
     order = await session.get(EscrowOrder, order_id)
     if order is None:
         raise OrderNotFound()
@@ -81,12 +89,18 @@ async def order_messages(
     return ok([MessageOut.model_validate(m) for m in rows.scalars()])
 
 
-@router.post("/{order_id}/resolve")
+@router.post(
+    "/{order_id}/resolve",
+    responses=error_responses(
+        TotpRequired, OrderNotFound, InvalidTransition, InvalidSplit, LedgerBusy
+    ),
+)
 async def resolve(
     order_id: str, body: ResolveIn, user: AdminUser, session: DbSession, ip: ClientIp
 ) -> Envelope[OrderOut]:
     """Resolve an open issue or dispute: ``release``, ``refund`` or ``split`` (with
-    ``seller_amount``). Needs a fresh TOTP code (403 ``totp_required``); audit-logged."""
+    ``seller_amount``). Needs a fresh TOTP code (403 ``totp_required``); audit-logged. 409
+    unless an issue or dispute is open; 422 ``invalid_split``."""
     await admin.require_totp(session, user, body.totp_code)
     order = await disputes.resolve(
         session, user, order_id, body.outcome, body.note, seller_amount=body.seller_amount, ip=ip
@@ -104,7 +118,7 @@ async def fees(_: AdminUser, session: DbSession) -> Envelope[list[FeeConfigOut]]
     return ok([FeeConfigOut.model_validate(f) for f in await catalog.fee_history(session)])
 
 
-@settings_router.put("/fees")
+@settings_router.put("/fees", responses=error_responses(TotpRequired))
 async def set_fees(
     body: FeeIn, user: AdminUser, session: DbSession, ip: ClientIp
 ) -> Envelope[FeeConfigOut]:
@@ -149,11 +163,14 @@ async def add_template(
     return ok(TemplateOut.model_validate(row))
 
 
-@settings_router.delete("/condition-templates/{template_id}")
+@settings_router.delete(
+    "/condition-templates/{template_id}", responses=error_responses(TemplateNotFound)
+)
 async def retire_template(
     template_id: str, user: AdminUser, session: DbSession, ip: ClientIp
 ) -> Envelope[TemplateOut]:
-    """Stop offering a template (existing orders keep their conditions)."""
+    """Stop offering a template (existing orders keep their conditions). 404
+    ``template_not_found``."""
     row = await catalog.retire_template(session, template_id)
     await audit.record(
         session,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kro.escrow.errors import ConditionNotFound
+from kro.escrow.errors import TemplateNotFound
 from kro.escrow.fees import FeePolicy, Payer
 from kro.escrow.models import ConditionTemplate, FeeConfiguration
 
@@ -67,18 +67,19 @@ async def add_template(
 
 
 async def retire_template(session: AsyncSession, template_id: str) -> ConditionTemplate:
-    """Hide a template from buyers (orders that used it keep their text)."""
+    """Hide a template from buyers (orders that used it keep their text); TemplateNotFound
+    (404)."""
     row = await session.get(ConditionTemplate, template_id)
     if row is None:
-        raise ConditionNotFound("No such condition template.", code="template_not_found")
+        raise TemplateNotFound()
     row.active = False
     await session.flush()
     return row
 
 
 async def template_text(session: AsyncSession, template_id: str) -> str:
-    """The description of an active template; ConditionNotFound (404) otherwise."""
+    """The description of an active template; TemplateNotFound (404) otherwise."""
     row = await session.get(ConditionTemplate, template_id)
     if row is None or not row.active:
-        raise ConditionNotFound("No such condition template.", code="template_not_found")
+        raise TemplateNotFound()
     return row.description

@@ -18,10 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.audit import service as audit
 from kro.escrow import service, settlement, states
-from kro.escrow.errors import NotOrderParty, OrderNotFound
+from kro.escrow.errors import EvidenceNotFound, NoOpenIssue, NotOrderParty, OrderNotFound
 from kro.escrow.models import EscrowMessage, EscrowOrder
 from kro.identity.models import User
-from kro.kit.errors import Conflict
 from kro.kit.ids import new_id
 from kro.kit.storage import Storage
 
@@ -81,15 +80,12 @@ async def report_issue(
 async def post_message(
     session: AsyncSession, user: User, order_id: str, body: str, evidence: Evidence | None = None
 ) -> EscrowMessage:
-    """A party's answer or evidence on an open issue or dispute. 409 when none is open."""
+    """A party's answer or evidence on an open issue or dispute. OrderNotFound (404);
+    NoOpenIssue (409) when none is open."""
     order = await service.load_for(session, user, order_id, lock=True)
     role = _party(order, user)
     if order.status not in OPEN:
-        raise Conflict(
-            "There is no open issue on this order.",
-            code="no_open_issue",
-            details={"state": order.status},
-        )
+        raise NoOpenIssue(details={"state": order.status})
     kind = "evidence" if evidence else "answer" if role == "seller" else "message"
     message = _message(order, user, role, kind, body, evidence)
     session.add(message)
@@ -142,7 +138,8 @@ async def resolve(
     ``release``: the seller is paid as if every condition were met. ``refund``: the buyer gets
     back everything paid (through the provider, or to the wallet it came from). ``split``: the
     seller gets ``seller_amount`` minor units, the platform keeps its fee, the buyer gets the
-    rest. Raises OrderNotFound (404), InvalidTransition (409), Unprocessable (422).
+    rest. Raises OrderNotFound (404), InvalidTransition (409), InvalidSplit (422), and what
+    the refund raises (kro.payments.refunds.request_refund).
     """
     order = await session.get(EscrowOrder, order_id, with_for_update=True)
     if order is None:
@@ -186,11 +183,12 @@ async def attach_evidence(
     content_type: str,
     data: bytes,
 ) -> EscrowMessage:
-    """Store ``data`` and post it as evidence on the open issue or dispute (409 otherwise).
+    """Store ``data`` and post it as evidence on the open issue or dispute (NoOpenIssue, 409,
+    otherwise).
     The file is written before the row; a failed transaction leaves an unreferenced file."""
     order = await service.load_for(session, user, order_id, lock=False)
     if order.status not in OPEN:
-        raise Conflict("There is no open issue on this order.", code="no_open_issue")
+        raise NoOpenIssue()
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", filename)[-100:] or "evidence"
     key = f"evidence/{order.id}/{new_id('evd')}/{safe}"
     await storage.put(key, data, content_type)
@@ -202,9 +200,10 @@ async def attach_evidence(
 async def evidence_file(
     session: AsyncSession, storage: Storage, user: User, order_id: str, message_id: str
 ) -> tuple[EscrowMessage, bytes]:
-    """A message's attached file, for the order's parties; OrderNotFound (404) otherwise."""
+    """A message's attached file, for the order's parties; OrderNotFound or EvidenceNotFound
+    (404) otherwise."""
     order = await service.load_for(session, user, order_id, lock=False)
     message = await session.get(EscrowMessage, message_id)
     if message is None or message.order_id != order.id or message.evidence_key is None:
-        raise OrderNotFound("No such evidence.", code="evidence_not_found")
+        raise EvidenceNotFound()
     return message, await storage.get(message.evidence_key)

@@ -1,4 +1,8 @@
-"""``/v1/escrow/orders…``: thin handlers over :mod:`kro.escrow.service`."""
+"""``/v1/escrow/orders…``: thin handlers over :mod:`kro.escrow.service`.
+
+Each route lists its own errors in ``responses=``; those of ``CurrentUser``, of the
+``Idempotency-Key`` and of request validation are added by :mod:`kro.kit.openapi`.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,22 @@ from typing import Annotated
 from fastapi import APIRouter, Body, File, Form, Query, Response, UploadFile, status
 
 from kro.escrow import catalog, disputes, service
+from kro.escrow.errors import (
+    AmountBelowFee,
+    ConditionNotFound,
+    CurrencyNotSupported,
+    EvidenceNotFound,
+    FileTooLarge,
+    NoOpenIssue,
+    NotOrderParty,
+    OrderNotCompleted,
+    OrderNotFound,
+    PaymentAlreadyReceived,
+    SelfDealing,
+    SellerNotFound,
+    TemplateNotFound,
+    UnsupportedFileType,
+)
 from kro.escrow.fees import FeePolicy
 from kro.escrow.schemas import (
     CheckoutOut,
@@ -19,32 +39,45 @@ from kro.escrow.schemas import (
     PayIn,
     TemplateOut,
 )
+from kro.idempotency.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from kro.idempotency.routing import IdempotentRoute, idempotent, user_scope
 from kro.identity.dependencies import AppSettings, CurrentUser
 from kro.kit.api import Envelope, Pagination, ok
 from kro.kit.deps import DbSession, FileStorage
-from kro.kit.errors import KroError, Unprocessable
+from kro.kit.errors import InvalidIdempotencyKey, InvalidTransition
+from kro.kit.openapi import error_responses, raises
+from kro.ledger.errors import InsufficientFunds, LedgerBusy
+from kro.payments.orchestration import NoProviderAvailable, PaymentRejected, ProvidersUnavailable
 
 router = APIRouter(prefix="/v1/escrow/orders", tags=["escrow"], route_class=IdempotentRoute)
 # Stripe's semantics on the POSTs that create or move something (DESIGN.md section 5): an
 # optional Idempotency-Key replays the first answer, errors included, for 24 h.
-IDEMPOTENT = [idempotent(user_scope)]
+_idempotency = idempotent(user_scope)
+# The errors of the key, in the contract of every route that takes it. (Until
+# kro.idempotency.routing declares them on its dependency itself.)
+raises(InvalidIdempotencyKey, IdempotencyKeyReused, IdempotencyKeyInUse)(_idempotency.dependency)
+IDEMPOTENT = [_idempotency]
 ORDER_CURRENCIES = frozenset({"NGN"})
+# What a party's action on an order can meet: not their order, not their turn, not now.
+ORDER_ACTION = (OrderNotFound, NotOrderParty, InvalidTransition)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, dependencies=IDEMPOTENT)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=IDEMPOTENT,
+    responses=error_responses(
+        TemplateNotFound, CurrencyNotSupported, SellerNotFound, SelfDealing, AmountBelowFee
+    ),
+)
 async def create_order(
     body: OrderIn, user: CurrentUser, session: DbSession, settings: AppSettings
 ) -> Envelope[OrderOut]:
     """Create an order as the buyer, with its conditions. The platform fee is fixed now from
     ``KRO_ESCROW_FEE_*``. 422 ``seller_not_found`` / ``buyer_is_seller`` /
-    ``currency_not_supported``."""
+    ``currency_not_supported`` / ``amount_below_fee``; 404 ``template_not_found``."""
     if body.currency not in ORDER_CURRENCIES:
-        raise Unprocessable(
-            "Escrow orders are in NGN for now.",
-            code="currency_not_supported",
-            details={"field": "currency"},
-        )
+        raise CurrencyNotSupported(details={"field": "currency"})
     policy = await catalog.current_fee_policy(
         session,
         FeePolicy(
@@ -107,7 +140,7 @@ async def list_orders(
     )
 
 
-@router.get("/{order_id}")
+@router.get("/{order_id}", responses=error_responses(OrderNotFound))
 async def get_order(order_id: str, user: CurrentUser, session: DbSession) -> Envelope[OrderOut]:
     """One order with conditions, transitions, amounts held and released. 404 unless the
     caller is its buyer or seller."""
@@ -122,7 +155,7 @@ async def _act(
     return OrderOut.of(await service.view(session, order), user.id)
 
 
-@router.post("/{order_id}/accept")
+@router.post("/{order_id}/accept", responses=error_responses(*ORDER_ACTION))
 async def accept(
     order_id: str, user: CurrentUser, session: DbSession, settings: AppSettings
 ) -> Envelope[OrderOut]:
@@ -130,7 +163,7 @@ async def accept(
     return ok(await _act(session, user, order_id, "accept", settings))
 
 
-@router.post("/{order_id}/decline")
+@router.post("/{order_id}/decline", responses=error_responses(*ORDER_ACTION))
 async def decline(
     order_id: str, user: CurrentUser, session: DbSession, settings: AppSettings
 ) -> Envelope[OrderOut]:
@@ -138,15 +171,20 @@ async def decline(
     return ok(await _act(session, user, order_id, "decline", settings))
 
 
-@router.post("/{order_id}/cancel")
+@router.post(
+    "/{order_id}/cancel",
+    responses=error_responses(*ORDER_ACTION, PaymentAlreadyReceived, LedgerBusy),
+)
 async def cancel(
     order_id: str, user: CurrentUser, session: DbSession, settings: AppSettings
 ) -> Envelope[OrderOut]:
-    """Buyer cancels before funding (``created``/``accepted`` → ``cancelled``)."""
+    """Buyer cancels before funding (``created``/``accepted`` → ``cancelled``), or a funded
+    order the seller has not started (→ ``refunded``, in full). 409
+    ``payment_already_received`` while the payment is on its way."""
     return ok(await _act(session, user, order_id, "cancel", settings))
 
 
-@router.post("/{order_id}/start")
+@router.post("/{order_id}/start", responses=error_responses(*ORDER_ACTION))
 async def start(
     order_id: str, user: CurrentUser, session: DbSession, settings: AppSettings
 ) -> Envelope[OrderOut]:
@@ -154,7 +192,7 @@ async def start(
     return ok(await _act(session, user, order_id, "start", settings))
 
 
-@router.post("/{order_id}/complete")
+@router.post("/{order_id}/complete", responses=error_responses(*ORDER_ACTION))
 async def complete(
     order_id: str, user: CurrentUser, session: DbSession, settings: AppSettings
 ) -> Envelope[OrderOut]:
@@ -162,7 +200,19 @@ async def complete(
     return ok(await _act(session, user, order_id, "complete", settings))
 
 
-@router.post("/{order_id}/pay", dependencies=IDEMPOTENT)
+@router.post(
+    "/{order_id}/pay",
+    dependencies=IDEMPOTENT,
+    responses=error_responses(
+        *ORDER_ACTION,
+        PaymentAlreadyReceived,
+        InsufficientFunds,
+        LedgerBusy,
+        NoProviderAvailable,
+        PaymentRejected,
+        ProvidersUnavailable,
+    ),
+)
 async def pay(
     order_id: str,
     user: CurrentUser,
@@ -201,7 +251,12 @@ async def pay(
     )
 
 
-@router.post("/{order_id}/conditions/{condition_id}/fulfil")
+@router.post(
+    "/{order_id}/conditions/{condition_id}/fulfil",
+    responses=error_responses(
+        OrderNotFound, ConditionNotFound, NotOrderParty, OrderNotCompleted, LedgerBusy
+    ),
+)
 async def fulfil(
     order_id: str, condition_id: str, user: CurrentUser, session: DbSession
 ) -> Envelope[OrderOut]:
@@ -211,7 +266,7 @@ async def fulfil(
     return ok(OrderOut.of(await service.view(session, order), user.id))
 
 
-@router.post("/{order_id}/issues")
+@router.post("/{order_id}/issues", responses=error_responses(*ORDER_ACTION))
 async def report_issue(
     order_id: str, body: MessageIn, user: CurrentUser, session: DbSession
 ) -> Envelope[OrderOut]:
@@ -221,7 +276,12 @@ async def report_issue(
     return ok(OrderOut.of(await service.view(session, order), user.id))
 
 
-@router.post("/{order_id}/messages", status_code=status.HTTP_201_CREATED, dependencies=IDEMPOTENT)
+@router.post(
+    "/{order_id}/messages",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=IDEMPOTENT,
+    responses=error_responses(OrderNotFound, NoOpenIssue),
+)
 async def post_message(
     order_id: str, body: MessageIn, user: CurrentUser, session: DbSession
 ) -> Envelope[MessageOut]:
@@ -230,7 +290,7 @@ async def post_message(
     return ok(MessageOut.model_validate(message))
 
 
-@router.get("/{order_id}/messages")
+@router.get("/{order_id}/messages", responses=error_responses(OrderNotFound))
 async def list_messages(
     order_id: str, user: CurrentUser, session: DbSession
 ) -> Envelope[list[MessageOut]]:
@@ -239,7 +299,7 @@ async def list_messages(
     return ok([MessageOut.model_validate(m) for m in rows])
 
 
-@router.post("/{order_id}/escalate")
+@router.post("/{order_id}/escalate", responses=error_responses(OrderNotFound, InvalidTransition))
 async def escalate(
     order_id: str, body: MessageIn, user: CurrentUser, session: DbSession
 ) -> Envelope[OrderOut]:
@@ -248,7 +308,7 @@ async def escalate(
     return ok(OrderOut.of(await service.view(session, order), user.id))
 
 
-@router.post("/{order_id}/release")
+@router.post("/{order_id}/release", responses=error_responses(*ORDER_ACTION, LedgerBusy))
 async def release(order_id: str, user: CurrentUser, session: DbSession) -> Envelope[OrderOut]:
     """Buyer releases the money while an issue is open (``issue_reported`` → ``closed``)."""
     order = await disputes.buyer_release(session, user, order_id)
@@ -260,7 +320,12 @@ EVIDENCE_TYPES = frozenset(
 )
 
 
-@router.post("/{order_id}/evidence", status_code=status.HTTP_201_CREATED, dependencies=IDEMPOTENT)
+@router.post(
+    "/{order_id}/evidence",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=IDEMPOTENT,
+    responses=error_responses(OrderNotFound, NoOpenIssue, FileTooLarge, UnsupportedFileType),
+)
 async def upload_evidence(
     order_id: str,
     user: CurrentUser,
@@ -274,27 +339,20 @@ async def upload_evidence(
     415 ``unsupported_file_type``; 409 ``no_open_issue``."""
     content_type = (file.content_type or "").split(";")[0].strip()
     if content_type not in EVIDENCE_TYPES:
-        raise KroError(
-            "Evidence must be PNG, JPEG, WebP, PDF or plain text.",
-            code="unsupported_file_type",
-            status=415,
-            details={"content_type": content_type},
-        )
+        raise UnsupportedFileType(details={"content_type": content_type})
     data = await file.read(settings.evidence_max_bytes + 1)
     if len(data) > settings.evidence_max_bytes:
-        raise KroError(
-            "The file is too large.",
-            code="file_too_large",
-            status=413,
-            details={"max_bytes": settings.evidence_max_bytes},
-        )
+        raise FileTooLarge(details={"max_bytes": settings.evidence_max_bytes})
     message = await disputes.attach_evidence(
         session, storage, user, order_id, note, file.filename or "evidence", content_type, data
     )
     return ok(MessageOut.model_validate(message))
 
 
-@router.get("/{order_id}/messages/{message_id}/evidence")
+@router.get(
+    "/{order_id}/messages/{message_id}/evidence",
+    responses=error_responses(OrderNotFound, EvidenceNotFound),
+)
 async def download_evidence(
     order_id: str, message_id: str, user: CurrentUser, session: DbSession, storage: FileStorage
 ) -> Response:

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kro.escrow.errors import InvalidSplit
 from kro.escrow.models import EscrowOrder
 from kro.kit.clock import utcnow
-from kro.kit.errors import Unprocessable
 from kro.ledger import chart
 from kro.ledger.service import create_transfers
 from kro.ledger.specs import PostPending, TransferRequest, TransferSpec, VoidPending
@@ -113,12 +113,11 @@ async def split(
     session: AsyncSession, order: EscrowOrder, payment: Payment, seller_amount: int, reason: str
 ) -> None:
     """Pay the seller ``seller_amount`` minor units (at most ``amount − seller_fee``), keep the
-    platform fee, refund the rest of what the buyer paid. Raises Unprocessable (422)."""
+    platform fee, refund the rest of what the buyer paid. Raises InvalidSplit (422)."""
     seller_max = order.amount - order.seller_fee
     if not 0 < seller_amount < seller_max:
-        raise Unprocessable(
+        raise InvalidSplit(
             f"seller_amount must be between 1 and {seller_max - 1} minor units.",
-            code="invalid_split",
             details={"field": "seller_amount", "max": seller_max - 1},
         )
     batch: list[TransferRequest] = [
