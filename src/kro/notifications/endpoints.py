@@ -1,4 +1,8 @@
-"""``/v1/me/notification-preferences`` and ``/v1/me/notifications``."""
+"""``/v1/me/notification-preferences`` and ``/v1/me/notifications``.
+
+Each route lists its own errors in ``responses=``; ``CurrentUser``'s (401/403) and request
+validation's are added by :mod:`kro.kit.openapi`.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,9 @@ from fastapi import APIRouter, Query
 from kro.identity.dependencies import CurrentUser
 from kro.kit.api import Envelope, ok
 from kro.kit.deps import DbSession
+from kro.kit.openapi import error_responses
 from kro.notifications import service
+from kro.notifications.errors import UnknownEvent
 from kro.notifications.schemas import ChannelsIn, ChannelsOut, NotificationOut, PreferenceOut
 
 router = APIRouter(tags=["notifications"])
@@ -20,7 +26,7 @@ async def get_preferences(user: CurrentUser, session: DbSession) -> Envelope[lis
     return ok([PreferenceOut(event=e, channels=ChannelsOut(**c)) for e, c in sorted(prefs.items())])
 
 
-@router.put("/v1/me/notification-preferences/{event}")
+@router.put("/v1/me/notification-preferences/{event}", responses=error_responses(UnknownEvent))
 async def set_preferences(
     event: str, body: ChannelsIn, user: CurrentUser, session: DbSession
 ) -> Envelope[PreferenceOut]:

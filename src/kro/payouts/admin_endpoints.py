@@ -1,4 +1,8 @@
-"""``/v1/admin/payouts``: approve or reject large payouts (TOTP), list every payout."""
+"""``/v1/admin/payouts``: approve or reject large payouts (TOTP), list every payout.
+
+Each route lists its own errors in ``responses=``; ``AdminUser``'s (401/403) and request
+validation's are added by :mod:`kro.kit.openapi`.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,13 @@ from pydantic import BaseModel, Field
 from kro.audit import service as audit
 from kro.identity import admin
 from kro.identity.dependencies import AdminUser, ClientIp
+from kro.identity.errors import TotpRequired
 from kro.kit.api import Envelope, ok
 from kro.kit.deps import DbSession
+from kro.kit.openapi import error_responses
+from kro.ledger.errors import LedgerBusy
 from kro.payouts import service
+from kro.payouts.errors import PayoutNotAwaitingApproval, PayoutNotFound
 from kro.payouts.schemas import PayoutOut
 
 router = APIRouter(prefix="/v1/admin/payouts", tags=["admin: payouts"])
@@ -57,17 +65,25 @@ async def _decide(
     return PayoutOut.model_validate(payout)
 
 
-@router.post("/{payout_id}/approve")
+@router.post(
+    "/{payout_id}/approve",
+    responses=error_responses(TotpRequired, PayoutNotFound, PayoutNotAwaitingApproval),
+)
 async def approve(
     payout_id: str, body: DecisionIn, user: AdminUser, session: DbSession, ip: ClientIp
 ) -> Envelope[PayoutOut]:
-    """Send a payout waiting for approval. 403 ``totp_required``; 409 if not waiting."""
+    """Send a payout waiting for approval. 403 ``totp_required``; 404 ``payout_not_found``;
+    409 ``payout_not_awaiting_approval``."""
     return ok(await _decide(True, payout_id, body, user, session, ip))
 
 
-@router.post("/{payout_id}/reject")
+@router.post(
+    "/{payout_id}/reject",
+    responses=error_responses(TotpRequired, PayoutNotFound, PayoutNotAwaitingApproval, LedgerBusy),
+)
 async def reject(
     payout_id: str, body: DecisionIn, user: AdminUser, session: DbSession, ip: ClientIp
 ) -> Envelope[PayoutOut]:
-    """Refuse a payout waiting for approval: the wallet hold is released."""
+    """Refuse a payout waiting for approval: the wallet hold is released. Same errors as
+    approving."""
     return ok(await _decide(False, payout_id, body, user, session, ip))

@@ -1,4 +1,8 @@
-"""``/v1/wallet``, ``/v1/banks``, ``/v1/bank-accounts``, ``/v1/payouts``."""
+"""``/v1/wallet``, ``/v1/banks``, ``/v1/bank-accounts``, ``/v1/payouts``.
+
+Each route lists its own errors in ``responses=``; ``CurrentUser``'s (401/403) and request
+validation's are added by :mod:`kro.kit.openapi`.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,19 @@ from fastapi import APIRouter, Header, Response, status
 from kro.identity.dependencies import AppSettings, CurrentUser
 from kro.kit.api import Envelope, ok
 from kro.kit.deps import DbSession
+from kro.kit.openapi import error_responses
+from kro.ledger.errors import InsufficientFunds, LedgerBusy
 from kro.payments import gateway
 from kro.payouts import service
-from kro.payouts.errors import IdempotencyKeyRequired
+from kro.payouts.errors import (
+    AccountNotResolved,
+    BankAccountNotFound,
+    CurrencyNotSupported,
+    IdempotencyKeyRequired,
+    IdempotencyKeyReused,
+    PayoutNotFound,
+    UnknownBank,
+)
 from kro.payouts.schemas import (
     BankAccountIn,
     BankAccountOut,
@@ -22,8 +36,11 @@ from kro.payouts.schemas import (
     PayoutOut,
     WalletOut,
 )
+from kro.providers.errors import ProviderRejected, ProviderTimeout, ProviderUnavailable
 
 router = APIRouter(tags=["wallet and payouts"])
+# Paystack failing or refusing a read (kro.providers.errors): 502, 503, 504.
+PAYSTACK_ERRORS = (ProviderRejected, ProviderUnavailable, ProviderTimeout)
 
 
 @router.get("/v1/wallet")
@@ -33,15 +50,20 @@ async def wallet(user: CurrentUser, session: DbSession) -> Envelope[list[WalletO
     return ok([WalletOut(**b.__dict__) for b in balances])
 
 
-@router.get("/v1/banks")
+@router.get("/v1/banks", responses=error_responses(*PAYSTACK_ERRORS))
 async def banks(user: CurrentUser, settings: AppSettings) -> Envelope[list[BankOut]]:
-    """Nigerian banks that accept transfers (from Paystack, cached for an hour)."""
+    """Nigerian banks that accept transfers (from Paystack, cached for an hour). 502-504 when
+    Paystack fails."""
     async with gateway.paystack(settings) as client:
         items = await service.list_banks(client)
     return ok([BankOut(name=b.name, code=b.code, slug=b.slug) for b in items])
 
 
-@router.post("/v1/bank-accounts", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/v1/bank-accounts",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(UnknownBank, AccountNotResolved, *PAYSTACK_ERRORS),
+)
 async def add_bank_account(
     body: BankAccountIn,
     user: CurrentUser,
@@ -50,7 +72,7 @@ async def add_bank_account(
     response: Response,
 ) -> Envelope[BankAccountOut]:
     """Add a bank account; the account name comes from name enquiry. 200 if already added;
-    422 ``unknown_bank`` / ``account_not_resolved``."""
+    422 ``unknown_bank`` / ``account_not_resolved``; 502-504 when Paystack fails."""
     async with gateway.paystack(settings) as client:
         account, created = await service.add_bank_account(
             session, client, user.id, body.bank_code, body.account_number
@@ -67,7 +89,18 @@ async def bank_accounts(user: CurrentUser, session: DbSession) -> Envelope[list[
     return ok([BankAccountOut.model_validate(a) for a in items])
 
 
-@router.post("/v1/payouts", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/v1/payouts",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(
+        IdempotencyKeyRequired,
+        IdempotencyKeyReused,
+        CurrencyNotSupported,
+        BankAccountNotFound,
+        InsufficientFunds,
+        LedgerBusy,
+    ),
+)
 async def create_payout(
     body: PayoutIn,
     user: CurrentUser,
@@ -75,9 +108,10 @@ async def create_payout(
     settings: AppSettings,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> Envelope[PayoutOut]:
-    """Withdraw from the wallet to a bank account. Requires ``Idempotency-Key``: a retry with
-    the same key and body returns the same payout; other parameters are 422
-    ``idempotency_key_reused``; 409 ``insufficient_funds`` if the wallet cannot cover it. Above
+    """Withdraw from the wallet to a bank account. Requires ``Idempotency-Key`` (400
+    ``idempotency_key_required``): a retry with the same key and body returns the same payout;
+    other parameters are 422 ``idempotency_key_reused``; 404 ``bank_account_not_found``; 422
+    ``currency_not_supported``; 409 ``insufficient_funds`` if the wallet cannot cover it. Above
     ``KRO_PAYOUT_APPROVAL_THRESHOLD`` the payout waits in ``pending_approval`` for an admin."""
     if not idempotency_key:
         raise IdempotencyKeyRequired()
@@ -99,7 +133,7 @@ async def payouts(user: CurrentUser, session: DbSession) -> Envelope[list[Payout
     return ok([PayoutOut.model_validate(p) for p in await service.list_payouts(session, user.id)])
 
 
-@router.get("/v1/payouts/{payout_id}")
+@router.get("/v1/payouts/{payout_id}", responses=error_responses(PayoutNotFound))
 async def payout(
     payout_id: str, user: CurrentUser, session: DbSession
 ) -> Envelope[PayoutDetailOut]:

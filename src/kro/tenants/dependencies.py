@@ -9,10 +9,12 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from kro.idempotency.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from kro.idempotency.routing import idempotent, user_scope
 from kro.kit.clock import utcnow
 from kro.kit.db import unit_of_work
-from kro.kit.errors import RateLimited
+from kro.kit.errors import InvalidIdempotencyKey, RateLimited
+from kro.kit.openapi import raises
 from kro.kit.ratelimit import RateLimiter
 from kro.tenants import api_keys
 from kro.tenants.errors import InvalidApiKey
@@ -34,6 +36,7 @@ class TenantContext:
     key: ApiKey
 
 
+@raises(InvalidApiKey, RateLimited)
 async def api_key_auth(
     request: Request,
     response: Response,
@@ -73,3 +76,8 @@ async def api_key_scope(ctx: CurrentTenant) -> str:
 # Use with ``route_class=IdempotentRoute`` on the router (kro.idempotency.routing).
 UserIdempotency = idempotent(user_scope)
 ApiKeyIdempotency = idempotent(api_key_scope)
+# The errors of the key, in the contract of every route that takes it. (Until
+# kro.idempotency.routing declares them on its dependency itself.)
+IDEMPOTENCY_ERRORS = (InvalidIdempotencyKey, IdempotencyKeyReused, IdempotencyKeyInUse)
+for _idempotency in (UserIdempotency, ApiKeyIdempotency):
+    raises(*IDEMPOTENCY_ERRORS)(_idempotency.dependency)

@@ -2,7 +2,9 @@
 ``GET /v1/tenant`` (what an API key authenticates as). Thin handlers over
 :mod:`kro.tenants.service` and :mod:`kro.tenants.api_keys`.
 
-Every POST that creates something honours ``Idempotency-Key`` (kro.idempotency).
+Every POST that creates something honours ``Idempotency-Key`` (kro.idempotency). Each route
+lists its own errors in ``responses=``; those of authentication (``CurrentUser``,
+``CurrentTenant``), of the key and of request validation are added by :mod:`kro.kit.openapi`.
 """
 
 from __future__ import annotations
@@ -15,8 +17,20 @@ from kro.idempotency.routing import IdempotentRoute
 from kro.identity.dependencies import AppSettings, ClientIp, CurrentUser
 from kro.kit.api import Envelope, ok
 from kro.kit.deps import DbSession
+from kro.kit.openapi import error_responses
 from kro.tenants import api_keys, service
 from kro.tenants.dependencies import CurrentTenant, UserIdempotency
+from kro.tenants.errors import (
+    AlreadyMember,
+    ApiKeyInactive,
+    ApiKeyNotFound,
+    InsufficientRole,
+    InvitationNotFound,
+    InvitationPending,
+    LastOwner,
+    MemberNotFound,
+    TenantNotFound,
+)
 from kro.tenants.schemas import (
     ApiKeyCreatedOut,
     ApiKeyIn,
@@ -35,6 +49,10 @@ invitations_router = APIRouter(
     prefix="/v1/invitations", tags=["tenants"], route_class=IdempotentRoute
 )
 merchant_router = APIRouter(tags=["merchant API"])
+# What changing the team or the keys can meet: not a member (404), not allowed (403).
+MANAGE = (TenantNotFound, InsufficientRole)
+MEMBER_CHANGE = (*MANAGE, MemberNotFound, LastOwner)
+KEY_CHANGE = (*MANAGE, ApiKeyNotFound, ApiKeyInactive)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[UserIdempotency])
@@ -51,14 +69,17 @@ async def list_tenants(user: CurrentUser, session: DbSession) -> Envelope[list[T
     return ok([TenantOut.of(ms) for ms in await service.my_tenants(session, user)])
 
 
-@router.get("/{tenant_id}")
+@router.get("/{tenant_id}", responses=error_responses(TenantNotFound))
 async def get_tenant(tenant_id: str, user: CurrentUser, session: DbSession) -> Envelope[TenantOut]:
     """One of the caller's tenants; 404 ``tenant_not_found`` for any other."""
     return ok(TenantOut.of(await service.membership(session, user, tenant_id)))
 
 
 @router.post(
-    "/{tenant_id}/members", status_code=status.HTTP_201_CREATED, dependencies=[UserIdempotency]
+    "/{tenant_id}/members",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[UserIdempotency],
+    responses=error_responses(*MANAGE, AlreadyMember, InvitationPending),
 )
 async def invite_member(
     tenant_id: str, body: InvitationIn, user: CurrentUser, session: DbSession, ip: ClientIp
@@ -71,7 +92,7 @@ async def invite_member(
     return ok(InvitationOut.model_validate(invitation))
 
 
-@router.get("/{tenant_id}/members")
+@router.get("/{tenant_id}/members", responses=error_responses(TenantNotFound))
 async def list_members(
     tenant_id: str, user: CurrentUser, session: DbSession
 ) -> Envelope[list[MemberOut]]:
@@ -80,7 +101,7 @@ async def list_members(
     return ok([MemberOut.of(view) for view in await service.members(session, ms)])
 
 
-@router.get("/{tenant_id}/invitations")
+@router.get("/{tenant_id}/invitations", responses=error_responses(*MANAGE))
 async def list_invitations(
     tenant_id: str, user: CurrentUser, session: DbSession
 ) -> Envelope[list[InvitationOut]]:
@@ -90,7 +111,10 @@ async def list_invitations(
     return ok([InvitationOut.model_validate(i) for i in items])
 
 
-@router.delete("/{tenant_id}/invitations/{invitation_id}")
+@router.delete(
+    "/{tenant_id}/invitations/{invitation_id}",
+    responses=error_responses(*MANAGE, InvitationNotFound),
+)
 async def revoke_invitation(
     tenant_id: str, invitation_id: str, user: CurrentUser, session: DbSession, ip: ClientIp
 ) -> Envelope[InvitationOut]:
@@ -101,7 +125,7 @@ async def revoke_invitation(
     return ok(InvitationOut.model_validate(invitation))
 
 
-@router.patch("/{tenant_id}/members/{member_id}")
+@router.patch("/{tenant_id}/members/{member_id}", responses=error_responses(*MEMBER_CHANGE))
 async def change_member_role(
     tenant_id: str,
     member_id: str,
@@ -110,13 +134,14 @@ async def change_member_role(
     session: DbSession,
     ip: ClientIp,
 ) -> Envelope[MemberOut]:
-    """Change a member's role (owners and admins; only owners touch owners). 409
-    ``last_owner`` when it would leave no owner."""
+    """Change a member's role (owners and admins; only owners touch owners: 403
+    ``insufficient_role``). 404 ``member_not_found``; 409 ``last_owner`` when it would leave no
+    owner."""
     ms = await service.membership(session, user, tenant_id, lock=True)
     return ok(MemberOut.of(await service.change_role(session, ms, member_id, body.role, ip=ip)))
 
 
-@router.delete("/{tenant_id}/members/{member_id}")
+@router.delete("/{tenant_id}/members/{member_id}", responses=error_responses(*MEMBER_CHANGE))
 async def remove_member(
     tenant_id: str, member_id: str, user: CurrentUser, session: DbSession, ip: ClientIp
 ) -> Envelope[dict[str, str]]:
@@ -127,7 +152,10 @@ async def remove_member(
 
 
 @router.post(
-    "/{tenant_id}/api-keys", status_code=status.HTTP_201_CREATED, dependencies=[UserIdempotency]
+    "/{tenant_id}/api-keys",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[UserIdempotency],
+    responses=error_responses(*MANAGE),
 )
 async def create_api_key(
     tenant_id: str, body: ApiKeyIn, user: CurrentUser, session: DbSession, ip: ClientIp
@@ -138,7 +166,7 @@ async def create_api_key(
     return ok(ApiKeyCreatedOut(**ApiKeyOut.model_validate(key).model_dump(), secret=secret))
 
 
-@router.get("/{tenant_id}/api-keys")
+@router.get("/{tenant_id}/api-keys", responses=error_responses(TenantNotFound))
 async def list_api_keys(
     tenant_id: str, user: CurrentUser, session: DbSession
 ) -> Envelope[list[ApiKeyOut]]:
@@ -151,6 +179,7 @@ async def list_api_keys(
     "/{tenant_id}/api-keys/{key_id}/rotate",
     status_code=status.HTTP_201_CREATED,
     dependencies=[UserIdempotency],
+    responses=error_responses(*KEY_CHANGE),
 )
 async def rotate_api_key(
     tenant_id: str,
@@ -168,7 +197,7 @@ async def rotate_api_key(
     return ok(ApiKeyCreatedOut(**ApiKeyOut.model_validate(key).model_dump(), secret=secret))
 
 
-@router.delete("/{tenant_id}/api-keys/{key_id}")
+@router.delete("/{tenant_id}/api-keys/{key_id}", responses=error_responses(*KEY_CHANGE))
 async def revoke_api_key(
     tenant_id: str, key_id: str, user: CurrentUser, session: DbSession, ip: ClientIp
 ) -> Envelope[ApiKeyOut]:
@@ -185,12 +214,16 @@ async def my_invitations(user: CurrentUser, session: DbSession) -> Envelope[list
 
 
 @invitations_router.post(
-    "/{invitation_id}/accept", status_code=status.HTTP_201_CREATED, dependencies=[UserIdempotency]
+    "/{invitation_id}/accept",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[UserIdempotency],
+    responses=error_responses(InvitationNotFound, AlreadyMember),
 )
 async def accept_invitation(
     invitation_id: str, user: CurrentUser, session: DbSession, ip: ClientIp
 ) -> Envelope[TenantOut]:
-    """Join the tenant with the invited role. 404 ``invitation_not_found``."""
+    """Join the tenant with the invited role. 404 ``invitation_not_found``; 409
+    ``already_member``."""
     return ok(TenantOut.of(await service.accept_invitation(session, user, invitation_id, ip=ip)))
 
 

@@ -5,6 +5,9 @@ Thin handlers over :mod:`kro.webhooks.service`, authenticated by an API key
 mode, so another tenant's id, or the other mode's, is a 404. POSTs honour
 ``Idempotency-Key`` (kro.idempotency). Deliveries are signed per Standard Webhooks
 (``webhook-id``, ``webhook-timestamp``, ``webhook-signature``).
+
+Each route lists its own errors in ``responses=``; those of the API key (401, 429), of the
+``Idempotency-Key`` and of request validation are added by :mod:`kro.kit.openapi`.
 """
 
 from __future__ import annotations
@@ -19,8 +22,16 @@ from kro.idempotency.routing import IdempotentRoute
 from kro.identity.dependencies import AppSettings
 from kro.kit.api import Envelope, Pagination, ok
 from kro.kit.deps import DbSession
+from kro.kit.openapi import error_responses
 from kro.tenants.dependencies import ApiKeyIdempotency, CurrentTenant, TenantContext
 from kro.webhooks import service
+from kro.webhooks.errors import (
+    EventNotFound,
+    InvalidEventType,
+    InvalidWebhookUrl,
+    WebhookEndpointDisabled,
+    WebhookEndpointNotFound,
+)
 from kro.webhooks.models import WebhookEndpoint
 from kro.webhooks.schemas import (
     AttemptOut,
@@ -72,6 +83,7 @@ def _with_secret(endpoint: WebhookEndpoint) -> WebhookEndpointSecretOut:
     "/v1/webhook-endpoints",
     status_code=status.HTTP_201_CREATED,
     dependencies=[ApiKeyIdempotency],
+    responses=error_responses(InvalidWebhookUrl, InvalidEventType),
 )
 async def create_webhook_endpoint(
     body: WebhookEndpointIn, ctx: CurrentTenant, session: DbSession, settings: AppSettings
@@ -107,7 +119,9 @@ async def list_webhook_endpoints(
     return ok(items, pagination=pagination)
 
 
-@router.get("/v1/webhook-endpoints/{endpoint_id}")
+@router.get(
+    "/v1/webhook-endpoints/{endpoint_id}", responses=error_responses(WebhookEndpointNotFound)
+)
 async def get_webhook_endpoint(
     endpoint_id: str, ctx: CurrentTenant, session: DbSession
 ) -> Envelope[WebhookEndpointOut]:
@@ -117,7 +131,10 @@ async def get_webhook_endpoint(
     return ok(WebhookEndpointOut.model_validate(endpoint))
 
 
-@router.patch("/v1/webhook-endpoints/{endpoint_id}")
+@router.patch(
+    "/v1/webhook-endpoints/{endpoint_id}",
+    responses=error_responses(WebhookEndpointNotFound, InvalidWebhookUrl, InvalidEventType),
+)
 async def update_webhook_endpoint(
     endpoint_id: str,
     body: WebhookEndpointPatch,
@@ -146,7 +163,9 @@ async def update_webhook_endpoint(
     return ok(WebhookEndpointOut.model_validate(endpoint))
 
 
-@router.delete("/v1/webhook-endpoints/{endpoint_id}")
+@router.delete(
+    "/v1/webhook-endpoints/{endpoint_id}", responses=error_responses(WebhookEndpointNotFound)
+)
 async def delete_webhook_endpoint(
     endpoint_id: str, ctx: CurrentTenant, session: DbSession
 ) -> Envelope[dict[str, str]]:
@@ -160,6 +179,7 @@ async def delete_webhook_endpoint(
     "/v1/webhook-endpoints/{endpoint_id}/rotate-secret",
     status_code=status.HTTP_201_CREATED,
     dependencies=[ApiKeyIdempotency],
+    responses=error_responses(WebhookEndpointNotFound),
 )
 async def rotate_webhook_secret(
     endpoint_id: str, ctx: CurrentTenant, session: DbSession, settings: AppSettings
@@ -181,6 +201,7 @@ async def rotate_webhook_secret(
     "/v1/webhook-endpoints/{endpoint_id}/test",
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=[ApiKeyIdempotency],
+    responses=error_responses(WebhookEndpointNotFound, WebhookEndpointDisabled),
 )
 async def test_webhook_endpoint(
     endpoint_id: str, ctx: CurrentTenant, session: DbSession
@@ -216,7 +237,7 @@ async def list_events(
     return ok(items, pagination=pagination)
 
 
-@router.get("/v1/events/{event_id}")
+@router.get("/v1/events/{event_id}", responses=error_responses(EventNotFound))
 async def get_event(
     event_id: str, ctx: CurrentTenant, session: DbSession
 ) -> Envelope[EventDetailOut]:
@@ -230,7 +251,7 @@ async def get_event(
     return ok(EventDetailOut(**shown, deliveries=deliveries))
 
 
-@router.get("/v1/events/{event_id}/attempts")
+@router.get("/v1/events/{event_id}/attempts", responses=error_responses(EventNotFound))
 async def list_event_attempts(
     event_id: str,
     ctx: CurrentTenant,
@@ -258,6 +279,7 @@ async def list_event_attempts(
     "/v1/events/{event_id}/retry",
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=[ApiKeyIdempotency],
+    responses=error_responses(EventNotFound, WebhookEndpointNotFound, WebhookEndpointDisabled),
 )
 async def retry_event(
     event_id: str, ctx: CurrentTenant, session: DbSession, body: RetryIn | None = None
