@@ -6,23 +6,28 @@
     async def create_thing(...): ...
 
 The dependency (after authentication, which gives the caller's scope) claims the key before
-the endpoint runs, or answers 409/422, or makes the route replay the stored response. The route
-class wraps the route's ASGI app *outside* FastAPI's dependency exit stack: it sees the
-response only after the request's transaction has committed (``DbSession`` commits before the
-first byte is sent), stores it, then sends it. A request that failed with an unhandled error
-(a 5xx: its transaction rolled back) releases the key so that a retry runs afresh; every other
-response, errors included, is stored and replayed.
+the endpoint runs — in a short transaction of its own, committed, so that a twin in any
+process meets it — or answers 409/422, or makes the route replay the stored response.
+
+The endpoint's response is stored *in the request's own transaction* (the ``DbSession``,
+which commits after the response is built and before its first byte is sent): the route
+handler stores it right after the endpoint returns, so the work and its stored response commit
+together, or neither does. A response rendered after that transaction ended (an error raised
+by the endpoint) is stored by the route class, which wraps the route's ASGI app *outside*
+FastAPI's dependency exit stack, in a transaction of its own. A request that failed with an
+unhandled error (a 5xx: its transaction rolled back) releases the key so that a retry runs
+afresh; every other response, errors included, is stored and replayed.
 
 (No ``from __future__ import annotations`` here: FastAPI must resolve the guard's annotations,
 which name the closure's ``caller_scope``, at definition time.)
 """
 
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, Response
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -31,6 +36,7 @@ from kro.idempotency import service
 from kro.identity import security
 from kro.identity.errors import InvalidToken
 from kro.kit.clock import utcnow
+from kro.kit.deps import DbSession
 from kro.kit.idempotency import HEADER, fingerprint, validate_key
 from kro.settings import Settings
 
@@ -74,13 +80,31 @@ class IdempotentRoute(APIRoute):
         # ASGI app, so ``handle`` is the one place every request passes).
         await _IdempotentApp(super().handle)(scope, receive, send)
 
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def store_with_the_work(request: Request) -> Response:
+            # Runs inside the request's dependency scope: the DbSession has not committed yet.
+            response = await handler(request)
+            slot = request.scope.get(_SLOT)
+            body = getattr(response, "body", None)
+            if slot and "claim" in slot and response.status_code < 500 and type(body) is bytes:
+                stored = service.StoredResponse(
+                    response.status_code, response.headers.get("content-type"), body
+                )
+                await service.complete_in(slot["session"], slot["claim"], stored)
+                slot["stored"] = stored
+            return response
+
+        return store_with_the_work
+
 
 class _IdempotentApp:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        slot: dict[str, service.Claim] = {}
+        slot: dict[str, Any] = {}
         scope[_SLOT] = slot
         held: list[Message] = []
 
@@ -103,7 +127,9 @@ class _IdempotentApp:
         if "claim" not in slot:
             return
         response = _collect(held)
-        if response.status >= 500:
+        if slot.get("stored") == response:
+            pass  # stored in the request's transaction, which committed (it is being sent)
+        elif response.status >= 500:
             await service.release(sessions, slot["claim"])
         else:
             await service.complete(sessions, slot["claim"], response)
@@ -143,6 +169,7 @@ def idempotent(caller_scope: CallerScope) -> Any:
     async def guard(
         request: Request,
         scope: Annotated[str, Depends(caller_scope)],
+        session: DbSession,  # the request's (the endpoint gets the same): the response's store
         idempotency_key: Annotated[
             str | None,
             Header(
@@ -178,7 +205,7 @@ def idempotent(caller_scope: CallerScope) -> Any:
         )
         if isinstance(outcome, service.StoredResponse):
             raise _Replay(outcome)
-        slot["claim"] = outcome
+        slot["claim"], slot["session"] = outcome, session
 
     return Depends(guard)
 

@@ -2,10 +2,15 @@
 
 Unlike other services, :func:`claim`, :func:`complete` and :func:`release` own their short
 transactions (they take the session factory): the lock row must be committed, and so visible
-to every other server process, *before* the request's own transaction starts, and the response
-is stored after that transaction committed. On PostgreSQL the claim is one
+to every other server process, *before* the request's own transaction starts. The claim is one
 ``INSERT … ON CONFLICT (scope, key) DO NOTHING``: of two concurrent twins, in any processes,
 exactly one inserts; the other waits for that insert to commit and then finds the row.
+
+The response is stored by :func:`complete_in` *in the request's own transaction* when the
+request has one (``DbSession``): the payment and the response that reports it commit together,
+so a request costs two commits (the claim, then the work) and no retry can find the work done
+but the key still ``running``. Errors rendered after the request's transaction ended are
+stored by :func:`complete` in a transaction of its own.
 """
 
 from __future__ import annotations
@@ -13,11 +18,12 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 import structlog
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from kro.idempotency.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from kro.idempotency.models import IdempotencyKey
@@ -27,6 +33,7 @@ from kro.kit.ids import new_id
 
 log = structlog.get_logger("kro.idempotency")
 _CLAIM_TRIES = 3
+_TABLE = cast(Table, IdempotencyKey.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +78,9 @@ async def claim(
     """
     for _ in range(_CLAIM_TRIES):
         fresh = Claim(new_id("idk"), secrets.token_hex(16))
+        if await _insert(sessions, fresh, scope, key, fingerprint, now, policy):
+            return fresh
         async with unit_of_work(sessions) as session:
-            if await _insert(session, fresh, scope, key, fingerprint, now, policy):
-                return fresh
             row = (
                 await session.execute(
                     select(IdempotencyKey).where(
@@ -99,8 +106,18 @@ async def claim(
     raise IdempotencyKeyInUse()
 
 
+_CLAIM_COLUMNS = ("id", "scope", "key", "fingerprint", "status", "lock_token", "locked_at",
+                  "created_at", "expires_at")  # fmt: skip
+_CLAIM = {
+    name: insert(_TABLE)
+    .values({column: bindparam(column) for column in _CLAIM_COLUMNS})
+    .on_conflict_do_nothing(index_elements=["scope", "key"])
+    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}  # built once: compiled once per dialect, then found in SQLAlchemy's cache
+
+
 async def _insert(
-    session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
     fresh: Claim,
     scope: str,
     key: str,
@@ -108,25 +125,31 @@ async def _insert(
     now: datetime,
     policy: Policy,
 ) -> bool:
-    """Insert the lock row unless (scope, key) exists; True if this request inserted it."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert(IdempotencyKey)
-        .values(
-            id=fresh.id,
-            scope=scope,
-            key=key,
-            fingerprint=fingerprint,
-            status="running",
-            lock_token=fresh.lock_token,
-            locked_at=now,
-            created_at=now,
-            expires_at=now + policy.ttl,
-        )
-        .on_conflict_do_nothing(index_elements=["scope", "key"])
-    )
-    result = await session.execute(stmt)
+    """Insert the lock row unless (scope, key) exists, committed; True if this request
+    inserted it. On PostgreSQL the statement runs alone in autocommit — one round trip, no
+    BEGIN/COMMIT (a single statement is its own transaction); elsewhere, and when the
+    factory is bound to something other than an engine (a test's connection), in a
+    transaction of its own."""
+    values = {
+        "id": fresh.id,
+        "scope": scope,
+        "key": key,
+        "fingerprint": fingerprint,
+        "status": "running",
+        "lock_token": fresh.lock_token,
+        "locked_at": now,
+        "created_at": now,
+        "expires_at": now + policy.ttl,
+    }
+    bind = sessions.kw.get("bind")
+    if isinstance(bind, AsyncEngine) and bind.dialect.name == "postgresql":
+        async with bind.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            result: Any = await autocommit.execute(_CLAIM["postgresql"], values)
+    else:
+        async with unit_of_work(sessions) as session:
+            dialect = session.get_bind().dialect.name
+            result = await session.execute(_CLAIM.get(dialect, _CLAIM["sqlite"]), values)
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
@@ -159,22 +182,40 @@ async def _take_over(
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
+_STORE = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("held_id"), _TABLE.c.lock_token == bindparam("held_token"))
+    .values(
+        status="done",
+        response_status=bindparam("stored_status"),
+        response_content_type=bindparam("stored_type"),
+        response_body=bindparam("stored_body"),
+    )
+)
+
+
 async def complete(
     sessions: async_sessionmaker[AsyncSession], held: Claim, response: StoredResponse
 ) -> None:
-    """Store the response of the request holding ``held``: later twins replay it."""
+    """Store the response of the request holding ``held`` in a transaction of its own: later
+    twins replay it."""
     async with unit_of_work(sessions) as session:
-        result = await session.execute(
-            update(IdempotencyKey)
-            .where(IdempotencyKey.id == held.id, IdempotencyKey.lock_token == held.lock_token)
-            .values(
-                status="done",
-                response_status=response.status,
-                response_content_type=response.content_type,
-                response_body=response.body,
-            )
-            .execution_options(synchronize_session=False)
-        )
+        await complete_in(session, held, response)
+
+
+async def complete_in(session: AsyncSession, held: Claim, response: StoredResponse) -> None:
+    """Store the response of the request holding ``held`` in ``session``'s transaction (the
+    request's own): it is kept if, and only if, that transaction commits."""
+    result = await session.execute(
+        _STORE,
+        {
+            "held_id": held.id,
+            "held_token": held.lock_token,
+            "stored_status": response.status,
+            "stored_type": response.content_type,
+            "stored_body": response.body,
+        },
+    )
     if getattr(result, "rowcount", 0) != 1:
         log.warning("idempotency_lock_lost", idempotency_key_id=held.id)
 

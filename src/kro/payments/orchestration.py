@@ -21,12 +21,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import Table, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -157,22 +157,22 @@ async def create_payment(
 
     Raises DuplicateReference (409), NoProviderAvailable (422), ProvidersUnavailable (503,
     the failed payment kept), PaymentRejected (402, kept). ``session`` is the request's (no
-    statement runs on it before the providers answered); ``sessions`` opens the short read.
+    statement runs on it before the providers answered); ``sessions`` opens the short reads:
+    the merchant's ``reference`` (only when given) and the routing configuration (only when
+    not cached: :func:`kro.payments.provider_configs.routing_snapshot`).
     """
     payment_id = new_id("pay")
     reference = payment_id.replace("_", "-")
     request = routing.RouteRequest(
         reference, new.amount, new.currency, new.capture_method, new.channel, new.provider
     )
-    async with unit_of_work(sessions) as read:
-        if new.merchant_reference and await _reference_taken(read, new):
-            raise DuplicateReference(details={"reference": new.merchant_reference})
-        configs = await provider_configs.list_configs(read, new.tenant_id, new.mode)
-        rules = await provider_configs.list_rules(read, new.tenant_id, new.mode)
-        for config in configs:
-            read.expunge(config)
+    if new.merchant_reference:  # checked before the provider is asked: never charge twice
+        async with unit_of_work(sessions) as read:
+            if await _reference_taken(read, new):
+                raise DuplicateReference(details={"reference": new.merchant_reference})
+    known = await provider_configs.routing_snapshot(sessions, new.tenant_id, new.mode)
     manual = frozenset(n for n, s in registry.providers().items() if s.supports_manual_capture)
-    route = routing.plan(configs, rules, request, manual)
+    route = routing.plan(known.configs, known.rules, request, manual)
     if not route:
         raise NoProviderAvailable(
             f"No enabled {new.mode}-mode provider takes {new.currency}"
@@ -181,6 +181,9 @@ async def create_payment(
         )
     offer = await _offer(settings, route, _charge_request(new, reference), new.mode)
     payment = _new_payment(new, payment_id, reference, offer)
+    if _awaits_customer(offer):
+        await _insert_awaiting_customer(session, payment, offer, new.actor)
+        return payment
     session.add(payment)
     try:
         await session.flush()
@@ -295,6 +298,84 @@ async def _record_offer(session: AsyncSession, payment: Payment, offer: Offer, a
     await transition(session, payment, "fail", payment.failure_reason, actor)
     await emit_payment(session, payment, "payment.failed")
     raise ProvidersUnavailable(details={"payment_id": payment.id, "routing": offer.attempts})
+
+
+def _awaits_customer(offer: Offer) -> bool:
+    """Whether the provider accepted the charge and the customer has to act (a hosted page,
+    3-D Secure): the usual answer to a new payment, and one that moves no value — what
+    :func:`settle_charge` (``_on_waiting``) makes of it is all that follows."""
+    charge = offer.charge
+    return charge is not None and (
+        charge.status is ChargeStatus.REQUIRES_ACTION
+        or (charge.status is ChargeStatus.PENDING and bool(charge.redirect_url))
+    )
+
+
+async def _insert_awaiting_customer(
+    session: AsyncSession, payment: Payment, offer: Offer, actor: str
+) -> None:
+    """Record a new payment the customer must act on (:func:`_awaits_customer`) as
+    :func:`_record_offer` and :func:`settle_charge` would — ``created``, ``submit`` (by the
+    caller), ``require_action`` (by the provider), each checked against the state table, the
+    provider's id and ``next_action``, the ``payment.requires_action`` webhook — but as two
+    Core inserts (the payment, its events) instead of a flush per step: this is every
+    merchant payment's path. Raises DuplicateReference (409) if the reference was taken
+    meanwhile."""
+    charge, provider = offer.charge, payment.provider
+    assert charge is not None
+    now = utcnow()
+    steps: list[tuple[str | None, str, str, str]] = [(None, payment.status, "created", actor)]
+    for action, reason, who in (
+        ("submit", f"accepted by {provider}", actor),
+        ("require_action", "customer action needed", f"provider:{provider}"),
+    ):
+        step = states.GATEWAY.next(payment.status, action)
+        payment.status = step.to_state
+        steps.append((step.from_state, step.to_state, reason, who))
+    if charge.provider_id:
+        payment.provider_transaction_id = charge.provider_id[:64]
+    if charge.redirect_url:
+        payment.next_action = {"type": "redirect_to_url", "url": charge.redirect_url}
+    payment.provider_fee = payment.amount_captured = payment.amount_refunded = 0
+    payment.created_at = payment.updated_at = now
+    try:
+        await session.execute(_INSERT_PAYMENT, [_columns(payment)])
+    except IntegrityError:
+        raise DuplicateReference(details={"reference": payment.merchant_reference}) from None
+    events = [
+        {
+            "id": new_id("pev"),
+            "payment_id": payment.id,
+            "from_status": from_status,
+            "to_status": to_status,
+            "reason": reason[:200] or None,
+            "actor": who[:64],
+            "data": None,
+            # Apart by a microsecond each, so that they list in the order they happened.
+            "created_at": now + timedelta(microseconds=n),
+        }
+        for n, (from_status, to_status, reason, who) in enumerate(steps)
+    ]
+    await session.execute(_INSERT_EVENTS, events)
+    await emit_payment(session, payment, "payment.requires_action")
+
+
+# Built once, so that SQLAlchemy finds their compiled form in its cache at once.
+_INSERT_PAYMENT = insert(cast(Table, Payment.__table__))
+_INSERT_EVENTS = insert(cast(Table, PaymentEvent.__table__))
+
+
+def _columns(payment: Payment) -> dict[str, Any]:
+    """The row of a new ``payment`` for a Core insert: every column set on it; the unset
+    ones that have a default are left out, so that the insert applies it."""
+    row: dict[str, Any] = {}
+    for attribute in inspect(Payment).column_attrs:
+        column = attribute.columns[0]
+        value = payment.__dict__.get(attribute.key)
+        if value is None and column.default is not None:
+            continue
+        row[column.key] = value
+    return row
 
 
 # Transitions and settlement ------------------------------------------------------------------

@@ -5,6 +5,10 @@ beside them, the configuration's id as associated data) and never returned: view
 a masked hint. In **test** mode a configuration may omit credentials and then uses the
 platform's sandbox keys; test mode only ever reaches the sandbox (:func:`base_url`). Changes
 are audit-logged against the tenant with the actor and IP. Services only flush.
+
+Creating a payment reads a tenant's configurations and rules through :func:`routing_snapshot`,
+kept in process for :data:`ROUTING_CACHE_TTL` seconds per tenant and mode; every change made
+here forgets that entry (at once, and again when the change commits).
 """
 
 from __future__ import annotations
@@ -16,10 +20,12 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kro.audit import service as audit
+from kro.kit.cache import ReadCache
 from kro.kit.crypto import SecretBox
+from kro.kit.db import unit_of_work
 from kro.kit.errors import Conflict, NotFound, Unprocessable
 from kro.payments import states
 from kro.payments.models import Payment, ProviderConfig, Refund, RoutingRule
@@ -60,6 +66,42 @@ class ConfigChange:
     weight: int | None = None
     currencies: list[str] | None = None
     credentials: dict[str, str] | None = None
+
+
+ROUTING_CACHE_TTL = 5.0
+"""Seconds a process keeps a tenant's routing (configurations and rules) read once: a change
+made through another process applies here within this time (kro.kit.cache)."""
+
+
+@dataclass(frozen=True)
+class RoutingSnapshot:
+    """A tenant's configurations and rules in one mode, detached from any session."""
+
+    configs: tuple[ProviderConfig, ...]
+    rules: tuple[RoutingRule, ...]
+
+
+ROUTING: ReadCache[tuple[str, str], RoutingSnapshot] = ReadCache("routing", ttl=ROUTING_CACHE_TTL)
+
+
+async def routing_snapshot(
+    sessions: async_sessionmaker[AsyncSession], tenant_id: str, mode: str
+) -> RoutingSnapshot:
+    """The tenant's routing in ``mode``: from the cache, else read in a short transaction of
+    its own (no transaction of the caller's stays open: a provider call follows)."""
+
+    async def load() -> RoutingSnapshot:
+        async with unit_of_work(sessions) as read:
+            configs = await list_configs(read, tenant_id, mode)
+            rules = await list_rules(read, tenant_id, mode)
+            read.expunge_all()
+        return RoutingSnapshot(tuple(configs), tuple(rules))
+
+    return await ROUTING.get((tenant_id, mode), load)
+
+
+def _changed(session: AsyncSession, tenant_id: str, mode: str) -> None:
+    ROUTING.forget((tenant_id, mode), session)
 
 
 @lru_cache(maxsize=4)
@@ -181,6 +223,7 @@ async def create_config(
     if mode == "live" and config.credentials is None:
         raise InvalidProviderConfig("Live mode needs the provider's credentials.")
     await session.flush()
+    _changed(session, tenant_id, mode)
     await _audit(session, config, "payments.provider_configured", actor_id, ip, change)
     return config
 
@@ -199,6 +242,7 @@ async def update_config(
     config = await get_config(session, tenant_id, config_id)
     _apply(settings, config, change)
     await session.flush()
+    _changed(session, config.tenant_id, config.mode)
     await _audit(session, config, "payments.provider_config_updated", actor_id, ip, change)
     return config
 
@@ -223,6 +267,7 @@ async def delete_config(
     await _audit(session, config, "payments.provider_config_deleted", actor_id, ip, ConfigChange())
     await session.delete(config)
     await session.flush()
+    _changed(session, config.tenant_id, config.mode)
 
 
 async def _in_use(session: AsyncSession, config: ProviderConfig) -> bool:
@@ -339,6 +384,7 @@ async def create_rule(
         raise InvalidProviderConfig("min_amount is above max_amount.")
     session.add(rule)
     await session.flush()
+    _changed(session, rule.tenant_id, rule.mode)
     await audit.record(
         session,
         actor_id=actor_id,
@@ -375,3 +421,4 @@ async def delete_rule(
     )
     await session.delete(rule)
     await session.flush()
+    _changed(session, rule.tenant_id, rule.mode)

@@ -45,13 +45,28 @@ async def api_key_auth(
     """Authenticate the API key (401 ``invalid_api_key``), then count the request against the
     key's rate limit (429 ``rate_limited`` with ``Retry-After``; ``X-RateLimit-*`` always).
 
-    The lookup runs in its own short transaction, not the request's: on SQLite that keeps the
-    request's write lock free for the idempotency claim that follows.
+    A key this process authenticated in the last ``api_keys.KEY_CACHE_TTL`` seconds is not
+    read again (a revoked or rotated key is forgotten at once). Otherwise the look-up — and the
+    once-a-minute ``last_used_at`` write — runs in its own short transaction, not the
+    request's: on SQLite that keeps the request's write lock free for the idempotency claim.
     """
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise InvalidApiKey("An API key is required: Authorization: Bearer sk_….")
-    async with unit_of_work(request.app.state.sessions) as session:
-        key, tenant = await api_keys.authenticate(session, credentials.credentials, utcnow())
+    secret, now = credentials.credentials, utcnow()
+    sessions = request.app.state.sessions
+    digest = api_keys.cache_key(secret)
+    found = api_keys.cached_key(digest, now)
+    if found is None:
+
+        async def load() -> tuple[ApiKey, Tenant]:
+            async with unit_of_work(sessions) as session:
+                return await api_keys.authenticate(session, secret, now)
+
+        found = await api_keys.KEYS.load(digest, load)
+    elif api_keys.last_used_due(found[0], now):
+        async with unit_of_work(sessions) as session:
+            await api_keys.mark_used(session, found[0], now)
+    key, tenant = found
     limiter: RateLimiter = request.app.state.rate_limiter
     result = await limiter.hit(f"api_key:{key.id}")
     if not result.allowed:

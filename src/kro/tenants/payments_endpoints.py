@@ -38,7 +38,7 @@ def _actor(ctx: CurrentTenant) -> str:
 
 @router.post("/v1/payments", status_code=status.HTTP_201_CREATED, dependencies=[ApiKeyIdempotency])
 async def create_payment(
-    body: PaymentIn, ctx: CurrentTenant, request: Request, session: DbSession, settings: AppSettings
+    body: PaymentIn, ctx: CurrentTenant, request: Request, session: DbSession
 ) -> Envelope[PaymentOut]:
     """Take a payment: routed to the tenant's providers (rules, then default order), failing
     over only when a provider certainly did not accept it. Returns the payment with ``status``
@@ -68,7 +68,10 @@ async def create_payment(
         metadata=body.metadata or {},
         callback_url=body.callback_url,
     )
-    payment = await orchestration.create_payment(session, request.app.state.sessions, settings, new)
+    # The app's settings from its state: AppSettings is a plain function, which FastAPI would
+    # run in a worker thread (a thread hop on every payment).
+    state = request.app.state
+    payment = await orchestration.create_payment(session, state.sessions, state.settings, new)
     return ok(PaymentOut.of(payment))
 
 

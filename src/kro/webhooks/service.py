@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.jobs.service import enqueue
@@ -32,6 +32,7 @@ from kro.webhooks.models import (
     WebhookEndpoint,
 )
 from kro.webhooks.policy import (
+    ALL_EVENTS,
     EVENT_TYPES,
     REASON_MANUAL,
     TEST_EVENT,
@@ -222,14 +223,68 @@ async def emit(
 ) -> Event:
     """Store the event ``type`` with ``data`` (plain JSON; amounts in minor units) and queue
     its delivery to every enabled endpoint of ``tenant_id`` and ``mode`` subscribed to it
-    (or to ``"*"``), in the caller's transaction (transactional outbox).
+    (or to ``"*"``), in the caller's transaction (transactional outbox). Returns the event as
+    stored (not attached to ``session``).
+
+    Every payment emits, so this is written with Core statements, not the ORM's unit of work:
+    one read of the subscriptions, one insert of the event, and per subscribed endpoint one
+    delivery and its first ``webhooks.deliver`` job.
 
     ``type`` must be one of :data:`EVENT_TYPES`; anything else, or ``data`` that is not plain
     JSON, raises ``ValueError``/``TypeError`` (programming errors)."""
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown webhook event type {type!r}; see EVENT_TYPES")
-    endpoints = await _subscribed(session, tenant_id, mode, type)
-    return await _store_and_queue(session, tenant_id, mode, type, data, endpoints)
+    subscriptions = await session.execute(_SUBSCRIPTIONS, {"tenant_id": tenant_id, "mode": mode})
+    endpoint_ids = [
+        row.id
+        for row in subscriptions
+        if ALL_EVENTS in row.enabled_events or type in row.enabled_events
+    ]
+    now = utcnow()
+    event = {
+        "id": new_id("ev"),
+        "tenant_id": tenant_id,
+        "mode": mode,
+        "type": type,
+        "message_id": new_id("msg"),
+        "data": data,
+        "body": build_body(type, now, data),
+        "created_at": now,
+    }
+    await session.execute(_INSERT_EVENT, [event])
+    for endpoint_id in endpoint_ids:
+        delivery = {
+            "id": new_id("dlv"),
+            "event_id": event["id"],
+            "endpoint_id": endpoint_id,
+            "tenant_id": tenant_id,
+            "mode": mode,
+            "status": DeliveryStatus.PENDING.value,
+            "attempt_count": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
+        await session.execute(_INSERT_DELIVERY, [delivery])
+        await queue_attempt(session, Delivery(**delivery), number=1)
+    return Event(**event)
+
+
+# Built once, so that SQLAlchemy finds their compiled form in its cache at once.
+_INSERT_EVENT = insert(cast(Table, Event.__table__))
+_INSERT_DELIVERY = insert(cast(Table, Delivery.__table__))
+_ENDPOINTS = cast(Table, WebhookEndpoint.__table__)
+# Subscriptions are small JSON lists: filtered in Python, portable across SQLite and PostgreSQL.
+_SUBSCRIPTIONS = (
+    select(_ENDPOINTS.c.id, _ENDPOINTS.c.enabled_events)
+    .where(
+        _ENDPOINTS.c.tenant_id == bindparam("tenant_id"),
+        _ENDPOINTS.c.mode == bindparam("mode"),
+        _ENDPOINTS.c.deleted_at.is_(None),
+        _ENDPOINTS.c.status == EndpointStatus.ENABLED.value,
+    )
+    .order_by(_ENDPOINTS.c.id)
+)
 
 
 async def send_test(session: AsyncSession, *, tenant_id: str, mode: str, endpoint_id: str) -> Event:
@@ -240,21 +295,6 @@ async def send_test(session: AsyncSession, *, tenant_id: str, mode: str, endpoin
         raise WebhookEndpointDisabled(details={"id": endpoint.id})
     data = {"endpoint_id": endpoint.id, "message": "A test event from KRO."}
     return await _store_and_queue(session, tenant_id, mode, TEST_EVENT, data, [endpoint])
-
-
-async def _subscribed(
-    session: AsyncSession, tenant_id: str, mode: str, event_type: str
-) -> list[WebhookEndpoint]:
-    # Subscriptions are small JSON lists: filtered here, portable across SQLite and PostgreSQL.
-    stmt = (
-        select(WebhookEndpoint)
-        .where(
-            *_endpoint_scope(tenant_id, mode),
-            WebhookEndpoint.status == EndpointStatus.ENABLED.value,
-        )
-        .order_by(WebhookEndpoint.id)
-    )
-    return [e for e in (await session.execute(stmt)).scalars() if e.subscribes_to(event_type)]
 
 
 async def _store_and_queue(
