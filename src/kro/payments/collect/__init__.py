@@ -1,0 +1,1 @@
+"""How products take money: one call through the provider registry."""

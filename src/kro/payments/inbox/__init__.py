@@ -1,0 +1,1 @@
+"""Provider webhooks in: one inbox for every provider, verified, stored once, processed by jobs."""

@@ -1,0 +1,1 @@
+"""Refunds: one module for every provider and every purpose."""
