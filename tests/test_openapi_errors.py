@@ -40,13 +40,13 @@ NOT_YET_DECLARED: frozenset[tuple[str, str]] = frozenset(
         ("GET", "/v1/payments/{payment_id}/refunds"),
         ("GET", "/v1/refunds/{refund_id}"),
         ("GET", "/v1/providers/health"),
-        # kro.payments.endpoints and kro.payments.providus_endpoints: provider webhooks
+        # kro.payments.inbox.endpoints and kro.payments.bank_transfer.endpoints: provider webhooks
         ("POST", "/v1/webhooks/paystack"),
         ("POST", "/v1/webhooks/flutterwave"),
         ("POST", "/v1/webhooks/stripe"),
         ("POST", "/v1/webhooks/fincra"),
         ("POST", "/v1/webhooks/providus"),
-        # kro.payments.admin_endpoints: the webhook inbox for admins
+        # kro.payments.inbox.admin_endpoints: the webhook inbox for admins
         ("GET", "/v1/admin/webhooks"),
         ("GET", "/v1/admin/webhooks/{event_id}"),
         # kro.tenants.provider_endpoints: provider configurations, routing rules, audit log

@@ -28,9 +28,9 @@ from kro.kit.ratelimit import RateLimiter
 from kro.kit.storage import LocalStorage, S3Storage, Storage
 from kro.ledger.endpoints import router as ledger_router
 from kro.notifications.endpoints import router as notifications_router
-from kro.payments.admin_endpoints import router as webhooks_admin_router
-from kro.payments.endpoints import router as payments_router
-from kro.payments.providus_endpoints import router as providus_router
+from kro.payments.bank_transfer.endpoints import router as providus_router
+from kro.payments.inbox.admin_endpoints import router as webhooks_admin_router
+from kro.payments.inbox.endpoints import router as payments_router
 from kro.payouts.admin_endpoints import router as payouts_admin_router
 from kro.payouts.endpoints import router as payouts_router
 from kro.realtime import mount_realtime

@@ -99,8 +99,8 @@ def reconcile(
 
     from kro.kit.clock import utcnow
     from kro.kit.db import create_engine, session_factory
-    from kro.payments.reconciliation import reconcile_day
-    from kro.payments.reconciliation_models import ReconciliationReport
+    from kro.payments.reconciliation.models import ReconciliationReport
+    from kro.payments.reconciliation.service import reconcile_day
     from kro.settings import get_settings
 
     try:

@@ -11,7 +11,7 @@ import kro.jobs.models
 import kro.ledger.models
 import kro.notifications.models
 import kro.payments.models
-import kro.payments.reconciliation_models
+import kro.payments.reconciliation.models
 import kro.payouts.models
 import kro.tenants.models
 import kro.webhooks.models  # noqa: F401
@@ -23,10 +23,10 @@ __all__ = ["TASK_MODULES", "Base", "load_all_handlers"]
 # Every module whose ``tasks.py`` registers job handlers. Workers load them all.
 TASK_MODULES: list[str] = [
     "kro.jobs.tasks",
-    "kro.payments.tasks",
-    "kro.payments.bank_transfer_tasks",
-    "kro.payments.merchant_tasks",
-    "kro.payments.reconciliation_tasks",
+    "kro.payments.refunds.tasks",
+    "kro.payments.bank_transfer.tasks",
+    "kro.payments.inbox.tasks",
+    "kro.payments.reconciliation.tasks",
     "kro.realtime.tasks",
     "kro.notifications.tasks",
     "kro.payouts.tasks",

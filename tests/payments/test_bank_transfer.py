@@ -31,8 +31,8 @@ from kro.ledger import chart
 from kro.ledger.invariants import check_invariants
 from kro.ledger.models import LedgerTransfer
 from kro.ledger.service import balances_for_owner, get_balance
-from kro.payments import providus_endpoints
-from kro.payments.collect import CollectRequest, collect
+from kro.payments.bank_transfer import endpoints as providus_endpoints
+from kro.payments.collect.service import CollectRequest, collect
 from kro.payments.errors import BankTransferUnavailable
 from kro.payments.models import Payment, WebhookEvent
 from kro.providers.providus import compute_signature
@@ -134,7 +134,7 @@ def bank(db_url: str, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
         providus_base_url=f"http://127.0.0.1:{sandbox_port}",
         providus_client_id=CLIENT_ID,
         providus_client_secret=CLIENT_SECRET,
-        job_extra_modules="kro.payments.bank_transfer_tasks",
+        job_extra_modules="kro.payments.bank_transfer.tasks",
         worker_schedule_periodic=False,
     )
     with serve_in_thread(lambda _: _receiving_app(db_url, settings), port=api_port) as api_url:

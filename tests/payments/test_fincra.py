@@ -31,8 +31,8 @@ from kro.ledger import chart
 from kro.ledger.invariants import check_invariants
 from kro.ledger.models import LedgerTransfer
 from kro.ledger.service import get_balance
-from kro.payments import endpoints
-from kro.payments.collect import CollectRequest, collect
+from kro.payments.collect.service import CollectRequest, collect
+from kro.payments.inbox import endpoints
 from kro.payments.models import Payment, WebhookEvent
 from kro.providers.fincra import compute_signature
 from kro.settings import Settings
@@ -141,7 +141,7 @@ def checkout(
         fincra_public_key=PUBLIC_KEY,
         fincra_business_id=BUSINESS_ID,
         fincra_webhook_secret=WEBHOOK_SECRET,
-        job_extra_modules="kro.payments.merchant_tasks",
+        job_extra_modules="kro.payments.inbox.tasks",
         worker_schedule_periodic=False,
     )
     with serve_in_thread(lambda _: _receiving_app(db_url, settings), port=api_port) as api_url:

@@ -20,8 +20,8 @@ from kro.jobs.service import enqueue
 from kro.kit.db import create_engine
 from kro.ledger.service import balances_for_owner, get_transfer
 from kro.payments.models import Payment
-from kro.payments.reconciliation import days_back
-from kro.payments.reconciliation_tasks import is_due
+from kro.payments.reconciliation.service import days_back
+from kro.payments.reconciliation.tasks import is_due
 from tests.escrow.conftest import assert_ledger_ok
 from tests.payments.merchant import Merchant, customer_pays, set_faults
 from tests.support.api import data, error

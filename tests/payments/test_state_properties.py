@@ -7,7 +7,7 @@ statuses accept nothing; every status is reachable from ``pending``.
 With money (a real database): a payment, a product's or a merchant's, is settled from random
 sequences of provider answers (every ``ChargeStatus``, the right or a wrong amount or
 currency, any fee, in any order, duplicated) through
-:func:`kro.payments.orchestration.settle_charge`, interleaved with refunds of a product's
+:func:`kro.payments.charges.settle_charge`, interleaved with refunds of a product's
 payment. After every step: each recorded transition is an edge of the table and the events
 chain; value is booked exactly once and only for a matching success (the credited account
 holds the amount, less the fee for a merchant); a refund is refused when it would exceed what
@@ -33,8 +33,9 @@ from kro.ledger import chart
 from kro.ledger.invariants import check_invariants
 from kro.ledger.models import LedgerTransfer
 from kro.ledger.service import get_balance
-from kro.payments import orchestration, refunds, states
+from kro.payments import charges, states
 from kro.payments.models import Payment, PaymentEvent
+from kro.payments.refunds import service as refunds
 from kro.providers.base import ChargeStatus, ProviderCharge
 
 MACHINE = states.GATEWAY
@@ -186,7 +187,7 @@ async def test_provider_answers_in_any_order_keep_money_and_table(
                 assert isinstance(value, ChargeStatus)
                 charge = _charge(payment, value, shape, fee)
                 before = payment.status
-                await orchestration.settle_charge(session, payment, charge, actor="prop")
+                await charges.settle_charge(session, payment, charge, actor="prop")
                 event(f"{before} + {value}/{shape} -> {payment.status}")
                 if shape != "exact" and value in (
                     ChargeStatus.SUCCEEDED,

@@ -47,7 +47,7 @@ from kro.kit.deps import DbSession, FileStorage
 from kro.kit.errors import InvalidIdempotencyKey, InvalidTransition
 from kro.kit.openapi import error_responses, raises
 from kro.ledger.errors import InsufficientFunds, LedgerBusy
-from kro.payments.orchestration import NoProviderAvailable, PaymentRejected, ProvidersUnavailable
+from kro.payments.errors import NoProviderAvailable, PaymentRejected, ProvidersUnavailable
 
 router = APIRouter(prefix="/v1/escrow/orders", tags=["escrow"], route_class=IdempotentRoute)
 # Stripe's semantics on the POSTs that create or move something (DESIGN.md section 5): an

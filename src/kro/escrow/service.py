@@ -40,11 +40,11 @@ from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
 from kro.kit.ids import new_id
 from kro.ledger import chart
-from kro.payments import refunds
-from kro.payments import service as payments
 from kro.payments import states as pay_states
-from kro.payments.collect import CollectRequest, collect
+from kro.payments.collect import service as payments
+from kro.payments.collect.service import CollectRequest, collect
 from kro.payments.models import Payment, Refund
+from kro.payments.refunds import service as refunds
 from kro.settings import Settings
 
 log = structlog.get_logger("kro.escrow")

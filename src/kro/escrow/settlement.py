@@ -23,8 +23,8 @@ from kro.kit.clock import utcnow
 from kro.ledger import chart
 from kro.ledger.service import create_transfers
 from kro.ledger.specs import PostPending, TransferRequest, TransferSpec, VoidPending
-from kro.payments import refunds
 from kro.payments.models import Payment
+from kro.payments.refunds import service as refunds
 
 
 def _seller_hold(order: EscrowOrder) -> str:

@@ -12,44 +12,27 @@ second settlement changes nothing. Services only flush.
 """
 
 from __future__ import annotations
+
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, cast
+from typing import Any
+
 import structlog
-from sqlalchemy import Table, insert, inspect, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
-from kro.kit.db import unit_of_work
-from kro.kit.errors import Conflict, KroError, Unprocessable, UpstreamError
+from kro.kit.errors import Conflict
 from kro.kit.http import shared_client
-from kro.kit.ids import new_id
 from kro.ledger import chart
 from kro.ledger.service import create_transfers
 from kro.ledger.specs import TransferSpec
-from kro.payments import platform, provider_configs, routing, states
+from kro.payments import platform, provider_configs, states
 from kro.payments.breaker import breakers
 from kro.payments.errors import (
-    CaptureTooLarge,
-    DuplicateReference,
-    InvalidProviderConfig,
-    NoProviderAvailable,
-    NotCapturable,
-    NotRefundable,
     PaymentRejected,
-    ProviderConfigExists,
-    ProviderConfigInUse,
-    ProviderConfigNotFound,
     ProvidersUnavailable,
-    RefundExceedsCaptured,
-    RefundNotFound,
-    ReportNotFound,
-    RoutingRuleNotFound,
-    UnknownProviderConfig,
-    PaymentNotFound,
 )
 from kro.payments.models import Payment, PaymentEvent, ProviderConfig
 from kro.payments.schemas import PaymentOut

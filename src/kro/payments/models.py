@@ -51,7 +51,7 @@ class Payment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Bank transfer into a Providus dynamic virtual account (``provider == "providus"``,
-    # ``reference`` = Providus's ``initiationTranRef``; ``kro.payments.bank_transfer``). The
+    # ``reference`` = Providus's ``initiationTranRef``; ``kro.payments.bank_transfer.service``). The
     # payer may send any amount: ``amount_received`` (minor units) is what arrived; status
     # ``underpaid`` when it was less than ``amount`` (it went to the payer's wallet).
     virtual_account_number: Mapped[str | None] = mapped_column(String(10), default=None, index=True)
@@ -60,7 +60,7 @@ class Payment(Base):
     amount_received: Mapped[int | None] = mapped_column(
         MinorUnits, default=None, comment="minor units"
     )
-    # The merchant API (seed 003; ``kro.payments.orchestration``): a tenant's payment, in
+    # The merchant API (seed 003; ``kro.payments.charges``): a tenant's payment, in
     # ``mode`` test | live, routed to ``provider`` by ``provider_config_id``. Statuses are
     # ``kro.payments.states.GATEWAY``; ``merchant_reference`` is the tenant's own, unique per
     # tenant and mode. Amounts are minor units.

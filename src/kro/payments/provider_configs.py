@@ -26,34 +26,20 @@ from kro.audit import service as audit
 from kro.kit.cache import ReadCache
 from kro.kit.crypto import SecretBox
 from kro.kit.db import unit_of_work
-from kro.kit.errors import Conflict, NotFound, Unprocessable
 from kro.payments import states
+from kro.payments.errors import (
+    InvalidProviderConfig,
+    ProviderConfigExists,
+    ProviderConfigInUse,
+    ProviderConfigNotFound,
+    RoutingRuleNotFound,
+)
 from kro.payments.models import Payment, ProviderConfig, Refund, RoutingRule
 from kro.providers import registry
 from kro.providers.base import Credentials
 from kro.settings import Settings
 
 MODES = ("test", "live")
-
-
-class ProviderConfigNotFound(NotFound):
-    code = "provider_config_not_found"
-    message = "No such provider configuration."
-
-
-class ProviderConfigExists(Conflict):
-    code = "provider_config_exists"
-    message = "This provider is already configured for this mode; update it instead."
-
-
-class InvalidProviderConfig(Unprocessable):
-    code = "invalid_provider_config"
-    message = "The provider configuration is not valid."
-
-
-class RoutingRuleNotFound(NotFound):
-    code = "routing_rule_not_found"
-    message = "No such routing rule."
 
 
 @dataclass(frozen=True)
@@ -245,14 +231,6 @@ async def update_config(
     _changed(session, config.tenant_id, config.mode)
     await _audit(session, config, "payments.provider_config_updated", actor_id, ip, change)
     return config
-
-
-class ProviderConfigInUse(Conflict):
-    code = "provider_config_in_use"
-    message = (
-        "Payments or refunds through this configuration are still open; disable it instead "
-        "(it is then no longer routed to, and what is open still settles)."
-    )
 
 
 async def delete_config(

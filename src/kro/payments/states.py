@@ -26,7 +26,7 @@ reports the charge succeeded, the money is real and is booked (``succeed_late``)
 
 A late provider answer may skip a step (``processing`` straight to ``completed``); the table
 allows exactly the skips a provider can cause. Each transition is one ``payment_events`` row,
-written by :func:`kro.payments.orchestration.records.transition`.
+written by :func:`kro.payments.charges.transition`.
 """
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ from kro.jobs.errors import RetryJob
 from kro.jobs.registry import JobContext, job_handler
 from kro.kit.db import unit_of_work
 from kro.payments import gateway
+from kro.payments.inbox.service import finish_event
 from kro.payments.models import WebhookEvent
-from kro.payments.service import finish_event
 from kro.payouts import service, settlement, transfers
 from kro.payouts.models import Payout
 from kro.providers.errors import ProviderTimeout, ProviderUnavailable

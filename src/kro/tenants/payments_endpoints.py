@@ -1,7 +1,7 @@
 """The merchant API's payments and refunds (seed 003 §6.1–6.3), authenticated by a secret
 API key (``Authorization: Bearer sk_test_…|sk_live_…``) and scoped to its tenant and mode:
 another tenant's id, or the other mode's, is 404. Thin handlers over
-:mod:`kro.payments.orchestration` and :mod:`kro.payments.refunds`. Every POST honours
+:mod:`kro.payments.charges` and :mod:`kro.payments.refunds.service`. Every POST honours
 ``Idempotency-Key`` (Stripe's semantics, kro.idempotency).
 """
 
@@ -15,8 +15,9 @@ from kro.idempotency.routing import IdempotentRoute
 from kro.identity.dependencies import AppSettings, ClientIp
 from kro.kit.api import Envelope, Pagination, ok
 from kro.kit.deps import DbSession
-from kro.payments import orchestration, refunds
 from kro.payments.breaker import breakers
+from kro.payments.merchant import service as merchant
+from kro.payments.refunds import service as refunds
 from kro.payments.schemas import (
     CaptureIn,
     PaymentEventOut,
@@ -51,7 +52,7 @@ async def create_payment(
     ``idempotency_key_reused``.
     """
     customer = body.customer
-    new = orchestration.NewPayment(
+    new = merchant.NewPayment(
         tenant_id=ctx.tenant.id,
         mode=ctx.mode,
         actor=_actor(ctx),
@@ -71,7 +72,7 @@ async def create_payment(
     # The app's settings from its state: AppSettings is a plain function, which FastAPI would
     # run in a worker thread (a thread hop on every payment).
     state = request.app.state
-    payment = await orchestration.create_payment(session, state.sessions, state.settings, new)
+    payment = await merchant.create_payment(session, state.sessions, state.settings, new)
     return ok(PaymentOut.of(payment))
 
 
@@ -90,10 +91,10 @@ async def list_payments(
 ) -> Envelope[list[PaymentOut]]:
     """The key's tenant's payments in its mode, newest first; pass ``meta.pagination.
     next_cursor`` as ``cursor`` for the next page."""
-    filters = orchestration.PaymentFilter(
+    filters = merchant.PaymentFilter(
         status_, provider, currency, reference, created_gte, created_lt
     )
-    page, more = await orchestration.list_payments(
+    page, more = await merchant.list_payments(
         session, ctx.tenant.id, ctx.mode, filters, limit=limit, cursor=cursor
     )
     return ok(
@@ -110,7 +111,7 @@ async def get_payment(
 ) -> Envelope[PaymentOut]:
     """One payment. 404 ``payment_not_found`` for another tenant's or mode's."""
     return ok(
-        PaymentOut.of(await orchestration.get_payment(session, ctx.tenant.id, ctx.mode, payment_id))
+        PaymentOut.of(await merchant.get_payment(session, ctx.tenant.id, ctx.mode, payment_id))
     )
 
 
@@ -120,8 +121,8 @@ async def list_payment_events(
 ) -> Envelope[list[PaymentEventOut]]:
     """The payment's status transitions, oldest first (who, when, from, to, why). 404
     ``payment_not_found``."""
-    payment = await orchestration.get_payment(session, ctx.tenant.id, ctx.mode, payment_id)
-    events = await orchestration.payment_events(session, payment)
+    payment = await merchant.get_payment(session, ctx.tenant.id, ctx.mode, payment_id)
+    events = await merchant.payment_events(session, payment)
     return ok([PaymentEventOut.model_validate(e, from_attributes=True) for e in events])
 
 
@@ -138,7 +139,7 @@ async def capture_payment(
     units of it; the rest is released. Errors: 404 ``payment_not_found``; 409
     ``payment_not_capturable``; 422 ``capture_exceeds_authorized``; 502/503/504 provider errors
     (safe to retry: the capture carries an idempotency key)."""
-    payment = await orchestration.capture_payment(
+    payment = await merchant.capture_payment(
         session,
         request.app.state.sessions,
         settings,
@@ -181,7 +182,7 @@ async def list_refunds(
     payment_id: str, ctx: CurrentTenant, session: DbSession
 ) -> Envelope[list[RefundOut]]:
     """The payment's refunds, oldest first. 404 ``payment_not_found``."""
-    payment = await orchestration.get_payment(session, ctx.tenant.id, ctx.mode, payment_id)
+    payment = await merchant.get_payment(session, ctx.tenant.id, ctx.mode, payment_id)
     return ok([RefundOut.of(r) for r in await refunds.refunds_for(session, payment.id)])
 
 

@@ -1,7 +1,7 @@
 """The merchant API's reconciliation reports (seed 003 §2.5): what the providers' records say
 against our payments and ledger, per provider and UTC day. Authenticated by a secret API key
 and scoped to its tenant and mode: another tenant's report, or the other mode's, is 404. Thin
-handlers over :mod:`kro.payments.reconciliation`.
+handlers over :mod:`kro.payments.reconciliation.service`.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from kro.kit.clock import utcnow
 from kro.kit.db import unit_of_work
 from kro.kit.deps import DbSession
 from kro.kit.errors import Unprocessable
-from kro.payments import reconciliation
-from kro.payments.reconciliation_models import STATUSES, ReconciliationReport
+from kro.payments.errors import UnknownProviderConfig
+from kro.payments.reconciliation import service as reconciliation
+from kro.payments.reconciliation.models import STATUSES, ReconciliationReport
 from kro.providers import registry
 from kro.tenants.dependencies import ApiKeyIdempotency, CurrentTenant
 
@@ -119,7 +120,7 @@ async def run_report(
     if body.date > utcnow().date():
         raise FutureDay(details={"date": body.date.isoformat()})
     if body.provider not in registry.NAMES:
-        raise reconciliation.UnknownProviderConfig(details={"provider": body.provider})
+        raise UnknownProviderConfig(details={"provider": body.provider})
     sessions = request.app.state.sessions
     async with unit_of_work(sessions) as read:
         config = await reconciliation.config_for(read, ctx.tenant.id, ctx.mode, body.provider)

@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from kro.identity.dependencies import AppSettings
 from kro.kit.db import unit_of_work
-from kro.payments import bank_transfer
+from kro.payments.bank_transfer import service as bank_transfer
 
 router = APIRouter(tags=["webhooks"])
 log = structlog.get_logger("kro.payments.providus")

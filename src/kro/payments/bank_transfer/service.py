@@ -49,9 +49,9 @@ from kro.kit.db import unit_of_work
 from kro.ledger import chart
 from kro.ledger.service import create_transfers
 from kro.ledger.specs import TransferSpec
-from kro.payments import orchestration, states
+from kro.payments import charges, states
+from kro.payments.inbox.service import MAX_EVENT_KEY, finish_event
 from kro.payments.models import Payment, WebhookEvent
-from kro.payments.service import MAX_EVENT_KEY, finish_event
 from kro.providers.base import ProviderCharge
 from kro.providers.errors import ProviderRejected
 from kro.providers.providus import (
@@ -64,7 +64,7 @@ from kro.providers.providus import (
 )
 from kro.settings import Settings
 
-log = structlog.get_logger("kro.payments.bank_transfer")
+log = structlog.get_logger("kro.payments.bank_transfer.service")
 PROVIDUS = "providus"
 EVENT_TYPE = "settlement"
 CONFIRM_JOB = "payments.confirm_bank_transfer"
@@ -209,14 +209,14 @@ async def confirm_bank_transfer(
             return None
         notification = parse_notification(event.payload.encode())
         found = await _payment_for_account(read, notification.account_number)
-        config = await orchestration.config_of(read, found) if found is not None else None
+        config = await charges.config_of(read, found) if found is not None else None
         read.expunge_all()
     if found is None or config is None:
         await _finish(session, event_id, "ignored", f"no payment for account "
                       f"{notification.account_number}")  # fmt: skip
         return None
     try:
-        async with orchestration.adapter(settings, config) as provider:
+        async with charges.adapter(settings, config) as provider:
             verified = await provider.get_charge(found.reference, notification.settlement_id)
     except ProviderRejected as exc:
         if exc.provider_code != TRANSACTION_NOT_FOUND:
@@ -333,8 +333,8 @@ async def _settle_payment(
             f"received {verified.amount} of {payment.amount} {payment.currency}; "
             "credited to the payer's wallet"
         )
-        await orchestration.transition(session, payment, "underpay", payment.failure_reason, actor)
+        await charges.transition(session, payment, "underpay", payment.failure_reason, actor)
         return
     payment.amount_captured = payment.amount
-    await orchestration.transition(session, payment, "succeed", f"settlement {outcome}", actor)
-    await orchestration.emit_payment(session, payment, "payment.completed")
+    await charges.transition(session, payment, "succeed", f"settlement {outcome}", actor)
+    await charges.emit_payment(session, payment, "payment.completed")

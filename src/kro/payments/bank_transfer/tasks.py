@@ -1,11 +1,11 @@
-"""Job handlers of bank-transfer funding (:mod:`kro.payments.bank_transfer`)."""
+"""Job handlers of bank-transfer funding (:mod:`kro.payments.bank_transfer.service`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from kro.jobs.registry import JobContext, job_handler
-from kro.payments import bank_transfer
+from kro.payments.bank_transfer import service as bank_transfer
 
 
 @job_handler(bank_transfer.CONFIRM_JOB)

@@ -1,6 +1,6 @@
 """``collect``: how every product takes money (DESIGN.md §3: products take money only through
 ``payments``). One pipeline with the merchant API: the same provider registry, routing,
-failover and circuit breakers (:mod:`kro.payments.orchestration`), over the platform's own
+failover and circuit breakers (:mod:`kro.payments.charges`), over the platform's own
 provider accounts (:mod:`kro.payments.platform`); the same state machine
 (:mod:`kro.payments.states`) with every transition a ``payment_events`` row; the same inbox,
 verification and reconciliation. The product learns the outcome only through the outbox job
@@ -19,12 +19,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.kit.clock import utcnow
 from kro.kit.ids import new_id
-from kro.payments import orchestration, platform, routing, states
-from kro.payments.errors import BankTransferUnavailable
+from kro.ledger.service import create_transfers
+from kro.ledger.specs import TransferSpec
+from kro.payments import charges, platform, routing, states
+from kro.payments.errors import BankTransferUnavailable, NoProviderAvailable, PaymentNotFound
 from kro.payments.models import Payment
 from kro.providers import registry
 from kro.providers.base import ChargeRequest
@@ -38,8 +41,9 @@ class CollectRequest:
     credit ledger account ``credit_account_id``.
 
     ``provider``: a provider the payer chose (None: routing decides, in
-    ``KRO_PAYMENTS_PROVIDERS`` order with failover). ``method``: the payment method asked for
-    (``card``; bank transfer into a dynamic account is still ``kro.payments.bank_transfer``).
+    ``KRO_PAYMENTS_PROVIDERS`` order with failover). ``method``: ``card`` (a hosted checkout:
+    Paystack, Fincra) or ``bank_transfer`` (a one-time account to transfer to: Providus; the
+    payer may send any amount — :mod:`kro.payments.bank_transfer.service`).
     ``callback_url``: where the hosted page sends the payer back. ``metadata``: strings only,
     passed to the provider.
     """
@@ -85,14 +89,14 @@ async def collect(session: AsyncSession, settings: Settings, request: CollectReq
     candidates = platform.configs(settings, request.method)
     route = routing.plan(candidates, [], route_request, frozenset())
     if not route:
-        raise orchestration.NoProviderAvailable(
+        raise NoProviderAvailable(
             f"No payment provider takes {request.currency}"
             + (f" through {request.provider}." if request.provider else "."),
             details={"currency": request.currency, "provider": request.provider},
         )
     if request.provider is not None:
         registry.spec(request.provider)  # 404 unknown_provider rather than a silent reroute
-    offer = await orchestration.offer(
+    offer = await charges.offer(
         settings, route, _charge_request(request, reference), platform.PLATFORM
     )
     payment = Payment(
@@ -121,7 +125,7 @@ async def collect(session: AsyncSession, settings: Settings, request: CollectReq
     session.add(payment)
     await session.flush()
     actor = f"{request.purpose}:{request.payer_id}"
-    await orchestration.record_offer(session, payment, offer, actor)
+    await charges.record_offer(session, payment, offer, actor)
     return payment
 
 
@@ -157,3 +161,81 @@ def _charge_request(request: CollectRequest, reference: str) -> ChargeRequest:
             "purpose_id": request.purpose_id,
         },
     )
+
+
+async def get_payment(session: AsyncSession, payment_id: str) -> Payment:
+    """A product's payment by id (the product scopes it to its caller). Raises
+    PaymentNotFound (404)."""
+    payment = await find_payment(session, payment_id)
+    if payment is None:
+        raise PaymentNotFound()
+    return payment
+
+
+async def find_payment(
+    session: AsyncSession, payment_id: str, *, lock: bool = False
+) -> Payment | None:
+    """A payment by id, None if there is none; ``lock``: ``SELECT … FOR UPDATE`` and
+    re-read (a job about to act on it)."""
+    return await session.get(
+        Payment, payment_id, with_for_update=lock or None, populate_existing=lock
+    )
+
+
+async def completed_payment_for(
+    session: AsyncSession, purpose: str, purpose_id: str
+) -> Payment | None:
+    """A payment for ``(purpose, purpose_id)`` whose money was received (captured, or in
+    review: ``kro.payments.states.RECEIVED``)."""
+    stmt = select(Payment).where(
+        Payment.purpose == purpose,
+        Payment.purpose_id == purpose_id,
+        Payment.status.in_(states.RECEIVED),
+    )
+    return (await session.execute(stmt.limit(1))).scalar_one_or_none()
+
+
+async def pay_from_wallet(
+    session: AsyncSession, request: CollectRequest, wallet_account_id: str
+) -> Payment:
+    """Pay ``request.amount`` from the payer's KRO balance: one ledger transfer
+    wallet → ``request.credit_account_id``, and a payment that is ``completed`` at once
+    (provider ``wallet``; refunds go back to the wallet). Raises InsufficientFunds (409) when
+    the wallet's available balance does not cover it; nothing is written then."""
+    payment_id = new_id("pay")
+    payment = Payment(
+        id=payment_id,
+        provider="wallet",
+        reference=payment_id.replace("_", "-"),
+        amount=request.amount,
+        currency=request.currency,
+        status=states.PENDING,
+        amount_captured=request.amount,
+        purpose=request.purpose,
+        purpose_id=request.purpose_id,
+        payer_id=request.payer_id,
+        customer_email=request.email,
+        credit_account_id=request.credit_account_id,
+        paid_at=utcnow(),
+    )
+    session.add(payment)
+    await session.flush()
+    actor = f"{request.purpose}:{request.payer_id}"
+    await charges.record_created(session, payment, actor)
+    await charges.transition(session, payment, "submit", "paid from the wallet", actor)
+    await charges.transition(session, payment, "succeed", "wallet debited", actor)
+    await create_transfers(
+        session,
+        [
+            TransferSpec(
+                id=f"trf_{payment.id}_in",
+                debit_account_id=wallet_account_id,
+                credit_account_id=request.credit_account_id,
+                amount=request.amount,
+                currency=request.currency,
+                code="payment.from_wallet",
+                reference=payment.reference,
+            )
+        ],
+    )
+    return payment

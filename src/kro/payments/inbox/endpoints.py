@@ -1,5 +1,5 @@
 """``POST /v1/webhooks/{paystack,flutterwave,stripe,fincra}``: the inbox doors, one for every
-payment — a merchant's or a product's (:mod:`kro.payments.merchant_webhooks`). Verify on the
+payment — a merchant's or a product's (:mod:`kro.payments.inbox.events`). Verify on the
 raw body, store once, answer 200 fast; a job does the rest (asking the provider first)."""
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from pydantic import BaseModel
 from kro.identity.dependencies import AppSettings
 from kro.kit.api import Envelope, ok
 from kro.kit.deps import DbSession
-from kro.payments import merchant_webhooks, service
 from kro.payments.errors import InvalidWebhookSignature
+from kro.payments.inbox import events as merchant_webhooks
+from kro.payments.inbox import service
 from kro.providers.fincra import event_key as fincra_event_key
 from kro.providers.fincra import parse_event, verify_signature
 

@@ -12,7 +12,7 @@ which asks the provider's status endpoint before anything moves.
 An event processed while the provider did not yet confirm never blocks a later one: a
 repeated delivery of an event whose payment is still open is processed again
 (:func:`kro.payments.service.store_in_inbox`), and the payment itself is asked about again
-with backoff (:mod:`kro.payments.verification`) — Paystack has been seen sending
+with backoff (:mod:`kro.payments.reconciliation.verification`) — Paystack has been seen sending
 ``charge.success`` before its verify endpoint said ``success``.
 """
 
@@ -28,15 +28,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from kro.kit.clock import utcnow
 from kro.kit.db import unit_of_work
 from kro.kit.errors import BadRequest
-from kro.payments import orchestration, refunds
+from kro.payments import charges
 from kro.payments.errors import InvalidWebhookSignature
+from kro.payments.inbox.service import finish_event, store_in_inbox
 from kro.payments.models import Payment, Refund, WebhookEvent
-from kro.payments.service import finish_event, store_in_inbox
+from kro.payments.refunds import service as refunds
 from kro.providers import registry
 from kro.providers.base import ProviderCharge, ProviderRefund, WebhookHint
 from kro.settings import Settings
 
-log = structlog.get_logger("kro.payments.merchant_webhooks")
+log = structlog.get_logger("kro.payments.inbox.events")
 
 
 async def find_payment(session: AsyncSession, provider: str, hint: WebhookHint) -> Payment | None:
@@ -87,8 +88,8 @@ async def receive(
     payment = await find_payment(session, provider, hint)
     if payment is None or payment.provider != provider:
         return None
-    config = await orchestration.config_of(session, payment)
-    async with orchestration.adapter(settings, config) as adapter:
+    config = await charges.config_of(session, payment)
+    async with charges.adapter(settings, config) as adapter:
         if not adapter.verify_webhook(body, headers, utcnow()):
             log.warning("merchant_webhook_rejected", provider=provider, event_type=hint.event_type)
             raise InvalidWebhookSignature()
@@ -128,12 +129,12 @@ async def ask(
         if event is None or event.status != "received" or payment is None:
             return None
         hint = registry.peek_webhook(event.provider, event.payload.encode())
-        config = await orchestration.config_of(read, payment)
+        config = await charges.config_of(read, payment)
         refund = await _refund_for(read, payment, hint) if hint.kind == "refund" else None
         read.expunge_all()
     if hint.kind == "refund" and refund is None:
         return Answer(ignored="refund not found")
-    provider = orchestration.adapter(settings, config)
+    provider = charges.adapter(settings, config)
     async with provider:
         if refund is not None:
             answer = await provider.get_refund(refund.provider_refund_id or "")
@@ -164,7 +165,7 @@ async def apply(
         finish_event(event, "processed", f"refund {refund.status}")
         return payment
     assert answer.charge is not None
-    changed = await orchestration.settle_charge(
+    changed = await charges.settle_charge(
         session, payment, answer.charge, actor=f"provider:{payment.provider}"
     )
     outcome = f"payment {payment.status}" + ("" if changed else " (no change)")

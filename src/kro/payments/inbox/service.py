@@ -1,7 +1,7 @@
 """Payment use cases shared by every flow: the inbox (store a verified event once), reading
 a product's payments, and paying from a wallet. Collecting through a provider is
-:mod:`kro.payments.collect`; settling from the provider's answer is
-:mod:`kro.payments.orchestration`.
+:mod:`kro.payments.collect.service`; settling from the provider's answer is
+:mod:`kro.payments.charges`.
 
 Rules (DESIGN.md section 5): a webhook is a hint — value moves only after the provider's
 verify endpoint says ``success`` with the expected amount and currency (Paystack: "verify
@@ -21,12 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
-from kro.kit.ids import new_id
-from kro.ledger.service import create_transfers
-from kro.ledger.specs import TransferSpec
-from kro.payments import orchestration, states
-from kro.payments.collect import CollectRequest
-from kro.payments.errors import InvalidWebhookSignature, PaymentNotFound
+from kro.payments import states
+from kro.payments.errors import InvalidWebhookSignature
 from kro.payments.models import Payment, WebhookEvent
 from kro.providers.paystack.webhooks import (
     InvalidWebhookPayload,
@@ -42,30 +38,11 @@ MAX_EVENT_KEY = 200  # webhook_events.event_key
 
 # Which job handles a platform-signed Paystack event that names no payment of the payments
 # pipeline (by prefix); the payload is ``{"event_id": …}``. Charges are settled through
-# ``kro.payments.merchant_webhooks``, refunds too (an event naming no payment of ours is stored,
+# ``kro.payments.inbox.events``, refunds too (an event naming no payment of ours is stored,
 # ignored).
 EVENT_ROUTES: dict[str, str] = {
     "transfer.": "payouts.settle_transfer",
 }
-
-
-async def get_payment(session: AsyncSession, payment_id: str) -> Payment:
-    """A product's payment by id (the product scopes it to its caller). Raises
-    PaymentNotFound (404)."""
-    payment = await find_payment(session, payment_id)
-    if payment is None:
-        raise PaymentNotFound()
-    return payment
-
-
-async def find_payment(
-    session: AsyncSession, payment_id: str, *, lock: bool = False
-) -> Payment | None:
-    """A payment by id, None if there is none; ``lock``: ``SELECT … FOR UPDATE`` and
-    re-read (a job about to act on it)."""
-    return await session.get(
-        Payment, payment_id, with_for_update=lock or None, populate_existing=lock
-    )
 
 
 async def receive_paystack_webhook(
@@ -181,62 +158,3 @@ def finish_event(event: WebhookEvent, status: str, outcome: str) -> None:
     """Record what processing an inbox event did (``processed`` or ``ignored`` and why)."""
     event.status, event.outcome, event.processed_at = status, outcome[:200], utcnow()
     log.info("webhook_event_finished", event_id=event.id, status=status, outcome=outcome)
-
-
-async def completed_payment_for(
-    session: AsyncSession, purpose: str, purpose_id: str
-) -> Payment | None:
-    """A payment for ``(purpose, purpose_id)`` whose money was received (captured, or in
-    review: ``kro.payments.states.RECEIVED``)."""
-    stmt = select(Payment).where(
-        Payment.purpose == purpose,
-        Payment.purpose_id == purpose_id,
-        Payment.status.in_(states.RECEIVED),
-    )
-    return (await session.execute(stmt.limit(1))).scalar_one_or_none()
-
-
-async def pay_from_wallet(
-    session: AsyncSession, request: CollectRequest, wallet_account_id: str
-) -> Payment:
-    """Pay ``request.amount`` from the payer's KRO balance: one ledger transfer
-    wallet → ``request.credit_account_id``, and a payment that is ``completed`` at once
-    (provider ``wallet``; refunds go back to the wallet). Raises InsufficientFunds (409) when
-    the wallet's available balance does not cover it; nothing is written then."""
-    payment_id = new_id("pay")
-    payment = Payment(
-        id=payment_id,
-        provider="wallet",
-        reference=payment_id.replace("_", "-"),
-        amount=request.amount,
-        currency=request.currency,
-        status=states.PENDING,
-        amount_captured=request.amount,
-        purpose=request.purpose,
-        purpose_id=request.purpose_id,
-        payer_id=request.payer_id,
-        customer_email=request.email,
-        credit_account_id=request.credit_account_id,
-        paid_at=utcnow(),
-    )
-    session.add(payment)
-    await session.flush()
-    actor = f"{request.purpose}:{request.payer_id}"
-    await orchestration.record_created(session, payment, actor)
-    await orchestration.transition(session, payment, "submit", "paid from the wallet", actor)
-    await orchestration.transition(session, payment, "succeed", "wallet debited", actor)
-    await create_transfers(
-        session,
-        [
-            TransferSpec(
-                id=f"trf_{payment.id}_in",
-                debit_account_id=wallet_account_id,
-                credit_account_id=request.credit_account_id,
-                amount=request.amount,
-                currency=request.currency,
-                code="payment.from_wallet",
-                reference=payment.reference,
-            )
-        ],
-    )
-    return payment

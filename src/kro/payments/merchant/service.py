@@ -12,60 +12,39 @@ configuration is read in a short transaction first), so a slow provider never ho
 3. write the payment, its ``payment_events`` and the customer webhooks in the request's
    transaction.
 
-Value moves only when the provider's own status endpoint says so (:func:`settle_charge`,
+Value moves only when the provider's own status endpoint says so (``charges.settle_charge``,
 called from the webhook inbox, capture, and reconciliation): the ledger gets the collection
 and the provider's fee in one atomic batch with ids derived from the payment, so a second
 settlement changes nothing. Services only flush.
 """
 
 from __future__ import annotations
-from collections.abc import Awaitable, Callable
+
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any, cast
+
 import structlog
 from sqlalchemy import Table, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from kro.jobs.service import enqueue
+
 from kro.kit.clock import utcnow
 from kro.kit.db import unit_of_work
-from kro.kit.errors import Conflict, KroError, Unprocessable, UpstreamError
-from kro.kit.http import shared_client
 from kro.kit.ids import new_id
-from kro.ledger import chart
-from kro.ledger.service import create_transfers
-from kro.ledger.specs import TransferSpec
-from kro.payments import platform, provider_configs, routing, states
+from kro.payments import charges, provider_configs, routing, states
 from kro.payments.breaker import breakers
 from kro.payments.errors import (
     CaptureTooLarge,
     DuplicateReference,
-    InvalidProviderConfig,
     NoProviderAvailable,
     NotCapturable,
-    NotRefundable,
-    PaymentRejected,
-    ProviderConfigExists,
-    ProviderConfigInUse,
-    ProviderConfigNotFound,
-    ProvidersUnavailable,
-    RefundExceedsCaptured,
-    RefundNotFound,
-    ReportNotFound,
-    RoutingRuleNotFound,
-    UnknownProviderConfig,
     PaymentNotFound,
 )
-from kro.payments.models import Payment, PaymentEvent, ProviderConfig
-from kro.payments.schemas import PaymentOut
+from kro.payments.models import Payment, PaymentEvent
 from kro.providers import registry
-from kro.providers.base import ChargeRequest, ChargeStatus, PaymentProvider, ProviderCharge
-from kro.providers.errors import ProviderRejected, ProviderTimeout, ProviderUnavailable
+from kro.providers.base import ChargeRequest, ChargeStatus
 from kro.settings import Settings
-from kro.webhooks import service as webhooks
-from kro.payments import charges
 
 log = structlog.get_logger("kro.payments.merchant")
 
@@ -207,12 +186,12 @@ async def _insert_awaiting_customer(
     session: AsyncSession, payment: Payment, offer: charges.Offer, actor: str
 ) -> None:
     """Record a new payment the customer must act on (:func:`_awaits_customer`) as
-    :func:`_record_offer` and :func:`kro.payments.charges.settle_charge` would — ``created``, ``submit`` (by the
-    caller), ``require_action`` (by the provider), each checked against the state table, the
-    provider's id and ``next_action``, the ``payment.requires_action`` webhook — but as two
-    Core inserts (the payment, its events) instead of a flush per step: this is every
-    merchant payment's path. Raises DuplicateReference (409) if the reference was taken
-    meanwhile."""
+    :func:`kro.payments.charges.record_offer` and :func:`kro.payments.charges.settle_charge`
+    would — ``created``, ``submit`` (by the caller), ``require_action`` (by the provider),
+    each checked against the state table, the provider's id and ``next_action``, the
+    ``payment.requires_action`` webhook — but as two Core inserts (the payment, its
+    events) instead of a flush per step: this is every merchant payment's path. Raises
+    DuplicateReference (409) if the reference was taken meanwhile."""
     charge, provider = offer.charge, payment.provider
     assert charge is not None
     now = utcnow()

@@ -1,1 +1,2 @@
-"""The providers' records against ours: re-verification of open payments, the sweep, daily reports."""
+"""The providers' records against ours: re-verification of open payments, the sweep of
+them, and the daily reports."""

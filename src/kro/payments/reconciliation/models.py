@@ -1,4 +1,4 @@
-"""The ``reconciliation_reports`` table (seed 003 §2.5; :mod:`kro.payments.reconciliation`)."""
+"""The ``reconciliation_reports`` table (seed 003 §2.5; :mod:`.service`)."""
 
 from __future__ import annotations
 

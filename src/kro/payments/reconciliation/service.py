@@ -9,7 +9,7 @@ day ``[D 00:00, D+1 00:00)``. :func:`reconcile_config`:
    lock): its list endpoint for the day, and its status endpoint (``get_charge``, "verify
    before value") for every payment still open and for every payment missing from the list;
 3. in the caller's transaction: settles each open payment from the provider's answer
-   (:func:`kro.payments.orchestration.settle_charge`, actor ``reconciliation``; the ledger
+   (:func:`kro.payments.charges.settle_charge`, actor ``reconciliation``; the ledger
    posts the collection with ids derived from the payment, so settling twice is a no-op),
    compares the rest, checks the ledger's collection transfer of every captured payment, and
    writes a :class:`ReconciliationReport`. Services only flush.
@@ -44,11 +44,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kro.kit.clock import utcnow
 from kro.kit.db import unit_of_work
-from kro.kit.errors import NotFound, Unprocessable
 from kro.ledger import service as ledger
-from kro.payments import orchestration, states
+from kro.payments import charges, states
+from kro.payments.errors import (
+    ReportNotFound,
+    UnknownProviderConfig,
+)
 from kro.payments.models import Payment, ProviderConfig
-from kro.payments.reconciliation_models import (
+from kro.payments.reconciliation.models import (
     CLEAN,
     DISCREPANCIES,
     ERROR,
@@ -59,7 +62,7 @@ from kro.providers.base import ChargeStatus, PaymentProvider, ProviderCharge
 from kro.providers.errors import ProviderRejected, ProviderTimeout, ProviderUnavailable
 from kro.settings import Settings
 
-log = structlog.get_logger("kro.payments.reconciliation")
+log = structlog.get_logger("kro.payments.reconciliation.service")
 
 ACTOR = "reconciliation"
 OUR_PREFIX = "pay-"
@@ -86,16 +89,6 @@ _AGREES: dict[str, frozenset[ChargeStatus]] = {
     states.CANCELED: frozenset({ChargeStatus.CANCELED, ChargeStatus.FAILED}),
 }
 """For each of our statuses, the provider statuses that agree with it."""
-
-
-class ReportNotFound(NotFound):
-    code = "reconciliation_report_not_found"
-    message = "No such reconciliation report."
-
-
-class UnknownProviderConfig(Unprocessable):
-    code = "provider_not_configured"
-    message = "This provider is not configured in this mode."
 
 
 @dataclass(frozen=True)
@@ -192,7 +185,7 @@ async def reconcile_config(
         findings=[],
     )
     try:
-        async with orchestration.adapter(settings, config) as provider:
+        async with charges.adapter(settings, config) as provider:
             answers = await ask_provider(provider, payments, start, end)
     except (ProviderUnavailable, ProviderTimeout, ProviderRejected) as exc:
         log.warning("reconciliation_failed", config_id=config.id, day=str(day), error=exc.code)
@@ -352,7 +345,7 @@ async def _reconcile_payment(
     answer = verified if payment.status in SETTLEABLE else theirs if late else None
     if answer is not None:
         before = payment.status
-        if await orchestration.settle_charge(session, payment, answer, actor=ACTOR):
+        if await charges.settle_charge(session, payment, answer, actor=ACTOR):
             tally.settled += 1
             note = f"{before} → {payment.status} from the provider's records"
             if late:

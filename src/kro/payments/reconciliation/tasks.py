@@ -1,4 +1,4 @@
-"""Reconciliation jobs (:mod:`kro.payments.reconciliation`).
+"""Reconciliation jobs (:mod:`kro.payments.reconciliation.service`).
 
 ``payments.reconcile`` is periodic. It ticks every :data:`TICK` and does its work once per
 ``KRO_RECONCILE_INTERVAL`` seconds (hourly by default; read at run time, so the interval is
@@ -20,8 +20,9 @@ from kro.jobs.scheduler import periodic
 from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
 from kro.kit.db import unit_of_work
-from kro.payments import reconciliation
-from kro.payments.models import ProviderConfig
+from kro.payments.models import Payment, ProviderConfig
+from kro.payments.reconciliation import service as reconciliation
+from kro.payments.reconciliation import verification
 
 TICK = timedelta(minutes=5)
 
@@ -69,3 +70,33 @@ async def reconcile_config(ctx: JobContext, payload: dict[str, Any]) -> None:
         date.fromisoformat(payload["day"]),
         actor=str(payload.get("actor") or reconciliation.ACTOR),
     )
+
+
+@job_handler(verification.JOB)
+async def verify_payment(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Check ``step`` of an open payment (``{"payment_id", "step"}``): ask the provider, settle
+    from its answer, and if it is still open queue the next step of the backoff."""
+    payment_id, step = str(payload["payment_id"]), int(payload.get("step", 0))
+    charge = await verification.ask(ctx.sessions, ctx.settings, payment_id)
+    payment = await ctx.session.get(Payment, payment_id, populate_existing=True)
+    if charge is not None:
+        payment = await verification.apply(ctx.session, payment_id, charge)
+    if payment is not None:
+        await verification.schedule(ctx.session, payment, step + 1)
+
+
+@periodic("payments.reconcile_open", every=timedelta(minutes=5), max_attempts=3)
+async def reconcile_open(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """The sweep: queue a check of every open payment that is due (every tick while young,
+    hourly while within the horizon; :func:`kro.payments.verification.due_for_sweep`)."""
+    slot_start = datetime.fromisoformat(payload["scheduled_for"].replace("Z", "+00:00"))
+    hourly = slot_start.minute < 5
+    for payment_id in await verification.due_for_sweep(
+        ctx.session, ctx.settings, utcnow(), hourly=hourly
+    ):
+        await enqueue(
+            ctx.session,
+            verification.JOB,
+            {"payment_id": payment_id, "step": len(verification.BACKOFF)},
+            dedupe_key=f"sweep:{payment_id}:{payload['slot']}",
+        )

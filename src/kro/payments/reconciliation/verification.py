@@ -17,7 +17,7 @@ for every open payment, a merchant's or a product's:
 
 Each check reads the payment in a short transaction, asks the provider with no transaction
 open, then locks the payment and settles it from the provider's answer
-(:func:`kro.payments.orchestration.settle_charge`: idempotent; the ledger's ids derive from the
+(:func:`kro.payments.charges.settle_charge`: idempotent; the ledger's ids derive from the
 payment). A provider that cannot answer now is simply asked at the next check.
 """
 
@@ -32,14 +32,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
 from kro.kit.db import unit_of_work
-from kro.payments import orchestration, states
+from kro.payments import charges, states
 from kro.payments.models import Payment
 from kro.providers import registry
 from kro.providers.base import ProviderCharge
 from kro.providers.errors import ProviderRejected, ProviderTimeout, ProviderUnavailable
 from kro.settings import Settings
 
-log = structlog.get_logger("kro.payments.verification")
+log = structlog.get_logger("kro.payments.reconciliation.verification")
 ACTOR = "verification"
 JOB = "payments.verify_payment"
 BACKOFF = (
@@ -82,12 +82,12 @@ async def ask(
         if payment is None or payment.status not in states.OPEN or payment.provider not in ASKABLE:
             return None
         try:
-            config = await orchestration.config_of(read, payment)
+            config = await charges.config_of(read, payment)
         except Exception:  # a deleted configuration: reconciliation reports it
             return None
         read.expunge_all()
     try:
-        async with orchestration.adapter(settings, config) as provider:
+        async with charges.adapter(settings, config) as provider:
             charge: ProviderCharge = await provider.get_charge(
                 payment.reference, payment.provider_transaction_id
             )
@@ -102,7 +102,7 @@ async def apply(session: AsyncSession, payment_id: str, charge: ProviderCharge) 
     payment = await session.get(Payment, payment_id, with_for_update=True, populate_existing=True)
     if payment is None:
         return None
-    changed = await orchestration.settle_charge(session, payment, charge, actor=ACTOR)
+    changed = await charges.settle_charge(session, payment, charge, actor=ACTOR)
     if changed:
         log.info("payment_settled_by_verification", payment_id=payment.id, status=payment.status)
     return payment

@@ -36,11 +36,16 @@ from kro.jobs.errors import PermanentJobError, RetryJob
 from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
 from kro.kit.db import unit_of_work
-from kro.kit.errors import Conflict, NotFound
 from kro.ledger import chart
 from kro.ledger.service import create_transfers, get_transfer
 from kro.ledger.specs import TransferSpec
-from kro.payments import orchestration, states
+from kro.payments import charges, states
+from kro.payments.errors import (
+    NotRefundable,
+    RefundExceedsCaptured,
+    RefundNotFound,
+)
+from kro.payments.merchant import service as merchant
 from kro.payments.models import Payment, ProviderConfig, Refund
 from kro.payments.schemas import RefundOut
 from kro.providers.base import ProviderRefund, RefundStatus
@@ -48,28 +53,13 @@ from kro.providers.errors import ProviderRejected, ProviderTimeout, ProviderUnav
 from kro.settings import Settings
 from kro.webhooks import service as webhooks
 
-log = structlog.get_logger("kro.payments.refunds")
+log = structlog.get_logger("kro.payments.refunds.service")
 JOB = "payments.send_refund"
 WALLET = "wallet"
 WALLET_REFUNDED = frozenset({WALLET, "providus", "fincra"})
 """A product's payments through these go back to the payer's wallet (no refund API)."""
 POLL = timedelta(seconds=30)
 MAX_POLLS = 120
-
-
-class RefundNotFound(NotFound):
-    code = "refund_not_found"
-    message = "No such refund."
-
-
-class NotRefundable(Conflict):
-    code = "payment_not_refundable"
-    message = "Only a completed payment can be refunded."
-
-
-class RefundExceedsCaptured(Conflict):
-    code = "refund_exceeds_captured"
-    message = "A refund cannot exceed what was captured minus what was already refunded."
 
 
 async def request_refund(
@@ -151,7 +141,7 @@ async def _book(
         assert payment.payer_id is not None
         target = await chart.ensure_wallet(session, payment.payer_id, currency)
     else:
-        book = orchestration.provider_book(payment)
+        book = charges.provider_book(payment)
         target = await chart.ensure_provider_clearing(session, book, currency)
     await create_transfers(
         session,
@@ -202,7 +192,7 @@ async def create_refund(
     """A merchant's ``POST /v1/payments/{id}/refunds``: :func:`request_refund` of one of the
     tenant's payments in ``mode``, locked. Raises PaymentNotFound (404) and as
     :func:`request_refund`."""
-    payment = await orchestration.get_payment(session, tenant_id, mode, payment_id, for_update=True)
+    payment = await merchant.get_payment(session, tenant_id, mode, payment_id, for_update=True)
     return await request_refund(session, payment, amount, reason, actor=actor, ip=ip)
 
 
@@ -255,7 +245,7 @@ async def send_refund(
             return
         payment = await read.get(Payment, refund.payment_id)
         assert payment is not None
-        config = await orchestration.config_of(read, payment)
+        config = await charges.config_of(read, payment)
         read.expunge_all()
     try:
         answer = await _ask(settings, config, payment, refund)
@@ -286,7 +276,7 @@ async def send_refund(
 async def _ask(
     settings: Settings, config: ProviderConfig, payment: Payment, refund: Refund
 ) -> ProviderRefund:
-    provider = orchestration.adapter(settings, config)
+    provider = charges.adapter(settings, config)
     async with provider:
         if refund.provider_refund_id:
             answer: ProviderRefund = await provider.get_refund(refund.provider_refund_id)
@@ -323,10 +313,10 @@ async def settle_refund(
         await session.flush()  # the sessions do not autoflush: the total must count it
         done = await _processed_total(session, payment)
         action = "refund_all" if done >= payment.amount_captured else "refund_part"
-        await orchestration.transition(session, payment, action, f"refund {refund.id}", "system")
+        await charges.transition(session, payment, action, f"refund {refund.id}", "system")
         await _emit(session, payment, refund, "refund.completed")
         if payment.status == states.REFUNDED:
-            await orchestration.emit_payment(session, payment, "payment.refunded")
+            await charges.emit_payment(session, payment, "payment.refunded")
     else:
         refund.status = "failed"
         refund.failure_reason = (answer.failure_reason or "refused by the provider")[:200]
@@ -348,7 +338,7 @@ async def _processed_total(session: AsyncSession, payment: Payment) -> int:
 
 async def _emit(session: AsyncSession, payment: Payment, refund: Refund, event_type: str) -> None:
     """A merchant's customer webhook about the refund (a product hears only
-    ``{purpose}.payment_refunded``, through :func:`orchestration.emit_payment`)."""
+    ``{purpose}.payment_refunded``, through :func:`kro.payments.charges.emit_payment`)."""
     if payment.tenant_id is None:
         return
     assert payment.mode is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kro.jobs.registry import JobContext, job_handler
-from kro.payments import refunds
+from kro.payments.refunds import service as refunds
 
 
 @job_handler(refunds.JOB)
