@@ -30,7 +30,7 @@ METHODS = {"get", "put", "post", "delete", "patch"}
 # removed when reviewed.
 NOT_YET_DECLARED: frozenset[tuple[str, str]] = frozenset(
     {
-        # kro.tenants.payments_endpoints: the merchant payments API
+        # kro.payments.merchant.endpoints: the merchant payments API
         ("POST", "/v1/payments"),
         ("GET", "/v1/payments"),
         ("GET", "/v1/payments/{payment_id}"),

@@ -31,6 +31,8 @@ from kro.notifications.endpoints import router as notifications_router
 from kro.payments.bank_transfer.endpoints import router as providus_router
 from kro.payments.inbox.admin_endpoints import router as webhooks_admin_router
 from kro.payments.inbox.endpoints import router as payments_router
+from kro.payments.merchant.balance_endpoints import router as tenant_balance_router
+from kro.payments.merchant.endpoints import router as merchant_payments_router
 from kro.payouts.admin_endpoints import router as payouts_admin_router
 from kro.payouts.endpoints import router as payouts_router
 from kro.realtime import mount_realtime
@@ -47,11 +49,9 @@ from kro.sandbox.providus import ProvidusSandbox, ProvidusSandboxConfig
 from kro.sandbox.recaptcha import RecaptchaSandbox, RecaptchaSandboxConfig
 from kro.sandbox.stripe import StripeAccount, StripeSandbox, StripeSandboxConfig
 from kro.settings import Settings, get_settings
-from kro.tenants.balance_endpoints import router as tenant_balance_router
 from kro.tenants.endpoints import invitations_router as tenant_invitations_router
 from kro.tenants.endpoints import merchant_router as tenant_merchant_router
 from kro.tenants.endpoints import router as tenants_router
-from kro.tenants.payments_endpoints import router as merchant_payments_router
 from kro.tenants.provider_endpoints import router as tenant_providers_router
 from kro.tenants.reconciliation_endpoints import router as tenant_reconciliation_router
 from kro.tenants.webhook_endpoints import router as tenant_webhooks_router

@@ -13,13 +13,13 @@ from pydantic import BaseModel
 
 from kro.app import create_app
 from kro.idempotency.routing import IdempotentRoute
-from kro.identity.dependencies import CurrentUser
+from kro.identity.dependencies import ApiKeyIdempotency, CurrentTenant, CurrentUser
 from kro.kit.api import Envelope, ok
 from kro.kit.deps import DbSession
 from kro.kit.ids import new_id
 from kro.settings import Settings
 from kro.tenants import service
-from kro.tenants.dependencies import ApiKeyIdempotency, CurrentTenant, UserIdempotency
+from kro.tenants.dependencies import UserIdempotency
 from kro.tenants.schemas import TenantOut
 
 FAILURES = {"left": 0}  # unhandled errors the next calls of /v1/test/flaky-tenants raise
@@ -58,7 +58,7 @@ def create_test_app(settings: Settings | None = None) -> FastAPI:
     @router.post("/charges", status_code=status.HTTP_201_CREATED, dependencies=[ApiKeyIdempotency])
     async def charge(body: SlowIn, ctx: CurrentTenant) -> Envelope[dict[str, str]]:
         """A stand-in for a merchant-API create: a fresh id each time it really runs."""
-        return ok({"id": new_id("chg"), "tenant_id": ctx.tenant.id, "mode": ctx.mode})
+        return ok({"id": new_id("chg"), "tenant_id": ctx.tenant_id, "mode": ctx.mode})
 
     app.include_router(router)
     return app

@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kro.app import create_app
 from kro.audit.models import AuditEntry
+from kro.identity.models import ApiKey
 from kro.kit.clock import clock
 from kro.settings import Settings
-from kro.tenants.models import ApiKey
 from tests.support.api import data, error, register_and_login
 from tests.tenants.conftest import create_tenant, make_team, new_key
 

@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from kro.identity import api_keys
+from kro.identity.models import ApiKey
 from kro.kit.clock import utcnow
 from kro.kit.db import unit_of_work
 from kro.payments import provider_configs
 from kro.payments.models import RoutingRule
-from kro.tenants import api_keys
-from kro.tenants.models import ApiKey
 from tests.support.api import data, error, register_and_login
 from tests.tenants.conftest import create_tenant, new_key
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from kro.tenants import keys, roles
+from kro.identity import keys
+from kro.tenants import roles
 
 
 def test_key_modes_per_role() -> None:

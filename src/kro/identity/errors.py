@@ -139,3 +139,8 @@ class PhoneCodeExpired(BadRequest):
 class PhoneCodeAttemptsExceeded(RateLimited):
     code = "too_many_attempts"
     message = "Too many wrong codes; ask for a new one."
+
+
+class InvalidApiKey(Unauthorized):
+    code = "invalid_api_key"
+    message = "The API key is invalid, revoked or expired."

@@ -1,38 +1,24 @@
 """API-key use cases: create, list, rotate, revoke (by a member with the role for the key's
-mode), and authenticate a secret key. Only flush; key changes are audit-logged with the IP.
-
-Authenticated keys are kept in process for :data:`KEY_CACHE_TTL` seconds (:data:`KEYS`, keyed
-by the key's SHA-256 digest), so a request with a known key reads nothing: rotating or
-revoking a key forgets it here at once (and again when that change commits).
+mode). Only flush; key changes are audit-logged with the IP. Authenticating a key is the core's
+(:mod:`kro.identity.api_keys`): rotating or revoking one forgets it there at once (and again
+when that change commits).
 """
 
 from __future__ import annotations
 
-import hmac
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.audit import service as audit
-from kro.kit.cache import ReadCache
+from kro.identity import keys
+from kro.identity.api_keys import KEYS
+from kro.identity.models import ApiKey
 from kro.kit.clock import utcnow
-from kro.tenants import keys, roles
-from kro.tenants.errors import ApiKeyInactive, ApiKeyNotFound, InsufficientRole, InvalidApiKey
-from kro.tenants.models import ApiKey, Tenant
+from kro.tenants import roles
+from kro.tenants.errors import ApiKeyInactive, ApiKeyNotFound, InsufficientRole
 from kro.tenants.service import Membership
-
-# last_used_at is a hint, not a log: write it at most this often per key.
-LAST_USED_RESOLUTION = timedelta(seconds=60)
-
-KEY_CACHE_TTL = 5.0
-"""Seconds an authenticated key (with its tenant) is kept in process. A key revoked or rotated
-through *another* server process still authenticates in this one for at most this long; in the
-process that revoked or rotated it, it is refused at once. A rotated key's grace period
-(``expires_at``) is checked on every request, cached or not."""
-
-KEYS: ReadCache[str, tuple[ApiKey, Tenant]] = ReadCache("api_keys", ttl=KEY_CACHE_TTL)
-"""``digest → (key, tenant)``, detached rows shared by the process's requests (read-only)."""
 
 
 async def create_key(
@@ -86,68 +72,6 @@ async def revoke_key(
     KEYS.forget(key.digest, session)  # refused at once by this process
     await _audit(session, ms, "tenants.api_key_revoked", key, ip)
     return key
-
-
-async def authenticate(session: AsyncSession, secret: str, now: datetime) -> tuple[ApiKey, Tenant]:
-    """The key and its tenant for a secret key, from the database; InvalidApiKey (401) if it
-    is malformed, unknown, revoked or past its rotation grace. Marks it used (at most once a
-    minute). :func:`cached_key` first spares most requests this read."""
-    parsed = keys.parse(secret)
-    if parsed is None:
-        raise InvalidApiKey()
-    _, prefix = parsed
-    digest = keys.digest(secret)
-    candidates = await session.execute(
-        select(ApiKey).where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))
-    )
-    key = next((k for k in candidates.scalars() if hmac.compare_digest(k.digest, digest)), None)
-    if key is None or (key.expires_at is not None and key.expires_at <= now):
-        raise InvalidApiKey()
-    tenant = await session.get(Tenant, key.tenant_id)
-    if tenant is None:
-        raise InvalidApiKey()
-    if last_used_due(key, now):
-        await mark_used(session, key, now)
-    return key, tenant
-
-
-def cache_key(secret: str) -> str:
-    """The :data:`KEYS` key of a secret key: its SHA-256 digest (hex); InvalidApiKey (401) if
-    it is malformed. (A dict look-up by digest leaks nothing usable about the secret.)"""
-    if keys.parse(secret) is None:
-        raise InvalidApiKey()
-    return keys.digest(secret)
-
-
-def cached_key(digest: str, now: datetime) -> tuple[ApiKey, Tenant] | None:
-    """The key and tenant of ``digest`` if this process authenticated it less than
-    :data:`KEY_CACHE_TTL` seconds ago (None: ask :func:`authenticate`); InvalidApiKey (401)
-    if its rotation grace has ended since."""
-    found = KEYS.peek(digest)
-    if found is not None and found[0].expires_at is not None and found[0].expires_at <= now:
-        KEYS.forget(digest)
-        raise InvalidApiKey()
-    return found
-
-
-def last_used_due(key: ApiKey, now: datetime) -> bool:
-    """Whether ``last_used_at`` is due a write (:data:`LAST_USED_RESOLUTION`)."""
-    return key.last_used_at is None or key.last_used_at <= now - LAST_USED_RESOLUTION
-
-
-async def mark_used(session: AsyncSession, key: ApiKey, now: datetime) -> None:
-    """Set ``last_used_at`` to ``now`` unless another request (or process) did within the
-    resolution; ``key`` (possibly the cached row) follows."""
-    await session.execute(
-        update(ApiKey)
-        .where(
-            ApiKey.id == key.id,
-            or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at <= now - LAST_USED_RESOLUTION),
-        )
-        .values(last_used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    key.last_used_at = now
 
 
 async def _new_key(

@@ -14,12 +14,12 @@ from datetime import timedelta
 from fastapi import APIRouter, status
 
 from kro.idempotency.routing import IdempotentRoute
-from kro.identity.dependencies import AppSettings, ClientIp, CurrentUser
+from kro.identity.dependencies import AppSettings, ClientIp, CurrentTenant, CurrentUser
 from kro.kit.api import Envelope, ok
 from kro.kit.deps import DbSession
 from kro.kit.openapi import error_responses
 from kro.tenants import api_keys, service
-from kro.tenants.dependencies import CurrentTenant, UserIdempotency
+from kro.tenants.dependencies import UserIdempotency
 from kro.tenants.errors import (
     AlreadyMember,
     ApiKeyInactive,
@@ -228,13 +228,13 @@ async def accept_invitation(
 
 
 @merchant_router.get("/v1/tenant")
-async def current_tenant(ctx: CurrentTenant) -> Envelope[KeyTenantOut]:
+async def current_tenant(ctx: CurrentTenant, session: DbSession) -> Envelope[KeyTenantOut]:
     """The tenant and mode of the API key (``Authorization: Bearer sk_test_…``); rate
     limited per key (``KRO_API_RATE_LIMIT``)."""
     return ok(
         KeyTenantOut(
-            tenant_id=ctx.tenant.id,
-            tenant_name=ctx.tenant.name,
+            tenant_id=ctx.tenant_id,
+            tenant_name=await service.name_of(session, ctx.tenant_id),
             mode=ctx.mode,
             api_key_id=ctx.key.id,
             api_key_prefix=ctx.key.prefix,

@@ -1,6 +1,6 @@
 """Tenant errors (rendered in the envelope by kro.kit.api)."""
 
-from kro.kit.errors import Conflict, Forbidden, NotFound, Unauthorized
+from kro.kit.errors import Conflict, Forbidden, NotFound
 
 
 class TenantNotFound(NotFound):
@@ -48,8 +48,3 @@ class ApiKeyNotFound(NotFound):
 class ApiKeyInactive(Conflict):
     code = "api_key_inactive"
     message = "This API key is revoked or already rotated."
-
-
-class InvalidApiKey(Unauthorized):
-    code = "invalid_api_key"
-    message = "The API key is invalid, revoked or expired."

@@ -53,28 +53,3 @@ class TenantInvitation(Base):
     invited_by: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-
-
-class ApiKey(Base):
-    """A secret API key ``sk_<mode>_<random>`` of a tenant, for one mode (test | live).
-
-    Only ``digest`` (SHA-256 hex of the whole key) is stored; ``prefix`` (its first 12
-    characters) finds the candidates and is what lists show. A rotated key has ``expires_at``
-    (end of its grace period) and ``replaced_by``; a revoked key has ``revoked_at``.
-    ``last_used_at`` is updated at most once a minute.
-    """
-
-    __tablename__ = "api_keys"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("key"))
-    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
-    mode: Mapped[str] = mapped_column(String(8), comment="test | live")
-    name: Mapped[str | None] = mapped_column(String(100), default=None)
-    prefix: Mapped[str] = mapped_column(String(16), index=True)
-    digest: Mapped[str] = mapped_column(String(64), unique=True)
-    created_by: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-    replaced_by: Mapped[str | None] = mapped_column(String(32), default=None)

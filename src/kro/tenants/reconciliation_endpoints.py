@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from kro.idempotency.routing import IdempotentRoute
-from kro.identity.dependencies import AppSettings
+from kro.identity.dependencies import ApiKeyIdempotency, AppSettings, CurrentTenant
 from kro.kit.api import Envelope, Pagination, ok
 from kro.kit.clock import utcnow
 from kro.kit.db import unit_of_work
@@ -24,7 +24,6 @@ from kro.payments.errors import UnknownProviderConfig
 from kro.payments.reconciliation import service as reconciliation
 from kro.payments.reconciliation.models import STATUSES, ReconciliationReport
 from kro.providers import registry
-from kro.tenants.dependencies import ApiKeyIdempotency, CurrentTenant
 
 router = APIRouter(tags=["merchant API: reconciliation"], route_class=IdempotentRoute)
 
@@ -123,7 +122,7 @@ async def run_report(
         raise UnknownProviderConfig(details={"provider": body.provider})
     sessions = request.app.state.sessions
     async with unit_of_work(sessions) as read:
-        config = await reconciliation.config_for(read, ctx.tenant.id, ctx.mode, body.provider)
+        config = await reconciliation.config_for(read, ctx.tenant_id, ctx.mode, body.provider)
         read.expunge(config)
     report = await reconciliation.reconcile_config(
         session, sessions, settings, config, body.date, actor=f"api_key:{ctx.key.id}"
@@ -146,7 +145,7 @@ async def list_reports(
     Errors: 422 ``validation_error``."""
     filters = reconciliation.ReportFilter(provider, day, status_)
     page, more = await reconciliation.list_reports(
-        session, ctx.tenant.id, ctx.mode, filters, limit=limit, cursor=cursor
+        session, ctx.tenant_id, ctx.mode, filters, limit=limit, cursor=cursor
     )
     return ok(
         [ReconciliationReportOut.of(r) for r in page],
@@ -161,5 +160,5 @@ async def get_report(
     report_id: str, ctx: CurrentTenant, session: DbSession
 ) -> Envelope[ReconciliationReportOut]:
     """One report. 404 ``reconciliation_report_not_found`` for another tenant's or mode's."""
-    report = await reconciliation.get_report(session, ctx.tenant.id, ctx.mode, report_id)
+    report = await reconciliation.get_report(session, ctx.tenant_id, ctx.mode, report_id)
     return ok(ReconciliationReportOut.of(report))

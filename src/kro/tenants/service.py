@@ -66,6 +66,13 @@ async def create_tenant(
     return ms
 
 
+async def name_of(session: AsyncSession, tenant_id: str) -> str:
+    """The tenant's name (an API key's tenant: it exists, the key's foreign key says so)."""
+    tenant = await session.get(Tenant, tenant_id)
+    assert tenant is not None
+    return tenant.name
+
+
 async def my_tenants(session: AsyncSession, user: User) -> list[Membership]:
     """The caller's tenants with their role, oldest first."""
     rows = await session.execute(

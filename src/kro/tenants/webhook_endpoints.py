@@ -19,11 +19,10 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
 
 from kro.idempotency.routing import IdempotentRoute
-from kro.identity.dependencies import AppSettings
+from kro.identity.dependencies import ApiKeyIdempotency, AppSettings, CurrentTenant, TenantContext
 from kro.kit.api import Envelope, Pagination, ok
 from kro.kit.deps import DbSession
 from kro.kit.openapi import error_responses
-from kro.tenants.dependencies import ApiKeyIdempotency, CurrentTenant, TenantContext
 from kro.webhooks import service
 from kro.webhooks.errors import (
     EventNotFound,
@@ -59,7 +58,7 @@ class _Scope(TypedDict):
 
 def _scope(ctx: TenantContext) -> _Scope:
     """What every service call is scoped by: the API key's tenant and mode."""
-    return {"tenant_id": ctx.tenant.id, "mode": ctx.mode}
+    return {"tenant_id": ctx.tenant_id, "mode": ctx.mode}
 
 
 def _page(rows: list[Any], limit: int, out: type[M]) -> tuple[list[M], Pagination]:

@@ -1,7 +1,7 @@
 """The merchant API's payments and refunds (seed 003 §6.1–6.3), authenticated by a secret
 API key (``Authorization: Bearer sk_test_…|sk_live_…``) and scoped to its tenant and mode:
 another tenant's id, or the other mode's, is 404. Thin handlers over
-:mod:`kro.payments.charges` and :mod:`kro.payments.refunds.service`. Every POST honours
+:mod:`kro.payments.merchant.service` and :mod:`kro.payments.refunds.service`. Every POST honours
 ``Idempotency-Key`` (Stripe's semantics, kro.idempotency).
 """
 
@@ -12,7 +12,7 @@ from datetime import datetime
 from fastapi import APIRouter, Query, Request, status
 
 from kro.idempotency.routing import IdempotentRoute
-from kro.identity.dependencies import AppSettings, ClientIp
+from kro.identity.dependencies import ApiKeyIdempotency, AppSettings, ClientIp, CurrentTenant
 from kro.kit.api import Envelope, Pagination, ok
 from kro.kit.deps import DbSession
 from kro.payments.breaker import breakers
@@ -28,7 +28,6 @@ from kro.payments.schemas import (
     RefundOut,
 )
 from kro.providers import registry
-from kro.tenants.dependencies import ApiKeyIdempotency, CurrentTenant
 
 router = APIRouter(tags=["merchant API: payments"], route_class=IdempotentRoute)
 
@@ -53,7 +52,7 @@ async def create_payment(
     """
     customer = body.customer
     new = merchant.NewPayment(
-        tenant_id=ctx.tenant.id,
+        tenant_id=ctx.tenant_id,
         mode=ctx.mode,
         actor=_actor(ctx),
         amount=body.amount,
@@ -95,7 +94,7 @@ async def list_payments(
         status_, provider, currency, reference, created_gte, created_lt
     )
     page, more = await merchant.list_payments(
-        session, ctx.tenant.id, ctx.mode, filters, limit=limit, cursor=cursor
+        session, ctx.tenant_id, ctx.mode, filters, limit=limit, cursor=cursor
     )
     return ok(
         [PaymentOut.of(p) for p in page],
@@ -111,7 +110,7 @@ async def get_payment(
 ) -> Envelope[PaymentOut]:
     """One payment. 404 ``payment_not_found`` for another tenant's or mode's."""
     return ok(
-        PaymentOut.of(await merchant.get_payment(session, ctx.tenant.id, ctx.mode, payment_id))
+        PaymentOut.of(await merchant.get_payment(session, ctx.tenant_id, ctx.mode, payment_id))
     )
 
 
@@ -121,7 +120,7 @@ async def list_payment_events(
 ) -> Envelope[list[PaymentEventOut]]:
     """The payment's status transitions, oldest first (who, when, from, to, why). 404
     ``payment_not_found``."""
-    payment = await merchant.get_payment(session, ctx.tenant.id, ctx.mode, payment_id)
+    payment = await merchant.get_payment(session, ctx.tenant_id, ctx.mode, payment_id)
     events = await merchant.payment_events(session, payment)
     return ok([PaymentEventOut.model_validate(e, from_attributes=True) for e in events])
 
@@ -143,7 +142,7 @@ async def capture_payment(
         session,
         request.app.state.sessions,
         settings,
-        tenant_id=ctx.tenant.id,
+        tenant_id=ctx.tenant_id,
         mode=ctx.mode,
         payment_id=payment_id,
         amount=body.amount,
@@ -166,7 +165,7 @@ async def create_refund(
     ``refund_exceeds_captured``, ``insufficient_funds`` (the balance cannot cover it)."""
     refund = await refunds.create_refund(
         session,
-        tenant_id=ctx.tenant.id,
+        tenant_id=ctx.tenant_id,
         mode=ctx.mode,
         payment_id=payment_id,
         amount=body.amount,
@@ -182,14 +181,14 @@ async def list_refunds(
     payment_id: str, ctx: CurrentTenant, session: DbSession
 ) -> Envelope[list[RefundOut]]:
     """The payment's refunds, oldest first. 404 ``payment_not_found``."""
-    payment = await merchant.get_payment(session, ctx.tenant.id, ctx.mode, payment_id)
+    payment = await merchant.get_payment(session, ctx.tenant_id, ctx.mode, payment_id)
     return ok([RefundOut.of(r) for r in await refunds.refunds_for(session, payment.id)])
 
 
 @router.get("/v1/refunds/{refund_id}")
 async def get_refund(refund_id: str, ctx: CurrentTenant, session: DbSession) -> Envelope[RefundOut]:
     """One refund. 404 ``refund_not_found`` for another tenant's or mode's."""
-    return ok(RefundOut.of(await refunds.get_refund(session, ctx.tenant.id, ctx.mode, refund_id)))
+    return ok(RefundOut.of(await refunds.get_refund(session, ctx.tenant_id, ctx.mode, refund_id)))
 
 
 @router.get("/v1/providers/health")

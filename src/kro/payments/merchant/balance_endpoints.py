@@ -9,10 +9,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from kro.identity.dependencies import CurrentTenant
 from kro.kit.api import Envelope, ok
 from kro.kit.deps import DbSession
 from kro.ledger.service import balances_for_owner
-from kro.tenants.dependencies import CurrentTenant
 
 router = APIRouter(tags=["merchant API: balance"])
 
@@ -34,8 +34,8 @@ async def get_balance(ctx: CurrentTenant, session: DbSession) -> Envelope[list[B
     """The key's tenant's balances in the key's mode, one row per currency that has seen
     money (empty before the first payment). A test key never sees live money.
     Errors: 401 ``invalid_api_key``; 429 ``rate_limited``."""
-    prefix = f"merchant:{ctx.tenant.id}:{ctx.mode}:"
-    owned = await balances_for_owner(session, ctx.tenant.id)
+    prefix = f"merchant:{ctx.tenant_id}:{ctx.mode}:"
+    owned = await balances_for_owner(session, ctx.tenant_id)
     rows = [b for b in owned if b.code.startswith(prefix)]
     return ok(
         [
