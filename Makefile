@@ -8,7 +8,7 @@ export UV_SYSTEM_CERTS ?= 1
 # uv from PATH, else the uv package run as a module (installed below if missing).
 UV ?= $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 
-.PHONY: run test setup uv lint typecheck contracts pytest migrate demo bench clean
+.PHONY: run test setup uv lint typecheck contracts pytest migrate demo bench wrk clean
 
 uv:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv \
@@ -44,9 +44,14 @@ test: lint typecheck contracts pytest
 demo: setup
 	$(UV) run kro demo escrow
 
-bench: setup
+# The HTTP benchmarks drive the servers with Debian's wrk (a Python client was the bottleneck).
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
+
+bench: setup wrk
 	$(UV) run python bench/ledger.py --pg postgresql://postgres@127.0.0.1:5432/postgres
 	$(UV) run python bench/payments_api.py --pg postgresql://postgres@127.0.0.1:5432/postgres
+	$(UV) run python bench/webhook_intake.py --pg postgresql://postgres@127.0.0.1:5432/postgres
 
 clean:
 	rm -rf var .venv .pytest_cache .mypy_cache .ruff_cache

@@ -29,3 +29,14 @@ def test_migrate_then_create_admin(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         row = conn.execute(text("select role, password_hash from users")).one()
     engine.dispose()
     assert row.role == "admin" and row.password_hash.startswith("$argon2")
+
+
+def test_serve_refuses_several_processes_on_sqlite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite has one writer at a time: ``--workers 2`` is refused before anything starts."""
+    monkeypatch.setenv("KRO_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}")
+    result = CliRunner().invoke(app, ["serve", "--workers", "2"])
+    assert result.exit_code == 2, result.output
+    assert "SQLite has one writer at a time" in result.output
+    assert not (tmp_path / "serve.db").exists()  # not even migrated

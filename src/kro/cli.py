@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from kro.settings import Settings
 
 app = typer.Typer(help="KRO platform", no_args_is_help=True, add_completion=False)
 admin_app = typer.Typer(help="Administration", no_args_is_help=True)
@@ -17,9 +21,26 @@ app.add_typer(demo_app, name="demo")
 def serve(
     host: str = typer.Option(None, help="Bind address (default KRO_HOST)"),
     port: int = typer.Option(None, help="Port (default KRO_PORT)"),
+    workers: int = typer.Option(
+        1, min=1, help="Server processes sharing the port (uvicorn workers; PostgreSQL only)"
+    ),
+    access_log: bool = typer.Option(True, help="Log every request (uvicorn's access log)"),
 ) -> None:
     """Serve the API. On SQLite, migrations are applied first; the worker runs in-process
-    when KRO_WORKER_IN_PROCESS is true; the sandbox is mounted when KRO_SANDBOX_ENABLED."""
+    when KRO_WORKER_IN_PROCESS is true; the sandbox is mounted when KRO_SANDBOX_ENABLED.
+
+    ``--workers N`` runs N processes on one port (uvicorn's supervisor restarts one that
+    dies). Each builds its own app from the same settings, with its own in-process job worker
+    (safe: jobs are claimed under a lease with ``FOR UPDATE SKIP LOCKED``, and periodic jobs
+    are de-duplicated per slot) and its own short-lived caches (API keys, routing: a change
+    made through another process is seen within their TTL). Rate limits and circuit breakers
+    are shared only with ``KRO_REDIS_URL``; without it each process counts on its own. SQLite
+    refuses ``--workers`` above 1: it has one writer at a time, so more processes would only
+    queue on its lock. The app's start-up (admin user, simulators' tables) runs once here
+    first, so that the processes' own start-ups do not race to make the same rows.
+    """
+    import os
+
     import uvicorn
 
     from kro.app import create_app
@@ -28,15 +49,51 @@ def serve(
 
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = Settings(**overrides)  # type: ignore[arg-type]
+    if settings.is_sqlite and workers > 1:
+        raise typer.BadParameter(
+            "SQLite has one writer at a time: serve several processes on PostgreSQL "
+            "(KRO_DATABASE_URL=postgresql+asyncpg://…).",
+            param_hint="--workers",
+        )
     if settings.is_sqlite:
         upgrade(settings.database_url)
+    if workers > 1 and not settings.redis_url:
+        typer.echo(
+            f"kro serve: {workers} processes without KRO_REDIS_URL: each keeps its own rate "
+            "limit counters and circuit breakers.",
+            err=True,
+        )
+    if workers > 1:
+        _start_once(settings)
+        # Each worker process imports the factory and reads the settings from the environment:
+        # hand it the command line's host and port the same way.
+        os.environ.update({"KRO_HOST": settings.host, "KRO_PORT": str(settings.port)})
     uvicorn.run(
-        create_app(settings),
+        create_app(settings) if workers == 1 else "kro.app:create_app",
+        factory=workers > 1,
+        workers=workers,
         host=settings.host,
         port=settings.port,
         proxy_headers=True,
+        access_log=access_log,
         log_level=settings.log_level.lower(),
     )
+
+
+def _start_once(settings: Settings) -> None:
+    """Run the app's start-up (and shut-down) once in this process before N processes start it
+    together: the admin user and the simulators' tables are then made, and the processes'
+    own start-ups find them instead of racing to insert the same rows (one would fail and
+    uvicorn would stop them all)."""
+    from kro.app import create_app
+
+    app_ = create_app(settings)
+
+    async def cycle() -> None:
+        async with app_.router.lifespan_context(app_):
+            pass
+
+    asyncio.run(cycle())
 
 
 @app.command()
@@ -55,9 +112,21 @@ def sandbox(
     provider: str = typer.Argument("paystack", help="Which simulator (paystack)"),
     host: str = typer.Option("127.0.0.1"),
     port: int = typer.Option(8100),
+    path: str = typer.Option(
+        "",
+        help="Serve the simulator under this path, e.g. /paystack: then "
+        "KRO_GATEWAY_SANDBOX_BASE_URL=http://HOST:PORT points test-mode payments at it",
+    ),
+    access_log: bool = typer.Option(True, help="Log every request (uvicorn's access log)"),
 ) -> None:
-    """Run a provider simulator on its own port (KRO_SANDBOX_* settings apply)."""
+    """Run a provider simulator on its own port (KRO_SANDBOX_* settings apply), as a real
+    provider would be: in a process of its own (the benchmarks run it so)."""
+    from collections.abc import AsyncIterator
+    from contextlib import asynccontextmanager
+
     import uvicorn
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
 
     from kro.app import paystack_sandbox_config
     from kro.sandbox.paystack import create_app as create_sandbox
@@ -65,10 +134,29 @@ def sandbox(
 
     if provider != "paystack":
         raise typer.BadParameter(f"no sandbox for {provider!r}")
-    config = paystack_sandbox_config(get_settings()).model_copy(
-        update={"public_base_url": f"http://{host}:{port}"}
+    prefix = "/" + path.strip("/") if path.strip("/") else ""
+    settings = get_settings()
+    config = paystack_sandbox_config(settings).model_copy(
+        update={"public_base_url": f"http://{host}:{port}{prefix}"}
     )
-    uvicorn.run(create_sandbox(config), host=host, port=port)
+    simulator = create_sandbox(config)
+    served: Starlette = simulator
+    if prefix:
+
+        @asynccontextmanager
+        async def lifespan(_: Starlette) -> AsyncIterator[None]:
+            # The simulator's own lifespan (its database, its background loop) still runs.
+            async with simulator.router.lifespan_context(simulator):
+                yield
+
+        served = Starlette(routes=[Mount(prefix, app=simulator)], lifespan=lifespan)
+    uvicorn.run(
+        served,
+        host=host,
+        port=port,
+        access_log=access_log,
+        log_level=settings.log_level.lower(),
+    )
 
 
 @app.command()
