@@ -33,6 +33,7 @@ from kro.payments.inbox.admin_endpoints import router as webhooks_admin_router
 from kro.payments.inbox.endpoints import router as payments_router
 from kro.payments.merchant.balance_endpoints import router as tenant_balance_router
 from kro.payments.merchant.endpoints import router as merchant_payments_router
+from kro.payments.reconciliation.endpoints import router as tenant_reconciliation_router
 from kro.payouts.admin_endpoints import router as payouts_admin_router
 from kro.payouts.endpoints import router as payouts_router
 from kro.realtime import mount_realtime
@@ -53,7 +54,6 @@ from kro.tenants.endpoints import invitations_router as tenant_invitations_route
 from kro.tenants.endpoints import merchant_router as tenant_merchant_router
 from kro.tenants.endpoints import router as tenants_router
 from kro.tenants.provider_endpoints import router as tenant_providers_router
-from kro.tenants.reconciliation_endpoints import router as tenant_reconciliation_router
 from kro.tenants.webhook_endpoints import router as tenant_webhooks_router
 
 

@@ -122,3 +122,13 @@ class ReportNotFound(NotFound):
 class UnknownProviderConfig(Unprocessable):
     code = "provider_not_configured"
     message = "This provider is not configured in this mode."
+
+
+class WebhookEventNotFound(NotFound):
+    code = "webhook_event_not_found"
+    message = "No such webhook event."
+
+
+class FutureDay(Unprocessable):
+    code = "invalid_date"
+    message = "A day in the future cannot be reconciled."

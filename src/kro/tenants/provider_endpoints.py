@@ -23,7 +23,15 @@ from kro.idempotency.routing import IdempotentRoute
 from kro.identity.dependencies import AppSettings, ClientIp, CurrentUser
 from kro.kit.api import Envelope, Pagination, ok
 from kro.kit.deps import DbSession
+from kro.kit.openapi import error_responses
 from kro.payments import provider_configs
+from kro.payments.errors import (
+    InvalidProviderConfig,
+    ProviderConfigExists,
+    ProviderConfigInUse,
+    ProviderConfigNotFound,
+    RoutingRuleNotFound,
+)
 from kro.payments.models import RoutingRule
 from kro.payments.schemas import (
     ProviderConfigIn,
@@ -32,9 +40,10 @@ from kro.payments.schemas import (
     RoutingRuleIn,
     RoutingRuleOut,
 )
+from kro.providers.registry import UnknownProvider
 from kro.tenants import roles, service
 from kro.tenants.dependencies import UserIdempotency
-from kro.tenants.errors import InsufficientRole
+from kro.tenants.errors import InsufficientRole, TenantNotFound
 from kro.tenants.service import Membership
 
 router = APIRouter(prefix="/v1/tenants", tags=["tenants: providers"], route_class=IdempotentRoute)
@@ -57,6 +66,13 @@ def _change(body: ProviderConfigIn | ProviderConfigPatch) -> provider_configs.Co
 
 @router.post(
     "/{tenant_id}/provider-configs",
+    responses=error_responses(
+        TenantNotFound,
+        InsufficientRole,
+        ProviderConfigExists,
+        InvalidProviderConfig,
+        UnknownProvider,
+    ),
     status_code=status.HTTP_201_CREATED,
     dependencies=[UserIdempotency],
 )
@@ -86,7 +102,9 @@ async def create_provider_config(
     return ok(ProviderConfigOut.of(config, provider_configs.masked(settings, config)))
 
 
-@router.get("/{tenant_id}/provider-configs")
+@router.get(
+    "/{tenant_id}/provider-configs", responses=error_responses(TenantNotFound, InsufficientRole)
+)
 async def list_provider_configs(
     tenant_id: str,
     user: CurrentUser,
@@ -101,7 +119,12 @@ async def list_provider_configs(
     return ok([ProviderConfigOut.of(c, provider_configs.masked(settings, c)) for c in configs])
 
 
-@router.patch("/{tenant_id}/provider-configs/{config_id}")
+@router.patch(
+    "/{tenant_id}/provider-configs/{config_id}",
+    responses=error_responses(
+        TenantNotFound, InsufficientRole, ProviderConfigNotFound, InvalidProviderConfig
+    ),
+)
 async def update_provider_config(
     tenant_id: str,
     config_id: str,
@@ -129,7 +152,12 @@ async def update_provider_config(
     return ok(ProviderConfigOut.of(config, provider_configs.masked(settings, config)))
 
 
-@router.delete("/{tenant_id}/provider-configs/{config_id}")
+@router.delete(
+    "/{tenant_id}/provider-configs/{config_id}",
+    responses=error_responses(
+        TenantNotFound, InsufficientRole, ProviderConfigNotFound, ProviderConfigInUse
+    ),
+)
 async def delete_provider_config(
     tenant_id: str, config_id: str, user: CurrentUser, session: DbSession, ip: ClientIp
 ) -> Envelope[dict[str, str]]:
@@ -146,6 +174,7 @@ async def delete_provider_config(
 
 @router.post(
     "/{tenant_id}/routing-rules",
+    responses=error_responses(TenantNotFound, InsufficientRole, InvalidProviderConfig),
     status_code=status.HTTP_201_CREATED,
     dependencies=[UserIdempotency],
 )
@@ -171,7 +200,9 @@ async def create_routing_rule(
     return ok(RoutingRuleOut.of(rule))
 
 
-@router.get("/{tenant_id}/routing-rules")
+@router.get(
+    "/{tenant_id}/routing-rules", responses=error_responses(TenantNotFound, InsufficientRole)
+)
 async def list_routing_rules(
     tenant_id: str,
     user: CurrentUser,
@@ -184,7 +215,10 @@ async def list_routing_rules(
     return ok([RoutingRuleOut.of(r) for r in rules])
 
 
-@router.delete("/{tenant_id}/routing-rules/{rule_id}")
+@router.delete(
+    "/{tenant_id}/routing-rules/{rule_id}",
+    responses=error_responses(TenantNotFound, InsufficientRole, RoutingRuleNotFound),
+)
 async def delete_routing_rule(
     tenant_id: str,
     rule_id: str,
@@ -212,7 +246,7 @@ class AuditEntryOut(BaseModel):
     created_at: datetime
 
 
-@router.get("/{tenant_id}/audit-log")
+@router.get("/{tenant_id}/audit-log", responses=error_responses(TenantNotFound, InsufficientRole))
 async def audit_log(
     tenant_id: str,
     user: CurrentUser,

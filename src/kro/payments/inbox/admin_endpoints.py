@@ -13,7 +13,8 @@ from sqlalchemy import select
 from kro.identity.dependencies import AdminUser
 from kro.kit.api import Envelope, ok
 from kro.kit.deps import DbSession
-from kro.kit.errors import NotFound
+from kro.kit.openapi import error_responses
+from kro.payments.errors import WebhookEventNotFound
 from kro.payments.models import WebhookEvent
 
 router = APIRouter(prefix="/v1/admin/webhooks", tags=["admin: webhooks"])
@@ -61,10 +62,10 @@ async def search(
     return ok([WebhookEventOut.model_validate(r) for r in rows])
 
 
-@router.get("/{event_id}")
+@router.get("/{event_id}", responses=error_responses(WebhookEventNotFound))
 async def detail(event_id: str, _: AdminUser, session: DbSession) -> Envelope[WebhookEventDetail]:
     """One webhook with its raw payload."""
     row = await session.get(WebhookEvent, event_id)
     if row is None:
-        raise NotFound("No such webhook event.", code="webhook_event_not_found")
+        raise WebhookEventNotFound()
     return ok(WebhookEventDetail.model_validate(row))

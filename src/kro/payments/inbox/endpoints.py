@@ -10,11 +10,16 @@ from pydantic import BaseModel
 from kro.identity.dependencies import AppSettings
 from kro.kit.api import Envelope, ok
 from kro.kit.deps import DbSession
+from kro.kit.errors import BadRequest
+from kro.kit.openapi import error_responses
 from kro.payments.errors import InvalidWebhookSignature
 from kro.payments.inbox import events as merchant_webhooks
 from kro.payments.inbox import service
 from kro.providers.fincra import event_key as fincra_event_key
 from kro.providers.fincra import parse_event, verify_signature
+from kro.providers.fincra.webhooks import InvalidWebhookPayload as FincraPayloadInvalid
+from kro.providers.paystack.webhooks import InvalidWebhookPayload as PaystackPayloadInvalid
+from kro.providers.registry import UnknownProvider
 
 router = APIRouter(tags=["webhooks"])
 
@@ -24,7 +29,10 @@ class WebhookAck(BaseModel):
     duplicate: bool
 
 
-@router.post("/v1/webhooks/paystack")
+@router.post(
+    "/v1/webhooks/paystack",
+    responses=error_responses(InvalidWebhookSignature, PaystackPayloadInvalid),
+)
 async def paystack_webhook(
     request: Request, session: DbSession, settings: AppSettings
 ) -> Envelope[WebhookAck]:
@@ -52,7 +60,10 @@ async def _merchant_webhook(
     return ok(WebhookAck(event_id=event.id, duplicate=not is_new))
 
 
-@router.post("/v1/webhooks/flutterwave")
+@router.post(
+    "/v1/webhooks/flutterwave",
+    responses=error_responses(InvalidWebhookSignature, BadRequest, UnknownProvider),
+)
 async def flutterwave_webhook(
     request: Request, session: DbSession, settings: AppSettings
 ) -> Envelope[WebhookAck]:
@@ -63,7 +74,10 @@ async def flutterwave_webhook(
     return await _merchant_webhook("flutterwave", request, session, settings)
 
 
-@router.post("/v1/webhooks/stripe")
+@router.post(
+    "/v1/webhooks/stripe",
+    responses=error_responses(InvalidWebhookSignature, BadRequest, UnknownProvider),
+)
 async def stripe_webhook(
     request: Request, session: DbSession, settings: AppSettings
 ) -> Envelope[WebhookAck]:
@@ -73,7 +87,9 @@ async def stripe_webhook(
     return await _merchant_webhook("stripe", request, session, settings)
 
 
-@router.post("/v1/webhooks/fincra")
+@router.post(
+    "/v1/webhooks/fincra", responses=error_responses(InvalidWebhookSignature, FincraPayloadInvalid)
+)
 async def fincra_webhook(
     request: Request, session: DbSession, settings: AppSettings
 ) -> Envelope[WebhookAck]:

@@ -15,7 +15,21 @@ from kro.idempotency.routing import IdempotentRoute
 from kro.identity.dependencies import ApiKeyIdempotency, AppSettings, ClientIp, CurrentTenant
 from kro.kit.api import Envelope, Pagination, ok
 from kro.kit.deps import DbSession
+from kro.kit.openapi import error_responses
+from kro.ledger.errors import InsufficientFunds
 from kro.payments.breaker import breakers
+from kro.payments.errors import (
+    CaptureTooLarge,
+    DuplicateReference,
+    NoProviderAvailable,
+    NotCapturable,
+    NotRefundable,
+    PaymentNotFound,
+    PaymentRejected,
+    ProvidersUnavailable,
+    RefundExceedsCaptured,
+    RefundNotFound,
+)
 from kro.payments.merchant import service as merchant
 from kro.payments.refunds import service as refunds
 from kro.payments.schemas import (
@@ -28,6 +42,8 @@ from kro.payments.schemas import (
     RefundOut,
 )
 from kro.providers import registry
+from kro.providers.errors import ProviderRejected, ProviderTimeout, ProviderUnavailable
+from kro.providers.registry import UnknownProvider
 
 router = APIRouter(tags=["merchant API: payments"], route_class=IdempotentRoute)
 
@@ -36,7 +52,18 @@ def _actor(ctx: CurrentTenant) -> str:
     return f"api_key:{ctx.key.id}"
 
 
-@router.post("/v1/payments", status_code=status.HTTP_201_CREATED, dependencies=[ApiKeyIdempotency])
+@router.post(
+    "/v1/payments",
+    responses=error_responses(
+        DuplicateReference,
+        NoProviderAvailable,
+        UnknownProvider,
+        PaymentRejected,
+        ProvidersUnavailable,
+    ),
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[ApiKeyIdempotency],
+)
 async def create_payment(
     body: PaymentIn, ctx: CurrentTenant, request: Request, session: DbSession
 ) -> Envelope[PaymentOut]:
@@ -104,7 +131,7 @@ async def list_payments(
     )
 
 
-@router.get("/v1/payments/{payment_id}")
+@router.get("/v1/payments/{payment_id}", responses=error_responses(PaymentNotFound))
 async def get_payment(
     payment_id: str, ctx: CurrentTenant, session: DbSession
 ) -> Envelope[PaymentOut]:
@@ -114,7 +141,7 @@ async def get_payment(
     )
 
 
-@router.get("/v1/payments/{payment_id}/events")
+@router.get("/v1/payments/{payment_id}/events", responses=error_responses(PaymentNotFound))
 async def list_payment_events(
     payment_id: str, ctx: CurrentTenant, session: DbSession
 ) -> Envelope[list[PaymentEventOut]]:
@@ -125,7 +152,18 @@ async def list_payment_events(
     return ok([PaymentEventOut.model_validate(e, from_attributes=True) for e in events])
 
 
-@router.post("/v1/payments/{payment_id}/capture", dependencies=[ApiKeyIdempotency])
+@router.post(
+    "/v1/payments/{payment_id}/capture",
+    responses=error_responses(
+        PaymentNotFound,
+        NotCapturable,
+        CaptureTooLarge,
+        ProviderRejected,
+        ProviderUnavailable,
+        ProviderTimeout,
+    ),
+    dependencies=[ApiKeyIdempotency],
+)
 async def capture_payment(
     payment_id: str,
     body: CaptureIn,
@@ -153,6 +191,9 @@ async def capture_payment(
 
 @router.post(
     "/v1/payments/{payment_id}/refunds",
+    responses=error_responses(
+        PaymentNotFound, NotRefundable, RefundExceedsCaptured, InsufficientFunds
+    ),
     status_code=status.HTTP_201_CREATED,
     dependencies=[ApiKeyIdempotency],
 )
@@ -176,7 +217,7 @@ async def create_refund(
     return ok(RefundOut.of(refund))
 
 
-@router.get("/v1/payments/{payment_id}/refunds")
+@router.get("/v1/payments/{payment_id}/refunds", responses=error_responses(PaymentNotFound))
 async def list_refunds(
     payment_id: str, ctx: CurrentTenant, session: DbSession
 ) -> Envelope[list[RefundOut]]:
@@ -185,7 +226,7 @@ async def list_refunds(
     return ok([RefundOut.of(r) for r in await refunds.refunds_for(session, payment.id)])
 
 
-@router.get("/v1/refunds/{refund_id}")
+@router.get("/v1/refunds/{refund_id}", responses=error_responses(RefundNotFound))
 async def get_refund(refund_id: str, ctx: CurrentTenant, session: DbSession) -> Envelope[RefundOut]:
     """One refund. 404 ``refund_not_found`` for another tenant's or mode's."""
     return ok(RefundOut.of(await refunds.get_refund(session, ctx.tenant_id, ctx.mode, refund_id)))

@@ -19,8 +19,8 @@ from kro.kit.api import Envelope, Pagination, ok
 from kro.kit.clock import utcnow
 from kro.kit.db import unit_of_work
 from kro.kit.deps import DbSession
-from kro.kit.errors import Unprocessable
-from kro.payments.errors import UnknownProviderConfig
+from kro.kit.openapi import error_responses
+from kro.payments.errors import FutureDay, ReportNotFound, UnknownProviderConfig
 from kro.payments.reconciliation import service as reconciliation
 from kro.payments.reconciliation.models import STATUSES, ReconciliationReport
 from kro.providers import registry
@@ -90,13 +90,9 @@ class ReconcileIn(BaseModel):
     date: dt.date = Field(description="the UTC day to reconcile, not in the future")
 
 
-class FutureDay(Unprocessable):
-    code = "invalid_date"
-    message = "A day in the future cannot be reconciled."
-
-
 @router.post(
     "/v1/reconciliation/reports",
+    responses=error_responses(FutureDay, UnknownProviderConfig),
     status_code=status.HTTP_201_CREATED,
     dependencies=[ApiKeyIdempotency],
 )
@@ -155,7 +151,7 @@ async def list_reports(
     )
 
 
-@router.get("/v1/reconciliation/reports/{report_id}")
+@router.get("/v1/reconciliation/reports/{report_id}", responses=error_responses(ReportNotFound))
 async def get_report(
     report_id: str, ctx: CurrentTenant, session: DbSession
 ) -> Envelope[ReconciliationReportOut]:
