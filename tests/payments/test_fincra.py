@@ -141,7 +141,7 @@ def checkout(
         fincra_public_key=PUBLIC_KEY,
         fincra_business_id=BUSINESS_ID,
         fincra_webhook_secret=WEBHOOK_SECRET,
-        job_extra_modules="kro.payments.inbox.tasks",
+        job_extra_modules="kro.payments.inbox.tasks,kro.payments.reconciliation.tasks",
         worker_schedule_periodic=False,
     )
     with serve_in_thread(lambda _: _receiving_app(db_url, settings), port=api_port) as api_url:

@@ -20,11 +20,6 @@ class InvalidWebhookSignature(Unauthorized):
     message = "The webhook signature does not match the body."
 
 
-class UnknownProvider(NotFound):
-    code = "unknown_provider"
-    message = "No such provider."
-
-
 class BankTransferUnavailable(Unprocessable):
     """Bank transfer into a dynamic account: over- and under-payments go to the payer's
     wallet, so it needs a known payer, and Providus takes naira only."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 from kro.payments.models import ProviderConfig
 from kro.providers import registry
 from kro.providers.base import Credentials
+from kro.providers.errors import UnknownProvider
 from kro.settings import Settings
 
 PLATFORM = "platform"
@@ -33,7 +34,7 @@ def credentials(settings: Settings, provider: str) -> Credentials:
         )
     if provider == "providus":
         return Credentials(settings.providus_client_secret, account_id=settings.providus_client_id)
-    raise registry.UnknownProvider(f"The platform has no {provider} account.")
+    raise UnknownProvider(f"The platform has no {provider} account.")
 
 
 def base_url(settings: Settings, provider: str) -> str:
@@ -45,7 +46,7 @@ def base_url(settings: Settings, provider: str) -> str:
         return settings.fincra_base_url
     if provider == "providus":
         return settings.providus_base_url
-    raise registry.UnknownProvider(f"The platform has no {provider} account.")
+    raise UnknownProvider(f"The platform has no {provider} account.")
 
 
 def timeout(settings: Settings, provider: str) -> float:

@@ -15,6 +15,7 @@ from kro.jobs.errors import RetryJob
 from kro.jobs.registry import JobContext, job_handler
 from kro.kit.db import unit_of_work
 from kro.payments import gateway
+from kro.payments.inbox import service as inbox
 from kro.payments.inbox.service import finish_event
 from kro.payments.models import WebhookEvent
 from kro.payouts import service, settlement, transfers
@@ -62,8 +63,8 @@ async def settle_transfer(ctx: JobContext, payload: dict[str, Any]) -> None:
     the event is processed once, and a settled payout ignores a duplicate answer."""
     event_id = str(payload["event_id"])
     async with unit_of_work(ctx.sessions) as read:
-        event = await read.get(WebhookEvent, event_id)
-        if event is None or event.status != "received":
+        event = await inbox.received_event(read, event_id)
+        if event is None:
             return
         reference = str(parse_event(event.payload.encode()).data.get("reference") or "")
         known = await service.payout_by_reference(read, reference)
@@ -86,7 +87,4 @@ async def settle_transfer(ctx: JobContext, payload: dict[str, Any]) -> None:
 
 async def _received(ctx: JobContext, event_id: str) -> WebhookEvent | None:
     """The inbox row, locked, if it is still waiting to be processed."""
-    event = await ctx.session.get(
-        WebhookEvent, event_id, with_for_update=True, populate_existing=True
-    )
-    return event if event is not None and event.status == "received" else None
+    return await inbox.received_event(ctx.session, event_id, lock=True)

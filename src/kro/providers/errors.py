@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from kro.kit.errors import UpstreamError
+from kro.kit.errors import BadRequest, NotFound, UpstreamError
 
 
 class ProviderError(UpstreamError):
@@ -92,3 +92,36 @@ class ProviderRejected(ProviderError):
         self.provider_code = provider_code
         self.provider_type = provider_type
         self.next_step = next_step
+
+
+# Bodies that are not a provider's event (400), and providers we do not know (404).
+
+
+class ProvidusNotificationInvalid(BadRequest):
+    code = "invalid_webhook_payload"
+    message = "The body is not a Providus settlement notification."
+
+
+class StripeWebhookInvalid(BadRequest):
+    code = "invalid_webhook_payload"
+    message = "The webhook body is not a Stripe event."
+
+
+class FlutterwaveWebhookInvalid(BadRequest):
+    code = "invalid_webhook_payload"
+    message = "The webhook body is not a Flutterwave event."
+
+
+class PaystackWebhookInvalid(BadRequest):
+    code = "invalid_webhook_payload"
+    message = "The webhook body is not a Paystack event."
+
+
+class FincraWebhookInvalid(BadRequest):
+    code = "invalid_webhook_payload"
+    message = "The webhook body is not a Fincra event."
+
+
+class UnknownProvider(NotFound):
+    code = "unknown_provider"
+    message = "No such payment provider."

@@ -13,13 +13,8 @@ from typing import Any
 
 import httpx
 
-from kro.kit.errors import NotFound
 from kro.providers.base import Credentials, PaymentProvider, WebhookHint
-
-
-class UnknownProvider(NotFound):
-    code = "unknown_provider"
-    message = "No such payment provider."
+from kro.providers.errors import UnknownProvider
 
 
 @dataclass(frozen=True)

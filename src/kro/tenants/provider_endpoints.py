@@ -40,7 +40,7 @@ from kro.payments.schemas import (
     RoutingRuleIn,
     RoutingRuleOut,
 )
-from kro.providers.registry import UnknownProvider
+from kro.providers.errors import UnknownProvider
 from kro.tenants import roles, service
 from kro.tenants.dependencies import UserIdempotency
 from kro.tenants.errors import InsufficientRole, TenantNotFound

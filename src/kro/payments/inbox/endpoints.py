@@ -15,11 +15,9 @@ from kro.kit.openapi import error_responses
 from kro.payments.errors import InvalidWebhookSignature
 from kro.payments.inbox import events as merchant_webhooks
 from kro.payments.inbox import service
+from kro.providers.errors import FincraWebhookInvalid, PaystackWebhookInvalid, UnknownProvider
 from kro.providers.fincra import event_key as fincra_event_key
 from kro.providers.fincra import parse_event, verify_signature
-from kro.providers.fincra.webhooks import InvalidWebhookPayload as FincraPayloadInvalid
-from kro.providers.paystack.webhooks import InvalidWebhookPayload as PaystackPayloadInvalid
-from kro.providers.registry import UnknownProvider
 
 router = APIRouter(tags=["webhooks"])
 
@@ -31,7 +29,7 @@ class WebhookAck(BaseModel):
 
 @router.post(
     "/v1/webhooks/paystack",
-    responses=error_responses(InvalidWebhookSignature, PaystackPayloadInvalid),
+    responses=error_responses(InvalidWebhookSignature, PaystackWebhookInvalid),
 )
 async def paystack_webhook(
     request: Request, session: DbSession, settings: AppSettings
@@ -88,7 +86,7 @@ async def stripe_webhook(
 
 
 @router.post(
-    "/v1/webhooks/fincra", responses=error_responses(InvalidWebhookSignature, FincraPayloadInvalid)
+    "/v1/webhooks/fincra", responses=error_responses(InvalidWebhookSignature, FincraWebhookInvalid)
 )
 async def fincra_webhook(
     request: Request, session: DbSession, settings: AppSettings

@@ -24,12 +24,8 @@ from kro.kit.clock import utcnow
 from kro.payments import states
 from kro.payments.errors import InvalidWebhookSignature
 from kro.payments.models import Payment, WebhookEvent
-from kro.providers.paystack.webhooks import (
-    InvalidWebhookPayload,
-    event_key,
-    parse_event,
-    verify_signature,
-)
+from kro.providers.errors import PaystackWebhookInvalid as InvalidWebhookPayload
+from kro.providers.paystack.webhooks import event_key, parse_event, verify_signature
 
 log = structlog.get_logger("kro.payments")
 PAYSTACK = "paystack"
@@ -152,6 +148,18 @@ async def _inbox_row(session: AsyncSession, provider: str, key: str) -> WebhookE
         WebhookEvent.provider == provider, WebhookEvent.event_key == key
     )
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def received_event(
+    session: AsyncSession, event_id: str, *, lock: bool = False
+) -> WebhookEvent | None:
+    """The inbox row ``event_id`` if it is still waiting to be processed (``received``), for
+    a job of another module that handles it (payouts' ``transfer.*``); ``lock``: ``SELECT …
+    FOR UPDATE`` and re-read. None otherwise."""
+    event = await session.get(
+        WebhookEvent, event_id, with_for_update=lock or None, populate_existing=lock
+    )
+    return event if event is not None and event.status == "received" else None
 
 
 def finish_event(event: WebhookEvent, status: str, outcome: str) -> None:

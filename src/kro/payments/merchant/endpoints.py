@@ -42,8 +42,12 @@ from kro.payments.schemas import (
     RefundOut,
 )
 from kro.providers import registry
-from kro.providers.errors import ProviderRejected, ProviderTimeout, ProviderUnavailable
-from kro.providers.registry import UnknownProvider
+from kro.providers.errors import (
+    ProviderRejected,
+    ProviderTimeout,
+    ProviderUnavailable,
+    UnknownProvider,
+)
 
 router = APIRouter(tags=["merchant API: payments"], route_class=IdempotentRoute)
 

@@ -6,6 +6,7 @@ this boundary as ``int`` minor units; Fincra's major-unit numbers are converted 
 ``Decimal``.
 """
 
+from kro.providers.errors import FincraWebhookInvalid as InvalidWebhookPayload
 from kro.providers.fincra.amounts import to_fincra, to_minor
 from kro.providers.fincra.client import PAYMENT_NOT_FOUND, PROVIDER, FincraClient
 from kro.providers.fincra.schemas import (
@@ -15,7 +16,6 @@ from kro.providers.fincra.schemas import (
     FincraPayment,
 )
 from kro.providers.fincra.webhooks import (
-    InvalidWebhookPayload,
     compute_signature,
     event_key,
     parse_event,

@@ -16,14 +16,9 @@ import hmac
 
 from pydantic import ValidationError
 
-from kro.kit.errors import BadRequest
+from kro.providers.errors import FincraWebhookInvalid as InvalidWebhookPayload
 from kro.providers.fincra.amounts import dumps, loads
 from kro.providers.fincra.schemas import FincraEvent
-
-
-class InvalidWebhookPayload(BadRequest):
-    code = "invalid_webhook_payload"
-    message = "The webhook body is not a Fincra event."
 
 
 def compute_signature(raw_body: bytes, webhook_secret: str) -> str:

@@ -6,6 +6,7 @@ Amounts cross this boundary as ``int`` minor units; Flutterwave's major-unit num
 converted here with ``Decimal``.
 """
 
+from kro.providers.errors import FlutterwaveWebhookInvalid as InvalidWebhookPayload
 from kro.providers.flutterwave.amounts import to_flutterwave, to_minor
 from kro.providers.flutterwave.client import PROVIDER, TRANSACTION_NOT_FOUND, FlutterwaveClient
 from kro.providers.flutterwave.gateway import FlutterwaveGateway, to_charge, to_refund
@@ -16,7 +17,6 @@ from kro.providers.flutterwave.schemas import (
     TransactionPage,
 )
 from kro.providers.flutterwave.webhooks import (
-    InvalidWebhookPayload,
     compute_signature,
     event_key,
     parse_event,

@@ -18,14 +18,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from kro.kit.errors import BadRequest
+from kro.providers.errors import FlutterwaveWebhookInvalid as InvalidWebhookPayload
 from kro.providers.flutterwave.amounts import dumps, loads
 from kro.providers.flutterwave.schemas import FlutterwaveEvent
-
-
-class InvalidWebhookPayload(BadRequest):
-    code = "invalid_webhook_payload"
-    message = "The webhook body is not a Flutterwave event."
 
 
 def compute_signature(raw_body: bytes, secret_hash: str) -> str:

@@ -3,6 +3,7 @@
 Only the base URL and the secret key tell the real Paystack from ``kro.sandbox.paystack``.
 """
 
+from kro.providers.errors import PaystackWebhookInvalid as InvalidWebhookPayload
 from kro.providers.paystack.client import PaystackClient
 from kro.providers.paystack.schemas import (
     Bank,
@@ -15,7 +16,6 @@ from kro.providers.paystack.schemas import (
     TransferRecipient,
 )
 from kro.providers.paystack.webhooks import (
-    InvalidWebhookPayload,
     compute_signature,
     event_key,
     parse_event,

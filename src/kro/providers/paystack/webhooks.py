@@ -15,13 +15,8 @@ import json
 
 from pydantic import ValidationError
 
-from kro.kit.errors import BadRequest
+from kro.providers.errors import PaystackWebhookInvalid as InvalidWebhookPayload
 from kro.providers.paystack.schemas import PaystackEvent
-
-
-class InvalidWebhookPayload(BadRequest):
-    code = "invalid_webhook_payload"
-    message = "The webhook body is not a Paystack event."
 
 
 def compute_signature(raw_body: bytes, secret_key: str) -> str:

@@ -6,10 +6,10 @@ Only the base URL and the client id/secret tell the real Providus from
 are converted here with ``Decimal``.
 """
 
+from kro.providers.errors import ProvidusNotificationInvalid as InvalidNotification
 from kro.providers.providus.client import PROVIDER, TRANSACTION_NOT_FOUND, ProvidusClient
 from kro.providers.providus.schemas import DynamicAccount, ReservedAccount, Settlement
 from kro.providers.providus.webhooks import (
-    InvalidNotification,
     compute_signature,
     parse_notification,
     session_id_of,

@@ -17,13 +17,8 @@ from decimal import Decimal
 
 from pydantic import ValidationError
 
-from kro.kit.errors import BadRequest
+from kro.providers.errors import ProvidusNotificationInvalid as InvalidNotification
 from kro.providers.providus.schemas import Settlement
-
-
-class InvalidNotification(BadRequest):
-    code = "invalid_webhook_payload"
-    message = "The body is not a Providus settlement notification."
 
 
 def compute_signature(client_id: str, client_secret: str) -> str:

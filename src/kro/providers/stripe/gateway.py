@@ -39,7 +39,6 @@ import httpx
 import stripe
 import structlog
 
-from kro.kit.errors import BadRequest
 from kro.kit.http import make_client
 from kro.providers.base import (
     ChargeRequest,
@@ -50,6 +49,7 @@ from kro.providers.base import (
     RefundStatus,
     WebhookHint,
 )
+from kro.providers.errors import StripeWebhookInvalid as InvalidWebhookPayload
 from kro.providers.stripe.errors import PROVIDER, not_found, translate
 from kro.providers.stripe.transport import SharedHttpxClient
 
@@ -74,11 +74,6 @@ _REFUND_STATUS = {
     "failed": RefundStatus.FAILED,
     "canceled": RefundStatus.FAILED,
 }
-
-
-class InvalidWebhookPayload(BadRequest):
-    code = "invalid_webhook_payload"
-    message = "The webhook body is not a Stripe event."
 
 
 class StripeGateway:
