@@ -85,3 +85,39 @@ def _value(value: str) -> Load:
         return value
 
     return load
+
+
+async def test_concurrent_misses_of_one_key_share_one_load() -> None:
+    cache: ReadCache[str, str] = ReadCache("t", ttl=60.0)
+    calls, release = [0], asyncio.Event()
+
+    async def slow() -> str:
+        calls[0] += 1
+        await release.wait()
+        return "rows"
+
+    waiting = [asyncio.create_task(cache.get("k", slow)) for _ in range(5)]
+    await asyncio.sleep(0)
+    release.set()
+    assert await asyncio.gather(*waiting) == ["rows"] * 5
+    assert calls == [1]
+
+
+async def test_a_failed_shared_load_lets_each_waiter_load_for_itself() -> None:
+    cache: ReadCache[str, str] = ReadCache("t", ttl=60.0)
+    calls, release = [0], asyncio.Event()
+
+    async def flaky() -> str:
+        calls[0] += 1
+        if calls[0] == 1:
+            await release.wait()
+            raise RuntimeError("database away")
+        return "rows"
+
+    first = asyncio.create_task(cache.get("k", flaky))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(cache.get("k", flaky))
+    await asyncio.sleep(0)
+    release.set()
+    results = await asyncio.gather(first, second, return_exceptions=True)
+    assert isinstance(results[0], RuntimeError) and results[1] == "rows"

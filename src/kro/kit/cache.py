@@ -14,9 +14,10 @@ and why it is short; each cache says what that staleness means for its rows.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from cachetools import TTLCache
 from sqlalchemy import event
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+_FAILED = object()  # what a shared load hands its waiters when it raised
 
 
 class ReadCache(Generic[K, V]):
@@ -46,6 +48,7 @@ class ReadCache(Generic[K, V]):
         self.ttl = ttl
         self._entries: TTLCache[K, V] = TTLCache(maxsize=maxsize, ttl=ttl, timer=timer)
         self._generation = 0  # bumped by every forget(): a load that spans one is not kept
+        self._loading: dict[K, asyncio.Future[object]] = {}
 
     def peek(self, key: K) -> V | None:
         """The cached value, or None (expired or never loaded)."""
@@ -60,12 +63,26 @@ class ReadCache(Generic[K, V]):
         return await self.load(key, load)
 
     async def load(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
-        """``await load()`` and keep the value (as :meth:`get` does on a miss)."""
+        """``await load()`` and keep the value (as :meth:`get` does on a miss). Concurrent
+        misses of one key share one load: when an entry expires under load, the requests
+        that meet the miss together read the rows once, not once each. (If that load fails,
+        each of them loads for itself.)"""
+        while (running := self._loading.get(key)) is not None:
+            shared = await asyncio.shield(running)
+            if shared is not _FAILED:
+                return cast(V, shared)
         generation = self._generation
-        value = await load()
-        if generation == self._generation:
-            self._entries[key] = value
-        return value
+        running = self._loading[key] = asyncio.get_running_loop().create_future()
+        outcome: object = _FAILED
+        try:
+            value = await load()
+            outcome = value
+            if generation == self._generation:
+                self._entries[key] = value
+            return value
+        finally:
+            del self._loading[key]
+            running.set_result(outcome)
 
     def forget(self, key: K, session: AsyncSession | None = None) -> None:
         """Drop ``key`` now and, given the ``session`` that changes its rows, again after
