@@ -16,7 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar, Literal, Protocol
+from typing import Any, ClassVar, Literal, Protocol, Self
+
+from kro.providers.errors import ProviderRejected
+from kro.providers.http import ProviderClient
 
 
 class ChargeStatus(StrEnum):
@@ -203,3 +206,34 @@ class PaymentProvider(Protocol):
     async def __aenter__(self) -> Any: ...
 
     async def __aexit__(self, *exc: object) -> None: ...
+
+
+class ClientAdapter:
+    """What an adapter over a :class:`kro.providers.http.ProviderClient` shares: closing its
+    client (``async with``), and the refusal of a call its provider cannot make.
+
+    Subclasses set ``name`` and ``self._client``.
+    """
+
+    name: ClassVar[str]
+    _client: ProviderClient
+
+    def _unsupported(self, operation: str, message: str) -> ProviderRejected:
+        """ProviderRejected (``not_supported``) for ``operation``; no request is sent
+        (``provider_status`` 0)."""
+        return ProviderRejected(
+            message,
+            provider=self.name,
+            operation=operation,
+            provider_status=0,
+            provider_code="not_supported",
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()

@@ -28,13 +28,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import ClassVar, Self
+from typing import ClassVar
 
 import httpx
 
 from kro.providers.base import (
     ChargeRequest,
     ChargeStatus,
+    ClientAdapter,
     Credentials,
     ProviderCharge,
     ProviderRefund,
@@ -98,7 +99,7 @@ def webhook_hint(body: bytes) -> WebhookHint:
     )
 
 
-class FincraGateway:
+class FincraGateway(ClientAdapter):
     """Fincra behind :class:`kro.providers.base.PaymentProvider`. Use as ``async with``.
 
     ``credentials``: ``secret_key`` (``api-key``), ``public_key`` (``x-pub-key``, to create a
@@ -108,6 +109,7 @@ class FincraGateway:
 
     name: ClassVar[str] = PROVIDER
     supports_manual_capture: ClassVar[bool] = False
+    _client: FincraClient
 
     def __init__(
         self,
@@ -201,21 +203,3 @@ class FincraGateway:
     def parse_webhook(body: bytes) -> WebhookHint:
         """:func:`webhook_hint`; needs no credentials (callable on the class)."""
         return webhook_hint(body)
-
-    def _unsupported(self, operation: str, message: str) -> ProviderRejected:
-        return ProviderRejected(
-            message,
-            provider=PROVIDER,
-            operation=operation,
-            provider_status=0,
-            provider_code="not_supported",
-        )
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()

@@ -39,13 +39,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal
 
 import httpx
 
 from kro.providers.base import (
     ChargeRequest,
     ChargeStatus,
+    ClientAdapter,
     Credentials,
     ProviderCharge,
     ProviderRefund,
@@ -176,7 +177,7 @@ def webhook_hint(body: bytes) -> WebhookHint:
     )
 
 
-class PaystackGateway:
+class PaystackGateway(ClientAdapter):
     """Paystack behind :class:`kro.providers.base.PaymentProvider`. Use as ``async with``.
 
     ``base_url``: ``https://api.paystack.co`` or the sandbox. ``credentials.secret_key``: the
@@ -188,6 +189,7 @@ class PaystackGateway:
 
     name: ClassVar[str] = PROVIDER
     supports_manual_capture: ClassVar[bool] = False
+    _client: PaystackClient
 
     def __init__(
         self,
@@ -311,23 +313,3 @@ class PaystackGateway:
     def parse_webhook(body: bytes) -> WebhookHint:
         """:func:`webhook_hint`; needs no credentials (callable on the class)."""
         return webhook_hint(body)
-
-    # Lifecycle ------------------------------------------------------------------------------
-
-    def _unsupported(self, operation: str, message: str) -> ProviderRejected:
-        return ProviderRejected(
-            message,
-            provider=PROVIDER,
-            operation=operation,
-            provider_status=0,
-            provider_code="not_supported",
-        )
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()

@@ -21,19 +21,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import ClassVar, Self
+from typing import ClassVar
 
 import httpx
 
 from kro.providers.base import (
     ChargeRequest,
     ChargeStatus,
+    ClientAdapter,
     Credentials,
     ProviderCharge,
     ProviderRefund,
     WebhookHint,
 )
-from kro.providers.errors import ProviderRejected
 from kro.providers.providus.client import PROVIDER, ProvidusClient
 from kro.providers.providus.webhooks import parse_notification, verify_signature
 
@@ -54,7 +54,7 @@ def webhook_hint(body: bytes) -> WebhookHint:
     )
 
 
-class ProvidusGateway:
+class ProvidusGateway(ClientAdapter):
     """Providus behind :class:`kro.providers.base.PaymentProvider`. Use as ``async with``.
 
     ``credentials``: ``account_id`` = the ``Client-Id``, ``secret_key`` = the client secret.
@@ -63,6 +63,7 @@ class ProvidusGateway:
 
     name: ClassVar[str] = PROVIDER
     supports_manual_capture: ClassVar[bool] = False
+    _client: ProvidusClient
 
     def __init__(
         self,
@@ -147,21 +148,3 @@ class ProvidusGateway:
     def parse_webhook(body: bytes) -> WebhookHint:
         """:func:`webhook_hint`; needs no credentials (callable on the class)."""
         return webhook_hint(body)
-
-    def _unsupported(self, operation: str, message: str) -> ProviderRejected:
-        return ProviderRejected(
-            message,
-            provider=PROVIDER,
-            operation=operation,
-            provider_status=0,
-            provider_code="not_supported",
-        )
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
