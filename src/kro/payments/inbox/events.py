@@ -11,7 +11,7 @@ which asks the provider's status endpoint before anything moves.
 
 An event processed while the provider did not yet confirm never blocks a later one: a
 repeated delivery of an event whose payment is still open is processed again
-(:func:`kro.payments.service.store_in_inbox`), and the payment itself is asked about again
+(:func:`kro.payments.inbox.service.store_in_inbox`), and the payment itself is asked about again
 with backoff (:mod:`kro.payments.reconciliation.verification`) — Paystack has been seen sending
 ``charge.success`` before its verify endpoint said ``success``.
 """

@@ -88,7 +88,7 @@ async def verify_payment(ctx: JobContext, payload: dict[str, Any]) -> None:
 @periodic("payments.reconcile_open", every=timedelta(minutes=5), max_attempts=3)
 async def reconcile_open(ctx: JobContext, payload: dict[str, Any]) -> None:
     """The sweep: queue a check of every open payment that is due (every tick while young,
-    hourly while within the horizon; :func:`kro.payments.verification.due_for_sweep`)."""
+    hourly while within the horizon; :func:`.verification.due_for_sweep`)."""
     slot_start = datetime.fromisoformat(payload["scheduled_for"].replace("Z", "+00:00"))
     hourly = slot_start.minute < 5
     for payment_id in await verification.due_for_sweep(
