@@ -47,6 +47,7 @@ import os
 import random
 import tempfile
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped]
@@ -121,6 +122,8 @@ async def run(
     secret = Settings().paystack_secret_key
     log_dir = Path(args.logs) if args.logs else tmp
     log_dir.mkdir(parents=True, exist_ok=True)
+    # As in bench/payments_api.py: a pool holding a process's share of the connections.
+    pool_size = max(Settings().db_pool_size, -(-args.concurrency // args.workers) + 4)
     ports = {"platform": free_port(), "baseline": free_port()}
     local = ["--host", "127.0.0.1"]
     platform_argv = [python(), "-m", "kro.cli", "serve", *local, "--port", str(ports["platform"])]
@@ -138,6 +141,7 @@ async def run(
                 "KRO_SANDBOX_ENABLED": "false",
                 "KRO_WORKER_IN_PROCESS": "false",
                 "KRO_STORAGE_PATH": str(tmp / "files"),
+                "KRO_DB_POOL_SIZE": str(pool_size),
             },
             log_dir,
             port=ports["platform"],
@@ -147,7 +151,7 @@ async def run(
             baseline_argv,
             {
                 "BENCH_PG_DSN": _url(pg, f"{name}_base", "postgresql"),
-                "BENCH_POOL_SIZE": str(2 * Settings().db_pool_size),
+                "BENCH_POOL_SIZE": str(2 * pool_size),
                 "BENCH_PAYSTACK_SECRET": secret,
             },
             log_dir,
@@ -155,6 +159,17 @@ async def run(
         ),
     }
     databases = {"platform": [name], "baseline": [f"{name}_base"]}
+
+    def deliveries(dsn: str, table: str) -> Callable[[], Awaitable[int]]:
+        async def done_so_far() -> int:  # events taken in, repeats included
+            return (await count(dsn, table))[1]
+
+        return done_so_far
+
+    done = {  # events really taken in (wrk does not count those in flight when it stops)
+        "platform": deliveries(_url(pg, name, "postgresql"), "webhook_events"),
+        "baseline": deliveries(_url(pg, f"{name}_base", "postgresql"), "bench_baseline_events"),
+    }
     acknowledged = {"platform": 0, "baseline": 0}
     try:
         await asyncio.gather(*(s.wait_ready() for s in servers.values()))
@@ -182,6 +197,7 @@ async def run(
                 watch=servers,
                 admin=admin,
                 databases=databases,
+                done=done,
             )
             if window.wrk.extra.get("x_wrapped"):
                 print(f"  warning: {which} used up its {args.events:,} events; raise --events")
