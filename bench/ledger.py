@@ -161,6 +161,11 @@ def raw_op(
 # --------------------------------------------------------------------------- harness
 
 
+async def _no_reset(conn: asyncpg.Connection) -> None:
+    """Release a pooled connection without a reset query (asyncpg still rolls back an open
+    transaction first): the service's pool sends nothing on check-in either."""
+
+
 async def measure(
     op: Callable[[], Awaitable[None]], tasks: int, seconds: float, warmup: float
 ) -> float:
@@ -224,7 +229,10 @@ async def run(args: argparse.Namespace, url: Any) -> None:
     sessions = session_factory(engine)
     world = await build_world(sessions, args.wallets)
     dsn = url.set(drivername="postgresql").render_as_string(False)
-    pool = await asyncpg.create_pool(dsn, min_size=args.tasks, max_size=args.tasks)
+    # asyncpg's pool sends a reset query (advisory unlock, CLOSE ALL, UNLISTEN, RESET ALL) on
+    # every release; SQLAlchemy's pool sends nothing when no transaction is open. Keep the
+    # baseline to the service's statements.
+    pool = await asyncpg.create_pool(dsn, min_size=args.tasks, max_size=args.tasks, reset=_no_reset)
     rng = random.Random(7)
     print(
         f"PostgreSQL, engine {args.engine}, {args.tasks} concurrent tasks, {args.wallets} wallets, "

@@ -13,7 +13,6 @@ voids, retries, id reuse, time passing with expiry — and after every operation
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -215,7 +214,7 @@ def _batch_for(model: Model, op: tuple[object, ...]) -> list[TransferRequest] | 
         first = batch[0]
         if isinstance(first, VoidPending):
             return [PostPending(first.id, first.pending_id)]
-        return [dataclasses.replace(first, amount=(first.amount or 0) + 10_000)]
+        return [first._replace(amount=(first.amount or 0) + 10_000)]
     holds = list(model.holds)
     if not holds:
         return None

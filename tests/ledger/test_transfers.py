@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
@@ -96,7 +95,7 @@ async def test_reusing_an_id_with_different_fields_is_refused(
     await create_transfer(session, request)
 
     with pytest.raises(TransferExists) as caught:
-        await create_transfer(session, dataclasses.replace(request, **{field: value}))
+        await create_transfer(session, request._replace(**{field: value}))
     assert caught.value.code == "transfer_id_reused"
     assert caught.value.http_status == 409
     assert field in caught.value.details["fields"] or field == "pending"
@@ -192,9 +191,7 @@ async def test_currency_must_match_both_accounts(
         await create_transfer(session, spec(wallet, dollars, 100))
     assert isinstance(caught.value, Unprocessable)
     with pytest.raises(CurrencyMismatch):
-        await create_transfer(
-            session, dataclasses.replace(spec(wallet, dollars, 1), currency="USD")
-        )
+        await create_transfer(session, spec(wallet, dollars, 1)._replace(currency="USD"))
     await assert_sound(session)
 
 
@@ -224,7 +221,7 @@ async def test_unknown_account(session: AsyncSession, wallet: LedgerAccount) -> 
 async def test_invalid_requests_are_422(session: AsyncSession, change: dict[str, object]) -> None:
     request = TransferSpec("trf_1", "same", "acc_2", 100, "NGN", "test")
     with pytest.raises(InvalidTransfer) as caught:
-        await create_transfer(session, dataclasses.replace(request, **change))  # type: ignore[arg-type]
+        await create_transfer(session, request._replace(**change))  # type: ignore[arg-type]
     assert caught.value.http_status == 422
 
 
@@ -279,7 +276,7 @@ async def test_a_batch_mixing_a_retry_and_new_transfers(
     done = await create_transfer(session, spec(wallet, payee, 1_000))
     request = spec(wallet, payee, 2_000)
     again, new = await create_transfers(
-        session, [dataclasses.replace(spec(wallet, payee, 1_000), id=done.id), request]
+        session, [spec(wallet, payee, 1_000)._replace(id=done.id), request]
     )
     assert again is done
     assert (new.id, new.amount) == (request.id, 2_000)

@@ -21,7 +21,7 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from kro.ledger.errors import (
     AccountNotFound,
@@ -36,9 +36,12 @@ from kro.ledger.models import LedgerTransfer
 from kro.ledger.specs import PostPending, TransferRequest, TransferSpec, VoidPending
 
 
-@dataclass(frozen=True, slots=True)
-class AccountState:
-    """What a batch needs to know of an account (counters in minor units, row only)."""
+class AccountState(NamedTuple):
+    """What a batch needs to know of an account (counters in minor units, row only).
+
+    A named tuple: built from every account row a batch reads, and about three times
+    cheaper to build than a frozen dataclass.
+    """
 
     id: str
     currency: str
@@ -59,6 +62,10 @@ class Delta:
     credits_posted: int = 0
     debits_pending: int = 0
     credits_pending: int = 0
+
+    def counters(self) -> tuple[int, int, int, int]:
+        """The four changes in :data:`kro.ledger.store.COUNTERS` order."""
+        return (self.debits_posted, self.credits_posted, self.debits_pending, self.credits_pending)
 
     def params(self) -> dict[str, int]:
         return {
@@ -139,24 +146,28 @@ def build_plan(
     shard_key = zlib.crc32(requests[0].id.encode())
     for request in requests:
         if isinstance(request, TransferSpec):
-            row = _spec_row(request, accounts, now)
-            hold = 0
+            row = _spec_row(request, accounts, now, batch_id)
+            amount = request.amount
+            posted, pending = (0, amount) if request.pending else (amount, 0)
         else:
-            pending = pendings[request.pending_id]
-            row, hold = _resolution_row(request, pending, now)
-            plan.resolutions[pending.id] = (
-                "posted" if row["kind"] == "post_pending" else "voided",
-                row["amount"] if row["kind"] == "post_pending" else 0,
-            )
-        row["batch_id"] = batch_id
+            hold = pendings[request.pending_id]
+            row = _resolution_row(request, hold, now, batch_id)
+            posting = row["kind"] == "post_pending"
+            posted, pending = (row["amount"] if posting else 0), -hold.amount
+            plan.resolutions[hold.id] = ("posted", posted) if posting else ("voided", 0)
         plan.rows.append(row)
-        _add(plan, accounts, shard_key, row, hold)
+        debit = _delta(plan, accounts[row["debit_account_id"]], shard_key)
+        credit = _delta(plan, accounts[row["credit_account_id"]], shard_key)
+        debit.debits_posted += posted
+        debit.debits_pending += pending
+        credit.credits_posted += posted
+        credit.credits_pending += pending
     check_limits(plan.row_deltas, accounts)
     return plan
 
 
 def _spec_row(
-    spec: TransferSpec, accounts: Mapping[str, AccountState], now: datetime
+    spec: TransferSpec, accounts: Mapping[str, AccountState], now: datetime, batch_id: str
 ) -> dict[str, Any]:
     for account_id in (spec.debit_account_id, spec.credit_account_id):
         account = accounts.get(account_id)
@@ -184,17 +195,18 @@ def _spec_row(
         "expires_at": now + spec.timeout if spec.timeout is not None else None,
         "code": spec.code,
         "reference": spec.reference,
+        "batch_id": batch_id,
         "metadata": spec.metadata,
         "created_at": now,
     }
 
 
 def _resolution_row(
-    request: PostPending | VoidPending, pending: LedgerTransfer, now: datetime
-) -> tuple[dict[str, Any], int]:
+    request: PostPending | VoidPending, pending: LedgerTransfer, now: datetime, batch_id: str
+) -> dict[str, Any]:
     posting = isinstance(request, PostPending)
     amount = (request.amount if isinstance(request, PostPending) else None) or pending.amount
-    row = {
+    return {
         "id": request.id,
         "kind": "post_pending" if posting else "void_pending",
         "debit_account_id": pending.debit_account_id,
@@ -207,50 +219,38 @@ def _resolution_row(
         "expires_at": None,
         "code": request.code or pending.code,
         "reference": request.reference if request.reference is not None else pending.reference,
+        "batch_id": batch_id,
         "metadata": request.metadata,
         "created_at": now,
     }
-    return row, pending.amount
-
-
-def _add(
-    plan: Plan,
-    accounts: Mapping[str, AccountState],
-    shard_key: int,
-    row: dict[str, Any],
-    hold: int,
-) -> None:
-    kind, amount = row["kind"], row["amount"]
-    posted = amount if kind in ("normal", "post_pending") else 0
-    pending = amount if kind == "pending" else -hold
-    debit = _delta(plan, accounts[row["debit_account_id"]], shard_key)
-    credit = _delta(plan, accounts[row["credit_account_id"]], shard_key)
-    debit.debits_posted += posted
-    debit.debits_pending += pending
-    credit.credits_posted += posted
-    credit.credits_pending += pending
 
 
 def _delta(plan: Plan, account: AccountState, shard_key: int) -> Delta:
     if account.balance_shards <= 1:
-        return plan.row_deltas.setdefault(account.id, Delta())
+        delta = plan.row_deltas.get(account.id)
+        if delta is None:
+            delta = plan.row_deltas[account.id] = Delta()
+        return delta
     # One shard per (batch, account): a batch holds one extra row lock per hot account.
     key = (account.id, shard_key % account.balance_shards)
-    return plan.shard_deltas.setdefault(key, Delta())
+    delta = plan.shard_deltas.get(key)
+    if delta is None:
+        delta = plan.shard_deltas[key] = Delta()
+    return delta
 
 
 def check_limits(deltas: Mapping[str, Delta], accounts: Mapping[str, AccountState]) -> None:
     """Raise :class:`InsufficientFunds` if a flagged account would pass its limit."""
     for account_id in sorted(deltas):
         account, delta = accounts[account_id], deltas[account_id]
-        debits = account.debits_posted + account.debits_pending
-        credits = account.credits_posted + account.credits_pending
         if account.debits_must_not_exceed_credits:
-            limit, used = account.credits_posted + delta.credits_posted, debits
+            limit = account.credits_posted + delta.credits_posted
+            used = account.debits_posted + account.debits_pending
             change = delta.debits_posted + delta.debits_pending
             flag = "debits_must_not_exceed_credits"
         elif account.credits_must_not_exceed_debits:
-            limit, used = account.debits_posted + delta.debits_posted, credits
+            limit = account.debits_posted + delta.debits_posted
+            used = account.credits_posted + account.credits_pending
             change = delta.credits_posted + delta.credits_pending
             flag = "credits_must_not_exceed_debits"
         else:

@@ -2,14 +2,17 @@
 
 A batch is a sequence of :class:`TransferSpec`, :class:`PostPending` and :class:`VoidPending`
 that succeeds or fails as a whole. Amounts are integers in minor units (kobo for NGN).
+
+Requests are immutable named tuples (``request._replace(...)`` makes a changed copy): every
+payment builds a few, and a named tuple is built about four times faster than a frozen
+dataclass.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from kro.kit.money import MoneyError, check_currency
 from kro.ledger.errors import InvalidTransfer
@@ -19,8 +22,7 @@ MAX_BATCH = 1000
 _MAX_AMOUNT = 2**63 - 1
 
 
-@dataclass(frozen=True, slots=True)
-class TransferSpec:
+class TransferSpec(NamedTuple):
     """Move ``amount`` minor units of ``currency`` from ``debit_account_id`` to ``credit_…``.
 
     ``id`` is chosen by the caller (``new_id("trf")``, or derived from the business event so a
@@ -41,8 +43,7 @@ class TransferSpec:
     metadata: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class PostPending:
+class PostPending(NamedTuple):
     """Post the hold ``pending_id``: ``amount`` (default: all of it) moves, the rest is released.
 
     Accounts and currency come from the pending transfer; ``code`` and ``reference`` default
@@ -57,8 +58,7 @@ class PostPending:
     metadata: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class VoidPending:
+class VoidPending(NamedTuple):
     """Release the hold ``pending_id`` entirely; nothing moves."""
 
     id: str
@@ -77,33 +77,32 @@ def validate_batch(requests: Sequence[TransferRequest]) -> None:
         raise InvalidTransfer("A batch needs at least one transfer.")
     if len(requests) > MAX_BATCH:
         raise InvalidTransfer(f"A batch holds at most {MAX_BATCH} transfers.")
-    ids = [r.id for r in requests]
-    if len(set(ids)) != len(ids):
+    ids = {r.id for r in requests}
+    if len(ids) != len(requests):
         raise InvalidTransfer("Transfer ids must be unique within a batch.")
     refs = [r.pending_id for r in requests if not isinstance(r, TransferSpec)]
-    if len(set(refs)) != len(refs):
+    if refs and len(set(refs)) != len(refs):
         raise InvalidTransfer("A pending transfer can be resolved once per batch.")
-    if set(refs) & set(ids):
+    if refs and not ids.isdisjoint(refs):
         raise InvalidTransfer("Post or void a pending transfer in a later batch.")
     for request in requests:
-        _validate_one(request)
-
-
-def _validate_one(request: TransferRequest) -> None:
-    _check_text(request.id, "id", 64)
-    _check_text(request.reference, "reference", 255, optional=True)
-    if isinstance(request, TransferSpec):
-        _check_spec(request)
-        return
-    _check_text(request.pending_id, "pending_id", 64)
-    _check_text(request.code, "code", 64, optional=True)
-    if isinstance(request, PostPending) and request.amount is not None:
-        _check_amount(request.amount, request.id)
+        if isinstance(request, TransferSpec):
+            _check_spec(request)
+        else:
+            _check_resolution(request)
 
 
 def _check_spec(spec: TransferSpec) -> None:
-    _check_text(spec.code, "code", 64)
-    _check_amount(spec.amount, spec.id)
+    # The common case inline (a batch of specs is the ledger's hot path); _check_text and
+    # _check_amount say what is wrong.
+    if not (isinstance(spec.id, str) and 0 < len(spec.id) <= 64):
+        _check_text(spec.id, "id", 64)
+    if spec.reference is not None:
+        _check_text(spec.reference, "reference", 255)
+    if not (isinstance(spec.code, str) and 0 < len(spec.code) <= 64):
+        _check_text(spec.code, "code", 64)
+    if type(spec.amount) is not int or not 0 < spec.amount <= _MAX_AMOUNT:
+        _check_amount(spec.amount, spec.id)
     if spec.debit_account_id == spec.credit_account_id:
         raise InvalidTransfer("Debit and credit accounts must differ.", details={"id": spec.id})
     try:
@@ -115,6 +114,15 @@ def _check_spec(spec: TransferSpec) -> None:
             "A timeout must be positive and is only for pending transfers.",
             details={"id": spec.id},
         )
+
+
+def _check_resolution(request: PostPending | VoidPending) -> None:
+    _check_text(request.id, "id", 64)
+    _check_text(request.reference, "reference", 255, optional=True)
+    _check_text(request.pending_id, "pending_id", 64)
+    _check_text(request.code, "code", 64, optional=True)
+    if isinstance(request, PostPending) and request.amount is not None:
+        _check_amount(request.amount, request.id)
 
 
 def _check_amount(amount: int, transfer_id: str) -> None:
