@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import inspect
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kro.kit.clock import utcnow
-from kro.kit.db import create_engine, session_factory
+from kro.kit.db import create_engine, session_factory, unit_of_work
 from kro.ledger import posting, store
 from kro.ledger.errors import InsufficientFunds, TransferExists
+from kro.ledger.models import LedgerAccount
 from kro.ledger.service import (
     PostPending,
     VoidPending,
@@ -20,6 +22,7 @@ from kro.ledger.service import (
     create_transfers,
     expire_pending,
     get_balance,
+    get_transfer,
 )
 from tests.ledger.factories import fund, make_account, make_wallet, spec
 
@@ -83,3 +86,57 @@ async def test_core_store_and_asyncpg_store_agree(
         await session.rollback()
     await engine.dispose()
     assert fast == [(3_500, 10_000, 0, 0), (100, 3_000, 0, 0), (0, 600, 0, 0)]
+
+
+@pytest.mark.postgres
+async def test_asyncpg_store_fast_paths_and_their_fallbacks_agree(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shortcuts into SQLAlchemy's internals (BEGIN by its asyncpg adapter, new rows
+    registered as its loader does) exist on the pinned version, and the public fallbacks
+    used if they ever vanish give the same results."""
+    assert posting.LOADER_ENTRY_POINT
+    engine = create_engine(pg_url)
+    sessions = session_factory(engine)
+    async with sessions() as session:
+        fast_store = await store.store_for(session)
+        assert isinstance(fast_store, store.AsyncpgStore)
+        assert store.can_begin_directly(fast_store.adapter)
+        fast = await _scenario(session)
+        prepared = dict(fast_store.prepared)
+        assert prepared  # kept with the connection, reused by the next batch
+        await create_transfers(session, [spec(*await _pair(session), 1)])
+        assert all(fast_store.prepared[sql] is stmt for sql, stmt in prepared.items())
+        await session.rollback()
+
+    monkeypatch.setattr(store, "can_begin_directly", lambda adapter: False)
+    monkeypatch.setattr(posting, "LOADER_ENTRY_POINT", False)
+    async with sessions() as session:
+        assert await _scenario(session) == fast
+        await session.rollback()
+    await engine.dispose()
+
+
+async def _pair(session: AsyncSession) -> tuple[LedgerAccount, LedgerAccount]:
+    wallet = await make_wallet(session)
+    await fund(session, wallet, 10)
+    return wallet, await make_wallet(session)
+
+
+async def test_new_transfers_are_session_objects_until_the_unit_of_work_closes(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Returned transfers are the session's own (a retry or a lookup returns the same
+    object); unit_of_work commits and then detaches them, or rolls back on error."""
+    async with unit_of_work(sessions) as session:
+        wallet, payee = await _pair(session)
+        (transfer,) = await create_transfers(session, [spec(wallet, payee, 5)])
+        assert transfer in session and not inspect(transfer).modified
+        assert await get_transfer(session, transfer.id) is transfer
+    assert inspect(transfer).detached and transfer.amount == 5
+    with pytest.raises(RuntimeError):
+        async with unit_of_work(sessions) as session:
+            await create_transfers(session, [spec(wallet, payee, 1)])
+            raise RuntimeError("after the ledger call")
+    async with unit_of_work(sessions) as session:
+        assert (await get_balance(session, payee.id)).credits_posted == 5
