@@ -8,7 +8,7 @@ export UV_SYSTEM_CERTS ?= 1
 # uv from PATH, else the uv package run as a module (installed below if missing).
 UV ?= $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 
-.PHONY: run test setup uv lint typecheck contracts pytest migrate demo bench wrk clean
+.PHONY: run test setup uv browser lint typecheck contracts pytest migrate demo bench wrk clean
 
 uv:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv \
@@ -36,7 +36,13 @@ typecheck: setup
 contracts: setup
 	$(UV) run lint-imports
 
-pytest: setup
+# The browser journeys (tests/web) drive Debian's Chromium through Playwright.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 || { echo "chromium could not be installed"; exit 1; }
+
+pytest: setup browser
 	$(UV) run pytest
 
 test: lint typecheck contracts pytest

@@ -18,6 +18,7 @@ from kro.escrow.endpoints import templates_router as escrow_templates_router
 from kro.identity import service as identity_service
 from kro.identity.admin_endpoints import router as identity_admin_router
 from kro.identity.endpoints import router as identity_router
+from kro.identity.pages import router as identity_pages
 from kro.identity.verification_endpoints import router as verification_router
 from kro.jobs.registry import extra_modules
 from kro.jobs.worker import in_process_worker
@@ -55,6 +56,8 @@ from kro.tenants.endpoints import merchant_router as tenant_merchant_router
 from kro.tenants.endpoints import router as tenants_router
 from kro.tenants.provider_endpoints import router as tenant_providers_router
 from kro.tenants.webhook_endpoints import router as tenant_webhooks_router
+from kro.web import install as install_web
+from kro.web.pages import router as web_pages
 
 
 def paystack_sandbox_config(settings: Settings) -> PaystackSandboxConfig:
@@ -256,6 +259,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tenant_balance_router,
     )
     for router in routers:
+        app.include_router(router)
+    # The web apps (kro.web): the same services behind HTML pages.
+    install_web(app, settings)
+    pages = (web_pages, identity_pages)
+    for router in pages:
         app.include_router(router)
     if settings.env != "production":
         app.include_router(dev_router)

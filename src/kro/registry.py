@@ -14,6 +14,7 @@ import kro.payments.models
 import kro.payments.reconciliation.models
 import kro.payouts.models
 import kro.tenants.models
+import kro.web.models
 import kro.webhooks.models  # noqa: F401
 from kro.jobs.registry import load_handlers
 from kro.kit.db import Base

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-in-production-0123456789"
 DEV_ADMIN_PASSWORD = "kro-admin-dev-password"
 DEV_ADMIN_JWT_SECRET = "dev-only-admin-jwt-secret-change-me-0123456789abcdef"
+DEV_WEB_SECRET = "dev-only-web-secret-change-me-in-production-0123456789ab"
 # A known 32-byte key: for development only; production refuses to start with it.
 DEV_SECRETS_KEYRING = "dev1:ZGV2LW9ubHktc2VjcmV0cy1rZXktMzItYnl0ZXMhISE="
 
@@ -328,6 +329,29 @@ class Settings(BaseSettings):
     # production: a merchant must not point our servers at our own network (SSRF).
     webhook_internal_test_urls: bool = True
     # ---- end of outgoing webhooks ----------------------------------------------------------
+
+    # ---- Web pages (kro.web) ------------------------------------------------------------------
+    # Signed-in browsers hold an opaque session cookie (HttpOnly, SameSite=Lax, Secure in
+    # production) naming a ``web_sessions`` row; ``web_secret`` keys the CSRF tokens and the
+    # flash cookie. A user session lasts ``web_session_ttl`` seconds, an admin's
+    # ``web_admin_session_ttl``; both end after ``web_idle_timeout`` seconds unused.
+    web_secret: str = DEV_WEB_SECRET
+    web_session_ttl: int = Field(14 * 24 * 3600, ge=300)
+    web_admin_session_ttl: int = Field(8 * 3600, ge=300)
+    web_idle_timeout: int = Field(2 * 24 * 3600, ge=300)
+    web_locale: str = Field("en_NG", description="Babel locale of money and dates on pages")
+    web_timezone: str = Field("Africa/Lagos", description="Time zone of times shown on pages")
+    web_vendor_path: str = Field(
+        "./var/web-vendor", description="Browser libraries the setup installs (Socket.IO client)"
+    )
+
+    @model_validator(mode="after")
+    def _check_web(self) -> Settings:
+        if self.env == "production" and self.web_secret == DEV_WEB_SECRET:
+            raise ValueError("KRO_WEB_SECRET must be set in production")
+        return self
+
+    # ---- end of web pages ----------------------------------------------------------------------
 
 
 def get_settings() -> Settings:

@@ -2,8 +2,9 @@
 ``MagicLinkLog``).
 
 - :func:`request_link` never tells whether the email has an account (the endpoint always
-  answers 202); it emails ``{base_url}/v1/auth/magic-link/verify?token=…`` through the outbox
-  and logs ``issued`` (or ``unknown_email`` / ``throttled``, sending nothing).
+  answers 202); it emails ``{base_url}/sign-in/link?token=…`` (the sign-in page of
+  :mod:`kro.identity.pages`) through the outbox and logs ``issued`` (or ``unknown_email`` /
+  ``throttled``, sending nothing).
 - :func:`redeem` consumes the token (only its SHA-256 digest is stored) exactly once and logs
   ``used``; a used, expired or unknown token is logged ``rejected`` and refused with 401.
 """
@@ -97,7 +98,7 @@ async def request_link(
     session.add(link)
     await session.flush()
     _log(session, "issued", client, email=email, user_id=user.id, magic_link_id=link.id)
-    url = f"{policy.base_url}/v1/auth/magic-link/verify?token={quote(token)}"
+    url = f"{policy.base_url}/sign-in/link?token={quote(token)}"
     await notify(
         session,
         user.id,

@@ -8,9 +8,10 @@ validation are added by :mod:`kro.kit.openapi`).
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, status
-from fastapi.responses import HTMLResponse
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from kro.identity import magic_links, phone, service
@@ -140,25 +141,8 @@ async def redeem_magic_link(
     return ok(TokenOut(**pair.__dict__))
 
 
-_CONFIRM_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>Sign in to KRO</title></head>
-<body style="font-family:sans-serif;max-width:480px;margin:4rem auto">
-<h1>Sign in to KRO</h1><p>This link works once.</p>
-<button id="go">Sign in</button><pre id="out"></pre>
-<script>
-document.getElementById("go").onclick = async () => {
-  const token = new URLSearchParams(location.search).get("token");
-  const r = await fetch(location.pathname, {method: "POST",
-    headers: {"Content-Type": "application/json"}, body: JSON.stringify({token})});
-  const body = await r.json();
-  document.getElementById("out").textContent = body.success
-    ? "Signed in." : (body.error && body.error.message);
-};
-</script></body></html>"""
-
-
-@router.get("/v1/auth/magic-link/verify", response_class=HTMLResponse, include_in_schema=False)
-async def magic_link_page(token: str = Query("", max_length=256)) -> HTMLResponse:
-    """The page the emailed link opens. It does not consume the token (mail scanners open
-    links); its button POSTs the token. A front end replaces this page."""
-    return HTMLResponse(_CONFIRM_PAGE)
+@router.get("/v1/auth/magic-link/verify", include_in_schema=False)
+async def magic_link_page(token: str = Query("", max_length=256)) -> RedirectResponse:
+    """Links mailed before the sign-in page existed: to ``/sign-in/link`` (which does not
+    consume the token either; mail scanners open links)."""
+    return RedirectResponse(f"/sign-in/link?token={quote(token)}", status_code=307)
