@@ -10,13 +10,17 @@ from fastapi import FastAPI
 from prometheus_client import make_asgi_app
 
 from kro import __version__
+from kro.audit.pages import router as audit_pages
 from kro.devtools import router as dev_router
 from kro.escrow.admin_endpoints import router as escrow_admin_router
 from kro.escrow.admin_endpoints import settings_router as escrow_settings_router
+from kro.escrow.admin_pages import router as escrow_admin_pages
 from kro.escrow.endpoints import router as escrow_router
 from kro.escrow.endpoints import templates_router as escrow_templates_router
+from kro.escrow.pages import router as escrow_pages
 from kro.identity import service as identity_service
 from kro.identity.admin_endpoints import router as identity_admin_router
+from kro.identity.admin_pages import router as identity_admin_pages
 from kro.identity.endpoints import router as identity_router
 from kro.identity.pages import router as identity_pages
 from kro.identity.verification_endpoints import router as verification_router
@@ -28,15 +32,21 @@ from kro.kit.logging import configure_logging
 from kro.kit.ratelimit import RateLimiter
 from kro.kit.storage import LocalStorage, S3Storage, Storage
 from kro.ledger.endpoints import router as ledger_router
+from kro.ledger.pages import router as ledger_pages
 from kro.notifications.endpoints import router as notifications_router
+from kro.notifications.pages import router as notification_pages
 from kro.payments.bank_transfer.endpoints import router as providus_router
 from kro.payments.inbox.admin_endpoints import router as webhooks_admin_router
+from kro.payments.inbox.admin_pages import router as webhooks_admin_pages
 from kro.payments.inbox.endpoints import router as payments_router
 from kro.payments.merchant.balance_endpoints import router as tenant_balance_router
 from kro.payments.merchant.endpoints import router as merchant_payments_router
+from kro.payments.merchant.pages import router as merchant_payment_pages
 from kro.payments.reconciliation.endpoints import router as tenant_reconciliation_router
 from kro.payouts.admin_endpoints import router as payouts_admin_router
+from kro.payouts.admin_pages import router as payouts_admin_pages
 from kro.payouts.endpoints import router as payouts_router
+from kro.payouts.pages import router as payout_pages
 from kro.realtime import mount_realtime
 from kro.registry import load_all_handlers
 from kro.sandbox.fincra import FincraMerchant, FincraSandbox, FincraSandboxConfig
@@ -54,6 +64,7 @@ from kro.settings import Settings, get_settings
 from kro.tenants.endpoints import invitations_router as tenant_invitations_router
 from kro.tenants.endpoints import merchant_router as tenant_merchant_router
 from kro.tenants.endpoints import router as tenants_router
+from kro.tenants.pages import router as dashboard_pages
 from kro.tenants.provider_endpoints import router as tenant_providers_router
 from kro.tenants.webhook_endpoints import router as tenant_webhooks_router
 from kro.web import install as install_web
@@ -262,7 +273,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     # The web apps (kro.web): the same services behind HTML pages.
     install_web(app, settings)
-    pages = (web_pages, identity_pages)
+    pages = (
+        web_pages,
+        identity_pages,
+        escrow_pages,
+        payout_pages,
+        notification_pages,
+        # the admin console, under /admin
+        identity_admin_pages,
+        escrow_admin_pages,
+        payouts_admin_pages,
+        webhooks_admin_pages,
+        ledger_pages,
+        audit_pages,
+        # the merchant dashboard, under /dashboard
+        dashboard_pages,
+        merchant_payment_pages,
+    )
     for router in pages:
         app.include_router(router)
     if settings.env != "production":
