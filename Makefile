@@ -19,6 +19,7 @@ uv:
 setup: uv
 	$(UV) sync --frozen
 	@mkdir -p var
+	@$(UV) run kro web-vendor
 
 run: setup
 	$(UV) run kro serve

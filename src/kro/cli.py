@@ -159,6 +159,27 @@ def sandbox(
     )
 
 
+@app.command("web-vendor")
+def web_vendor() -> None:
+    """Install the browser libraries the pages use (the Socket.IO client) from the npm
+    registry into KRO_WEB_VENDOR_PATH, checked against pinned digests. Without them the
+    pages work as plain forms, without live updates."""
+    from pathlib import Path
+
+    from kro.settings import get_settings
+    from kro.web.vendor import VendorError, install
+
+    folder = Path(get_settings().web_vendor_path)
+    try:
+        written = install(folder)
+    except VendorError as exc:
+        typer.echo(f"web-vendor: {exc}; pages will work without live updates", err=True)
+        return
+    typer.echo(
+        f"web-vendor: {len(written)} installed in {folder}" if written else "web-vendor: up to date"
+    )
+
+
 @app.command()
 def migrate() -> None:
     """Apply the database migrations to KRO_DATABASE_URL."""

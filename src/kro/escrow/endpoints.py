@@ -28,7 +28,6 @@ from kro.escrow.errors import (
     TemplateNotFound,
     UnsupportedFileType,
 )
-from kro.escrow.fees import FeePolicy
 from kro.escrow.schemas import (
     CheckoutOut,
     MessageIn,
@@ -57,7 +56,6 @@ _idempotency = idempotent(user_scope)
 # kro.idempotency.routing declares them on its dependency itself.)
 raises(InvalidIdempotencyKey, IdempotencyKeyReused, IdempotencyKeyInUse)(_idempotency.dependency)
 IDEMPOTENT = [_idempotency]
-ORDER_CURRENCIES = frozenset({"NGN"})
 # What a party's action on an order can meet: not their order, not their turn, not now.
 ORDER_ACTION = (OrderNotFound, NotOrderParty, InvalidTransition)
 
@@ -76,23 +74,9 @@ async def create_order(
     """Create an order as the buyer, with its conditions. The platform fee is fixed now from
     ``KRO_ESCROW_FEE_*``. 422 ``seller_not_found`` / ``buyer_is_seller`` /
     ``currency_not_supported`` / ``amount_below_fee``; 404 ``template_not_found``."""
-    if body.currency not in ORDER_CURRENCIES:
-        raise CurrencyNotSupported(details={"field": "currency"})
-    policy = await catalog.current_fee_policy(
+    order = await service.place_order(
         session,
-        FeePolicy(
-            settings.escrow_fee_percent_bps,
-            settings.escrow_fee_flat,
-            settings.escrow_fee_cap,
-            settings.escrow_fee_payer,
-        ),
-    )
-    conditions = [
-        c.description or await catalog.template_text(session, c.template_id or "")
-        for c in body.conditions
-    ]
-    order = await service.create_order(
-        session,
+        settings,
         user,
         service.NewOrder(
             seller_email=body.seller_email,
@@ -100,11 +84,10 @@ async def create_order(
             description=body.description,
             amount=body.amount,
             currency=body.currency,
-            conditions=conditions,
+            conditions=[],
             inspection_days=body.inspection_days,
         ),
-        policy,
-        timedelta(seconds=settings.escrow_order_expiry),
+        [service.ConditionSpec(c.description, c.template_id) for c in body.conditions],
     )
     return ok(OrderOut.of(await service.view(session, order), user.id))
 

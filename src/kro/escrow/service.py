@@ -14,17 +14,18 @@ Money (DESIGN.md section 4: escrow is a pending transfer):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kro.escrow import notices, settlement, states
+from kro.escrow import catalog, notices, settlement, states
 from kro.escrow.errors import (
     AmountBelowFee,
     ConditionNotFound,
+    CurrencyNotSupported,
     NotOrderParty,
     OrderNotCompleted,
     OrderNotFound,
@@ -62,6 +63,18 @@ class NewOrder:
     currency: str
     conditions: Sequence[str]
     inspection_days: int = 3
+
+
+@dataclass(frozen=True)
+class ConditionSpec:
+    """A condition as the buyer gives it: their own words, or an admin template's id."""
+
+    description: str | None = None
+    template_id: str | None = None
+
+
+# Currencies an escrow order may be in (the escrow accounts and payouts are NGN today).
+ORDER_CURRENCIES = frozenset({"NGN"})
 
 
 @dataclass
@@ -129,6 +142,41 @@ async def create_order(
     await session.flush()
     await notices.order_changed(session, order, "create", created.id, None)
     return order
+
+
+def default_fee_policy(settings: Settings) -> FeePolicy:
+    """The fee of ``KRO_ESCROW_FEE_*``, used until an admin sets one (:mod:`.catalog`)."""
+    return FeePolicy(
+        settings.escrow_fee_percent_bps,
+        settings.escrow_fee_flat,
+        settings.escrow_fee_cap,
+        settings.escrow_fee_payer,
+    )
+
+
+async def place_order(
+    session: AsyncSession,
+    settings: Settings,
+    buyer: User,
+    new: NewOrder,
+    conditions: Sequence[ConditionSpec],
+) -> EscrowOrder:
+    """The buyer's order as the API and the pages take it: the currency checked, the fee
+    policy in force now, template conditions resolved to their text; then
+    :func:`create_order`. ``new.conditions`` is ignored (``conditions`` replaces it).
+
+    Raises CurrencyNotSupported (422, ``details.field="currency"``), TemplateNotFound
+    (404), and what :func:`create_order` raises.
+    """
+    if new.currency not in ORDER_CURRENCIES:
+        raise CurrencyNotSupported(details={"field": "currency"})
+    policy = await catalog.current_fee_policy(session, default_fee_policy(settings))
+    texts = [
+        c.description or await catalog.template_text(session, c.template_id or "")
+        for c in conditions
+    ]
+    expiry = timedelta(seconds=settings.escrow_order_expiry)
+    return await create_order(session, buyer, replace(new, conditions=texts), policy, expiry)
 
 
 async def load_for(session: AsyncSession, user: User, order_id: str, *, lock: bool) -> EscrowOrder:

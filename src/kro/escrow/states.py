@@ -99,3 +99,19 @@ EITHER_PARTY = frozenset({"escalate", "message"})
 # States in which the buyer may start a checkout, and in which conditions may be fulfilled.
 PAYABLE = frozenset({ACCEPTED})
 FULFILLABLE = frozenset({COMPLETED})
+
+
+def available(status: str, role: str) -> frozenset[str]:
+    """What ``role`` (``buyer`` | ``seller``) may do to an order in ``status`` now: the
+    table's actions that role takes, plus ``pay`` and ``fulfil`` where they apply. Pages
+    show only these buttons; the services still check every action."""
+    actions = {
+        action
+        for (source, action) in ORDER.table
+        if source == status and (ACTORS.get(action) == role or action in EITHER_PARTY)
+    }
+    if role == "buyer" and status in PAYABLE:
+        actions.add("pay")
+    if role == "buyer" and status in FULFILLABLE:
+        actions.add("fulfil")
+    return frozenset(actions)

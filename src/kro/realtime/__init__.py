@@ -1,7 +1,8 @@
 """Realtime updates over Socket.IO (DESIGN.md section 2; seed 001's gateway), on the same ASGI app.
 
 Clients connect to ``/socket.io`` with their access token (Socket.IO ``auth`` payload
-``{"token": "<access token>"}``, or ``?token=``, or ``Authorization: Bearer``); a connection
+``{"token": "<access token>"}``, or ``?token=``, or ``Authorization: Bearer``; a page of the
+web apps is authenticated by its session cookie instead); a connection
 without a valid token of an active user is refused with ``connect_error``
 ``{"message": …, "data": {"code": "unauthorized" | "invalid_token" | "token_expired" |
 "user_inactive"}}``. Each connection joins the room ``user:{user_id}``.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -26,6 +27,8 @@ from kro.realtime import hub
 from kro.realtime.managers import RedisManager, close_manager
 from kro.realtime.service import user_room
 from kro.settings import Settings
+from kro.web import sessions as web_sessions
+from kro.web.dependencies import USER_COOKIE
 
 log = structlog.get_logger("kro.realtime")
 
@@ -91,7 +94,12 @@ class Realtime:
 
     async def _on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         try:
-            user_id = await self._authenticate(_token_of(auth, environ))
+            token = _token_of(auth, environ)
+            page_session = _page_session_of(environ)
+            if token is None and page_session:
+                user_id = await self._authenticate_page(page_session)
+            else:
+                user_id = await self._authenticate(token)
         except KroError as exc:
             raise socketio.exceptions.ConnectionRefusedError(
                 exc.message, {"code": exc.code}
@@ -120,6 +128,26 @@ class Realtime:
                 raise UserInactive()
             return user.id
 
+    async def _authenticate_page(self, cookie: str) -> str:
+        """The user of a web app's session cookie (same origin only: Socket.IO refuses other
+        origins unless ``KRO_REALTIME_CORS_ORIGINS`` allows them)."""
+        sessions: async_sessionmaker[AsyncSession] = self.state.sessions
+        policy = web_sessions.SessionPolicy(
+            ttl=self.settings.web_session_ttl, idle=self.settings.web_idle_timeout
+        )
+        async with sessions() as session:
+            row = await web_sessions.resolve(session, cookie, "app", policy)
+            if row is None:
+                raise InvalidToken("Your session has ended; sign in again.")
+            try:
+                user = await identity_service.get_user(session, row.user_id)
+            except UserNotFound:
+                raise InvalidToken() from None
+            if not user.is_active:
+                raise UserInactive()
+            await session.commit()  # last_seen_at, when it moved
+            return user.id
+
 
 def mount_realtime(app: FastAPI, settings: Settings) -> Realtime:
     """Mount a :class:`Realtime` on ``app`` at :data:`REALTIME_PATH` and keep it as
@@ -142,6 +170,17 @@ def _token_of(auth: Any, environ: dict[str, Any]) -> str | None:
     if scheme.lower() == "bearer" and credentials:
         return credentials.strip()
     return None
+
+
+def _page_session_of(environ: dict[str, Any]) -> str | None:
+    """The web app's session cookie (``kro_session``) of the handshake, if any."""
+    cookies = SimpleCookie()
+    try:
+        cookies.load(str(environ.get("HTTP_COOKIE", "")))
+    except CookieError:
+        return None
+    morsel = cookies.get(USER_COOKIE)
+    return morsel.value if morsel else None
 
 
 def _origins(setting: str) -> str | list[str] | None:
