@@ -287,3 +287,20 @@ async def set_preferences(
             row.enabled = enabled
     await session.flush()
     return (await get_preferences(session, user_id))[event]
+
+
+async def update_preferences(
+    session: AsyncSession, user_id: str, choices: Mapping[str, Mapping[str, bool]]
+) -> dict[str, dict[str, bool]]:
+    """Apply a whole preferences form ``{event: {channel: enabled}}`` through
+    :func:`set_preferences`, writing only the channels that differ from what is in effect (an
+    untouched default stays a default); returns every event's channels as
+    :func:`get_preferences`. Raises UnknownEvent (422) for an event that is not configurable."""
+    current = await get_preferences(session, user_id)
+    for event, channels in choices.items():
+        if event not in current:
+            raise UnknownEvent(details={"event": event})
+        changes = {c: on for c, on in channels.items() if current[event].get(c) != on}
+        if changes:
+            await set_preferences(session, user_id, event, changes)
+    return await get_preferences(session, user_id)

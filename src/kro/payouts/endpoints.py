@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 
 from kro.identity.dependencies import AppSettings, CurrentUser
 from kro.kit.api import Envelope, ok
@@ -34,6 +34,7 @@ from kro.payouts.schemas import (
     PayoutEventOut,
     PayoutIn,
     PayoutOut,
+    ResolvedAccountOut,
     WalletOut,
 )
 from kro.providers.errors import ProviderRejected, ProviderTimeout, ProviderUnavailable
@@ -57,6 +58,21 @@ async def banks(user: CurrentUser, settings: AppSettings) -> Envelope[list[BankO
     async with gateway.paystack(settings) as client:
         items = await service.list_banks(client)
     return ok([BankOut(name=b.name, code=b.code, slug=b.slug) for b in items])
+
+
+@router.get(
+    "/v1/banks/resolve",
+    responses=error_responses(UnknownBank, AccountNotResolved, *PAYSTACK_ERRORS),
+)
+async def resolve_account(
+    query: Annotated[BankAccountIn, Query()], user: CurrentUser, settings: AppSettings
+) -> Envelope[ResolvedAccountOut]:
+    """Name enquiry: the name the bank holds for ``account_number`` at ``bank_code``, before
+    adding it (nothing is saved). 422 ``unknown_bank`` / ``account_not_resolved``; 502-504 when
+    Paystack fails."""
+    async with gateway.paystack(settings) as client:
+        found = await service.resolve_bank_account(client, query.bank_code, query.account_number)
+    return ok(ResolvedAccountOut(**found.__dict__))
 
 
 @router.post(

@@ -28,6 +28,15 @@ class BankAccountIn(BaseModel):
     account_number: str = Field(pattern=r"^[0-9]{10}$", description="10-digit NUBAN")
 
 
+class ResolvedAccountOut(BaseModel):
+    """Name enquiry's answer: the name the bank holds for the account (nothing is saved)."""
+
+    bank_code: str
+    bank_name: str
+    account_number: str
+    account_name: str
+
+
 class BankAccountOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime
 
 import structlog
 from cachetools import TTLCache
@@ -64,6 +65,45 @@ async def wallet_balances(session: AsyncSession, user_id: str) -> list[WalletBal
     ]
 
 
+@dataclass(frozen=True)
+class WalletEntry:
+    """One movement of a user's wallet as they read it. ``amount``: signed minor units (+ in,
+    − out); ``status``: where it stands (a payout's status); ``payout_id`` when it is a
+    withdrawal."""
+
+    at: datetime
+    kind: str
+    description: str
+    amount: int
+    currency: str
+    status: str
+    payout_id: str | None = None
+
+
+async def wallet_history(
+    session: AsyncSession, user_id: str, *, limit: int = 50
+) -> list[WalletEntry]:
+    """The user's wallet movements, newest first: today, the withdrawals this module knows
+    (each with its status; a failed or reversed one gave the money back to the wallet)."""
+    accounts = {a.id: a for a in await list_bank_accounts(session, user_id)}
+    entries = []
+    for payout in await list_payouts(session, user_id, limit=limit):
+        account = accounts.get(payout.bank_account_id)
+        to = f" to {account.bank_name} ••••{account.account_number[-4:]}" if account else ""
+        entries.append(
+            WalletEntry(
+                at=payout.created_at,
+                kind="withdrawal",
+                description=f"Withdrawal{to}",
+                amount=-payout.amount,
+                currency=payout.currency,
+                status=payout.status,
+                payout_id=payout.id,
+            )
+        )
+    return entries
+
+
 async def list_banks(client: PaystackClient) -> list[Bank]:
     """Nigerian banks that support transfers (Paystack ``GET /bank``), cached for an hour."""
     key = client.base_url
@@ -72,10 +112,38 @@ async def list_banks(client: PaystackClient) -> list[Bank]:
     return _banks[key]
 
 
+@dataclass(frozen=True)
+class ResolvedBankAccount:
+    """What name enquiry said about an account number at a bank: the name the bank holds."""
+
+    bank_code: str
+    bank_name: str
+    account_number: str
+    account_name: str
+
+
+async def resolve_bank_account(
+    client: PaystackClient, bank_code: str, account_number: str
+) -> ResolvedBankAccount:
+    """Name enquiry (Paystack ``GET /bank/resolve``): the name the bank holds for
+    ``account_number``; nothing is saved. Raises UnknownBank (422) for a bank not in
+    :func:`list_banks`, AccountNotResolved (422) when the bank cannot confirm the number, and
+    Paystack's 502-504 when it fails."""
+    bank = next((b for b in await list_banks(client) if b.code == bank_code), None)
+    if bank is None:
+        raise UnknownBank(details={"bank_code": bank_code, "field": "bank_code"})
+    try:
+        resolved = await client.resolve_account(account_number, bank_code)
+    except ProviderRejected as exc:
+        raise AccountNotResolved(details={"provider_message": exc.message}) from exc
+    return ResolvedBankAccount(bank_code, bank.name, account_number, resolved.account_name)
+
+
 async def add_bank_account(
     session: AsyncSession, client: PaystackClient, user_id: str, bank_code: str, account_number: str
 ) -> tuple[BankAccount, bool]:
-    """Add a bank account after name enquiry; returns ``(account, created)``.
+    """Add a bank account after name enquiry (:func:`resolve_bank_account`); returns
+    ``(account, created)``. The name is always the bank's, never the user's.
 
     Adding the same account twice returns the first. Raises UnknownBank (422) and
     AccountNotResolved (422) when Paystack cannot resolve the number.
@@ -83,17 +151,11 @@ async def add_bank_account(
     existing = await _bank_account_by_number(session, user_id, bank_code, account_number)
     if existing is not None:
         return existing, False
-    bank = next((b for b in await list_banks(client) if b.code == bank_code), None)
-    if bank is None:
-        raise UnknownBank(details={"bank_code": bank_code})
-    try:
-        resolved = await client.resolve_account(account_number, bank_code)
-    except ProviderRejected as exc:
-        raise AccountNotResolved(details={"provider_message": exc.message}) from exc
+    resolved = await resolve_bank_account(client, bank_code, account_number)
     account = BankAccount(
         user_id=user_id,
         bank_code=bank_code,
-        bank_name=bank.name,
+        bank_name=resolved.bank_name,
         account_number=account_number,
         account_name=resolved.account_name,
     )
@@ -146,6 +208,24 @@ async def get_payout_events(
     """The caller's payout and its transitions, oldest first; PayoutNotFound (404) otherwise."""
     payout = await get_payout(session, user_id, payout_id)
     return payout, await settlement.events_of(session, payout.id)
+
+
+@dataclass(frozen=True)
+class PayoutDetail:
+    """A payout as its owner sees it: the payout, its bank account, its transitions (oldest
+    first)."""
+
+    payout: Payout
+    bank_account: BankAccount
+    events: list[PayoutEvent]
+
+
+async def payout_detail(session: AsyncSession, user_id: str, payout_id: str) -> PayoutDetail:
+    """The caller's payout with its bank account and transitions; PayoutNotFound (404) for
+    another user's or an unknown id."""
+    payout, events = await get_payout_events(session, user_id, payout_id)
+    account = await get_bank_account(session, user_id, payout.bank_account_id)
+    return PayoutDetail(payout, account, events)
 
 
 async def list_payouts(session: AsyncSession, user_id: str, limit: int = 50) -> list[Payout]:
