@@ -39,7 +39,7 @@ def parse_amount(text: str, currency: str = "NGN", locale: str = "en_NG") -> int
         raise InvalidAmount()
     try:
         value = parse_decimal(cleaned, locale=locale, strict=True)
-        if value < 0 or not value.is_finite():
+        if not value.is_finite() or value < 0:
             raise InvalidAmount()
         return from_major(Decimal(value), currency)
     except (NumberFormatError, MoneyError) as exc:
