@@ -8,7 +8,7 @@ export UV_SYSTEM_CERTS ?= 1
 # uv from PATH, else the uv package run as a module (installed below if missing).
 UV ?= $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 
-.PHONY: run test setup uv browser lint typecheck contracts pytest migrate demo bench wrk clean
+.PHONY: run test setup uv packages lint typecheck contracts pytest migrate demo bench wrk clean
 
 uv:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv \
@@ -37,13 +37,19 @@ typecheck: setup
 contracts: setup
 	$(UV) run lint-imports
 
-# The browser journeys (tests/web) drive Debian's Chromium through Playwright.
-browser:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+# Debian packages the tests drive: Chromium (the browser journeys, through Playwright) and
+# nginx (the proxy in front of several servers, tests/ops).
+TEST_PACKAGES := chromium nginx
+packages:
+	@missing=""; for p in $(TEST_PACKAGES); do \
+		command -v $$p >/dev/null 2>&1 || [ -x /usr/sbin/$$p ] || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing$$missing"; apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing \
+		>/dev/null; fi
 	@command -v chromium >/dev/null 2>&1 || { echo "chromium could not be installed"; exit 1; }
+	@[ -x /usr/sbin/nginx ] || { echo "nginx could not be installed"; exit 1; }
 
-pytest: setup browser
+pytest: setup packages
 	$(UV) run pytest
 
 test: lint typecheck contracts pytest

@@ -75,6 +75,8 @@ def serve(
         host=settings.host,
         port=settings.port,
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        timeout_graceful_shutdown=settings.shutdown_grace,
         access_log=access_log,
         log_level=settings.log_level.lower(),
     )

@@ -330,6 +330,15 @@ class Settings(BaseSettings):
     webhook_internal_test_urls: bool = True
     # ---- end of outgoing webhooks ----------------------------------------------------------
 
+    # ---- Serving behind a proxy, shutting down (issue 13) --------------------------------------
+    # ``forwarded_allow_ips``: the proxies (nginx) whose X-Forwarded-For / -Proto are believed,
+    # so the audit log records the client's address, not the proxy's ("*" = any; never in
+    # production unless the app is unreachable except through the proxy).
+    # ``shutdown_grace``: seconds ``kro serve`` lets in-flight requests finish after SIGTERM
+    # (it stops accepting at once); ``kro worker`` uses ``worker_shutdown_timeout``.
+    forwarded_allow_ips: str = Field("127.0.0.1", description="Comma-separated proxy addresses")
+    shutdown_grace: float = Field(30.0, ge=0, le=600)
+
     # ---- Web pages (kro.web) ------------------------------------------------------------------
     # Signed-in browsers hold an opaque session cookie (HttpOnly, SameSite=Lax, Secure in
     # production) naming a ``web_sessions`` row; ``web_secret`` keys the CSRF tokens and the
