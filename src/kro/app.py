@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
-from prometheus_client import make_asgi_app
 
 from kro import __version__
 from kro.audit.pages import router as audit_pages
@@ -35,6 +34,7 @@ from kro.ledger.endpoints import router as ledger_router
 from kro.ledger.pages import router as ledger_pages
 from kro.notifications.endpoints import router as notifications_router
 from kro.notifications.pages import router as notification_pages
+from kro.ops.endpoints import router as ops_router
 from kro.payments.bank_transfer.endpoints import router as providus_router
 from kro.payments.inbox.admin_endpoints import router as webhooks_admin_router
 from kro.payments.inbox.admin_pages import router as webhooks_admin_pages
@@ -227,7 +227,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     openapi.install(app)  # every operation lists its error codes (STYLE.md 15)
     # Mounts first, then the merchant API: a request is matched against the routes in order,
     # and the hottest paths (a payment, the sandbox it calls) should not walk ~90 routes.
-    app.mount("/metrics", make_asgi_app())
     if sandbox is not None:
         app.mount("/sandbox/paystack", sandbox.app)
     if providus is not None:
@@ -246,6 +245,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.mount("/sandbox/recaptcha", recaptcha.app)
     routers = (
+        ops_router,
         merchant_payments_router,
         identity_router,
         escrow_router,
@@ -295,10 +295,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.env != "production":
         app.include_router(dev_router)
     mount_realtime(app, settings)
-
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
     return app
 

@@ -11,7 +11,7 @@ exactly when the state change that caused it commits, and vanishes with it on ro
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, func, select
@@ -137,6 +137,23 @@ async def count_by_status(session: AsyncSession, *, name: str | None = None) -> 
     for status, n in (await session.execute(stmt)).all():
         counts[status] = n
     return counts
+
+
+async def queue_health(session: AsyncSession, now: datetime) -> tuple[int, float]:
+    """``(due, oldest_due_age)``: queued jobs whose ``run_at`` has come, and how many seconds
+    the oldest of them has waited (0.0 when none) — the worker pool's lag."""
+    due, oldest = (
+        await session.execute(
+            select(func.count(), func.min(Job.run_at)).where(
+                Job.status == JobStatus.QUEUED.value, Job.run_at <= now
+            )
+        )
+    ).one()
+    if not due or oldest is None:
+        return 0, 0.0
+    if oldest.tzinfo is None:  # SQLite returns naive UTC from an aggregate
+        oldest = oldest.replace(tzinfo=UTC)
+    return int(due), max(0.0, (now - oldest).total_seconds())
 
 
 async def retry_dead(session: AsyncSession, job_id: str) -> Job:

@@ -16,7 +16,7 @@ from datetime import datetime
 
 import structlog
 from cachetools import TTLCache
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -361,3 +361,9 @@ async def payout_by_reference(
     if lock:
         stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def count_by_status(session: AsyncSession) -> dict[str, int]:
+    """``{status: n}`` over every payout (operators' metrics)."""
+    rows = await session.execute(select(Payout.status, func.count()).group_by(Payout.status))
+    return {str(status): int(n) for status, n in rows.all()}

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.jobs.service import enqueue
@@ -470,3 +470,9 @@ async def _enabled_deliveries(session: AsyncSession, event: Event) -> list[Deliv
         .with_for_update(of=Delivery)
     )
     return list((await session.execute(stmt)).scalars())
+
+
+async def count_by_status(session: AsyncSession) -> dict[str, int]:
+    """``{status: n}`` over every outgoing delivery (operators' metrics)."""
+    rows = await session.execute(select(Delivery.status, func.count()).group_by(Delivery.status))
+    return {str(status): int(n) for status, n in rows.all()}

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.kit.clock import utcnow
@@ -239,3 +239,13 @@ async def pay_from_wallet(
         ],
     )
     return payment
+
+
+async def count_by_status(session: AsyncSession) -> dict[tuple[str, str], int]:
+    """``{(kind, status): n}`` over every payment; ``kind`` is ``product`` (a product's
+    collection) or ``merchant`` (the merchant API's), for the operators' metrics."""
+    kind = case((Payment.tenant_id.is_(None), "product"), else_="merchant")
+    rows = await session.execute(
+        select(kind, Payment.status, func.count()).group_by(kind, Payment.status)
+    )
+    return {(str(k), str(s)): int(n) for k, s, n in rows.all()}
