@@ -101,7 +101,11 @@ async def test_a_seller_withdraws_what_an_order_paid_them(
 
         await page.get_by_role("link", name="Wallet").click()
         await expect(page.get_by_test_id("available")).to_have_text("₦146,250.00")
-        await expect(page.get_by_role("table")).to_contain_text("Withdrawal to Guaranty Trust")
+        history = page.get_by_role("list", name="Wallet history")
+        await expect(history.locator("li").first).to_contain_text(
+            "Withdrawal to Guaranty Trust Bank ••••0002"
+        )
+        await expect(history.locator("li").first).to_contain_text("-₦100,000.00")
         await camera.shoot(page, "wallet-after")
 
         # Notifications: turn off the SMS when a withdrawal reaches the bank.
