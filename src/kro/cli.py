@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -180,6 +181,46 @@ def web_vendor() -> None:
     typer.echo(
         f"web-vendor: {len(written)} installed in {folder}" if written else "web-vendor: up to date"
     )
+
+
+@app.command()
+def backup(
+    output: Path = typer.Argument(..., help="Backup file to write (.dump on PostgreSQL)"),
+) -> None:
+    """Back up KRO_DATABASE_URL (pg_dump custom format, or SQLite's online backup)."""
+    from kro.ops.backup import BackupError
+    from kro.ops.backup import backup as run_backup
+    from kro.settings import get_settings
+
+    try:
+        written = run_backup(get_settings().database_url, output)
+    except BackupError as exc:
+        typer.echo(f"backup failed: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"backup written: {written} ({written.stat().st_size} bytes)")
+
+
+@app.command()
+def restore(
+    source: Path = typer.Argument(..., help="A file written by kro backup"),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask before replacing the data"),
+) -> None:
+    """Restore a backup into KRO_DATABASE_URL (its objects are replaced, all or nothing).
+    Stop the servers and workers first."""
+    from kro.ops.backup import BackupError
+    from kro.ops.backup import restore as run_restore
+    from kro.settings import get_settings
+
+    url = get_settings().database_url
+    target = url.split("@")[-1]
+    if not yes and not typer.confirm(f"Replace the data of {target} with {source}?"):
+        raise typer.Exit(1)
+    try:
+        run_restore(source, url)
+    except BackupError as exc:
+        typer.echo(f"restore failed: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"restored {source} into {target}")
 
 
 @app.command()
