@@ -337,7 +337,7 @@ class Settings(BaseSettings):
     # ``shutdown_grace``: seconds ``kro serve`` lets in-flight requests finish after SIGTERM
     # (it stops accepting at once); ``kro worker`` uses ``worker_shutdown_timeout``.
     forwarded_allow_ips: str = Field("127.0.0.1", description="Comma-separated proxy addresses")
-    shutdown_grace: float = Field(30.0, ge=0, le=600)
+    shutdown_grace: int = Field(30, ge=0, le=600)
 
     # ---- Web pages (kro.web) ------------------------------------------------------------------
     # Signed-in browsers hold an opaque session cookie (HttpOnly, SameSite=Lax, Secure in
