@@ -37,12 +37,22 @@ async def record(
 
 
 async def entries(
-    session: AsyncSession, *, target_id: str | None = None, limit: int = 100
+    session: AsyncSession,
+    *,
+    target_id: str | None = None,
+    action: str | None = None,
+    limit: int = 100,
+    before_id: str | None = None,
 ) -> list[AuditEntry]:
-    """Newest first, optionally for one target."""
+    """Newest first, optionally for one target and/or one ``action``; ``before_id`` is the
+    cursor (the last id of the previous page)."""
     stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     if target_id is not None:
         stmt = stmt.where(AuditEntry.target_id == target_id)
+    if action is not None:
+        stmt = stmt.where(AuditEntry.action == action)
+    if before_id is not None:
+        stmt = stmt.where(AuditEntry.id < before_id)
     return list((await session.execute(stmt)).scalars())
 
 

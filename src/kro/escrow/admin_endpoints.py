@@ -9,13 +9,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
-from kro.audit import service as audit
 from kro.escrow import catalog, disputes, service
 from kro.escrow.errors import InvalidSplit, OrderNotFound, TemplateNotFound
 from kro.escrow.fees import FeePolicy
-from kro.escrow.models import EscrowMessage, EscrowOrder
 from kro.escrow.schemas import (
     FeeConfigOut,
     FeeIn,
@@ -26,7 +23,6 @@ from kro.escrow.schemas import (
     TemplateIn,
     TemplateOut,
 )
-from kro.identity import admin
 from kro.identity.dependencies import AdminUser, ClientIp
 from kro.identity.errors import TotpRequired
 from kro.kit.api import Envelope, ok
@@ -47,12 +43,9 @@ async def search_orders(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Envelope[list[OrderSummaryOut]]:
     """Orders by status and/or party, newest first."""
-    stmt = select(EscrowOrder).order_by(EscrowOrder.id.desc()).limit(limit)
-    if status:
-        stmt = stmt.where(EscrowOrder.status == status)
-    if user_id:
-        stmt = stmt.where((EscrowOrder.buyer_id == user_id) | (EscrowOrder.seller_id == user_id))
-    rows = (await session.execute(stmt)).scalars()
+    rows = await disputes.search_orders(
+        session, statuses=[status] if status else [], user_id=user_id, limit=limit
+    )
     return ok(
         [
             OrderSummaryOut(
@@ -72,10 +65,7 @@ async def search_orders(
 @router.get("/{order_id}", responses=error_responses(OrderNotFound))
 async def get_order(order_id: str, user: AdminUser, session: DbSession) -> Envelope[OrderOut]:
     """Any order, with conditions and transitions. 404 ``order_not_found``."""
-    order = await session.get(EscrowOrder, order_id)
-    if order is None:
-        raise OrderNotFound()
-    return ok(OrderOut.of(await service.view(session, order), user.id))
+    return ok(OrderOut.of(await disputes.admin_view(session, order_id), user.id))
 
 
 @router.get("/{order_id}/messages")
@@ -83,10 +73,8 @@ async def order_messages(
     order_id: str, _: AdminUser, session: DbSession
 ) -> Envelope[list[MessageOut]]:
     """The issue and dispute thread of any order."""
-    rows = await session.execute(
-        select(EscrowMessage).where(EscrowMessage.order_id == order_id).order_by(EscrowMessage.id)
-    )
-    return ok([MessageOut.model_validate(m) for m in rows.scalars()])
+    rows = await disputes.admin_thread(session, order_id)
+    return ok([MessageOut.model_validate(m) for m in rows])
 
 
 @router.post(
@@ -101,9 +89,15 @@ async def resolve(
     """Resolve an open issue or dispute: ``release``, ``refund`` or ``split`` (with
     ``seller_amount``). Needs a fresh TOTP code (403 ``totp_required``); audit-logged. 409
     unless an issue or dispute is open; 422 ``invalid_split``."""
-    await admin.require_totp(session, user, body.totp_code)
-    order = await disputes.resolve(
-        session, user, order_id, body.outcome, body.note, seller_amount=body.seller_amount, ip=ip
+    order = await disputes.resolve_with_totp(
+        session,
+        user,
+        order_id,
+        body.outcome,
+        body.note,
+        totp_code=body.totp_code,
+        seller_amount=body.seller_amount,
+        ip=ip,
     )
     return ok(OrderOut.of(await service.view(session, order), user.id))
 
@@ -123,18 +117,9 @@ async def set_fees(
     body: FeeIn, user: AdminUser, session: DbSession, ip: ClientIp
 ) -> Envelope[FeeConfigOut]:
     """Put a new fee in force for orders created from now on. Needs TOTP; audit-logged."""
-    await admin.require_totp(session, user, body.totp_code)
-    row = await catalog.set_fee_policy(
-        session, FeePolicy(body.percent_bps, body.flat, body.cap, body.payer), user.id, body.note
-    )
-    await audit.record(
-        session,
-        actor_id=user.id,
-        action="escrow.fee_changed",
-        target_type="fee_configuration",
-        target_id=row.id,
-        ip=ip,
-        details=body.model_dump(exclude={"totp_code"}),
+    policy = FeePolicy(body.percent_bps, body.flat, body.cap, body.payer)
+    row = await catalog.change_fees(
+        session, user, policy, body.note, totp_code=body.totp_code, ip=ip
     )
     return ok(FeeConfigOut.model_validate(row))
 
@@ -150,16 +135,8 @@ async def all_templates(_: AdminUser, session: DbSession) -> Envelope[list[Templ
 async def add_template(
     body: TemplateIn, user: AdminUser, session: DbSession, ip: ClientIp
 ) -> Envelope[TemplateOut]:
-    """Offer buyers a ready-made condition."""
-    row = await catalog.add_template(session, body.description, body.category, user.id)
-    await audit.record(
-        session,
-        actor_id=user.id,
-        action="escrow.template_added",
-        target_type="template",
-        target_id=row.id,
-        ip=ip,
-    )
+    """Offer buyers a ready-made condition. Audit-logged."""
+    row = await catalog.add_template(session, user, body.description, body.category, ip=ip)
     return ok(TemplateOut.model_validate(row))
 
 
@@ -169,15 +146,7 @@ async def add_template(
 async def retire_template(
     template_id: str, user: AdminUser, session: DbSession, ip: ClientIp
 ) -> Envelope[TemplateOut]:
-    """Stop offering a template (existing orders keep their conditions). 404
+    """Stop offering a template (existing orders keep their conditions). Audit-logged. 404
     ``template_not_found``."""
-    row = await catalog.retire_template(session, template_id)
-    await audit.record(
-        session,
-        actor_id=user.id,
-        action="escrow.template_retired",
-        target_type="template",
-        target_id=row.id,
-        ip=ip,
-    )
+    row = await catalog.retire_template(session, user, template_id, ip=ip)
     return ok(TemplateOut.model_validate(row))

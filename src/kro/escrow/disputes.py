@@ -10,16 +10,18 @@ split by amount — with a fresh TOTP code, and the resolution is audit-logged
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.audit import service as audit
 from kro.escrow import service, settlement, states
 from kro.escrow.errors import EvidenceNotFound, NoOpenIssue, NotOrderParty, OrderNotFound
 from kro.escrow.models import EscrowMessage, EscrowOrder
+from kro.identity import admin as identity_admin
 from kro.identity.models import User
 from kro.kit.ids import new_id
 from kro.kit.storage import Storage
@@ -117,8 +119,12 @@ async def buyer_release(session: AsyncSession, user: User, order_id: str) -> Esc
 async def messages(session: AsyncSession, user: User, order_id: str) -> list[EscrowMessage]:
     """The issue and dispute thread, oldest first (parties only)."""
     order = await service.load_for(session, user, order_id, lock=False)
+    return await _thread(session, order.id)
+
+
+async def _thread(session: AsyncSession, order_id: str) -> list[EscrowMessage]:
     rows = await session.execute(
-        select(EscrowMessage).where(EscrowMessage.order_id == order.id).order_by(EscrowMessage.id)
+        select(EscrowMessage).where(EscrowMessage.order_id == order_id).order_by(EscrowMessage.id)
     )
     return list(rows.scalars())
 
@@ -207,3 +213,75 @@ async def evidence_file(
     if message is None or message.order_id != order.id or message.evidence_key is None:
         raise EvidenceNotFound()
     return message, await storage.get(message.evidence_key)
+
+
+# -- What administrators see and do (the admin API and the admin console) --------------------
+
+
+async def search_orders(
+    session: AsyncSession,
+    *,
+    statuses: Collection[str] = (),
+    user_id: str | None = None,
+    limit: int = 50,
+    before: str | None = None,
+) -> list[EscrowOrder]:
+    """Every user's orders in any of ``statuses`` (all when empty) and/or of one party, newest
+    first; ``before`` is an order id cursor."""
+    stmt = select(EscrowOrder).order_by(EscrowOrder.id.desc()).limit(limit)
+    if statuses:
+        stmt = stmt.where(EscrowOrder.status.in_(statuses))
+    if user_id:
+        stmt = stmt.where((EscrowOrder.buyer_id == user_id) | (EscrowOrder.seller_id == user_id))
+    if before:
+        stmt = stmt.where(EscrowOrder.id < before)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def count_open(session: AsyncSession) -> int:
+    """How many orders have an issue or a dispute open (waiting for the parties or an admin)."""
+    stmt = select(func.count()).select_from(EscrowOrder).where(EscrowOrder.status.in_(OPEN))
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def admin_view(session: AsyncSession, order_id: str) -> service.OrderView:
+    """Any order with its conditions, transitions, payment and refunds; OrderNotFound (404)."""
+    order = await session.get(EscrowOrder, order_id)
+    if order is None:
+        raise OrderNotFound()
+    return await service.view(session, order)
+
+
+async def admin_thread(session: AsyncSession, order_id: str) -> list[EscrowMessage]:
+    """Any order's issue and dispute thread, oldest first."""
+    return await _thread(session, order_id)
+
+
+async def admin_evidence_file(
+    session: AsyncSession, storage: Storage, order_id: str, message_id: str
+) -> tuple[EscrowMessage, bytes]:
+    """A message's attached file on any order; EvidenceNotFound (404) otherwise."""
+    message = await session.get(EscrowMessage, message_id)
+    if message is None or message.order_id != order_id or message.evidence_key is None:
+        raise EvidenceNotFound()
+    return message, await storage.get(message.evidence_key)
+
+
+async def resolve_with_totp(
+    session: AsyncSession,
+    admin: User,
+    order_id: str,
+    outcome: Outcome,
+    note: str,
+    *,
+    totp_code: str,
+    seller_amount: int | None = None,
+    ip: str | None = None,
+) -> EscrowOrder:
+    """:func:`resolve` after checking the admin's fresh TOTP code (DESIGN.md section 6: a
+    money move by an admin needs a second factor). Raises TotpRequired (403, on field
+    ``totp_code``) and what :func:`resolve` raises."""
+    await identity_admin.require_totp(session, admin, totp_code, field="totp_code")
+    return await resolve(
+        session, admin, order_id, outcome, note, seller_amount=seller_amount, ip=ip
+    )

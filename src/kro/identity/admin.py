@@ -10,6 +10,7 @@ admin JWT strategy; TOTP via speakeasy for payout approvals; ``two_factor_admin`
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import secrets
@@ -23,6 +24,7 @@ import segno
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kro.audit import service as audit
 from kro.identity import service
 from kro.identity.errors import (
     AdminRequired,
@@ -33,6 +35,7 @@ from kro.identity.errors import (
 )
 from kro.identity.models import AdminTotp, RefreshToken, User
 from kro.kit.clock import utcnow
+from kro.web import sessions as web_sessions
 
 AUDIENCE = "kro-admin"
 ALGORITHM = "HS256"
@@ -111,11 +114,17 @@ async def enrol(session: AsyncSession, admin: User, *, issuer: str) -> Enrolment
         session.add(row)
     row.secret, row.recovery_digests, row.last_step = secret, [_digest(c) for c in codes], 0
     await session.flush()
+    uri, qr = _qr(secret, admin, issuer)
+    return Enrolment(secret, uri, qr, codes)
+
+
+def _qr(secret: str, admin: User, issuer: str) -> tuple[str, str]:
+    """The ``otpauth://`` URI of ``secret`` and its QR code as an SVG data URI (base64: the
+    SVG's ``#`` colours would end a plain data URI at a fragment and break the image)."""
     uri = pyotp.TOTP(secret).provisioning_uri(name=admin.email, issuer_name=issuer)
     buffer = io.BytesIO()
-    segno.make(uri).save(buffer, kind="svg", scale=4)
-    svg = buffer.getvalue().decode()
-    return Enrolment(secret, uri, "data:image/svg+xml;utf8," + svg, codes)
+    segno.make(uri).save(buffer, kind="svg", scale=4, xmldecl=False)
+    return uri, "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
 async def confirm(session: AsyncSession, admin: User, code: str) -> None:
@@ -127,15 +136,19 @@ async def confirm(session: AsyncSession, admin: User, code: str) -> None:
     await session.flush()
 
 
-async def require_totp(session: AsyncSession, admin: User, code: str | None) -> None:
+async def require_totp(
+    session: AsyncSession, admin: User, code: str | None, *, field: str | None = None
+) -> None:
     """Check a fresh TOTP (or an unused recovery code) for a sensitive action.
 
     Raises TotpRequired (403) when the admin has not enrolled, or the code is missing, wrong
-    or already used.
+    or already used; ``field`` (the request's name for the code) goes in its
+    ``details.field``, so that a form shows the error beside that field.
     """
+    details = {"field": field} if field else None
     row = await session.get(AdminTotp, admin.id, with_for_update=True)
     if row is None or row.confirmed_at is None or not code:
-        raise TotpRequired()
+        raise TotpRequired(details=details)
     if _accept(row, code):
         await session.flush()
         return
@@ -144,7 +157,7 @@ async def require_totp(session: AsyncSession, admin: User, code: str | None) -> 
         row.recovery_digests = [d for d in row.recovery_digests if d != digest]
         await session.flush()
         return
-    raise TotpRequired()
+    raise TotpRequired(details=details)
 
 
 def _accept(row: AdminTotp, code: str) -> bool:
@@ -183,4 +196,97 @@ async def set_active(session: AsyncSession, user_id: str, active: bool) -> User:
             .values(revoked_at=utcnow())
         )
     await session.flush()
+    return user
+
+
+async def count_users(session: AsyncSession) -> int:
+    """How many accounts exist (users and admins)."""
+    return int((await session.execute(select(func.count()).select_from(User))).scalar_one())
+
+
+# -- Audited use cases: the admin API and the admin console call these -----------------------
+
+
+async def sign_in(session: AsyncSession, email: str, password: str, *, ip: str | None) -> User:
+    """:func:`login`, audit-logged as ``admin.login``. Raises InvalidCredentials (401),
+    UserInactive / AdminRequired (403)."""
+    user = await login(session, email, password)
+    await audit.record(
+        session,
+        actor_id=user.id,
+        action="admin.login",
+        target_type="user",
+        target_id=user.id,
+        ip=ip,
+    )
+    return user
+
+
+async def start_enrolment(
+    session: AsyncSession, admin: User, *, issuer: str, ip: str | None
+) -> Enrolment:
+    """:func:`enrol`, audit-logged as ``admin.totp_enrol``. Raises TotpAlreadyEnrolled (409)."""
+    enrolment = await enrol(session, admin, issuer=issuer)
+    await audit.record(
+        session,
+        actor_id=admin.id,
+        action="admin.totp_enrol",
+        target_type="user",
+        target_id=admin.id,
+        ip=ip,
+    )
+    return enrolment
+
+
+async def enrolment_in_progress(
+    session: AsyncSession, admin: User, *, issuer: str
+) -> Enrolment | None:
+    """The unconfirmed enrolment's secret and QR code again (to retry a first code), without
+    its recovery codes (shown once); ``None`` when there is none."""
+    row = await session.get(AdminTotp, admin.id)
+    if row is None or row.confirmed_at is not None:
+        return None
+    uri, qr = _qr(row.secret, admin, issuer)
+    return Enrolment(row.secret, uri, qr, [])
+
+
+async def finish_enrolment(
+    session: AsyncSession, admin: User, code: str, *, ip: str | None, field: str | None = None
+) -> None:
+    """:func:`confirm`, audit-logged as ``admin.totp_confirmed``. Raises TotpRequired (403),
+    with ``details.field`` = ``field`` when given."""
+    try:
+        await confirm(session, admin, code)
+    except TotpRequired as exc:
+        if field:
+            exc.details = {"field": field}
+        raise
+    await audit.record(
+        session,
+        actor_id=admin.id,
+        action="admin.totp_confirmed",
+        target_type="user",
+        target_id=admin.id,
+        ip=ip,
+    )
+
+
+async def change_status(
+    session: AsyncSession, actor: User, user_id: str, *, active: bool, reason: str, ip: str | None
+) -> User:
+    """Suspend (``active=False``) or reinstate a user, audit-logged as
+    ``admin.user_suspended`` / ``admin.user_reinstated`` with the reason. A suspended user's
+    tokens stop working and their browser sessions end. Raises UserNotFound (404)."""
+    user = await set_active(session, user_id, active)
+    if not active:
+        await web_sessions.end_all(session, user.id)
+    await audit.record(
+        session,
+        actor_id=actor.id,
+        action="admin.user_reinstated" if active else "admin.user_suspended",
+        target_type="user",
+        target_id=user.id,
+        ip=ip,
+        details={"reason": reason},
+    )
     return user

@@ -66,17 +66,9 @@ async def admin_login(
     body: LoginIn, session: DbSession, settings: AppSettings, ip: ClientIp
 ) -> Envelope[AdminTokenOut]:
     """Sign in as an administrator. 401 ``invalid_credentials``; 403 ``admin_required``."""
-    user = await admin.login(session, body.email, body.password)
+    user = await admin.sign_in(session, body.email, body.password, ip=ip)
     token = admin.create_admin_token(
         user, secret=settings.admin_jwt_secret, ttl_seconds=settings.admin_token_ttl
-    )
-    await audit.record(
-        session,
-        actor_id=user.id,
-        action="admin.login",
-        target_type="user",
-        target_id=user.id,
-        ip=ip,
     )
     enrolled = await admin.totp_enrolled(session, user)
     return ok(
@@ -92,15 +84,7 @@ async def totp_enrol(
 ) -> Envelope[EnrolmentOut]:
     """Start TOTP enrolment: scan the QR code, then confirm with a first code.
     409 ``totp_already_enrolled``."""
-    enrolment = await admin.enrol(session, user, issuer=settings.admin_totp_issuer)
-    await audit.record(
-        session,
-        actor_id=user.id,
-        action="admin.totp_enrol",
-        target_type="user",
-        target_id=user.id,
-        ip=ip,
-    )
+    enrolment = await admin.start_enrolment(session, user, issuer=settings.admin_totp_issuer, ip=ip)
     return ok(EnrolmentOut(**enrolment.__dict__))
 
 
@@ -109,15 +93,7 @@ async def totp_confirm(
     body: TotpIn, user: AdminUser, session: DbSession, ip: ClientIp
 ) -> Envelope[dict[str, bool]]:
     """Finish enrolment with the authenticator's current code. 403 ``totp_required``."""
-    await admin.confirm(session, user, body.code)
-    await audit.record(
-        session,
-        actor_id=user.id,
-        action="admin.totp_confirmed",
-        target_type="user",
-        target_id=user.id,
-        ip=ip,
-    )
+    await admin.finish_enrolment(session, user, body.code, ip=ip)
     return ok({"totp_enrolled": True})
 
 
@@ -171,16 +147,7 @@ async def search_users(
 async def _set_active(
     session: DbSession, actor: AdminUser, user_id: str, active: bool, reason: str, ip: str | None
 ) -> AdminUserOut:
-    user = await admin.set_active(session, user_id, active)
-    await audit.record(
-        session,
-        actor_id=actor.id,
-        action="admin.user_reinstated" if active else "admin.user_suspended",
-        target_type="user",
-        target_id=user.id,
-        ip=ip,
-        details={"reason": reason},
-    )
+    user = await admin.change_status(session, actor, user_id, active=active, reason=reason, ip=ip)
     return AdminUserOut.model_validate(user)
 
 
@@ -188,7 +155,8 @@ async def _set_active(
 async def suspend(
     user_id: str, body: SuspendIn, user: AdminUser, session: DbSession, ip: ClientIp
 ) -> Envelope[AdminUserOut]:
-    """Suspend a user: their tokens stop working (403 ``user_inactive``). Audit-logged. 404
+    """Suspend a user: their tokens stop working (403 ``user_inactive``) and their browser
+    sessions end. Audit-logged. 404
     ``user_not_found``."""
     return ok(await _set_active(session, user, user_id, False, body.reason, ip))
 

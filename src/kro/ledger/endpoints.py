@@ -15,6 +15,18 @@ from kro.ledger.reports import PLATFORM_PREFIXES, list_balances
 
 router = APIRouter(prefix="/v1/admin/ledger", tags=["admin: ledger"])
 
+Scope = Literal["all", "platform", "order"]
+
+
+def scope_prefixes(scope: Scope, order_id: str | None = None) -> tuple[str, ...]:
+    """The account-code prefixes of a view: ``platform`` (provider clearing and fees, platform
+    fees, payouts in flight), ``order`` (the escrow accounts of ``order_id``), ``all``."""
+    if scope == "platform":
+        return PLATFORM_PREFIXES
+    if scope == "order":
+        return (f"escrow:{order_id or '-'}:",)
+    return ()
+
 
 class AccountBalanceOut(BaseModel):
     """Counters in minor units; ``balance`` is the net posted balance on the account's normal
@@ -43,20 +55,18 @@ class InvariantReport(BaseModel):
 async def accounts(
     _: AdminUser,
     session: DbSession,
-    scope: Annotated[Literal["all", "platform", "order"], Query()] = "all",
+    scope: Annotated[Scope, Query()] = "all",
     order_id: Annotated[str | None, Query(max_length=32)] = None,
     owner_id: Annotated[str | None, Query(max_length=32)] = None,
     currency: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
 ) -> Envelope[list[AccountBalanceOut]]:
     """Ledger accounts and balances: ``scope=platform`` (provider clearing and fees, platform
     fees, payouts in flight), ``scope=order&order_id=…`` (an escrow account), or by owner."""
-    prefixes: tuple[str, ...] = ()
-    if scope == "platform":
-        prefixes = PLATFORM_PREFIXES
-    elif scope == "order":
-        prefixes = (f"escrow:{order_id or '-'}:",)
     rows = await list_balances(
-        session, code_prefixes=prefixes, owner_id=owner_id, currency=currency
+        session,
+        code_prefixes=scope_prefixes(scope, order_id),
+        owner_id=owner_id,
+        currency=currency,
     )
     return ok(
         [
