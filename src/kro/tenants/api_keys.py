@@ -33,14 +33,17 @@ async def create_key(
     return key, secret
 
 
-async def list_keys(session: AsyncSession, ms: Membership) -> list[ApiKey]:
-    """The tenant's keys the caller's role sees (developers: test keys), newest first."""
+async def list_keys(
+    session: AsyncSession, ms: Membership, *, mode: str | None = None
+) -> list[ApiKey]:
+    """The tenant's keys the caller's role sees (developers: test keys), newest first; only
+    ``mode``'s when given (the dashboard shows one mode at a time)."""
+    modes = roles.visible_key_modes(ms.role)
+    if mode is not None:
+        modes = modes & {mode}
     stmt = (
         select(ApiKey)
-        .where(
-            ApiKey.tenant_id == ms.tenant.id,
-            ApiKey.mode.in_(sorted(roles.visible_key_modes(ms.role))),
-        )
+        .where(ApiKey.tenant_id == ms.tenant.id, ApiKey.mode.in_(sorted(modes)))
         .order_by(ApiKey.id.desc())
     )
     return list((await session.execute(stmt)).scalars())

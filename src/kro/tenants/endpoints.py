@@ -210,7 +210,7 @@ async def revoke_api_key(
 async def my_invitations(user: CurrentUser, session: DbSession) -> Envelope[list[InvitationOut]]:
     """Pending invitations to the caller's email."""
     items = await service.my_invitations(session, user)
-    return ok([InvitationOut.model_validate(i) for i in items])
+    return ok([InvitationOut.model_validate(i) for i, _ in items])
 
 
 @invitations_router.post(

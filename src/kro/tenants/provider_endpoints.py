@@ -7,7 +7,8 @@
 
 Reading needs membership (another tenant → 404 ``tenant_not_found``); changing a mode's
 configuration needs the right to manage that mode's keys (owner/admin: both modes;
-developer: test only; viewer: nothing) → 403 ``insufficient_role``.
+developer: test only; viewer: nothing) → 403 ``insufficient_role``. Thin handlers over
+:mod:`kro.tenants.service` (which the dashboard's pages call too).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
 
-from kro.audit import service as audit
 from kro.idempotency.routing import IdempotentRoute
 from kro.identity.dependencies import AppSettings, ClientIp, CurrentUser
 from kro.kit.api import Envelope, Pagination, ok
@@ -32,7 +32,6 @@ from kro.payments.errors import (
     ProviderConfigNotFound,
     RoutingRuleNotFound,
 )
-from kro.payments.models import RoutingRule
 from kro.payments.schemas import (
     ProviderConfigIn,
     ProviderConfigOut,
@@ -41,27 +40,11 @@ from kro.payments.schemas import (
     RoutingRuleOut,
 )
 from kro.providers.errors import UnknownProvider
-from kro.tenants import roles, service
+from kro.tenants import service
 from kro.tenants.dependencies import UserIdempotency
 from kro.tenants.errors import InsufficientRole, TenantNotFound
-from kro.tenants.service import Membership
 
 router = APIRouter(prefix="/v1/tenants", tags=["tenants: providers"], route_class=IdempotentRoute)
-
-
-def _may_configure(ms: Membership, mode: str) -> None:
-    if not roles.can_manage_keys(ms.role, mode):
-        raise InsufficientRole(f"A {ms.role} cannot change {mode}-mode providers.")
-
-
-def _change(body: ProviderConfigIn | ProviderConfigPatch) -> provider_configs.ConfigChange:
-    return provider_configs.ConfigChange(
-        enabled=body.enabled,
-        priority=body.priority,
-        weight=body.weight,
-        currencies=body.currencies,
-        credentials=body.credentials.model_dump(exclude_none=True) if body.credentials else None,
-    )
 
 
 @router.post(
@@ -88,17 +71,7 @@ async def create_provider_config(
     ``insufficient_role``, 409 ``provider_config_exists``, 422 ``invalid_provider_config``
     (live mode without credentials, an unsupported currency, a missing webhook secret)."""
     ms = await service.membership(session, user, tenant_id)
-    _may_configure(ms, body.mode)
-    config = await provider_configs.create_config(
-        session,
-        settings,
-        tenant_id=ms.tenant.id,
-        mode=body.mode,
-        provider=body.provider,
-        change=_change(body),
-        actor_id=user.id,
-        ip=ip,
-    )
+    config = await service.configure_provider(session, settings, ms, body, ip=ip)
     return ok(ProviderConfigOut.of(config, provider_configs.masked(settings, config)))
 
 
@@ -138,17 +111,7 @@ async def update_provider_config(
     Errors: 404 ``provider_config_not_found``, 403 ``insufficient_role``, 422
     ``invalid_provider_config``."""
     ms = await service.membership(session, user, tenant_id)
-    config = await provider_configs.get_config(session, ms.tenant.id, config_id)
-    _may_configure(ms, config.mode)
-    config = await provider_configs.update_config(
-        session,
-        settings,
-        tenant_id=ms.tenant.id,
-        config_id=config_id,
-        change=_change(body),
-        actor_id=user.id,
-        ip=ip,
-    )
+    config = await service.update_provider(session, settings, ms, config_id, body, ip=ip)
     return ok(ProviderConfigOut.of(config, provider_configs.masked(settings, config)))
 
 
@@ -164,11 +127,7 @@ async def delete_provider_config(
     """Remove a configuration. Errors: 404 ``provider_config_not_found``, 403, 409
     ``provider_config_in_use`` (open payments or pending refunds: disable it instead)."""
     ms = await service.membership(session, user, tenant_id)
-    config = await provider_configs.get_config(session, ms.tenant.id, config_id)
-    _may_configure(ms, config.mode)
-    await provider_configs.delete_config(
-        session, tenant_id=ms.tenant.id, config_id=config_id, actor_id=user.id, ip=ip
-    )
+    await service.remove_provider(session, ms, config_id, ip=ip)
     return ok({"id": config_id, "status": "deleted"})
 
 
@@ -184,19 +143,7 @@ async def create_routing_rule(
     """Add a routing rule. Errors: 404, 403 ``insufficient_role``, 422
     ``invalid_provider_config`` (weights of the wrong length, min above max)."""
     ms = await service.membership(session, user, tenant_id)
-    _may_configure(ms, body.mode)
-    rule = RoutingRule(
-        tenant_id=ms.tenant.id,
-        mode=body.mode,
-        priority=body.priority,
-        currency=body.currency.upper() if body.currency else None,
-        min_amount=body.min_amount,
-        max_amount=body.max_amount,
-        channel=body.channel,
-        providers=list(body.providers),
-        weights=body.weights,
-    )
-    rule = await provider_configs.create_rule(session, rule, actor_id=user.id, ip=ip)
+    rule = await service.add_routing_rule(session, ms, body, ip=ip)
     return ok(RoutingRuleOut.of(rule))
 
 
@@ -229,11 +176,7 @@ async def delete_routing_rule(
     """Remove a rule. Errors: 404 ``routing_rule_not_found``, 403 ``insufficient_role`` (the
     rule's own mode decides)."""
     ms = await service.membership(session, user, tenant_id)
-    rule = await provider_configs.get_rule(session, ms.tenant.id, rule_id)
-    _may_configure(ms, rule.mode)
-    await provider_configs.delete_rule(
-        session, tenant_id=ms.tenant.id, rule_id=rule_id, actor_id=user.id, ip=ip
-    )
+    await service.remove_routing_rule(session, ms, rule_id, ip=ip)
     return ok({"id": rule_id, "status": "deleted"})
 
 
@@ -258,12 +201,7 @@ async def audit_log(
     revoked; provider configuration and routing changes; refunds; team changes — who, when,
     from which IP, what changed. Owners and admins only (403 ``insufficient_role``)."""
     ms = await service.membership(session, user, tenant_id)
-    if not roles.can_manage_team(ms.role):
-        raise InsufficientRole("Only owners and admins read the audit log.")
-    rows = await audit.entries_for_target(
-        session, target_type="tenant", target_id=ms.tenant.id, limit=limit + 1, before_id=cursor
-    )
-    page, more = rows[:limit], len(rows) > limit
+    page, more = await service.audit_log(session, ms, limit=limit, before=cursor)
     items = [
         AuditEntryOut(
             id=e.id,

@@ -4,6 +4,9 @@
 - admin: the team (except owners) and both modes' keys;
 - developer: test-mode keys only;
 - viewer: read only.
+
+A mode's configuration and money (providers, routing rules, webhook endpoints, refunds,
+reconciliation runs) follow its keys: whoever may hold a mode's keys may act in that mode.
 """
 
 from __future__ import annotations
@@ -41,6 +44,17 @@ def can_manage_member(actor_role: str, target_role: str, new_role: str | None = 
 def can_manage_keys(role: str, mode: str) -> bool:
     """Create, rotate, revoke keys of ``mode``."""
     return mode in _KEY_MODES.get(role, frozenset())
+
+
+def can_configure(role: str, mode: str) -> bool:
+    """Change ``mode``'s providers, routing rules and webhook endpoints, refund its payments,
+    run its reconciliation: the roles that manage its keys (a key can do all of it anyway)."""
+    return can_manage_keys(role, mode)
+
+
+def can_read_audit_log(role: str) -> bool:
+    """Owners and admins read the tenant's audit log."""
+    return can_manage_team(role)
 
 
 def visible_key_modes(role: str) -> frozenset[str]:

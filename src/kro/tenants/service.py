@@ -3,6 +3,11 @@
 Every function that touches a tenant takes the caller's :class:`Membership`, obtained from
 :func:`membership` (404 for a tenant the caller is not a member of), so no query escapes the
 caller's tenants. Team changes are audit-logged with the caller's IP (seed 003 s.7.4).
+
+The JSON API (``/v1/tenants…``, a user's bearer token) and the dashboard's pages (the user's
+session cookie) call the same functions here, so a role means the same thing in both: the
+team, the audit log, and the payments core's provider configurations and routing rules as a
+member may change them (:func:`require_configurer`).
 """
 
 from __future__ import annotations
@@ -13,9 +18,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.audit import service as audit
+from kro.audit.models import AuditEntry
 from kro.identity import service as identity
 from kro.identity.models import User
 from kro.kit.clock import utcnow
+from kro.payments import provider_configs
+from kro.payments.models import ProviderConfig, RoutingRule
+from kro.payments.schemas import ProviderConfigIn, ProviderConfigPatch, RoutingRuleIn
+from kro.settings import Settings
 from kro.tenants import roles
 from kro.tenants.errors import (
     AlreadyMember,
@@ -112,6 +122,14 @@ def require_team_manager(ms: Membership) -> None:
     """InsufficientRole (403) unless the caller is an owner or admin."""
     if not roles.can_manage_team(ms.role):
         raise InsufficientRole()
+
+
+def require_configurer(ms: Membership, mode: str) -> None:
+    """InsufficientRole (403) unless the caller may change ``mode``'s configuration and act on
+    its money (:func:`kro.tenants.roles.can_configure`: owner/admin both modes, developer test
+    only, viewer never)."""
+    if not roles.can_configure(ms.role, mode):
+        raise InsufficientRole(f"A {ms.role} cannot change {mode} mode.")
 
 
 async def invite(
@@ -212,14 +230,38 @@ async def remove_member(
     )
 
 
-async def my_invitations(session: AsyncSession, user: User) -> list[TenantInvitation]:
-    """Pending invitations addressed to the caller's email."""
+async def my_invitations(
+    session: AsyncSession, user: User
+) -> list[tuple[TenantInvitation, Tenant]]:
+    """Pending invitations addressed to the caller's email, each with its tenant."""
     rows = await session.execute(
-        select(TenantInvitation)
+        select(TenantInvitation, Tenant)
+        .join(Tenant, Tenant.id == TenantInvitation.tenant_id)
         .where(TenantInvitation.email == user.email, TenantInvitation.status == "pending")
         .order_by(TenantInvitation.id)
     )
-    return list(rows.scalars())
+    return [(invitation, tenant) for invitation, tenant in rows.all()]
+
+
+async def my_invitation(
+    session: AsyncSession, user: User, invitation_id: str
+) -> tuple[TenantInvitation, Tenant]:
+    """A pending invitation addressed to the caller's email, with its tenant (what the
+    invitation link opens); 404 ``invitation_not_found`` for any other."""
+    row = (
+        await session.execute(
+            select(TenantInvitation, Tenant)
+            .join(Tenant, Tenant.id == TenantInvitation.tenant_id)
+            .where(
+                TenantInvitation.id == invitation_id,
+                TenantInvitation.email == user.email,
+                TenantInvitation.status == "pending",
+            )
+        )
+    ).first()
+    if row is None:
+        raise InvitationNotFound()
+    return row[0], row[1]
 
 
 async def revoke_invitation(
@@ -278,6 +320,125 @@ async def accept_invitation(
         role=member.role,
     )
     return ms
+
+
+async def audit_log(
+    session: AsyncSession, ms: Membership, *, limit: int, before: str | None = None
+) -> tuple[list[AuditEntry], bool]:
+    """The tenant's audit log, newest first (seed 003 §7.4): keys, providers, routing,
+    refunds, the team — who, when, from which IP. ``before`` is the cursor (the last id of the
+    previous page). Returns ``(page, has_more)``. Owners and admins only (403)."""
+    if not roles.can_read_audit_log(ms.role):
+        raise InsufficientRole("Only owners and admins read the audit log.")
+    rows = await audit.entries_for_target(
+        session, target_type="tenant", target_id=ms.tenant.id, limit=limit + 1, before_id=before
+    )
+    return rows[:limit], len(rows) > limit
+
+
+# Provider configurations and routing rules (kro.payments), as a member changes them ---------
+
+
+def _config_change(body: ProviderConfigIn | ProviderConfigPatch) -> provider_configs.ConfigChange:
+    credentials = body.credentials.model_dump(exclude_none=True) if body.credentials else None
+    return provider_configs.ConfigChange(
+        enabled=body.enabled,
+        priority=body.priority,
+        weight=body.weight,
+        currencies=body.currencies,
+        credentials=credentials,
+    )
+
+
+async def configure_provider(
+    session: AsyncSession,
+    settings: Settings,
+    ms: Membership,
+    body: ProviderConfigIn,
+    *,
+    ip: str | None,
+) -> ProviderConfig:
+    """Configure a provider for ``body.mode``: 403 (:func:`require_configurer`), then as
+    :func:`kro.payments.provider_configs.create_config` (409 ``provider_config_exists``, 422
+    ``invalid_provider_config``)."""
+    require_configurer(ms, body.mode)
+    return await provider_configs.create_config(
+        session,
+        settings,
+        tenant_id=ms.tenant.id,
+        mode=body.mode,
+        provider=body.provider,
+        change=_config_change(body),
+        actor_id=ms.user_id,
+        ip=ip,
+    )
+
+
+async def update_provider(
+    session: AsyncSession,
+    settings: Settings,
+    ms: Membership,
+    config_id: str,
+    body: ProviderConfigPatch,
+    *,
+    ip: str | None,
+) -> ProviderConfig:
+    """Change one of the tenant's configurations; its own mode decides the role (403). 404
+    ``provider_config_not_found``; 422 ``invalid_provider_config``."""
+    config = await provider_configs.get_config(session, ms.tenant.id, config_id)
+    require_configurer(ms, config.mode)
+    return await provider_configs.update_config(
+        session,
+        settings,
+        tenant_id=ms.tenant.id,
+        config_id=config_id,
+        change=_config_change(body),
+        actor_id=ms.user_id,
+        ip=ip,
+    )
+
+
+async def remove_provider(
+    session: AsyncSession, ms: Membership, config_id: str, *, ip: str | None
+) -> None:
+    """Remove one of the tenant's configurations (its mode decides the role: 403). 404; 409
+    ``provider_config_in_use``."""
+    config = await provider_configs.get_config(session, ms.tenant.id, config_id)
+    require_configurer(ms, config.mode)
+    await provider_configs.delete_config(
+        session, tenant_id=ms.tenant.id, config_id=config_id, actor_id=ms.user_id, ip=ip
+    )
+
+
+async def add_routing_rule(
+    session: AsyncSession, ms: Membership, body: RoutingRuleIn, *, ip: str | None
+) -> RoutingRule:
+    """Add a routing rule for ``body.mode`` (403; 422 ``invalid_provider_config``)."""
+    require_configurer(ms, body.mode)
+    rule = RoutingRule(
+        tenant_id=ms.tenant.id,
+        mode=body.mode,
+        priority=body.priority,
+        currency=body.currency.upper() if body.currency else None,
+        min_amount=body.min_amount,
+        max_amount=body.max_amount,
+        channel=body.channel,
+        providers=list(body.providers),
+        weights=body.weights,
+    )
+    return await provider_configs.create_rule(session, rule, actor_id=ms.user_id, ip=ip)
+
+
+async def remove_routing_rule(
+    session: AsyncSession, ms: Membership, rule_id: str, *, ip: str | None
+) -> None:
+    """Remove one of the tenant's rules; the rule's own mode decides the role (403). 404
+    ``routing_rule_not_found``."""
+    rule = await provider_configs.get_rule(session, ms.tenant.id, rule_id)
+    require_configurer(ms, rule.mode)
+    await provider_configs.delete_rule(
+        session, tenant_id=ms.tenant.id, rule_id=rule_id, actor_id=ms.user_id, ip=ip
+    )
 
 
 async def _member_of(session: AsyncSession, tenant_id: str, user_id: str) -> TenantMember | None:

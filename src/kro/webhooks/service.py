@@ -54,6 +54,7 @@ __all__ = [
     "get_event",
     "list_attempts",
     "list_deliveries",
+    "list_endpoint_deliveries",
     "list_endpoints",
     "list_events",
     "retry_event",
@@ -382,6 +383,31 @@ async def list_deliveries(session: AsyncSession, event: Event) -> list[Delivery]
     """The event's deliveries, one per endpoint, oldest first."""
     stmt = select(Delivery).where(Delivery.event_id == event.id).order_by(Delivery.id)
     return list((await session.execute(stmt)).scalars())
+
+
+async def list_endpoint_deliveries(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    mode: str,
+    endpoint_id: str,
+    limit: int = 50,
+    before: str | None = None,
+) -> list[tuple[Delivery, Event]]:
+    """Deliveries to one of the tenant's endpoints of ``mode``, newest first, each with its
+    event; ``before`` is the cursor (a delivery id). ``limit`` is clamped to 1..101. 404
+    ``webhook_endpoint_not_found``."""
+    endpoint = await get_endpoint(session, tenant_id=tenant_id, mode=mode, endpoint_id=endpoint_id)
+    stmt = (
+        select(Delivery, Event)
+        .join(Event, Event.id == Delivery.event_id)
+        .where(Delivery.endpoint_id == endpoint.id, Delivery.tenant_id == tenant_id)
+        .order_by(Delivery.id.desc())
+        .limit(max(1, min(limit, MAX_PAGE + 1)))
+    )
+    if before is not None:
+        stmt = stmt.where(Delivery.id < before)
+    return [(delivery, event) for delivery, event in (await session.execute(stmt)).all()]
 
 
 async def list_attempts(

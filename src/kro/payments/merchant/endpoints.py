@@ -17,7 +17,6 @@ from kro.kit.api import Envelope, Pagination, ok
 from kro.kit.deps import DbSession
 from kro.kit.openapi import error_responses
 from kro.ledger.errors import InsufficientFunds
-from kro.payments.breaker import breakers
 from kro.payments.errors import (
     CaptureTooLarge,
     DuplicateReference,
@@ -41,7 +40,6 @@ from kro.payments.schemas import (
     RefundIn,
     RefundOut,
 )
-from kro.providers import registry
 from kro.providers.errors import (
     ProviderRejected,
     ProviderTimeout,
@@ -230,6 +228,26 @@ async def list_refunds(
     return ok([RefundOut.of(r) for r in await refunds.refunds_for(session, payment.id)])
 
 
+@router.get("/v1/refunds")
+async def list_all_refunds(
+    ctx: CurrentTenant,
+    session: DbSession,
+    limit: int = Query(20, ge=1, le=100),
+    cursor: str | None = Query(None, max_length=64),
+) -> Envelope[list[RefundOut]]:
+    """The key's tenant's refunds in its mode, newest first; pass ``meta.pagination.
+    next_cursor`` as ``cursor`` for the next page."""
+    page, more = await merchant.list_refunds(
+        session, ctx.tenant_id, ctx.mode, limit=limit, cursor=cursor
+    )
+    return ok(
+        [RefundOut.of(r) for r in page],
+        pagination=Pagination(
+            limit=limit, has_more=more, next_cursor=page[-1].id if more else None
+        ),
+    )
+
+
 @router.get("/v1/refunds/{refund_id}", responses=error_responses(RefundNotFound))
 async def get_refund(refund_id: str, ctx: CurrentTenant, session: DbSession) -> Envelope[RefundOut]:
     """One refund. 404 ``refund_not_found`` for another tenant's or mode's."""
@@ -242,15 +260,17 @@ async def providers_health(
 ) -> Envelope[list[ProviderHealthOut]]:
     """Each provider's circuit breaker in the key's mode: ``closed`` (healthy), ``opened``
     (failing: skipped by routing until it is probed again), ``half-opened`` (probing)."""
-    found = []
-    for name in registry.NAMES:
-        state = await breakers(settings).state(name, ctx.mode)
-        found.append(
+    found = await merchant.providers_health(settings, ctx.mode)
+    return ok(
+        [
             ProviderHealthOut(
-                provider=name,
-                mode=ctx.mode,
-                available=state["state"] != "opened",
-                **state,
+                provider=h.provider,
+                mode=h.mode,
+                state=h.state,
+                available=h.available,
+                failure_count=h.failure_count,
+                opened_at=h.opened_at,
             )
-        )
-    return ok(found)
+            for h in found
+        ]
+    )

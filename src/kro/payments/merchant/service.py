@@ -41,7 +41,7 @@ from kro.payments.errors import (
     NotCapturable,
     PaymentNotFound,
 )
-from kro.payments.models import Payment, PaymentEvent
+from kro.payments.models import Payment, PaymentEvent, Refund
 from kro.providers import registry
 from kro.providers.base import ChargeRequest, ChargeStatus
 from kro.settings import Settings
@@ -349,3 +349,41 @@ async def payment_events(session: AsyncSession, payment: Payment) -> list[Paymen
         .order_by(PaymentEvent.created_at, PaymentEvent.id)
     )
     return list(rows)
+
+
+async def list_refunds(
+    session: AsyncSession, tenant_id: str, mode: str, *, limit: int, cursor: str | None
+) -> tuple[list[Refund], bool]:
+    """The tenant's refunds in ``mode``, newest first, ``limit`` at most, after the refund
+    ``cursor`` (the last id of the previous page). Returns ``(page, has_more)``."""
+    stmt = select(Refund).where(Refund.tenant_id == tenant_id, Refund.mode == mode)
+    if cursor:
+        stmt = stmt.where(Refund.id < cursor)
+    rows = list(await session.scalars(stmt.order_by(Refund.id.desc()).limit(limit + 1)))
+    return rows[:limit], len(rows) > limit
+
+
+@dataclass(frozen=True)
+class ProviderHealth:
+    """One provider's circuit breaker in one mode: ``state`` closed (healthy) | opened
+    (failing: routing skips it until it is probed again) | half-opened (probing)."""
+
+    provider: str
+    mode: str
+    state: str
+    failure_count: int
+    opened_at: datetime | None
+
+    @property
+    def available(self) -> bool:
+        return self.state != "opened"
+
+
+async def providers_health(settings: Settings, mode: str) -> list[ProviderHealth]:
+    """Every merchant provider's breaker in ``mode`` (breakers are per provider and mode,
+    shared by all tenants: a provider failing for one is failing for all)."""
+    found = []
+    for name in registry.NAMES:
+        state = await breakers(settings).state(name, mode)
+        found.append(ProviderHealth(provider=name, mode=mode, **state))
+    return found

@@ -16,14 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from kro.idempotency.routing import IdempotentRoute
 from kro.identity.dependencies import ApiKeyIdempotency, AppSettings, CurrentTenant
 from kro.kit.api import Envelope, Pagination, ok
-from kro.kit.clock import utcnow
-from kro.kit.db import unit_of_work
 from kro.kit.deps import DbSession
 from kro.kit.openapi import error_responses
 from kro.payments.errors import FutureDay, ReportNotFound, UnknownProviderConfig
 from kro.payments.reconciliation import service as reconciliation
 from kro.payments.reconciliation.models import STATUSES, ReconciliationReport
-from kro.providers import registry
 
 router = APIRouter(tags=["merchant API: reconciliation"], route_class=IdempotentRoute)
 
@@ -112,16 +109,15 @@ async def run_report(
     ``invalid_date`` (a future day), ``validation_error``; 409 ``idempotency_key_in_use``;
     422 ``idempotency_key_reused``.
     """
-    if body.date > utcnow().date():
-        raise FutureDay(details={"date": body.date.isoformat()})
-    if body.provider not in registry.NAMES:
-        raise UnknownProviderConfig(details={"provider": body.provider})
-    sessions = request.app.state.sessions
-    async with unit_of_work(sessions) as read:
-        config = await reconciliation.config_for(read, ctx.tenant_id, ctx.mode, body.provider)
-        read.expunge(config)
-    report = await reconciliation.reconcile_config(
-        session, sessions, settings, config, body.date, actor=f"api_key:{ctx.key.id}"
+    report = await reconciliation.run_report(
+        session,
+        request.app.state.sessions,
+        settings,
+        tenant_id=ctx.tenant_id,
+        mode=ctx.mode,
+        provider=body.provider,
+        day=body.date,
+        actor=f"api_key:{ctx.key.id}",
     )
     return ok(ReconciliationReportOut.of(report))
 

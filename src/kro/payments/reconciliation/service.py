@@ -47,6 +47,7 @@ from kro.kit.db import unit_of_work
 from kro.ledger import service as ledger
 from kro.payments import charges, states
 from kro.payments.errors import (
+    FutureDay,
     ReportNotFound,
     UnknownProviderConfig,
 )
@@ -208,6 +209,31 @@ async def reconcile_config(
     log.info("reconciled", config_id=config.id, day=str(day), status=report.status,
              settled=report.settled, discrepancies=report.discrepancies)  # fmt: skip
     return report
+
+
+async def run_report(
+    session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    *,
+    tenant_id: str,
+    mode: str,
+    provider: str,
+    day: date,
+    actor: str,
+) -> ReconciliationReport:
+    """A tenant's "reconcile now" (``POST /v1/reconciliation/reports``, the dashboard): its
+    configuration of ``provider`` in ``mode`` over the UTC ``day``, as :func:`reconcile_config`
+    (the configuration is read in a short transaction of its own). Raises FutureDay (422
+    ``invalid_date``) and UnknownProviderConfig (422 ``provider_not_configured``)."""
+    if day > utcnow().date():
+        raise FutureDay(details={"date": day.isoformat()})
+    if provider not in registry.NAMES:
+        raise UnknownProviderConfig(details={"provider": provider})
+    async with unit_of_work(sessions) as read:
+        config = await config_for(read, tenant_id, mode, provider)
+        read.expunge(config)
+    return await reconcile_config(session, sessions, settings, config, day, actor=actor)
 
 
 async def reconcile_day(

@@ -1,0 +1,252 @@
+"""The merchant dashboard in a real browser: a new person creates a business, switches to test
+mode, configures a provider, creates an API key and a webhook endpoint; their server takes a
+payment with the key over the JSON API; the dashboard shows it paid with its events and
+routing, refunds part of it, and the live mode does not show it. And tenant isolation: another
+business's dashboard and payments are the 404 page."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from playwright.async_api import BrowserContext, Dialog, Page, expect
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from tests.support.api import data, register_and_login
+from tests.support.platform import Platform, eventually, sandbox_pay
+from tests.support.server import serve_in_thread
+from tests.web.browser import Camera
+
+PASSWORD = "correct horse battery"
+
+
+class Receiver:
+    """The merchant's webhook receiver: records what it is sent, answers 200."""
+
+    def __init__(self) -> None:
+        self.bodies: list[bytes] = []
+        self._lock = threading.Lock()
+
+    def app(self) -> Starlette:
+        async def hook(request: Request) -> Response:
+            body = await request.body()
+            with self._lock:
+                self.bodies.append(body)
+            return Response("ok")
+
+        return Starlette(routes=[Route("/hook", hook, methods=["POST"])])
+
+    def received(self, text: str) -> bool:
+        with self._lock:
+            return any(text.encode() in body for body in self.bodies)
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[Receiver, str]]:
+    hooks = Receiver()
+    with serve_in_thread(lambda _: hooks.app()) as base_url:
+        yield hooks, f"{base_url}/hook"
+
+
+def _accept_dialogs(page: Page) -> None:
+    def accept(dialog: Dialog) -> None:
+        asyncio.ensure_future(dialog.accept())
+
+    page.on("dialog", accept)
+
+
+async def _reload_until(page: Page, selector: str, within: float = 20.0) -> None:
+    """Reload ``page`` until ``selector`` is on it (the worker and the sandbox are async)."""
+
+    async def shown() -> bool:
+        await page.reload()
+        return await page.locator(selector).count() > 0
+
+    await eventually(shown, within=within)
+
+
+async def test_a_merchant_creates_a_key_and_sees_a_payments_events(
+    platform: Platform, context: BrowserContext, receiver: tuple[Receiver, str]
+) -> None:
+    hooks, hook_url = receiver
+    camera = Camera("merchant-dashboard")
+    page = await context.new_page()
+    _accept_dialogs(page)
+    base = platform.base_url
+
+    # A new person signs up and creates a business: it opens in test mode, marked as such.
+    await page.goto(base + "/sign-up")
+    await page.get_by_label("Full name").fill("Ada Okafor")
+    await page.get_by_label("Email").fill("ada@adafoods.example.com")
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Create account").click()
+    await expect(page.get_by_role("status")).to_contain_text("Welcome to KRO")
+    await page.goto(base + "/dashboard")
+    await page.get_by_role("button", name="Create business").click()
+    await expect(page.locator("#e-name")).to_contain_text("validation_error")
+    await page.get_by_label("Business name").fill("Ada Foods")
+    await page.get_by_role("button", name="Create business").click()
+    await expect(page.get_by_role("status")).to_contain_text("Ada Foods is ready")
+    await expect(page.locator("#mode-banner")).to_contain_text("TEST MODE")
+    tenant_id = re.search(r"/dashboard/(ten_\w+)/test", page.url).group(1)  # type: ignore[union-attr]
+    await camera.shoot(page, "overview-test-mode")
+
+    # The switch: live mode, then back to test mode.
+    await page.get_by_role("link", name="Live mode").click()
+    await expect(page.locator("#mode-banner")).to_contain_text("LIVE MODE")
+    await page.get_by_role("link", name="Test mode").click()
+    await expect(page).to_have_url(re.compile(rf"/dashboard/{tenant_id}/test$"))
+
+    # A provider for test mode, on KRO's sandbox keys.
+    await page.get_by_role("link", name="Providers").click()
+    await page.get_by_role("link", name="Add a provider").click()
+    await page.get_by_label("Provider").select_option("paystack")
+    await page.get_by_role("button", name="Add provider").click()
+    await expect(page.get_by_role("status")).to_contain_text("configured")
+    await expect(page.locator("#provider-configs")).to_contain_text("KRO sandbox keys")
+
+    # An API key: the secret is on the page once, then never again.
+    await page.get_by_role("link", name="API keys").click()
+    await page.get_by_label("Name (optional)").fill("checkout server")
+    await page.get_by_role("button", name="Create key").click()
+    secret = (await page.locator(".secret").inner_text()).strip()
+    assert secret.startswith("sk_test_")
+    await expect(page.get_by_text("only time it is shown")).to_be_visible()
+    await camera.shoot(page, "api-key-shown-once")
+    await page.goto(base + f"/dashboard/{tenant_id}/test/api-keys")
+    await expect(page.locator("#keys")).to_contain_text("checkout server")
+    assert secret not in await page.content()
+
+    # A webhook endpoint on the merchant's receiver, and a test event delivered to it.
+    await page.get_by_role("link", name="Webhooks").click()
+    await page.get_by_label("URL").fill(hook_url)
+    await page.get_by_role("button", name="Add endpoint").click()
+    assert (await page.locator(".secret").inner_text()).strip().startswith("whsec_")
+    await page.get_by_role("link", name="Open the endpoint").click()
+    await page.get_by_role("button", name="Send a test event").click()
+    await expect(page.get_by_role("status")).to_contain_text("test event is on its way")
+    await _reload_until(page, "#attempts tr[data-succeeded=yes]")
+    assert hooks.received("webhook.test")
+    await camera.shoot(page, "webhook-test-event-delivered")
+
+    # The merchant's server takes a payment with the key; the customer pays at the checkout.
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        body = {
+            "amount": 2_500_000,
+            "currency": "NGN",
+            "reference": "order-1001",
+            "customer": {"email": "chidi@example.com", "name": "Chidi"},
+        }
+        r = await http.post(
+            "/v1/payments", json=body, headers={"Authorization": f"Bearer {secret}"}
+        )
+        created = data(r, 201)
+        assert created["status"] == "requires_action"
+        await sandbox_pay(http, created["next_action"]["url"])
+
+    # The list shows it paid; its page shows its events and the routing attempt.
+    await page.get_by_role("link", name="Payments").click()
+    await _reload_until(page, f"tr[data-payment='{created['id']}'][data-status=completed]")
+    await camera.shoot(page, "payments-list")
+    await page.get_by_label("Your reference").fill("order-1001")
+    await page.get_by_role("button", name="Filter").click()
+    await page.get_by_role("link", name="₦25,000.00").click()
+    events = page.locator("#payment-events")
+    for status in ("Pending", "Processing", "Requires action", "Completed"):
+        await expect(events).to_contain_text(status)
+    await expect(page.locator("#routing-attempts")).to_contain_text("paystack")
+    await expect(page.locator("#routing-attempts")).to_contain_text("Accepted")
+    await camera.shoot(page, "payment-detail")
+
+    # Refund part of it from the page; more than is left is refused beside the field.
+    await page.get_by_label("Amount to refund").fill("30,000")
+    await page.get_by_role("button", name="Refund").click()
+    await expect(page.locator("#e-amount")).to_contain_text("refund_exceeds_captured")
+    await page.get_by_label("Amount to refund").fill("5,000")
+    await page.get_by_label("Reason (optional)").fill("one item out of stock")
+    await page.get_by_role("button", name="Refund").click()
+    await expect(page.get_by_role("status")).to_contain_text("refund is requested")
+    await expect(page.locator("#payment-refunds")).to_contain_text("₦5,000.00")
+    await _reload_until(page, "#payment-refunds li[data-status=processed]")
+    await expect(page.locator("#refunded")).to_contain_text("₦5,000.00")
+    await camera.shoot(page, "payment-refunded-in-part")
+    await page.get_by_role("link", name="Payments", exact=True).click()
+    await page.get_by_role("link", name="Refunds").click()
+    await expect(page.locator("#refunds")).to_contain_text("₦5,000.00")
+    await expect(page.locator("#refunds")).to_contain_text("One item out of stock")
+
+    # The receiver heard about the payment; the audit log names the refund and the key.
+    assert await eventually(lambda: hooks.received("payment.completed"))
+    await page.get_by_role("link", name="Audit log").click()
+    await expect(page.locator("#audit")).to_contain_text("payments.refund_created")
+    await expect(page.locator("#audit")).to_contain_text("tenants.api_key_created")
+
+    # Live mode does not show the test payment.
+    await page.goto(base + f"/dashboard/{tenant_id}/test/payments")
+    await page.get_by_role("link", name="Live mode").click()
+    await expect(page).to_have_url(re.compile(rf"/dashboard/{tenant_id}/live/payments$"))
+    await expect(page.locator("#no-payments")).to_be_visible()
+    await expect(page.locator("#payments")).to_have_count(0)
+    await camera.shoot(page, "live-mode-no-test-payments")
+    r = await page.goto(base + f"/dashboard/{tenant_id}/live/payments/{created['id']}")
+    assert r is not None and r.status == 404
+
+
+async def test_another_business_is_the_404_page(
+    platform: Platform, context: BrowserContext
+) -> None:
+    base = platform.base_url
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        owners = {}
+        for tag in ("a", "b"):
+            owner = await register_and_login(http, f"owner@{tag}.example.com", PASSWORD)
+            tenant = data(
+                await http.post("/v1/tenants", json={"name": f"{tag} Ltd"}, headers=owner), 201
+            )
+            owners[tag] = (owner, tenant["id"])
+        b_owner, b_tenant = owners["b"]
+        a_tenant = owners["a"][1]
+        config = {"provider": "paystack", "mode": "test", "currencies": ["NGN"]}
+        data(
+            await http.post(
+                f"/v1/tenants/{b_tenant}/provider-configs", json=config, headers=b_owner
+            ),
+            201,
+        )
+        key = data(
+            await http.post(
+                f"/v1/tenants/{b_tenant}/api-keys", json={"mode": "test"}, headers=b_owner
+            ),
+            201,
+        )
+        body = {"amount": 100_000, "currency": "NGN", "customer": {"email": "c@example.com"}}
+        r = await http.post(
+            "/v1/payments", json=body, headers={"Authorization": f"Bearer {key['secret']}"}
+        )
+        b_payment = data(r, 201)["id"]
+
+    page = await context.new_page()
+    await page.goto(base + "/dashboard")
+    await page.get_by_label("Email", exact=True).fill("owner@a.example.com")
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in", exact=True).click()
+    await expect(page).to_have_url(re.compile(r"/dashboard$"))
+    await expect(page.locator("#tenants")).to_contain_text("a Ltd")
+    await expect(page.locator("#tenants")).not_to_contain_text("b Ltd")
+
+    for path, code in (
+        (f"/dashboard/{b_tenant}/test", "tenant_not_found"),
+        (f"/dashboard/{b_tenant}/test/payments/{b_payment}", "tenant_not_found"),
+        (f"/dashboard/{a_tenant}/test/payments/{b_payment}", "payment_not_found"),
+    ):
+        response = await page.goto(base + path)
+        assert response is not None and response.status == 404, path
+        await expect(page.locator("[role=alert]")).to_contain_text(code)
+    await expect(page.get_by_role("heading", name="Not found")).to_be_visible()
