@@ -94,6 +94,15 @@ async def admin_signs_in(
     return Authenticator(totp, recovery_codes)
 
 
+async def admin_password(page: Page, platform: Platform) -> None:
+    """An enrolled admin gives their password and is asked for a code."""
+    await page.goto(platform.base_url + "/admin/sign-in")
+    await page.get_by_label("Email").fill(platform.settings.admin_email)
+    await page.get_by_label("Password").fill(platform.settings.admin_password)
+    await page.get_by_role("button", name="Continue").click()
+    await expect(page.get_by_role("heading", name="Enter your code")).to_be_visible()
+
+
 async def user_signs_in(page: Page, platform: Platform, email: str) -> None:
     await page.goto(platform.base_url + "/sign-in")
     await page.get_by_label("Email", exact=True).fill(email)
@@ -231,10 +240,10 @@ async def test_user_and_admin_cookies_open_only_their_own_side(
     # The admin's cookie is sent only to /admin, and opens no user page as anyone.
     assert context.browser is not None
     admin_context = await context.browser.new_context()
-    await admin_signs_in(await admin_context.new_page(), platform)
+    admin_page = await admin_context.new_page()
+    totp = (await admin_signs_in(admin_page, platform)).totp
     admin_cookie = next(c for c in await admin_context.cookies() if c["name"] == "kro_admin")
     assert admin_cookie["path"] == "/admin" and admin_cookie["httpOnly"]
-    await admin_context.close()
     url = platform.base_url
     admin_as_user = httpx.AsyncClient(base_url=url, cookies={"kro_session": admin_cookie["value"]})
     user_as_admin = httpx.AsyncClient(base_url=url, cookies={"kro_admin": user_cookie["value"]})
@@ -246,6 +255,25 @@ async def test_user_and_admin_cookies_open_only_their_own_side(
         assert r.status_code == 303 and r.headers["location"] == "/admin/sign-in?next=/admin"
         # The same cookie on its own side does open the console (the refusals above are real).
         assert (await admin_as_admin.get("/admin")).status_code == 200
+
+        # Signed out, the cookie opens nothing.
+        await admin_page.get_by_role("button", name="Sign out").click()
+        await expect(admin_page).to_have_url(re.compile(r"/admin/sign-in$"))
+        assert (await admin_as_admin.get("/admin")).status_code == 303
+
+    # Signing in again asks for a code (the next step's: the enrolment used this one)...
+    await admin_password(admin_page, platform)
+    await admin_page.get_by_label("Authenticator code").fill(code_at(totp, 1))
+    await admin_page.get_by_role("button", name="Sign in").click()
+    await expect(admin_page).to_have_url(re.compile(r"/admin$"))
+    # ... and takes only a few codes a minute (the enrolment tried two, the sign-in one).
+    await admin_page.get_by_role("button", name="Sign out").click()
+    await admin_password(admin_page, platform)
+    for expected in ("totp_required", "totp_required", "rate_limited"):
+        await admin_page.get_by_label("Authenticator code").fill(wrong_code(totp))
+        await admin_page.get_by_role("button", name="Sign in").click()
+        await expect(admin_page.locator("#e-code")).to_contain_text(expected)
+    await admin_context.close()
 
 
 async def accept(dialog: Dialog) -> None:

@@ -28,6 +28,8 @@ from kro.identity.models import User
 from kro.identity.pages import safe_next
 from kro.identity.schemas import LoginIn
 from kro.kit.deps import DbSession
+from kro.kit.errors import RateLimited
+from kro.kit.ratelimit import RateLimiter
 from kro.web import navigation
 from kro.web.dependencies import ADMIN_PATH, PageAdmin, sign_in, sign_out
 from kro.web.forms import Form, read_form
@@ -40,6 +42,8 @@ navigation.add("admin", "Users", "/admin/users", order=10)
 
 SECOND_FACTOR_COOKIE = "kro_admin_2fa"
 SECOND_FACTOR_TTL = 10 * 60  # seconds between the password and the code
+# Codes tried per admin at sign-in: a stolen password must not buy a million guesses.
+CODE_ATTEMPTS = "5/minute"
 
 
 # -- The overview: each module adds a count of what waits for an admin -----------------------
@@ -123,6 +127,20 @@ async def _password_passed(
     return user, _admin_next(str(data.get("next", ADMIN_PATH)))
 
 
+async def _count_attempt(request: Request, settings: AppSettings, user: User) -> None:
+    """One code tried by ``user`` at sign-in; RateLimited (429) past :data:`CODE_ATTEMPTS`."""
+    limiter: RateLimiter | None = getattr(request.app.state, "admin_code_limiter", None)
+    if limiter is None:
+        limiter = RateLimiter(CODE_ATTEMPTS, redis_url=settings.redis_url, namespace="kro-admin")
+        request.app.state.admin_code_limiter = limiter
+    result = await limiter.hit(f"admin_code:{user.id}")
+    if not result.allowed:
+        raise RateLimited(
+            f"Too many codes tried; wait {result.retry_after} s and try again.",
+            details={"retry_after": result.retry_after},
+        )
+
+
 def _again(request: Request) -> Response:
     return redirect(request, "/admin/sign-in", message="Please sign in again.")
 
@@ -185,6 +203,7 @@ async def check_code(request: Request, session: DbSession, settings: AppSettings
     user, target = passed
     form = await read_form(request)
     async with form.saving(session, field="code"):
+        await _count_attempt(request, settings, user)
         await admin.require_totp(session, user, form["code"], field="code")
     if not form.ok:
         ctx = form.context(enrolled=True, email=user.email)
@@ -224,6 +243,7 @@ async def confirm_enrolment(
     body = form.parse(TotpIn, {"code": form["code"]})
     if body is not None:
         async with form.saving(session, field="code"):
+            await _count_attempt(request, settings, user)
             await admin.finish_enrolment(session, user, body.code, ip=ip, field="code")
     if form.ok:
         message = "Your authenticator is set up. Each money move will ask for a fresh code."
