@@ -19,6 +19,8 @@ router = page_router(tags=["admin audit pages"])
 navigation.add("admin", "Audit log", "/admin/audit", order=70)
 
 PAGE = 50
+# Keys of ``details`` that the recording modules write in minor units (shown as money).
+MINOR_UNIT_KEYS = frozenset({"amount", "seller_amount", "refunded", "flat", "cap"})
 # Where an entry's target is shown in the console, by target type.
 TARGET_PAGES = {
     "user": "/admin/users/",
@@ -52,5 +54,6 @@ async def audit_log(
         "values": {"target_id": target_id, "action": action},
         "older": older,
         "target_pages": TARGET_PAGES,
+        "money_keys": MINOR_UNIT_KEYS,
     }
     return render(request, "audit/log.html", ctx)
