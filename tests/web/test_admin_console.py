@@ -19,7 +19,6 @@ from pathlib import Path
 
 import httpx
 import pyotp
-import pytest
 from playwright.async_api import BrowserContext, Dialog, Page, expect
 
 from tests.escrow.conftest import Deal
@@ -358,12 +357,6 @@ async def test_an_admin_approves_a_payout_and_keeps_fees_templates_and_webhooks(
         await expect(page.locator("#audit-entries")).to_contain_text(action)
 
 
-@pytest.mark.xfail(
-    reason="kro.web.templating's PrefixLoader finds only one-segment prefixes: templates of "
-    "a nested module (payments/inbox/templates → 'payments/inbox/…') are not found until "
-    "kro.web looks prefixes up longest first",
-    strict=False,
-)
 async def test_an_admin_reads_a_provider_webhook_with_its_payload(
     platform: Platform, context: BrowserContext
 ) -> None:

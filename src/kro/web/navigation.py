@@ -29,3 +29,14 @@ def add(area: str, label: str, href: str, *, order: int = 50) -> None:
 
 def links(area: str) -> list[Link]:
     return list(_links.get(area, []))
+
+
+def current(area: str, path: str) -> str | None:
+    """The link of ``area`` the page at ``path`` belongs to: the longest ``href`` that is the
+    path or a folder above it (``/wallet`` on ``/wallet/withdraw``, ``/orders/new`` on itself)."""
+    found = [
+        link.href
+        for link in _links.get(area, [])
+        if path == link.href or path.startswith(link.href.rstrip("/") + "/")
+    ]
+    return max(found, key=len) if found else None

@@ -11,6 +11,7 @@ user, if any), ``flashes`` and the ``money``/``when`` filters.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,14 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeSerializer
-from jinja2 import Environment, FileSystemLoader, PrefixLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    BaseLoader,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    select_autoescape,
+)
 from markupsafe import Markup
 
 from kro.settings import Settings
@@ -27,6 +35,26 @@ from kro.web import csrf, formatting, navigation
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # src/kro
 FLASH_COOKIE = "kro_flash"
+
+
+class ModuleLoader(BaseLoader):
+    """``"<module path>/<name>"`` → that module's ``templates/<name>``, the longest module
+    path first (``payments/merchant/x.html`` is ``payments/merchant``'s, not ``payments``'s:
+    Jinja's ``PrefixLoader`` splits at the first slash only)."""
+
+    def __init__(self, loaders: dict[str, FileSystemLoader]) -> None:
+        self.loaders = sorted(loaders.items(), key=lambda item: -len(item[0]))
+
+    def get_source(
+        self, environment: Environment, template: str
+    ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        for prefix, loader in self.loaders:
+            if template.startswith(prefix + "/"):
+                try:
+                    return loader.get_source(environment, template[len(prefix) + 1 :])
+                except TemplateNotFound:
+                    continue
+        raise TemplateNotFound(template)
 
 
 def _template_dirs() -> dict[str, FileSystemLoader]:
@@ -43,7 +71,7 @@ def _template_dirs() -> dict[str, FileSystemLoader]:
 def templates() -> Jinja2Templates:
     """The one environment (built once per process)."""
     env = Environment(
-        loader=PrefixLoader(_template_dirs(), delimiter="/"),
+        loader=ModuleLoader(_template_dirs()),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -52,6 +80,7 @@ def templates() -> Jinja2Templates:
     env.filters["money"] = formatting.money
     env.filters["when"] = formatting.when
     env.globals["nav_links"] = navigation.links
+    env.globals["nav_current"] = navigation.current
     env.filters["label"] = lambda value: str(value or "").replace("_", " ").capitalize()
     return Jinja2Templates(env=env)
 
