@@ -121,6 +121,11 @@ def sandbox(
         "KRO_GATEWAY_SANDBOX_BASE_URL=http://HOST:PORT points test-mode payments at it",
     ),
     access_log: bool = typer.Option(True, help="Log every request (uvicorn's access log)"),
+    webhook_retries: str = typer.Option(
+        "",
+        help="Seconds before each retry of an unanswered webhook, e.g. '2,2,5,10' (default: "
+        "Paystack's test-mode schedule, hourly; live Paystack retries every 3 minutes)",
+    ),
 ) -> None:
     """Run a provider simulator on its own port (KRO_SANDBOX_* settings apply), as a real
     provider would be: in a process of its own (the benchmarks run it so)."""
@@ -139,9 +144,12 @@ def sandbox(
         raise typer.BadParameter(f"no sandbox for {provider!r}")
     prefix = "/" + path.strip("/") if path.strip("/") else ""
     settings = get_settings()
-    config = paystack_sandbox_config(settings).model_copy(
-        update={"public_base_url": f"http://{host}:{port}{prefix}"}
-    )
+    update: dict[str, object] = {"public_base_url": f"http://{host}:{port}{prefix}"}
+    if webhook_retries.strip():
+        update["webhook_retry_schedule"] = tuple(
+            float(part) for part in webhook_retries.split(",") if part.strip()
+        )
+    config = paystack_sandbox_config(settings).model_copy(update=update)
     simulator = create_sandbox(config)
     served: Starlette = simulator
     if prefix:

@@ -1,6 +1,7 @@
 """Graceful shutdown of ``kro serve``: on SIGTERM it stops accepting connections, lets the
 requests in flight finish (within ``KRO_SHUTDOWN_GRACE``), stops its in-process worker
-politely and exits (uvicorn re-raises the SIGTERM after its clean shutdown). (``kro worker``'s own SIGTERM handling is tested in tests/jobs.)"""
+politely and exits (uvicorn re-raises the SIGTERM after its clean shutdown). ``kro worker``'s
+own SIGTERM handling is tested in tests/jobs."""
 
 from __future__ import annotations
 
