@@ -6,7 +6,6 @@ business's dashboard and payments are the 404 page."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import threading
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from starlette.routing import Route
 from tests.support.api import data, register_and_login
 from tests.support.platform import Platform, eventually, sandbox_pay
 from tests.support.server import serve_in_thread
-from tests.web.browser import Camera
+from tests.web.browser import PHONE, Camera
 
 PASSWORD = "correct horse battery"
 
@@ -56,8 +55,10 @@ def receiver() -> Iterator[tuple[Receiver, str]]:
 
 
 def _accept_dialogs(page: Page) -> None:
-    def accept(dialog: Dialog) -> None:
-        asyncio.ensure_future(dialog.accept())
+    """Say yes to the pages' confirmations (``data-confirm``)."""
+
+    async def accept(dialog: Dialog) -> None:
+        await dialog.accept()
 
     page.on("dialog", accept)
 
@@ -250,3 +251,94 @@ async def test_another_business_is_the_404_page(
         assert response is not None and response.status == 404, path
         await expect(page.locator("[role=alert]")).to_contain_text(code)
     await expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+
+
+async def test_a_team_works_under_its_roles(platform: Platform, context: BrowserContext) -> None:
+    """The owner invites a developer, who accepts by the link, adds a routing rule and runs a
+    reconciliation in test mode but cannot touch live keys; as a viewer they cannot act;
+    removed, the business is the 404 page. The owner rotates and revokes a key."""
+    base = platform.base_url
+    camera = Camera("merchant-dashboard-team")
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        owner = await register_and_login(http, "owner@team.example.com", PASSWORD)
+        tenant = data(await http.post("/v1/tenants", json={"name": "Team Ltd"}, headers=owner), 201)
+        config = {"provider": "paystack", "mode": "test", "currencies": ["NGN"]}
+        url = f"/v1/tenants/{tenant['id']}/provider-configs"
+        data(await http.post(url, json=config, headers=owner), 201)
+        await register_and_login(http, "dev@team.example.com", PASSWORD)
+    team_url = f"{base}/dashboard/{tenant['id']}/test/team"
+
+    boss = await context.new_page()
+    _accept_dialogs(boss)
+    await _sign_in(boss, team_url, "owner@team.example.com")
+    await boss.get_by_label("Their email").fill("dev@team.example.com")
+    await boss.get_by_label("Role", exact=True).select_option("developer")
+    await boss.get_by_role("button", name="Invite").click()
+    await expect(boss.get_by_role("status")).to_contain_text("dev@team.example.com is invited")
+    link = (await boss.locator(".invitation-link").inner_text()).strip()
+    await camera.shoot(boss, "team-invitation")
+
+    dev_context = await context.browser.new_context(viewport=PHONE)  # type: ignore[union-attr]
+    dev = await dev_context.new_page()
+    await _sign_in(dev, link, "dev@team.example.com")
+    await expect(dev.get_by_role("heading", name="Join Team Ltd")).to_be_visible()
+    await dev.get_by_role("button", name="Accept and join").click()
+    await expect(dev.get_by_role("status")).to_contain_text("You joined Team Ltd as developer")
+    await expect(dev.get_by_role("link", name="Audit log")).to_have_count(0)
+
+    # A developer: test mode yes (a routing rule, a reconciliation), live keys no.
+    await dev.get_by_role("link", name="Providers").click()
+    await dev.get_by_role("link", name="Add a routing rule").click()
+    await dev.get_by_label("Providers, in order").fill("paystack")
+    await dev.get_by_label("From amount (optional)").fill("1,000")
+    await dev.get_by_role("button", name="Add rule").click()
+    await expect(dev.locator("#routing-rules")).to_contain_text("₦1,000.00")
+    await dev.get_by_role("link", name="Reconciliation").click()
+    await dev.get_by_role("button", name="Reconcile").click()
+    await expect(dev.locator("#report-status")).to_contain_text("clean")
+    await camera.shoot(dev, "reconciliation-report")
+    await dev.get_by_role("link", name="Live mode").click()
+    await dev.get_by_role("link", name="API keys").click()
+    await expect(dev.get_by_text("cannot create live-mode keys")).to_be_visible()
+
+    # The owner makes them a viewer: they read, they cannot act; then removes them.
+    await boss.reload()
+    row = boss.locator("#members li[data-email='dev@team.example.com']")
+    await row.get_by_label("Role of dev@team.example.com").select_option("viewer")
+    await row.get_by_role("button", name="Change role").click()
+    await expect(boss.get_by_role("status")).to_contain_text("role is changed")
+    await dev.goto(f"{base}/dashboard/{tenant['id']}/test/reconciliation")
+    await expect(dev.get_by_role("button", name="Reconcile")).to_have_count(0)
+    await expect(dev.locator("#reports")).to_contain_text("paystack")
+    row = boss.locator("#members li[data-email='dev@team.example.com']")
+    await row.get_by_role("button", name="Remove").click()
+    await expect(boss.get_by_role("status")).to_contain_text("member is removed")
+    await camera.shoot(boss, "team")
+    response = await dev.goto(f"{base}/dashboard/{tenant['id']}/test")
+    assert response is not None and response.status == 404
+    await dev_context.close()
+
+    # Keys: create, rotate (the replacement shown once), revoke the replacement.
+    await boss.get_by_role("link", name="API keys").click()
+    await boss.get_by_role("button", name="Create key").click()
+    first = (await boss.locator(".secret").inner_text()).strip()
+    await boss.get_by_role("button", name="Rotate").click()
+    await expect(boss.get_by_role("heading", name="The key is rotated")).to_be_visible()
+    second = (await boss.locator(".secret").inner_text()).strip()
+    assert second.startswith("sk_test_") and second != first
+    await expect(boss.locator("#keys li[data-state=rotated]")).to_have_count(1)
+    await boss.locator("#keys li[data-state=active]").get_by_role("button", name="Revoke").click()
+    await expect(boss.get_by_role("status")).to_contain_text("is revoked")
+    await camera.shoot(boss, "api-keys-rotated-and-revoked")
+    async with httpx.AsyncClient(base_url=base) as http:
+        r = await http.get("/v1/tenant", headers={"Authorization": f"Bearer {second}"})
+        assert r.status_code == 401
+
+
+async def _sign_in(page: Page, url: str, email: str) -> None:
+    """Open ``url`` signed out: the sign-in page, then back to ``url``."""
+    await page.goto(url)
+    await page.get_by_label("Email", exact=True).fill(email)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in", exact=True).click()
+    await expect(page).to_have_url(url)

@@ -293,8 +293,12 @@ async def run_reconciliation(
         form.error("day", "validation_error", "Choose the day to reconcile.")
     report = None
     if form.ok and day is not None:
+        service.require_configurer(dash.ms, dash.mode)
+        # The provider is called next: end the request's transaction first (it holds only the
+        # sign-in session's touch), as the API's route has none open then — no provider call
+        # while a transaction is held (DESIGN.md §5; on SQLite it would hold the write lock).
+        await session.commit()
         async with form.saving(session, field="day"):
-            service.require_configurer(dash.ms, dash.mode)
             report = await reconciliation.run_report(
                 session,
                 request.app.state.sessions,

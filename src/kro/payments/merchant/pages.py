@@ -1,5 +1,8 @@
-"""The merchant dashboard's payments (filters, detail with events and routing attempts), refunds,
-provider health and reconciliation reports.
+"""The merchant dashboard's payment pages live in :mod:`kro.tenants.payment_pages`, not here:
+a dashboard page first checks the viewer's membership of the tenant (``kro.tenants``), and a
+core module never imports a product (the import-linter contract). They call this package's
+services — :mod:`kro.payments.merchant.service` (list, detail, events, refunds, provider
+health) — as ``/v1/payments`` does. This router stays empty (it is wired in ``kro.app``).
 """
 
 from __future__ import annotations
