@@ -298,6 +298,26 @@ def reconcile(
     raise typer.Exit(1 if any(r.status != "clean" for r in reports) else 0)
 
 
+@admin_app.command("reseal-secrets")
+def reseal_secrets() -> None:
+    """Seal every stored provider credential again with KRO_SECRETS_CURRENT_KEY (after a key
+    rotation; docs/operations.md). Prints how many were sealed again."""
+    from kro.kit.db import create_engine, session_factory, unit_of_work
+    from kro.payments.provider_configs import reseal_credentials
+    from kro.settings import get_settings
+
+    async def run() -> int:
+        settings = get_settings()
+        engine = create_engine(settings.database_url)
+        try:
+            async with unit_of_work(session_factory(engine)) as session:
+                return await reseal_credentials(session, settings)
+        finally:
+            await engine.dispose()
+
+    typer.echo(f"sealed again with the current key: {asyncio.run(run())}")
+
+
 @admin_app.command("create-user")
 def create_user(
     email: str = typer.Option(..., prompt=True),

@@ -308,6 +308,29 @@ def _seal(settings: Settings, config: ProviderConfig, fields: dict[str, str]) ->
     config.key_id = box.current
 
 
+async def reseal_credentials(session: AsyncSession, settings: Settings) -> int:
+    """Seal again, with the current key (``KRO_SECRETS_CURRENT_KEY``), every provider
+    configuration's credentials still sealed with an older key; returns how many. Run after
+    adding a key to ``KRO_SECRETS_KEYRING`` and making it current; once it returns 0 on every
+    database, the old key can leave the keyring (docs/operations.md)."""
+    box = secret_box(settings)
+    stale = (
+        await session.execute(
+            select(ProviderConfig)
+            .where(ProviderConfig.credentials.is_not(None), ProviderConfig.key_id != box.current)
+            .with_for_update()
+        )
+    ).scalars()
+    count = 0
+    for config in stale:
+        assert config.credentials is not None
+        config.credentials = box.seal(box.open(config.credentials, config.id), config.id)
+        config.key_id = box.current
+        count += 1
+    await session.flush()
+    return count
+
+
 async def _audit(
     session: AsyncSession,
     config: ProviderConfig,
