@@ -342,3 +342,86 @@ async def _sign_in(page: Page, url: str, email: str) -> None:
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign in", exact=True).click()
     await expect(page).to_have_url(url)
+
+
+async def test_every_dashboard_page_opens_for_an_owner_and_a_viewer(
+    platform: Platform, context: BrowserContext, receiver: tuple[Receiver, str]
+) -> None:
+    """Each page with something on it (a provider, a rule, a key, an endpoint and its events, a
+    payment): an owner can act on it; a viewer reads it and finds nothing to act with."""
+    _, hook_url = receiver
+    base = platform.base_url
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        owner = await register_and_login(http, "owner@pages.example.com", PASSWORD)
+        tenant = data(
+            await http.post("/v1/tenants", json={"name": "Pages Ltd"}, headers=owner), 201
+        )
+        t = f"/v1/tenants/{tenant['id']}"
+        config = {"provider": "paystack", "mode": "test", "currencies": ["NGN"]}
+        config_id = data(await http.post(f"{t}/provider-configs", json=config, headers=owner), 201)[
+            "id"
+        ]
+        rule = {"mode": "test", "providers": ["paystack"], "currency": "NGN"}
+        data(await http.post(f"{t}/routing-rules", json=rule, headers=owner), 201)
+        secret = data(await http.post(f"{t}/api-keys", json={"mode": "test"}, headers=owner), 201)[
+            "secret"
+        ]
+        key = {"Authorization": f"Bearer {secret}"}
+        hook = {"url": hook_url, "enabled_events": ["*"]}
+        endpoint_id = data(await http.post("/v1/webhook-endpoints", json=hook, headers=key), 201)[
+            "id"
+        ]
+        body = {"amount": 150_000, "currency": "NGN", "customer": {"email": "c@example.com"}}
+        payment_id = data(await http.post("/v1/payments", json=body, headers=key), 201)["id"]
+        event_id = data(await http.get("/v1/events", headers=key))[0]["id"]
+        viewer = await register_and_login(http, "viewer@pages.example.com", PASSWORD)
+        invite = {"email": "viewer@pages.example.com", "role": "viewer"}
+        invitation = data(await http.post(f"{t}/members", json=invite, headers=owner), 201)
+        data(await http.post(f"/v1/invitations/{invitation['id']}/accept", headers=viewer), 201)
+
+    d = f"/dashboard/{tenant['id']}/test"
+    pages = [
+        "/dashboard", d, f"{d}/payments", f"{d}/payments?status=completed&date_from=2020-01-01",
+        f"{d}/payments/{payment_id}", f"{d}/refunds", f"{d}/api-keys", f"{d}/webhooks",
+        f"{d}/webhooks/{endpoint_id}", f"{d}/events", f"{d}/events?type=payment.requires_action",
+        f"{d}/events/{event_id}", f"{d}/providers", f"{d}/providers/{config_id}", f"{d}/health",
+        f"{d}/reconciliation", f"{d}/team", f"/dashboard/{tenant['id']}/live/providers",
+    ]  # fmt: skip
+    owner_page = await context.new_page()
+    _accept_dialogs(owner_page)
+    await _sign_in(owner_page, base + "/dashboard", "owner@pages.example.com")
+    for path in [*pages, f"{d}/audit-log", f"{d}/providers/new", f"{d}/providers/rules/new"]:
+        response = await owner_page.goto(base + path)
+        assert response is not None and response.status == 200, path
+
+    # The owner acts: a bad date is refused beside its field; a provider's priority changes;
+    # an endpoint is disabled and enabled again, its secret rotated, a delivery retried.
+    await owner_page.goto(base + f"{d}/payments?date_from=yesterday")
+    await expect(owner_page.locator("#e-date_from")).to_contain_text("invalid_date")
+    await owner_page.goto(base + f"{d}/providers/{config_id}")
+    await owner_page.get_by_label("Priority").fill("5")
+    await owner_page.get_by_role("button", name="Save").click()
+    await expect(
+        owner_page.locator("#provider-configs tr[data-provider=paystack]")
+    ).to_contain_text("5")
+    await owner_page.goto(base + f"{d}/webhooks/{endpoint_id}")
+    await owner_page.get_by_role("button", name="Disable").click()
+    await expect(owner_page.get_by_role("status")).to_contain_text("disabled")
+    await owner_page.get_by_role("button", name="Enable").click()
+    await owner_page.get_by_role("button", name="Rotate secret").click()
+    assert (await owner_page.locator(".secret").inner_text()).strip().startswith("whsec_")
+    await owner_page.goto(base + f"{d}/events/{event_id}")
+    await owner_page.get_by_role("button", name="Retry now").click()
+    await expect(owner_page.get_by_role("status")).to_contain_text("queued again")
+
+    # The viewer reads every page and has nothing to act with; the audit log is not theirs.
+    viewer_page = await context.browser.new_page(viewport=PHONE)  # type: ignore[union-attr]
+    await _sign_in(viewer_page, base + "/dashboard", "viewer@pages.example.com")
+    for path in pages[1:]:  # (on /dashboard anyone may create a business of their own)
+        response = await viewer_page.goto(base + path)
+        assert response is not None and response.status == 200, path
+        forms = viewer_page.locator("main form[method=post]")
+        assert await forms.count() == 0, path
+    response = await viewer_page.goto(base + f"{d}/audit-log")
+    assert response is not None and response.status == 403
+    await viewer_page.close()

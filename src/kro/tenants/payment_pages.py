@@ -54,7 +54,6 @@ STATUSES = (
     states.NEEDS_REVIEW,
 )
 REFUNDABLE = (states.COMPLETED, states.PARTIALLY_REFUNDED)
-Text = Query("", max_length=100)
 
 
 def _day(form: Form, field: str) -> date | None:
@@ -80,11 +79,11 @@ async def payments(
     request: Request,
     dash: DashboardPage,
     session: DbSession,
-    status: str = Text,
-    provider: str = Text,
-    reference: str = Text,
-    date_from: str = Text,
-    date_to: str = Text,
+    status: str = Query("", max_length=100),
+    provider: str = Query("", max_length=100),
+    reference: str = Query("", max_length=100),
+    date_from: str = Query("", max_length=100),
+    date_to: str = Query("", max_length=100),
     cursor: str | None = Query(None, max_length=32),
 ) -> Response:
     """This mode's payments, newest first, filtered by status, provider, reference (yours)
