@@ -35,6 +35,7 @@ from kro.ledger.pages import router as ledger_pages
 from kro.notifications.endpoints import router as notifications_router
 from kro.notifications.pages import router as notification_pages
 from kro.ops.endpoints import router as ops_router
+from kro.ops.metrics import instrument_http
 from kro.payments.bank_transfer.endpoints import router as providus_router
 from kro.payments.inbox.admin_endpoints import router as webhooks_admin_router
 from kro.payments.inbox.admin_pages import router as webhooks_admin_pages
@@ -224,6 +225,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.storage = make_storage(settings)
     app.state.rate_limiter = RateLimiter(settings.api_rate_limit, redis_url=settings.redis_url)
     api.install(app)
+    instrument_http(app)
     openapi.install(app)  # every operation lists its error codes (STYLE.md 15)
     # Mounts first, then the merchant API: a request is matched against the routes in order,
     # and the hottest paths (a payment, the sandbox it calls) should not walk ~90 routes.

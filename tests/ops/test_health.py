@@ -86,3 +86,8 @@ async def test_metrics_carry_the_business_gauges(
     assert lag is not None and 0.0 <= lag < 60
     assert 'kro_provider_circuit_open{mode="test",provider="paystack"} 0.0' in text
     assert "kro_payments" in text and "kro_payouts" in text and "kro_webhook_deliveries" in text
+    # Beside them, the HTTP metrics per route template (the probes left out).
+    await api.get("/v1/me")
+    text = (await api.get("/metrics")).text
+    assert 'http_requests_total{handler="/v1/me",method="GET",status="401"}' in text
+    assert 'handler="/healthz"' not in text

@@ -32,4 +32,5 @@ async def readyz(request: Request) -> JSONResponse:
 async def prometheus(request: Request) -> Response:
     """The process's HTTP and job metrics and the platform's business gauges."""
     await metrics.refresh(request.app.state.sessions, request.app.state.settings)
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    body = generate_latest() + generate_latest(request.app.state.http_metrics)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

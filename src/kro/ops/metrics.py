@@ -1,4 +1,5 @@
-"""Business metrics beside the HTTP ones, for ``/metrics`` (Prometheus text format).
+"""Business metrics beside the HTTP ones (:func:`instrument_http`), for ``/metrics``
+(Prometheus text format).
 
 Gauges read from the database when scraped (at most every ``REFRESH`` seconds per process,
 so a tight scrape interval cannot load the database):
@@ -15,7 +16,9 @@ from __future__ import annotations
 
 import time
 
-from prometheus_client import Gauge
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry, Gauge
+from prometheus_fastapi_instrumentator import Instrumentator
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kro.jobs import service as jobs
@@ -74,3 +77,19 @@ async def refresh(
         for mode in MODES:
             state = await circuits.state(name, mode)
             CIRCUITS.labels(name, mode).set(1 if state["state"] == "opened" else 0)
+
+
+def instrument_http(app: FastAPI) -> CollectorRegistry:
+    """HTTP metrics per route template (``http_requests_total{handler, method, status}``,
+    ``http_request_duration_seconds``), by prometheus-fastapi-instrumentator; the probes and
+    the scrape itself are left out. They live in a registry of the app's own (kept as
+    ``app.state.http_metrics``: an app built twice in one process, as tests do, must not
+    share counters), served by our ``/metrics`` after the process-wide gauges above."""
+    registry = CollectorRegistry()
+    Instrumentator(
+        should_group_status_codes=False,
+        excluded_handlers=["/metrics", "/healthz", "/readyz"],
+        registry=registry,
+    ).instrument(app)
+    app.state.http_metrics = registry
+    return registry
