@@ -154,8 +154,9 @@ async def test_a_merchant_creates_a_key_and_sees_a_payments_events(
 
     # The list shows it paid; its page shows its events and the routing attempt.
     await page.get_by_role("link", name="Payments").click()
-    await _reload_until(page, f"tr[data-payment='{created['id']}'][data-status=completed]")
+    await _reload_until(page, f"li[data-payment='{created['id']}'][data-status=completed]")
     await camera.shoot(page, "payments-list")
+    await page.get_by_text("Filter by status").click()
     await page.get_by_label("Your reference").fill("order-1001")
     await page.get_by_role("button", name="Filter").click()
     await page.get_by_role("link", name="₦25,000.00").click()
