@@ -59,6 +59,9 @@ async def test_a_seller_withdraws_what_an_order_paid_them(
         page = await sign_in(context, base, "seun@example.com")
         await page.get_by_role("link", name="Wallet").click()
         await expect(page.get_by_test_id("available")).to_have_text("₦246,250.00")
+        history = page.get_by_role("list", name="Wallet history")
+        await expect(history).to_contain_text(f"Released to you from order {deal.id}")
+        await expect(history).to_contain_text("₦246,250.00")
         await camera.shoot(page, "wallet")
 
         # A bank account: name enquiry fills the name; a number the bank does not know fails.
@@ -101,7 +104,7 @@ async def test_a_seller_withdraws_what_an_order_paid_them(
 
         await page.get_by_role("link", name="Wallet").click()
         await expect(page.get_by_test_id("available")).to_have_text("₦146,250.00")
-        history = page.get_by_role("list", name="Wallet history")
+        await expect(history.locator("li")).to_have_count(2)
         await expect(history.locator("li").first).to_contain_text(
             "Withdrawal to Guaranty Trust Bank ••••0002"
         )

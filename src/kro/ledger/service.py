@@ -45,7 +45,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.kit.clock import utcnow
@@ -65,10 +65,12 @@ from kro.ledger.specs import (
 
 __all__ = [
     "Balance",
+    "Entry",
     "PostPending",
     "TransferRequest",
     "TransferSpec",
     "VoidPending",
+    "account_entries",
     "balances_for_owner",
     "check_invariants",
     "create_transfer",
@@ -252,3 +254,69 @@ async def balances_for_owner(session: AsyncSession, owner_id: str) -> list[Balan
         store.accounts.c.code
     )
     return [Balance(*row) for row in await session.execute(stmt)]
+
+
+# --------------------------------------------------------------------------- statements
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One transfer as one account sees it (a line of its statement).
+
+    ``side``: ``"credit"`` or ``"debit"`` — which side of the transfer the account is on;
+    ``amount`` minor units (for a ``post_pending`` row, what was posted); ``kind`` and
+    ``status`` as :class:`~kro.ledger.models.LedgerTransfer` (``status`` only on ``pending``
+    rows: pending | posted | voided | expired); ``code`` and ``reference`` as the caller wrote
+    them (a post or void row carries its hold's).
+    """
+
+    transfer_id: str
+    kind: str
+    side: str
+    amount: int
+    currency: str
+    code: str
+    reference: str | None
+    status: str | None
+    pending_id: str | None
+    created_at: datetime
+
+
+async def account_entries(
+    session: AsyncSession, account_id: str, *, limit: int = 50
+) -> list[Entry]:
+    """The newest ``limit`` (1..500) transfers that debit or credit ``account_id``, newest
+    first. Meant for accounts with an owner (a wallet, an escrow), not for hot accounts."""
+    t = store.transfers.c
+    stmt = (
+        select(
+            t.id,
+            t.kind,
+            t.credit_account_id,
+            t.amount,
+            t.currency,
+            t.code,
+            t.reference,
+            t.status,
+            t.pending_id,
+            t.created_at,
+        )
+        .where(or_(t.debit_account_id == account_id, t.credit_account_id == account_id))
+        .order_by(t.created_at.desc(), t.id.desc())
+        .limit(max(1, min(limit, 500)))
+    )
+    return [
+        Entry(
+            transfer_id=row.id,
+            kind=row.kind,
+            side="credit" if row.credit_account_id == account_id else "debit",
+            amount=row.amount,
+            currency=row.currency,
+            code=row.code,
+            reference=row.reference,
+            status=row.status,
+            pending_id=row.pending_id,
+            created_at=row.created_at,
+        )
+        for row in await session.execute(stmt)
+    ]

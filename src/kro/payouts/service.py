@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kro.jobs.service import enqueue
 from kro.kit.ids import new_id
 from kro.ledger import chart
-from kro.ledger.service import balances_for_owner, create_transfers
+from kro.ledger.service import Entry, account_entries, balances_for_owner, create_transfers
 from kro.ledger.specs import TransferSpec
 from kro.payouts import settlement, states
 from kro.payouts.errors import (
@@ -68,8 +68,9 @@ async def wallet_balances(session: AsyncSession, user_id: str) -> list[WalletBal
 @dataclass(frozen=True)
 class WalletEntry:
     """One movement of a user's wallet as they read it. ``amount``: signed minor units (+ in,
-    − out); ``status``: where it stands (a payout's status); ``payout_id`` when it is a
-    withdrawal."""
+    − out); ``status``: where it stands (``pending`` on its way in, ``paid``, or a
+    withdrawal's payout status); ``reference``: the order, payment or payout it belongs to;
+    ``payout_id`` when it is a withdrawal."""
 
     at: datetime
     kind: str
@@ -77,31 +78,101 @@ class WalletEntry:
     amount: int
     currency: str
     status: str
+    reference: str | None = None
     payout_id: str | None = None
+
+
+# How the lines of a wallet's ledger account read to its owner, by transfer code (each code is
+# written by the module that moves the money: escrow releases, payments, payouts).
+_DESCRIPTIONS = {
+    "escrow.hold_seller": "Released to you from order {reference}",
+    "payment.from_wallet": "Paid from your wallet ({reference})",
+    "payout.reversed": "Withdrawal returned by the bank",
+}
+_INCOMING = "Held in escrow for you: order {reference}"
+_WITHDRAWAL_HOLD = "payout.hold"
 
 
 async def wallet_history(
     session: AsyncSession, user_id: str, *, limit: int = 50
 ) -> list[WalletEntry]:
-    """The user's wallet movements, newest first: today, the withdrawals this module knows
-    (each with its status; a failed or reversed one gave the money back to the wallet)."""
+    """The user's wallet movements, newest first, from the ledger's lines of their wallets
+    (:func:`kro.ledger.service.account_entries`): money held in escrow for them (while it is),
+    releases, payments from the wallet, and withdrawals with their payout's status (a
+    withdrawal's hold, post and void are one line; a failed one gave the money back)."""
+    lines = [
+        line
+        for balance in await balances_for_owner(session, user_id)
+        if balance.code.startswith("wallet:")
+        for line in await account_entries(session, balance.account_id, limit=limit)
+    ]
+    payouts = await _payouts_by_reference(
+        session, user_id, {line.reference for line in lines if line.code.startswith("payout.")}
+    )
     accounts = {a.id: a for a in await list_bank_accounts(session, user_id)}
-    entries = []
-    for payout in await list_payouts(session, user_id, limit=limit):
-        account = accounts.get(payout.bank_account_id)
+    entries = [
+        entry
+        for line in lines
+        if (entry := _wallet_entry(line, payouts.get(line.reference or ""), accounts)) is not None
+    ]
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries[:limit]
+
+
+def _wallet_entry(
+    line: Entry, payout: Payout | None, accounts: dict[str, BankAccount]
+) -> WalletEntry | None:
+    """The line as its owner reads it, or None for a line that is part of another one (a
+    withdrawal's post or void; an escrow hold once it is released or refunded)."""
+    sign = 1 if line.side == "credit" else -1
+    ref = line.reference or ""
+    if line.code == _WITHDRAWAL_HOLD:
+        if line.kind != "pending":
+            return None
+        account = accounts.get(payout.bank_account_id) if payout else None
         to = f" to {account.bank_name} ••••{account.account_number[-4:]}" if account else ""
-        entries.append(
-            WalletEntry(
-                at=payout.created_at,
-                kind="withdrawal",
-                description=f"Withdrawal{to}",
-                amount=-payout.amount,
-                currency=payout.currency,
-                status=payout.status,
-                payout_id=payout.id,
-            )
+        return WalletEntry(
+            line.created_at,
+            "withdrawal",
+            f"Withdrawal{to}",
+            -line.amount,
+            line.currency,
+            payout.status if payout else (line.status or ""),
+            ref,
+            payout.id if payout else None,
         )
-    return entries
+    if line.kind == "pending":
+        if line.status != "pending" or line.side != "credit":
+            return None
+        text = _INCOMING.format(reference=ref)
+        return WalletEntry(
+            line.created_at, "incoming", text, line.amount, line.currency, "pending", ref
+        )
+    if line.kind == "void_pending":
+        return None
+    text = _DESCRIPTIONS.get(line.code, line.code.replace("_", " ").replace(".", ": ")).format(
+        reference=ref
+    )
+    return WalletEntry(
+        line.created_at,
+        line.code,
+        text,
+        sign * line.amount,
+        line.currency,
+        "paid",
+        ref,
+        payout.id if payout else None,
+    )
+
+
+async def _payouts_by_reference(
+    session: AsyncSession, user_id: str, references: set[str | None]
+) -> dict[str, Payout]:
+    wanted = [r for r in references if r]
+    if not wanted:
+        return {}
+    stmt = select(Payout).where(Payout.user_id == user_id, Payout.reference.in_(wanted))
+    return {p.reference: p for p in (await session.execute(stmt)).scalars()}
 
 
 async def list_banks(client: PaystackClient) -> list[Bank]:
