@@ -129,6 +129,7 @@ async def dashboard_page(
     request.state.area = AREA
     if mode not in roles.MODES:
         raise PageNotFound()
+    request.state.mode = mode  # the layout marks test mode on every page
     ms = await service.membership(session, user, tenant_id)
     parts = request.url.path.split("/")  # "", "dashboard", tenant, mode, section, …
     return Dashboard(user, ms, mode, parts[4] if len(parts) > 4 else "")

@@ -133,6 +133,7 @@ def render(
         "values": {},
         "form_error": None,
         "area": getattr(request.state, "area", "app"),
+        "mode": getattr(request.state, "mode", None),
         "realtime": getattr(request.state, "realtime", False),
     }
     ctx.update(context or {})
