@@ -31,6 +31,7 @@ class Proc:
         self.name, self.argv, self.env, self.logs = name, argv, env, logs
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
+        self.started_at = 0.0
 
     def start(self) -> None:
         log = (self.logs / f"{self.name}.log").open("ab")
@@ -42,6 +43,7 @@ class Proc:
             stderr=subprocess.STDOUT,
         )
         self.starts += 1
+        self.started_at = time.monotonic()
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -104,6 +106,9 @@ class Cluster:
             "KRO_WORKER_POLL_INTERVAL": "0.05",
             "KRO_PAYOUT_APPROVAL_THRESHOLD": str(10**12),
             "KRO_API_RATE_LIMIT": "1000000/minute",
+            # A request whose server died holds its Idempotency-Key this long (120 s by
+            # default) before a retry may run it again: shortened so a run ends in time.
+            "KRO_IDEMPOTENCY_LOCK_TIMEOUT": "8",
             "KRO_STORAGE_PATH": str(self.logs / "files"),
             "KRO_BASE_URL": self.base_urls[0],
             # No start-up admin: several servers starting at once would race to create it.
@@ -160,6 +165,16 @@ class Cluster:
                 proc.start()
         for i, url in enumerate(self.base_urls):
             wait_http(f"{url}/healthz", self.procs[f"serve-{i + 1}"])
+
+    def log_tails(self, lines: int = 15) -> str:
+        """The last lines of every process's log (printed when a crash test fails)."""
+        out = []
+        for name in self.procs:
+            path = self.logs / f"{name}.log"
+            text = path.read_text(errors="replace").splitlines() if path.exists() else []
+            out.append(f"--- {name} (started {self.procs[name].starts}×)")
+            out.extend(line[:300] for line in text[-lines:])
+        return "\n".join(out)
 
     def restart(self, name: str) -> None:
         proc = self.procs[name]
