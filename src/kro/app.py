@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from kro import __version__
 from kro.audit.pages import router as audit_pages
+from kro.conversations.endpoints import router as conversations_router
 from kro.devtools import router as dev_router
 from kro.escrow.admin_endpoints import router as escrow_admin_router
 from kro.escrow.admin_endpoints import settings_router as escrow_settings_router
@@ -17,6 +18,8 @@ from kro.escrow.admin_pages import router as escrow_admin_pages
 from kro.escrow.endpoints import router as escrow_router
 from kro.escrow.endpoints import templates_router as escrow_templates_router
 from kro.escrow.pages import router as escrow_pages
+from kro.giving.endpoints import router as giving_router
+from kro.giving.pages import router as giving_pages
 from kro.identity import service as identity_service
 from kro.identity.admin_endpoints import router as identity_admin_router
 from kro.identity.admin_pages import router as identity_admin_pages
@@ -30,8 +33,12 @@ from kro.kit.db import create_engine, session_factory, unit_of_work
 from kro.kit.logging import configure_logging
 from kro.kit.ratelimit import RateLimiter
 from kro.kit.storage import LocalStorage, S3Storage, Storage
+from kro.kyc.endpoints import router as kyc_router
+from kro.kyc.pages import router as kyc_pages
 from kro.ledger.endpoints import router as ledger_router
 from kro.ledger.pages import router as ledger_pages
+from kro.marketplace.endpoints import router as marketplace_router
+from kro.marketplace.pages import router as marketplace_pages
 from kro.notifications.endpoints import router as notifications_router
 from kro.notifications.pages import router as notification_pages
 from kro.ops.endpoints import router as ops_router
@@ -48,6 +55,8 @@ from kro.payouts.admin_endpoints import router as payouts_admin_router
 from kro.payouts.admin_pages import router as payouts_admin_pages
 from kro.payouts.endpoints import router as payouts_router
 from kro.payouts.pages import router as payout_pages
+from kro.pensions.endpoints import router as pensions_router
+from kro.pensions.pages import router as pensions_pages
 from kro.realtime import mount_realtime
 from kro.registry import load_all_handlers
 from kro.sandbox.fincra import FincraMerchant, FincraSandbox, FincraSandboxConfig
@@ -61,6 +70,7 @@ from kro.sandbox.paystack import PaystackSandbox, PaystackSandboxConfig
 from kro.sandbox.providus import ProvidusSandbox, ProvidusSandboxConfig
 from kro.sandbox.recaptcha import RecaptchaSandbox, RecaptchaSandboxConfig
 from kro.sandbox.stripe import StripeAccount, StripeSandbox, StripeSandboxConfig
+from kro.sandboxes import builders as extra_sandboxes
 from kro.settings import Settings, get_settings
 from kro.tenants.endpoints import invitations_router as tenant_invitations_router
 from kro.tenants.endpoints import merchant_router as tenant_merchant_router
@@ -184,6 +194,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         else None
     )
     stripe = StripeSandbox(stripe_sandbox_config(settings)) if settings.sandbox_enabled else None
+    # The simulators added with the products (kro.sandboxes): KYC, Remita, PenCom's register.
+    simulators = [sim for build in extra_sandboxes() if (sim := build(settings)) is not None]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -207,6 +219,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await stack.enter_async_context(flutterwave.running())
             if stripe is not None:
                 await stack.enter_async_context(stripe.running())
+            for simulator in simulators:
+                await stack.enter_async_context(simulator.running())
             await stack.enter_async_context(app.state.realtime.running())
             await stack.enter_async_context(in_process_worker(app.state, settings))
             yield
@@ -241,6 +255,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.mount("/sandbox/flutterwave", flutterwave.app)
     if stripe is not None:
         app.mount("/sandbox/stripe", stripe.app)
+    for simulator in simulators:
+        app.mount(simulator.path, simulator.app)
     if settings.sandbox_enabled:
         recaptcha = RecaptchaSandbox(
             RecaptchaSandboxConfig(secret_keys=[settings.recaptcha_secret_key])
@@ -270,6 +286,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tenant_providers_router,
         tenant_reconciliation_router,
         tenant_balance_router,
+        kyc_router,
+        conversations_router,
+        marketplace_router,
+        giving_router,
+        pensions_router,
     )
     for router in routers:
         app.include_router(router)
@@ -291,6 +312,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # the merchant dashboard, under /dashboard
         dashboard_pages,
         merchant_payment_pages,
+        # the products on the core
+        kyc_pages,
+        marketplace_pages,
+        giving_pages,
+        pensions_pages,
     )
     for router in pages:
         app.include_router(router)

@@ -4,15 +4,20 @@ Alembic's env and the test fixtures import this module; add a line when a module
 """
 
 import kro.audit.models
+import kro.conversations.models
 import kro.escrow.models
+import kro.giving.models
 import kro.idempotency.models
 import kro.identity.models
 import kro.jobs.models
+import kro.kyc.models
 import kro.ledger.models
+import kro.marketplace.models
 import kro.notifications.models
 import kro.payments.models
 import kro.payments.reconciliation.models
 import kro.payouts.models
+import kro.pensions.models
 import kro.tenants.models
 import kro.web.models
 import kro.webhooks.models  # noqa: F401
@@ -35,6 +40,11 @@ TASK_MODULES: list[str] = [
     "kro.idempotency.tasks",
     "kro.webhooks.tasks",
     "kro.tenants.tasks",
+    "kro.kyc.tasks",
+    "kro.conversations.tasks",
+    "kro.marketplace.tasks",
+    "kro.giving.tasks",
+    "kro.pensions.tasks",
 ]
 
 

@@ -1,0 +1,7 @@
+"""The JSON API of ``kro.conversations``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["conversations"])

@@ -1,0 +1,7 @@
+"""The JSON API of ``kro.kyc``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["kyc"])

@@ -1,0 +1,1 @@
+"""Job handlers of ``kro.kyc`` (listed in ``kro.registry.TASK_MODULES``)."""

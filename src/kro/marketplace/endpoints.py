@@ -1,0 +1,7 @@
+"""The JSON API of ``kro.marketplace``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["marketplace"])

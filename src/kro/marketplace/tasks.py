@@ -1,0 +1,1 @@
+"""Job handlers of ``kro.marketplace`` (listed in ``kro.registry.TASK_MODULES``)."""

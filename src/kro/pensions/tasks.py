@@ -1,0 +1,1 @@
+"""Job handlers of ``kro.pensions`` (listed in ``kro.registry.TASK_MODULES``)."""
