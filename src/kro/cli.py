@@ -384,3 +384,58 @@ def demo_gateway(
 
 if __name__ == "__main__":
     app()
+
+
+def _product_demo(module: str, base_url: str, email: str, password: str, scenario: str) -> None:
+    """Run ``kro.demo.<module>.run`` (its ``SCENARIOS`` checked first)."""
+    import importlib
+
+    demo = importlib.import_module(f"kro.demo.{module}")
+    if scenario not in demo.SCENARIOS:
+        raise typer.BadParameter(f"choose one of {', '.join(demo.SCENARIOS)}")
+    raise typer.Exit(demo.run(base_url, email, password, scenario))
+
+
+_BASE_URL = typer.Option("http://127.0.0.1:8000", "--base-url", help="A running server")
+_ADMIN_EMAIL = typer.Option("admin@kro.example.com", envvar="KRO_ADMIN_EMAIL")
+_ADMIN_PASSWORD = typer.Option(
+    "kro-admin-dev-password", envvar="KRO_ADMIN_PASSWORD", show_default=False
+)
+
+
+@demo_app.command("marketplace")
+def demo_marketplace(
+    base_url: str = _BASE_URL,
+    admin_email: str = _ADMIN_EMAIL,
+    admin_password: str = _ADMIN_PASSWORD,
+    scenario: str = typer.Option("happy", help="happy | revision | late-cancel | dispute"),
+) -> None:
+    """The services marketplace over HTTP: KYC, a listing, an order paid at the checkout,
+    chat, deliveries and revisions, reviews, clearance and a withdrawal."""
+    _product_demo("marketplace", base_url, admin_email, admin_password, scenario)
+
+
+@demo_app.command("giving")
+def demo_giving(
+    base_url: str = _BASE_URL,
+    admin_email: str = _ADMIN_EMAIL,
+    admin_password: str = _ADMIN_PASSWORD,
+    scenario: str = typer.Option(
+        "keep-it-all", help="keep-it-all | all-or-nothing-fails | monthly"
+    ),
+) -> None:
+    """KROGiving over HTTP: a campaign, donations with tips, fee cover and a monthly gift,
+    receipts, an update, KYC and a withdrawal authorized with TOTP."""
+    _product_demo("giving", base_url, admin_email, admin_password, scenario)
+
+
+@demo_app.command("pensions")
+def demo_pensions(
+    base_url: str = _BASE_URL,
+    admin_email: str = _ADMIN_EMAIL,
+    admin_password: str = _ADMIN_PASSWORD,
+    scenario: str = typer.Option("on-time", help="on-time | late"),
+) -> None:
+    """Pencom over HTTP: an employer, an employee import, a schedule made and approved,
+    paid through Remita, per-PFA files, GLI and the compliance certificate."""
+    _product_demo("pensions", base_url, admin_email, admin_password, scenario)

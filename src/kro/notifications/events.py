@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
 
 class Channel(StrEnum):
@@ -89,3 +90,23 @@ def get_event(name: str) -> EventSpec:
     if spec is None:
         raise ValueError(f"unknown notification event {name!r}")
     return spec
+
+
+def register(*specs: EventSpec, templates: Path | None = None) -> None:
+    """Add a module's events to the catalogue, with its templates' folder (``<event>.j2``
+    files, as ``notifications/templates``): products declare their events in their own
+    package, e.g. ``register(EventSpec("giving.donation_received", EMAIL),
+    templates=Path(__file__).parent / "notifications")``. Registering the same spec again
+    is a no-op; another spec under a taken name is a ``ValueError``."""
+    from kro.notifications.templates import add_template_dir
+
+    for spec in specs:
+        if EVENTS.get(spec.name, spec) != spec:
+            raise ValueError(f"notification event {spec.name!r} is already registered")
+        EVENTS[spec.name] = spec
+    if templates is not None:
+        add_template_dir(templates)
+
+
+EMAIL = _EMAIL
+EMAIL_SMS = _EMAIL_SMS

@@ -28,8 +28,9 @@ def money(amount: int, currency: str) -> str:
     return f"{symbol}{to_major(int(amount), currency):,}"
 
 
+_loader = FileSystemLoader([TEMPLATE_DIR])
 _env = Environment(
-    loader=FileSystemLoader(TEMPLATE_DIR),
+    loader=_loader,
     undefined=StrictUndefined,
     autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
     trim_blocks=True,
@@ -37,6 +38,13 @@ _env = Environment(
     keep_trailing_newline=False,
 )
 _env.filters["money"] = money
+
+
+def add_template_dir(path: Path) -> None:
+    """Also look for event templates in ``path`` (a product's own ``notifications/``
+    folder; see :func:`kro.notifications.events.register`)."""
+    if str(path) not in _loader.searchpath:
+        _loader.searchpath.append(str(path))
 
 
 @dataclass(frozen=True, slots=True)
