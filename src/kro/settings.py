@@ -363,6 +363,25 @@ class Settings(BaseSettings):
     # ---- end of web pages ----------------------------------------------------------------------
 
 
+    # ---- Giving (kro.giving, issue 11) ----------------------------------------------------------
+    # Donations: the smallest one, the preset buttons, the default platform tip (a share of the
+    # donation the donor may change or remove; GoFundMe defaults near 15 %, we start lower).
+    giving_min_donation: int = Field(10_000, ge=100, description="minor units; ₦100")
+    giving_amount_presets: list[int] = Field(
+        [200_000, 500_000, 1_000_000, 2_500_000], description="preset amounts, minor units"
+    )
+    giving_default_tip_bps: int = Field(1_000, ge=0, le=3_000, description="basis points")
+    # Fee cover grossed up with Paystack Nigeria's local-card rule (paystack.com/pricing):
+    # 1.5 % + ₦100, the ₦100 waived under ₦2,500, the fee capped at ₦2,000.
+    giving_fee_percent_bps: int = Field(150, ge=0, le=10_000, description="basis points")
+    giving_fee_flat: int = Field(10_000, ge=0, description="minor units")
+    giving_fee_flat_waived_below: int = Field(250_000, ge=0, description="minor units")
+    giving_fee_cap: int = Field(200_000, ge=0, description="minor units")
+    # A donor may ask for a refund this long after giving (an admin approves).
+    giving_refund_window: int = Field(30 * 24 * 3600, ge=0, description="seconds")
+    # ---- end of giving ---------------------------------------------------------------------------
+
+
 def get_settings() -> Settings:
     """Read settings from the environment (and ``.env``)."""
     return Settings()
