@@ -381,6 +381,57 @@ class Settings(BaseSettings):
     giving_refund_window: int = Field(30 * 24 * 3600, ge=0, description="seconds")
     # ---- end of giving ---------------------------------------------------------------------------
 
+    # ---- Pensions (kro.pensions, issue 12) -------------------------------------------------------
+    # Pension Reform Act 2014 as summarised in shared/reference/domains.md §4; rules marked
+    # uncertain there are settings with the documented default.
+    # Coverage: private employers with this many employees or more (PRA 2014; some sources say 5
+    # or 15, the majority 3).
+    pensions_coverage_threshold: int = Field(3, ge=1, description="employees")
+    pensions_employee_rate_bps: int = Field(800, ge=0, le=10_000, description="basis points; 8 %")
+    pensions_employer_rate_bps: int = Field(1_000, ge=0, le=10_000, description="basis points")
+    # Employer bears all: the total must be at least this (NLPC: 20 %; Radix says 18 %).
+    pensions_employer_bears_all_min_bps: int = Field(
+        2_000, ge=0, le=10_000, description="basis points; uncertain source (20 % vs 18 %)"
+    )
+    # Pensionable emoluments: which monthly pay items count (the Act: at least basic + housing +
+    # transport; the definition section itself was not seen).
+    pensions_emolument_items: list[str] = Field(
+        ["basic", "housing", "transport"], description="JSON list: basic, housing, transport, other"
+    )
+    # Remittance deadline: working days after the salary payment date (s.11(3)).
+    pensions_remittance_working_days: int = Field(7, ge=0, le=60, description="working days")
+    # Late penalty: per month or part of a month, of the unpaid contribution (s.11; "not less
+    # than 2 %", subsection number uncertain).
+    pensions_penalty_rate_bps: int = Field(200, ge=0, le=10_000, description="basis points")
+    # GLI: cover of at least this many times annual total emoluments (s.4(5)).
+    pensions_gli_multiple: int = Field(3, ge=1, le=20, description="times annual emoluments")
+    # Remind the employer this long before the remittance deadline.
+    pensions_reminder_before: int = Field(2 * 24 * 3600, ge=0, description="seconds")
+    # Remita (SystemSpecs) eCollections: RRR generation and status (providers.md §4). Empty base
+    # URL = the mounted simulator; the demo credentials are Remita's public test ones.
+    remita_base_url: str = Field("", description="…/remita/exapp/api/v1/send/api; empty=sandbox")
+    remita_merchant_id: str = Field("2547916", description="Remita merchantId")
+    remita_service_type_id: str = Field("4430731", description="Remita serviceTypeId")
+    remita_api_key: str = Field("1946", description="Remita apiKey (secret)")
+    remita_timeout: float = Field(20.0, description="seconds")
+    remita_sandbox_database_url: str = Field("", description="empty = sandbox_database_url")
+    # PenCom's register (the read-only data service), simulated; empty = the mounted simulator.
+    pencom_base_url: str = Field("", description="PenCom register API; empty = sandbox")
+    pencom_timeout: float = Field(10.0, description="seconds")
+
+    @model_validator(mode="after")
+    def _derive_pensions(self) -> Settings:
+        """Empty Remita / PenCom URLs point at the mounted simulators."""
+        if not self.remita_base_url:
+            self.remita_base_url = f"{self.base_url}/sandbox/remita/remita/exapp/api/v1/send/api"
+        if not self.remita_sandbox_database_url:
+            self.remita_sandbox_database_url = self.sandbox_database_url
+        if not self.pencom_base_url:
+            self.pencom_base_url = f"{self.base_url}/sandbox/pencom"
+        return self
+
+    # ---- end of pensions ---------------------------------------------------------------------
+
 
 def get_settings() -> Settings:
     """Read settings from the environment (and ``.env``)."""
