@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import importlib.metadata
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -60,7 +61,7 @@ def test_env_example_lists_every_setting_with_a_comment() -> None:
 
 def test_env_example_defaults_are_the_codes(monkeypatch: pytest.MonkeyPatch) -> None:
     """A commented-out line shows the default: set, it changes nothing."""
-    for name in list(__import__("os").environ):
+    for name in list(os.environ):
         if name.startswith("KRO_"):
             monkeypatch.delenv(name)
     defaults = Settings(_env_file=None)  # type: ignore[call-arg]

@@ -4,7 +4,8 @@ of two real ``kro serve`` processes on one PostgreSQL database, all on loopback.
 nginx -t passes on it; through it requests are balanced over both servers, a Socket.IO
 WebSocket connects, X-Request-ID comes back, the app sees the client's address (not nginx's,
 and not one the client made up), the limits answer in the API's envelope, and a server
-stopped with SIGTERM while requests flow loses none of them.
+stopped with SIGTERM while requests flow loses none of them (a POST caught at the very moment
+succeeds on its retry with the same Idempotency-Key, once).
 """
 
 from __future__ import annotations
@@ -110,11 +111,19 @@ async def _access_token(http: httpx.AsyncClient, email: str) -> str:
 async def test_nginx_in_front_of_two_kro_serve_processes(stack: Stack) -> None:
     a, b, proxy = stack.a, stack.b, stack.nginx
 
-    # Plain HTTP is only a redirect to HTTPS.
+    # Plain HTTP is a redirect to HTTPS, but for ACME challenges and nginx's own status page
+    # (the container's health check), which only loopback gets.
     async with httpx.AsyncClient(timeout=10) as plain:
         moved = await plain.get(f"{proxy.http_url}/v1/me?x=1")
+        acme = await plain.get(f"{proxy.http_url}/.well-known/acme-challenge/token")
+        status = await plain.get(f"{proxy.http_url}/nginx-status")
     assert moved.status_code == 301
     assert moved.headers["location"] == "https://127.0.0.1/v1/me?x=1"
+    assert acme.status_code == 404  # served from the (here missing) webroot, not redirected
+    assert status.status_code == 200 and "Active connections" in status.text
+    transport = httpx.AsyncHTTPTransport(local_address=CLIENT)
+    async with httpx.AsyncClient(timeout=10, transport=transport) as outsider:
+        assert (await outsider.get(f"{proxy.http_url}/nginx-status")).status_code == 403
 
     async with _client(stack) as http:
         # Balanced: round robin over both servers, as nginx logged and as each server logged.
@@ -223,8 +232,11 @@ async def _socket_connects(stack: Stack, token: str) -> None:
             reconnection=False, http_session=http, websocket_extra_options={"ssl": context}
         )
         try:
+            # A browser's Origin: Socket.IO accepts only its own origin (the https URL nginx
+            # serves, seen through X-Forwarded-Proto and Host).
             await sio.connect(
                 stack.nginx.base_url,
+                headers={"Origin": stack.nginx.base_url},
                 transports=["websocket"],
                 auth={"token": token},
                 wait_timeout=10,
