@@ -11,11 +11,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, async_playwright
+from playwright.async_api import Browser, BrowserContext, async_playwright, expect
 
 from tests.conftest import PG_URL, _drop_pg_database, _new_pg_database, _new_sqlite_database
 from tests.support.platform import Platform, run_platform
 from tests.web.browser import CHROMIUM, CHROMIUM_FOUND, PHONE
+
+
+# Assertions wait as long as actions do: a busy CI machine is slower than a laptop.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="session")

@@ -74,21 +74,7 @@ async def create_order(
     """Create an order as the buyer, with its conditions. The platform fee is fixed now from
     ``KRO_ESCROW_FEE_*``. 422 ``seller_not_found`` / ``buyer_is_seller`` /
     ``currency_not_supported`` / ``amount_below_fee``; 404 ``template_not_found``."""
-    order = await service.place_order(
-        session,
-        settings,
-        user,
-        service.NewOrder(
-            seller_email=body.seller_email,
-            title=body.title,
-            description=body.description,
-            amount=body.amount,
-            currency=body.currency,
-            conditions=[],
-            inspection_days=body.inspection_days,
-        ),
-        [service.ConditionSpec(c.description, c.template_id) for c in body.conditions],
-    )
+    order = await service.place_order(session, settings, user, *body.to_order())
     return ok(OrderOut.of(await service.view(session, order), user.id))
 
 

@@ -107,21 +107,7 @@ async def create_order(
     order = None
     if body is not None:
         async with form.saving(session):
-            order = await service.place_order(
-                session,
-                settings,
-                viewer,
-                service.NewOrder(
-                    seller_email=body.seller_email,
-                    title=body.title,
-                    description=body.description,
-                    amount=body.amount,
-                    currency=body.currency,
-                    conditions=[],
-                    inspection_days=body.inspection_days,
-                ),
-                [service.ConditionSpec(c.description, c.template_id) for c in body.conditions],
-            )
+            order = await service.place_order(session, settings, viewer, *body.to_order())
     if order is None or not form.ok:
         ctx = await _new_order_context(session, form)
         return render(request, "escrow/new_order.html", ctx, status=form.status)

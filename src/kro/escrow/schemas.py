@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from kro.escrow.service import OrderView
+from kro.escrow.service import ConditionSpec, NewOrder, OrderView
 
 
 class ConditionIn(BaseModel):
@@ -73,6 +73,19 @@ class OrderIn(BaseModel):
     inspection_days: int = Field(
         default=3, ge=1, le=30, description="days the buyer has to inspect after completion"
     )
+
+    def to_order(self) -> tuple[NewOrder, list[ConditionSpec]]:
+        """The use case's arguments (:func:`kro.escrow.service.place_order`)."""
+        new = NewOrder(
+            seller_email=self.seller_email,
+            title=self.title,
+            description=self.description,
+            amount=self.amount,
+            currency=self.currency,
+            conditions=[],
+            inspection_days=self.inspection_days,
+        )
+        return new, [ConditionSpec(c.description, c.template_id) for c in self.conditions]
 
 
 class PayIn(BaseModel):
