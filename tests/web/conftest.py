@@ -17,7 +17,6 @@ from tests.conftest import PG_URL, _drop_pg_database, _new_pg_database, _new_sql
 from tests.support.platform import Platform, run_platform
 from tests.web.browser import CHROMIUM, CHROMIUM_FOUND, PHONE
 
-
 # Assertions wait as long as actions do: a busy CI machine is slower than a laptop.
 expect.set_options(timeout=15_000)
 
