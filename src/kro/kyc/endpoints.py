@@ -1,7 +1,68 @@
-"""The JSON API of ``kro.kyc``."""
+"""The JSON API of ``kro.kyc``: ``/v1/kyc`` (the caller's own verification) and
+``/v1/admin/kyc/cases`` (the review queue)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
+from kro.identity.dependencies import AdminUser, CurrentUser
+from kro.kit.api import Envelope, ok
+from kro.kit.deps import DbSession
+from kro.kit.openapi import error_responses
+from kro.kyc import service
+from kro.kyc.errors import (
+    AlreadyVerified,
+    CaseNotFound,
+    CaseNotPending,
+    InvalidIdentityNumber,
+    ReasonRequired,
+)
+from kro.kyc.schemas import DecisionIn, KycCaseOut, KycIn, KycOut
+
 router = APIRouter(tags=["kyc"])
+
+
+@router.get("/v1/kyc")
+async def my_verification(user: CurrentUser, session: DbSession) -> Envelope[KycOut]:
+    """The caller's identity verification (``status: none`` before any submission)."""
+    return ok(KycOut.of(await service.get_case(session, user.id)))
+
+
+@router.post("/v1/kyc", responses=error_responses(InvalidIdentityNumber, AlreadyVerified))
+async def submit(body: KycIn, user: CurrentUser, session: DbSession) -> Envelope[KycOut]:
+    """Submit BVN, NIN and full name; the case becomes ``pending``. 422
+    ``invalid_identity_number``; 409 ``kyc_already_verified``."""
+    case = await service.submit(
+        session, user.id, bvn=body.bvn, nin=body.nin, full_name=body.full_name
+    )
+    return ok(KycOut.of(case))
+
+
+@router.get("/v1/admin/kyc/cases", tags=["admin: kyc"])
+async def review_queue(_: AdminUser, session: DbSession) -> Envelope[list[KycCaseOut]]:
+    """Pending verifications, oldest first."""
+    return ok([KycCaseOut.admin(c) for c in await service.review_queue(session)])
+
+
+@router.post(
+    "/v1/admin/kyc/cases/{case_id}/approve",
+    tags=["admin: kyc"],
+    responses=error_responses(CaseNotFound, CaseNotPending),
+)
+async def approve(case_id: str, admin: AdminUser, session: DbSession) -> Envelope[KycCaseOut]:
+    """Approve a pending verification."""
+    case = await service.decide(session, admin.id, case_id, approve=True, reason=None)
+    return ok(KycCaseOut.admin(case))
+
+
+@router.post(
+    "/v1/admin/kyc/cases/{case_id}/reject",
+    tags=["admin: kyc"],
+    responses=error_responses(CaseNotFound, CaseNotPending, ReasonRequired),
+)
+async def reject(
+    case_id: str, body: DecisionIn, admin: AdminUser, session: DbSession
+) -> Envelope[KycCaseOut]:
+    """Reject a pending verification with a reason the user sees."""
+    case = await service.decide(session, admin.id, case_id, approve=False, reason=body.reason)
+    return ok(KycCaseOut.admin(case))

@@ -1,7 +1,51 @@
-"""The pages of ``kro.kyc``."""
+"""The pages of ``kro.kyc``: ``/kyc``, where a user submits BVN, NIN and name and sees the
+status of their verification. Thin: it calls :func:`kro.kyc.service.submit`, as
+``POST /v1/kyc`` does."""
 
 from __future__ import annotations
 
+from fastapi import Request
+from fastapi.responses import Response
+
+from kro.kit.deps import DbSession
+from kro.kyc import service
+from kro.kyc.schemas import KycIn, KycOut
+from kro.web import navigation
+from kro.web.dependencies import PageUser
+from kro.web.forms import Form, read_form
 from kro.web.routing import page_router
+from kro.web.templating import redirect, render
 
 router = page_router(tags=["kyc pages"])
+navigation.add("app", "Verify identity", "/kyc", order=80)
+
+
+async def _page(request: Request, session: DbSession, user_id: str, form: Form | None) -> Response:
+    case = KycOut.of(await service.get_case(session, user_id))
+    ctx = form.context() if form else {"values": {}, "errors": {}, "form_error": None}
+    return render(
+        request, "kyc/status.html", {**ctx, "case": case}, status=form.status if form else 200
+    )
+
+
+@router.get("/kyc")
+async def kyc_page(request: Request, viewer: PageUser, session: DbSession) -> Response:
+    """The caller's verification and, unless verified, the form to submit it."""
+    return await _page(request, session, viewer.id, None)
+
+
+@router.post("/kyc")
+async def kyc_submit(request: Request, viewer: PageUser, session: DbSession) -> Response:
+    """As ``POST /v1/kyc``."""
+    form = await read_form(request)
+    body = form.parse(
+        KycIn, {"bvn": form["bvn"], "nin": form["nin"], "full_name": form["full_name"]}
+    )
+    if body is not None:
+        async with form.saving(session):
+            await service.submit(
+                session, viewer.id, bvn=body.bvn, nin=body.nin, full_name=body.full_name
+            )
+    if not form.ok:
+        return await _page(request, session, viewer.id, form)
+    return redirect(request, "/kyc", message="Thank you. We are checking your identity.")
