@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from kro.settings import Settings
 from tests.ops.nginx_support import DEPLOY, TEMPLATE, placeholders
@@ -64,13 +64,13 @@ def test_env_example_defaults_are_the_codes(monkeypatch: pytest.MonkeyPatch) -> 
     for name in list(os.environ):
         if name.startswith("KRO_"):
             monkeypatch.delenv(name)
-    defaults = Settings(_env_file=None)  # type: ignore[call-arg]
+    defaults = Settings(_env_file=None)
     for _, commented, name, value in _env_lines():
         if not (commented and name.startswith("KRO_")):
             continue
         field = name.removeprefix("KRO_").lower()
         monkeypatch.setenv(name, value)
-        assert getattr(Settings(_env_file=None), field) == getattr(defaults, field), name  # type: ignore[call-arg]
+        assert getattr(Settings(_env_file=None), field) == getattr(defaults, field), name
         monkeypatch.delenv(name)
 
 
