@@ -5,6 +5,7 @@ says otherwise, and concurrent runs change nothing twice."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,11 +13,12 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kro.jobs.models import Job
+from kro.kit.clock import clock
 from kro.kit.db import unit_of_work
 from kro.kit.errors import InvalidTransition
 from kro.ledger.invariants import check_invariants
 from kro.payments.models import WebhookEvent
-from kro.payouts import service, settlement
+from kro.payouts import service, settlement, transfers
 from kro.payouts.models import Payout, PayoutEvent
 from kro.settings import Settings
 from tests.payouts.conftest import FUNDS, FakePaystack, Payee, make_payee, run_job, wallet_of
@@ -335,4 +337,30 @@ async def test_the_webhook_settles_while_the_job_waits_then_the_job_changes_noth
     async with sessions() as s:
         row = await s.get(WebhookEvent, again)
         assert row is not None and row.outcome is not None and "no change" in row.outcome
+    await _sound(sessions)
+
+
+async def test_a_transfer_whose_webhook_never_comes_is_settled_by_the_sweep(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    paystack: FakePaystack,
+    payee: Payee,
+) -> None:
+    payout = await _request(sessions, payee)
+    await run_job(sessions, settings, "payouts.initiate_transfer", {"payout_id": payout.id})
+    assert (await _load(sessions, payout.id)).status == "processing"
+    paystack.settle(payout.reference, "success")  # … and its transfer.success is lost
+    # Too early: nothing to sweep yet.
+    await run_job(sessions, settings, "payouts.reconcile_processing", {"slot": 1})
+    assert await _jobs(sessions, "payouts.verify_transfer") == []
+    clock.advance(transfers.SWEEP_AFTER + timedelta(minutes=1))
+    await run_job(sessions, settings, "payouts.reconcile_processing", {"slot": 2})
+    await run_job(sessions, settings, "payouts.reconcile_processing", {"slot": 2})  # once a tick
+    assert await _jobs(sessions, "payouts.verify_transfer") == [{"payout_id": payout.id, "poll": 1}]
+    await run_job(
+        sessions, settings, "payouts.verify_transfer", {"payout_id": payout.id, "poll": 1}
+    )
+    assert (await _load(sessions, payout.id)).status == "success"
+    assert paystack.calls.count("initiate_transfer") == 1
+    assert await wallet_of(sessions, payee) == (FUNDS - AMOUNT, 0)
     await _sound(sessions)

@@ -13,6 +13,9 @@ from typing import Any
 
 from kro.jobs.errors import RetryJob
 from kro.jobs.registry import JobContext, job_handler
+from kro.jobs.scheduler import periodic
+from kro.jobs.service import enqueue
+from kro.kit.clock import utcnow
 from kro.kit.db import unit_of_work
 from kro.payments import gateway
 from kro.payments.inbox import service as inbox
@@ -83,6 +86,19 @@ async def settle_transfer(ctx: JobContext, payload: dict[str, Any]) -> None:
         return
     outcome = await settlement.settle_payout(ctx.session, payout, verified)
     finish_event(locked, "processed", f"payout {payout.id}: {outcome}")
+
+
+@periodic("payouts.reconcile_processing", every=timedelta(minutes=15), max_attempts=3)
+async def reconcile_processing(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """The sweep: a payout ``processing`` with no news for a while is verified with Paystack
+    (its webhook may be lost), once per payout and tick."""
+    for payout_id in await transfers.stale_processing(ctx.session, utcnow()):
+        await enqueue(
+            ctx.session,
+            "payouts.verify_transfer",
+            {"payout_id": payout_id, "poll": 1},
+            dedupe_key=f"payout-sweep:{payout_id}:{payload['slot']}",
+        )
 
 
 async def _received(ctx: JobContext, event_id: str) -> WebhookEvent | None:

@@ -20,9 +20,10 @@ outcome (a timeout on ``POST /transfer``, or a duplicate refusal) moves the payo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kro.jobs.service import enqueue
@@ -38,6 +39,9 @@ log = structlog.get_logger("kro.payouts")
 
 VERIFY_JOB = "payouts.verify_transfer"
 MAX_POLLS = 8
+# A payout ``processing`` this long without any change is verified by the sweep: its
+# transfer.* webhook may never come (Paystack stops retrying after 72 h; a lost one is lost).
+SWEEP_AFTER = timedelta(minutes=15)
 """Verifications after an unknown outcome (30 s, doubling: about two hours in all); after
 that the payout stays ``processing`` and Paystack's ``transfer.*`` webhook settles it."""
 
@@ -246,6 +250,20 @@ async def _adopt(session: AsyncSession, payout: Payout, transfer: Transfer, poll
         await settlement.settle_payout(session, payout, transfer)
     elif poll > 0:  # asked after an unknown outcome: keep asking until it is conclusive
         await _verify_later(session, payout, poll + 1, f"transfer still {transfer.status}")
+
+
+async def stale_processing(
+    session: AsyncSession, now: datetime, *, older_than: timedelta = SWEEP_AFTER, limit: int = 500
+) -> list[str]:
+    """Ids of payouts ``processing`` and unchanged for ``older_than``, oldest first (the
+    periodic sweep asks Paystack about each)."""
+    rows = await session.execute(
+        select(Payout.id)
+        .where(Payout.status == states.PROCESSING, Payout.updated_at <= now - older_than)
+        .order_by(Payout.updated_at)
+        .limit(limit)
+    )
+    return [str(payout_id) for payout_id in rows.scalars()]
 
 
 def verify_delay(poll: int) -> timedelta:
