@@ -432,6 +432,27 @@ class Settings(BaseSettings):
 
     # ---- end of pensions ---------------------------------------------------------------------
 
+    # ---- Marketplace (issue 10) ----------------------------------------------------------------
+    # Money (domains.md 5.1, Fiverr): the buyer pays price + a service fee (basis points, with
+    # a minimum and a cap in minor units; 0 = none); the seller's commission in basis points
+    # (a category may override it); earnings clear ``marketplace_clearance`` seconds after
+    # completion. Timers in seconds: an unpaid order expires; a delivered order completes by
+    # itself; a late order may be cancelled by the buyer after a grace; an order never
+    # completed is cancelled and refunded at the hard limit counted from payment.
+    marketplace_service_fee_bps: int = Field(550, ge=0, le=10_000, description="Buyer fee, bps")
+    marketplace_service_fee_min: int = Field(0, ge=0, description="Buyer fee minimum, kobo")
+    marketplace_service_fee_cap: int = Field(0, ge=0, description="Buyer fee cap, kobo; 0 none")
+    marketplace_commission_bps: int = Field(2_000, ge=0, le=10_000, description="Seller cut, bps")
+    marketplace_clearance: int = Field(14 * 24 * 3600, ge=0, description="Seconds to clear")
+    marketplace_order_expiry: int = Field(3600, ge=60, description="Unpaid order expiry, s")
+    marketplace_auto_complete: int = Field(3 * 24 * 3600, ge=60, description="After delivery, s")
+    marketplace_late_grace: int = Field(24 * 3600, ge=0, description="Late → cancellable, s")
+    marketplace_hard_limit: int = Field(30 * 24 * 3600, ge=3600, description="From payment, s")
+    marketplace_review_window: int = Field(10 * 24 * 3600, ge=3600, description="Reviews, s")
+    marketplace_kyc_to_list: bool = Field(False, description="Sellers verify before listing")
+    kyc_name_match_bps: int = Field(8_500, ge=0, le=10_000, description="BVN name match, bps")
+    # ---- end of marketplace --------------------------------------------------------------------
+
 
 def get_settings() -> Settings:
     """Read settings from the environment (and ``.env``)."""
