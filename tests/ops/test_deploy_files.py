@@ -202,11 +202,6 @@ def _imported_distributions() -> dict[str, set[str]]:
     return found
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src/kro/kit/crypto.py imports cryptography, which only the dev group brings: add "
-    "`cryptography` to [project].dependencies in pyproject.toml (then remove this marker)",
-)
 def test_the_image_gets_every_library_the_code_imports() -> None:
     runtime = {_normal(name) for name in _runtime_distributions()}
     missing = {d: sorted(files) for d, files in _imported_distributions().items()}

@@ -140,12 +140,16 @@ async def refresh(session: AsyncSession, refresh_token: str, policy: TokenPolicy
 
 
 async def ensure_admin(session: AsyncSession, email: str, password: str) -> User | None:
-    """Create the start-up admin if no user has ``email`` yet (``KRO_ADMIN_EMAIL``)."""
+    """Create the start-up admin if no user has ``email`` yet (``KRO_ADMIN_EMAIL``); safe
+    when several server processes start together (the loser of the race reads the winner's)."""
     if not email or not password:
         return None
     existing = await get_user_by_email(session, email)
     if existing is not None:
         return existing
-    return await create_user(
-        session, email=email, password=password, full_name="KRO admin", role="admin"
-    )
+    try:
+        return await create_user(
+            session, email=email, password=password, full_name="KRO admin", role="admin"
+        )
+    except EmailTaken:  # another replica starting at the same moment made it first
+        return await get_user_by_email(session, email)
