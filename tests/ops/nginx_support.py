@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.support.server import ROOT, free_port
+from tests.support.server import ROOT, LoggedProcess, free_port
 
 NGINX = Path("/usr/sbin/nginx")
 DEPLOY = ROOT / "deploy" / "nginx"
@@ -195,7 +195,7 @@ class Nginx:
             self.proc.wait(timeout=10)
 
 
-class KroServe:
+class KroServe(LoggedProcess):
     """``kro serve`` (the console script) on a free loopback port, its output in a log file.
 
     The process runs in ``folder`` (no developer's ``.env``, files under the folder) with the
@@ -232,28 +232,3 @@ class KroServe:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def wait_ready(self, within: float = 30.0) -> None:
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"{self.name} exited early:\n{self.output()}"
-            try:
-                if httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"{self.name} did not start:\n{self.output()}")
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self._log.close()

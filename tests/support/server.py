@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 import uvicorn
@@ -50,7 +50,43 @@ def serve_in_thread(app_factory: Callable[[int], Any], port: int | None = None) 
         thread.join(timeout=20)
 
 
-class ServerProcess:
+class LoggedProcess:
+    """A server process of a test, its output in ``log_path``: subclasses start ``proc`` and
+    set ``base_url``; this waits for ``/healthz``, shows the log on failure, and stops it."""
+
+    name = "server"
+    base_url: str
+    log_path: Path
+    proc: subprocess.Popen[bytes]
+    _log: IO[bytes]
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_ready(self, within: float = 30.0) -> None:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, f"{self.name} exited early:\n{self.output()}"
+            try:
+                if httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"{self.name} did not start:\n{self.output()}")
+
+    def close(self, timeout: float = 15.0) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self._log.close()
+
+
+class ServerProcess(LoggedProcess):
     """``uvicorn <factory> --factory`` in its own process on a free port, with ``env`` added
     to the environment (``KRO_PORT`` set); its output goes to ``log_dir/<name>.log``."""
 
@@ -83,28 +119,3 @@ class ServerProcess:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def wait_ready(self, within: float = 30.0) -> None:
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"server exited early:\n{self.output()}"
-            try:
-                if httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"server did not start:\n{self.output()}")
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self._log.close()
