@@ -41,6 +41,7 @@ from kro.marketplace.endpoints import router as marketplace_router
 from kro.marketplace.pages import router as marketplace_pages
 from kro.notifications.endpoints import router as notifications_router
 from kro.notifications.pages import router as notification_pages
+from kro.ops import tracing
 from kro.ops.endpoints import router as ops_router
 from kro.ops.metrics import instrument_http
 from kro.payments.bank_transfer.endpoints import router as providus_router
@@ -200,6 +201,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+        tracing.instrument_engine(engine, app.state.tracer_provider)
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
         async with unit_of_work(app.state.sessions) as session:
@@ -225,6 +227,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await stack.enter_async_context(in_process_worker(app.state, settings))
             yield
         await engine.dispose()
+        tracing.shutdown(app.state.tracer_provider)
 
     app = FastAPI(
         title="KRO platform API",
@@ -240,6 +243,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limiter = RateLimiter(settings.api_rate_limit, redis_url=settings.redis_url)
     api.install(app)
     instrument_http(app)
+    tracing.instrument_app(app, settings)  # OpenTelemetry, when KRO_OTEL_ENDPOINT is set
     openapi.install(app)  # every operation lists its error codes (STYLE.md 15)
     # Mounts first, then the merchant API: a request is matched against the routes in order,
     # and the hottest paths (a payment, the sandbox it calls) should not walk ~90 routes.

@@ -338,6 +338,11 @@ class Settings(BaseSettings):
     # (it stops accepting at once); ``kro worker`` uses ``worker_shutdown_timeout``.
     forwarded_allow_ips: str = Field("127.0.0.1", description="Comma-separated proxy addresses")
     shutdown_grace: int = Field(30, ge=0, le=600)
+    # Optional OpenTelemetry traces (seed 001): with ``otel_endpoint`` set (an OTLP/HTTP
+    # collector, e.g. http://otel-collector:4318), requests, database queries and outgoing
+    # HTTP calls are traced and exported in batches; empty = no tracing, no overhead.
+    otel_endpoint: str = Field("", description="OTLP/HTTP collector base URL; empty = off")
+    otel_service_name: str = Field("kro", description="service.name of the traces")
 
     # ---- Web pages (kro.web) ------------------------------------------------------------------
     # Signed-in browsers hold an opaque session cookie (HttpOnly, SameSite=Lax, Secure in

@@ -20,6 +20,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from opentelemetry import trace
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -101,6 +102,9 @@ def install(app: FastAPI) -> None:
         rid = incoming if incoming and _SAFE_RID.match(incoming) else new_id("req")
         token = request_id_var.set(rid)
         structlog.contextvars.bind_contextvars(request_id=rid)
+        span = trace.get_current_span()  # a no-op span unless OpenTelemetry is configured
+        if span.is_recording():
+            span.set_attribute("kro.request_id", rid)
         try:
             if "\x00" in request.url.path or "%00" in request.url.query:
                 response: Response = error_response(
