@@ -1,1 +1,192 @@
-"""Tables of ``kro.marketplace`` (imported by ``kro.registry``, so ``Base.metadata`` has them)."""
+"""Tables of ``kro.marketplace`` (imported by ``kro.registry``, so ``Base.metadata`` has them).
+
+``mkt_categories`` (a tree), ``mkt_services`` with up to three ``mkt_packages``,
+``mkt_orders`` with ``mkt_order_events`` (every transition) and ``mkt_deliveries``,
+``mkt_earnings`` (a seller's share of one order through its clearance) and ``mkt_reviews``.
+Users and payments are referred to by id, never by relationship. Amounts in minor units.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kro.kit.clock import utcnow
+from kro.kit.db import Base, MinorUnits, UTCDateTime
+from kro.kit.ids import new_id
+
+
+class Category(Base):
+    """A node of the admin-managed category tree; ``commission_bps`` overrides the default
+    seller commission for services in it (null: the default)."""
+
+    __tablename__ = "mkt_categories"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("cat"))
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("mkt_categories.id"), default=None)
+    name: Mapped[str] = mapped_column(String(100))
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    commission_bps: Mapped[int | None] = mapped_column(default=None, comment="basis points")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Service(Base):
+    """A seller's service (gig). ``status``: draft | active | paused | rejected.
+    ``tags`` and ``requirements`` (the questions the buyer answers) are JSON lists of
+    strings. ``rating_sum``/``rating_count`` aggregate the buyers' published reviews."""
+
+    __tablename__ = "mkt_services"
+    __table_args__ = (Index("ix_mkt_services_status_category", "status", "category_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("svc"))
+    seller_id: Mapped[str] = mapped_column(String(32), index=True)
+    category_id: Mapped[str] = mapped_column(ForeignKey("mkt_categories.id"))
+    title: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    requirements: Mapped[list[str]] = mapped_column(JSON, default=list)
+    currency: Mapped[str] = mapped_column(String(3), default="NGN")
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    min_price: Mapped[int] = mapped_column(MinorUnits, default=0, comment="cheapest package")
+    min_delivery_days: Mapped[int] = mapped_column(default=0)
+    rating_sum: Mapped[int] = mapped_column(default=0)
+    rating_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Package(Base):
+    """One of a service's packages (basic / standard / premium): price in minor units,
+    delivery days, revisions included, and what it includes (JSON list of strings)."""
+
+    __tablename__ = "mkt_packages"
+    __table_args__ = (UniqueConstraint("service_id", "tier"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("pkg"))
+    service_id: Mapped[str] = mapped_column(ForeignKey("mkt_services.id"), index=True)
+    tier: Mapped[str] = mapped_column(String(16), comment="basic | standard | premium")
+    name: Mapped[str] = mapped_column(String(60))
+    price: Mapped[int] = mapped_column(MinorUnits, comment="minor units")
+    delivery_days: Mapped[int]
+    revisions: Mapped[int]
+    includes: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class Order(Base):
+    """A buyer's order of one package. ``price`` and ``service_fee`` (paid by the buyer on
+    top) and ``commission`` (kept from the seller) are fixed at ordering, minor units.
+    ``answers`` are the buyer's answers to the service's requirements (JSON list)."""
+
+    __tablename__ = "mkt_orders"
+    __table_args__ = (Index("ix_mkt_orders_status", "status"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("mko"))
+    service_id: Mapped[str] = mapped_column(ForeignKey("mkt_services.id"), index=True)
+    package_id: Mapped[str] = mapped_column(ForeignKey("mkt_packages.id"))
+    buyer_id: Mapped[str] = mapped_column(String(32), index=True)
+    seller_id: Mapped[str] = mapped_column(String(32), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    currency: Mapped[str] = mapped_column(String(3))
+    price: Mapped[int] = mapped_column(MinorUnits, comment="minor units")
+    service_fee: Mapped[int] = mapped_column(MinorUnits, comment="buyer's fee, minor units")
+    commission: Mapped[int] = mapped_column(MinorUnits, comment="kept from the seller")
+    delivery_days: Mapped[int]
+    revisions_allowed: Mapped[int]
+    revisions_used: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    late: Mapped[bool] = mapped_column(default=False)
+    payment_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    answers: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    auto_complete_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    hard_limit_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    refunded_amount: Mapped[int] = mapped_column(MinorUnits, default=0, comment="minor units")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def buyer_pays(self) -> int:
+        """What the checkout charges: price + service fee, minor units."""
+        return self.price + self.service_fee
+
+    @property
+    def seller_share(self) -> int:
+        """What the seller earns on completion: price − commission, minor units."""
+        return self.price - self.commission
+
+
+class OrderEvent(Base):
+    """One recorded transition: who (null for the system), when, from, to, why."""
+
+    __tablename__ = "mkt_order_events"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("mev"))
+    order_id: Mapped[str] = mapped_column(ForeignKey("mkt_orders.id"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    actor_role: Mapped[str] = mapped_column(String(8), comment="buyer | seller | system | admin")
+    reason: Mapped[str | None] = mapped_column(String(500), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Delivery(Base):
+    """A delivery (message and files, ``files`` a JSON list of storage keys) or a buyer's
+    revision request (``kind``: delivery | revision)."""
+
+    __tablename__ = "mkt_deliveries"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("dlv"))
+    order_id: Mapped[str] = mapped_column(ForeignKey("mkt_orders.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    author_id: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text)
+    files: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Earning(Base):
+    """A seller's share of one completed order in the ledger's pending clearance account.
+    ``status``: pending (clearing until ``clears_at``) | cleared (moved to the wallet) |
+    clawed_back (refunded within clearance) | frozen (a dispute holds it)."""
+
+    __tablename__ = "mkt_earnings"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("ern"))
+    order_id: Mapped[str] = mapped_column(ForeignKey("mkt_orders.id"), unique=True)
+    seller_id: Mapped[str] = mapped_column(String(32), index=True)
+    amount: Mapped[int] = mapped_column(MinorUnits, comment="minor units")
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    clears_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Review(Base):
+    """One side's review of a completed order (``role``: buyer reviews the seller and the
+    service, seller reviews the buyer). Double-blind: ``published_at`` is set when both are
+    in or the window closes; until then nobody else sees it."""
+
+    __tablename__ = "mkt_reviews"
+    __table_args__ = (UniqueConstraint("order_id", "role"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("rev"))
+    order_id: Mapped[str] = mapped_column(ForeignKey("mkt_orders.id"), index=True)
+    service_id: Mapped[str] = mapped_column(String(32), index=True)
+    author_id: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(8))
+    rating: Mapped[int] = mapped_column(comment="1-5")
+    comment: Mapped[str] = mapped_column(Text, default="")
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,192 @@
+"""Marketplace money in the ledger (DESIGN.md section 4).
+
+The buyer's payment (price + service fee) credits the order's escrow account
+(``kro.payments.collect``). Then, with transfer ids derived from the order so every step is
+idempotent under retry::
+
+    paid       hold  escrow → seller's clearance   price − commission      trf_{order}_seller
+               hold  escrow → platform fees        commission + fee        trf_{order}_fee
+    completed  both holds posted; an Earning row starts its clearance clock
+    cleared    clearance → seller's wallet          price − commission      trf_{order}_clear
+    cancelled  both holds voided; the buyer refunded in full from escrow (payments.refunds)
+    refunded   (after completion, within clearance) clearance → escrow and platform fees →
+               escrow, then the buyer refunded in full: the pending earnings are clawed back
+
+The clearance account is the seller's **pending clearance** (a liability that cannot go
+below zero); only the wallet is withdrawable through ``kro.payouts``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kro.kit.clock import utcnow
+from kro.ledger import chart
+from kro.ledger.chart import AccountDef
+from kro.ledger.models import LedgerAccount
+from kro.ledger.service import create_transfers, get_balance
+from kro.ledger.specs import PostPending, TransferRequest, TransferSpec, VoidPending
+from kro.marketplace.models import Order
+from kro.payments.models import Payment
+from kro.payments.refunds import service as refunds
+
+
+def clearance_account(seller_id: str, currency: str) -> AccountDef:
+    """Liability: a seller's completed-order earnings not yet cleared. Never negative."""
+    return AccountDef(
+        f"marketplace:clearance:{seller_id}:{currency}",
+        currency,
+        "liability",
+        debits_must_not_exceed_credits=True,
+    )
+
+
+async def ensure_clearance(session: AsyncSession, seller_id: str, currency: str) -> LedgerAccount:
+    """See :func:`clearance_account`."""
+    return await chart.ensure_account(session, clearance_account(seller_id, currency))
+
+
+async def pending_clearance(session: AsyncSession, seller_id: str, currency: str) -> int:
+    """The seller's earnings still clearing, minor units."""
+    account = await ensure_clearance(session, seller_id, currency)
+    balance = await get_balance(session, account.id)
+    return balance.credits_posted - balance.debits_posted
+
+
+def _seller_hold(order: Order) -> str:
+    return f"trf_{order.id}_seller"
+
+
+def _fee_hold(order: Order) -> str:
+    return f"trf_{order.id}_fee"
+
+
+def platform_take(order: Order) -> int:
+    """What the platform keeps: commission + the buyer's service fee, minor units."""
+    return order.commission + order.service_fee
+
+
+async def place_holds(session: AsyncSession, order: Order) -> None:
+    """Hold the seller's share and the platform's take out of the order's escrow account."""
+    escrow = await chart.ensure_escrow(session, order.id, order.currency)
+    clearance = await ensure_clearance(session, order.seller_id, order.currency)
+    holds = [
+        TransferSpec(
+            id=_seller_hold(order),
+            debit_account_id=escrow.id,
+            credit_account_id=clearance.id,
+            amount=order.seller_share,
+            currency=order.currency,
+            code="marketplace.hold_seller",
+            reference=order.id,
+            pending=True,
+        )
+    ]
+    if platform_take(order) > 0:
+        platform = await chart.ensure_platform_fees(session, order.currency)
+        holds.append(
+            TransferSpec(
+                id=_fee_hold(order),
+                debit_account_id=escrow.id,
+                credit_account_id=platform.id,
+                amount=platform_take(order),
+                currency=order.currency,
+                code="marketplace.hold_fee",
+                reference=order.id,
+                pending=True,
+            )
+        )
+    await create_transfers(session, holds)
+
+
+async def post_holds(session: AsyncSession, order: Order) -> None:
+    """Completion: the seller's share into pending clearance, the platform's take earned."""
+    posts: list[TransferRequest] = [
+        PostPending(id=f"{_seller_hold(order)}_post", pending_id=_seller_hold(order))
+    ]
+    if platform_take(order) > 0:
+        posts.append(PostPending(id=f"{_fee_hold(order)}_post", pending_id=_fee_hold(order)))
+    await create_transfers(session, posts)
+
+
+async def void_and_refund(
+    session: AsyncSession, order: Order, payment: Payment, reason: str
+) -> None:
+    """Cancellation of a paid order: both holds voided, the buyer refunded everything."""
+    voids: list[TransferRequest] = [
+        VoidPending(id=f"{_seller_hold(order)}_void", pending_id=_seller_hold(order))
+    ]
+    if platform_take(order) > 0:
+        voids.append(VoidPending(id=f"{_fee_hold(order)}_void", pending_id=_fee_hold(order)))
+    await create_transfers(session, voids)
+    await _refund(session, order, payment, reason)
+
+
+async def clear(session: AsyncSession, order: Order) -> None:
+    """Clearance over: the seller's share moves from pending clearance to the wallet."""
+    clearance = await ensure_clearance(session, order.seller_id, order.currency)
+    wallet = await chart.ensure_wallet(session, order.seller_id, order.currency)
+    await create_transfers(
+        session,
+        [
+            TransferSpec(
+                id=f"trf_{order.id}_clear",
+                debit_account_id=clearance.id,
+                credit_account_id=wallet.id,
+                amount=order.seller_share,
+                currency=order.currency,
+                code="marketplace.clear",
+                reference=order.id,
+            )
+        ],
+    )
+
+
+async def claw_back_and_refund(
+    session: AsyncSession, order: Order, payment: Payment, reason: str
+) -> None:
+    """A refund after completion, within clearance: the seller's pending earnings and the
+    platform's take go back into escrow (one batch; the clearance account cannot go
+    negative), then the buyer is refunded in full."""
+    escrow = await chart.ensure_escrow(session, order.id, order.currency)
+    clearance = await ensure_clearance(session, order.seller_id, order.currency)
+    back = [
+        TransferSpec(
+            id=f"trf_{order.id}_clawback",
+            debit_account_id=clearance.id,
+            credit_account_id=escrow.id,
+            amount=order.seller_share,
+            currency=order.currency,
+            code="marketplace.clawback",
+            reference=order.id,
+        )
+    ]
+    if platform_take(order) > 0:
+        platform = await chart.ensure_platform_fees(session, order.currency)
+        back.append(
+            TransferSpec(
+                id=f"trf_{order.id}_fee_back",
+                debit_account_id=platform.id,
+                credit_account_id=escrow.id,
+                amount=platform_take(order),
+                currency=order.currency,
+                code="marketplace.fee_refund",
+                reference=order.id,
+            )
+        )
+    await create_transfers(session, back)
+    await _refund(session, order, payment, reason)
+
+
+async def _refund(session: AsyncSession, order: Order, payment: Payment, reason: str) -> None:
+    escrow = await chart.ensure_escrow(session, order.id, order.currency)
+    await refunds.request_refund(
+        session,
+        payment,
+        order.buyer_pays,
+        reason,
+        from_account_id=escrow.id,
+        refund_id=f"rfd_{order.id}",
+    )
+    order.refunded_amount = order.buyer_pays
+    order.closed_at = utcnow()

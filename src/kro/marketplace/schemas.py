@@ -1,0 +1,290 @@
+"""Marketplace request and response bodies. Amounts in minor units."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from kro.marketplace import states
+from kro.marketplace.catalog import PackageSpec, ServiceSpec
+from kro.marketplace.models import Category, Delivery, Order, OrderEvent, Package, Service
+from kro.marketplace.orders import OrderView, role_of
+
+
+class CategoryIn(BaseModel):
+    name: str = Field(min_length=2, max_length=100)
+    parent_id: str | None = Field(None, max_length=32)
+    commission_bps: int | None = Field(None, ge=0, le=10_000)
+
+
+class CategoryOut(BaseModel):
+    id: str
+    name: str
+    slug: str
+    parent_id: str | None
+    commission_bps: int | None
+
+    @classmethod
+    def of(cls, c: Category) -> CategoryOut:
+        return cls(
+            id=c.id,
+            name=c.name,
+            slug=c.slug,
+            parent_id=c.parent_id,
+            commission_bps=c.commission_bps,
+        )
+
+
+class PackageIn(BaseModel):
+    tier: str = Field(pattern="^(basic|standard|premium)$")
+    name: str = Field(min_length=1, max_length=60)
+    price: int = Field(gt=0, le=10_000_000_000, description="minor units")
+    delivery_days: int = Field(ge=1, le=90)
+    revisions: int = Field(ge=0, le=20)
+    includes: list[str] = Field(default_factory=list, max_length=10)
+
+
+class ServiceIn(BaseModel):
+    category_id: str = Field(max_length=32)
+    title: str = Field(min_length=5, max_length=120)
+    description: str = Field(min_length=10, max_length=5_000)
+    tags: list[str] = Field(default_factory=list, max_length=10)
+    requirements: list[str] = Field(default_factory=list, max_length=10)
+    packages: list[PackageIn] = Field(min_length=1, max_length=3)
+
+    def to_spec(self) -> ServiceSpec:
+        return ServiceSpec(
+            category_id=self.category_id,
+            title=self.title,
+            description=self.description,
+            tags=self.tags,
+            requirements=self.requirements,
+            packages=[PackageSpec(**p.model_dump()) for p in self.packages],
+        )
+
+
+class ServiceStatusIn(BaseModel):
+    status: str = Field(pattern="^(active|paused)$")
+
+
+class PackageOut(BaseModel):
+    id: str
+    tier: str
+    name: str
+    price: int
+    delivery_days: int
+    revisions: int
+    includes: list[str]
+
+    @classmethod
+    def of(cls, p: Package) -> PackageOut:
+        return cls(
+            id=p.id,
+            tier=p.tier,
+            name=p.name,
+            price=p.price,
+            delivery_days=p.delivery_days,
+            revisions=p.revisions,
+            includes=list(p.includes),
+        )
+
+
+class ServiceOut(BaseModel):
+    id: str
+    seller_id: str
+    category_id: str
+    title: str
+    description: str
+    tags: list[str]
+    requirements: list[str]
+    currency: str
+    status: str
+    min_price: int
+    rating: float | None
+    reviews: int
+    packages: list[PackageOut]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, s: Service, packages: list[Package] | None = None) -> ServiceOut:
+        return cls(
+            id=s.id,
+            seller_id=s.seller_id,
+            category_id=s.category_id,
+            title=s.title,
+            description=s.description,
+            tags=list(s.tags),
+            requirements=list(s.requirements),
+            currency=s.currency,
+            status=s.status,
+            min_price=s.min_price,
+            rating=round(s.rating_sum / s.rating_count, 2) if s.rating_count else None,
+            reviews=s.rating_count,
+            packages=[PackageOut.of(p) for p in packages or []],
+            created_at=s.created_at,
+        )
+
+
+class OrderIn(BaseModel):
+    service_id: str = Field(max_length=32)
+    package_id: str = Field(max_length=32)
+
+
+class PayIn(BaseModel):
+    callback_url: str | None = Field(None, max_length=500)
+
+
+class RequirementsIn(BaseModel):
+    answers: list[str] = Field(default_factory=list, max_length=10)
+
+
+class DeliveryIn(BaseModel):
+    message: str = Field(min_length=1, max_length=5_000)
+
+
+class AdminMoneyIn(BaseModel):
+    """An admin's money move: a reason and a fresh TOTP code."""
+
+    reason: str = Field(min_length=3, max_length=500)
+    totp_code: str | None = Field(None, max_length=20)
+
+
+class CheckoutOut(BaseModel):
+    """Send the buyer to ``authorization_url``; the order is ``paid`` once the provider's
+    confirmation is verified."""
+
+    status: str
+    authorization_url: str | None
+    reference: str
+    amount: int
+    currency: str
+
+
+class TransitionOut(BaseModel):
+    action: str
+    from_state: str
+    to_state: str
+    actor_role: str
+    reason: str | None
+    at: datetime
+
+    @classmethod
+    def of(cls, e: OrderEvent) -> TransitionOut:
+        return cls(
+            action=e.action,
+            from_state=e.from_state,
+            to_state=e.to_state,
+            actor_role=e.actor_role,
+            reason=e.reason,
+            at=e.created_at,
+        )
+
+
+class DeliveryOut(BaseModel):
+    id: str
+    kind: str
+    message: str
+    files: list[str]
+    at: datetime
+
+    @classmethod
+    def of(cls, d: Delivery) -> DeliveryOut:
+        return cls(id=d.id, kind=d.kind, message=d.message, files=list(d.files), at=d.created_at)
+
+
+class OrderSummaryOut(BaseModel):
+    id: str
+    title: str
+    status: str
+    role: str
+    price: int
+    currency: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, o: Order, viewer_id: str) -> OrderSummaryOut:
+        return cls(
+            id=o.id,
+            title=o.title,
+            status=o.status,
+            role=role_of(o, viewer_id) or "admin",
+            price=o.price,
+            currency=o.currency,
+            created_at=o.created_at,
+        )
+
+
+class OrderOut(BaseModel):
+    """An order as one of its parties sees it. ``buyer_pays`` = price + service fee;
+    ``seller_earns`` = price − commission; ``earning_status``: pending clearance | cleared
+    | clawed_back (null before completion)."""
+
+    id: str
+    service_id: str
+    title: str
+    status: str
+    role: str
+    late: bool
+    currency: str
+    price: int
+    service_fee: int
+    commission: int
+    buyer_pays: int
+    seller_earns: int
+    refunded: int
+    delivery_days: int
+    revisions_allowed: int
+    revisions_used: int
+    answers: list[str] | None
+    due_at: datetime | None
+    auto_complete_at: datetime | None
+    expires_at: datetime | None
+    earning_status: str | None
+    clears_at: datetime | None
+    actions: list[str]
+    transitions: list[TransitionOut]
+    deliveries: list[DeliveryOut]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, v: OrderView, viewer_id: str) -> OrderOut:
+        o = v.order
+        role = role_of(o, viewer_id) or "admin"
+        return cls(
+            id=o.id,
+            service_id=o.service_id,
+            title=o.title,
+            status=o.status,
+            role=role,
+            late=o.late,
+            currency=o.currency,
+            price=o.price,
+            service_fee=o.service_fee,
+            commission=o.commission,
+            buyer_pays=o.buyer_pays,
+            seller_earns=o.seller_share,
+            refunded=o.refunded_amount,
+            delivery_days=o.delivery_days,
+            revisions_allowed=o.revisions_allowed,
+            revisions_used=o.revisions_used,
+            answers=o.answers,
+            due_at=o.due_at,
+            auto_complete_at=o.auto_complete_at,
+            expires_at=o.expires_at,
+            earning_status=v.earning.status if v.earning else None,
+            clears_at=v.earning.clears_at if v.earning else None,
+            actions=sorted(states.available(o.status, role)),
+            transitions=[TransitionOut.of(e) for e in v.events],
+            deliveries=[DeliveryOut.of(d) for d in v.deliveries],
+            created_at=o.created_at,
+        )
+
+
+class EarningsOut(BaseModel):
+    """A seller's money: ``pending_clearance`` (completed, still clearing) and what the
+    wallet holds (``available``, withdrawable through ``/v1/payouts``), minor units."""
+
+    currency: str
+    pending_clearance: int
+    available: int

@@ -1,0 +1,79 @@
+"""The marketplace order lifecycle as data (seed 004, Fiverr's rules, Sharetribe's timers).
+
+::
+
+    pending ──pay (system, payment verified)──▶ paid ──start (buyer: requirements)──▶
+    in_progress ──deliver (seller)──▶ delivered ──accept (buyer)──▶ completed
+    delivered ──request_revision (buyer)──▶ in_progress      (counted against the package)
+    delivered ──auto_complete (system, 3 days after the last delivery)──▶ completed
+    pending ──cancel (buyer) | expire (system)──▶ cancelled
+    paid | in_progress ──cancel_late (buyer, late + grace)──▶ cancelled (full refund)
+    paid | in_progress | delivered ──hard_limit (system)──▶ cancelled (full refund)
+    paid | in_progress | delivered ──mutual_cancel (admin)──▶ cancelled (full refund)
+    completed ──refund (admin, within clearance)──▶ refunded (pending earnings clawed back)
+
+Who takes each action is :data:`ACTORS`. A timer fires only from the state it was set for
+(:meth:`StateMachine.next` refuses anything else), so a timer whose order moved first does
+nothing.
+"""
+
+from __future__ import annotations
+
+from kro.kit.states import StateMachine
+
+PENDING = "pending"
+PAID = "paid"
+IN_PROGRESS = "in_progress"
+DELIVERED = "delivered"
+COMPLETED = "completed"
+CANCELLED = "cancelled"
+REFUNDED = "refunded"
+
+ORDER = StateMachine(
+    "order",
+    {
+        (PENDING, "pay"): PAID,
+        (PENDING, "cancel"): CANCELLED,
+        (PENDING, "expire"): CANCELLED,
+        (PAID, "start"): IN_PROGRESS,
+        (IN_PROGRESS, "deliver"): DELIVERED,
+        (DELIVERED, "request_revision"): IN_PROGRESS,
+        (DELIVERED, "accept"): COMPLETED,
+        (DELIVERED, "auto_complete"): COMPLETED,
+        (PAID, "cancel_late"): CANCELLED,
+        (IN_PROGRESS, "cancel_late"): CANCELLED,
+        (PAID, "hard_limit"): CANCELLED,
+        (IN_PROGRESS, "hard_limit"): CANCELLED,
+        (DELIVERED, "hard_limit"): CANCELLED,
+        (PAID, "mutual_cancel"): CANCELLED,
+        (IN_PROGRESS, "mutual_cancel"): CANCELLED,
+        (DELIVERED, "mutual_cancel"): CANCELLED,
+        (COMPLETED, "refund"): REFUNDED,
+    },
+    terminal=[CANCELLED, REFUNDED],
+)
+
+ACTORS: dict[str, str] = {
+    "pay": "system",
+    "cancel": "buyer",
+    "expire": "system",
+    "start": "buyer",
+    "deliver": "seller",
+    "request_revision": "buyer",
+    "accept": "buyer",
+    "auto_complete": "system",
+    "cancel_late": "buyer",
+    "hard_limit": "system",
+    "mutual_cancel": "admin",
+    "refund": "admin",
+}
+
+# Orders whose money is held in escrow (holds placed, not yet posted or voided).
+HELD = frozenset({PAID, IN_PROGRESS, DELIVERED})
+
+
+def available(status: str, role: str) -> frozenset[str]:
+    """What ``role`` may do to an order in ``status`` now (pages show only these)."""
+    return frozenset(
+        action for (source, action) in ORDER.table if source == status and ACTORS[action] == role
+    )
