@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.audit import service as audit
-from kro.escrow import service, settlement, states
+from kro.escrow import notices, service, settlement, states
 from kro.escrow.errors import EvidenceNotFound, NoOpenIssue, NotOrderParty, OrderNotFound
 from kro.escrow.models import EscrowMessage, EscrowOrder
 from kro.identity import admin as identity_admin
@@ -92,6 +92,7 @@ async def post_message(
     message = _message(order, user, role, kind, body, evidence)
     session.add(message)
     await session.flush()
+    await notices.message_posted(session, order, message.id)
     return message
 
 

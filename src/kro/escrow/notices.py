@@ -72,6 +72,18 @@ async def order_changed(
         await notify(session, user_id, name, context, dedupe_key=f"{event_id}:{role}")
 
 
+async def message_posted(session: AsyncSession, order: EscrowOrder, message_id: str) -> None:
+    """Tell both parties' open pages that the thread has a new message or file (live only:
+    messages are not emailed one by one)."""
+    await realtime.publish(
+        session,
+        [order.buyer_id, order.seller_id],
+        "order.updated",
+        {"order_id": order.id, "action": "message", "status": order.status},
+        dedupe_key=f"realtime:{message_id}",
+    )
+
+
 async def condition_fulfilled(
     session: AsyncSession, order: EscrowOrder, condition_id: str, description: str
 ) -> None:
