@@ -76,9 +76,15 @@ async def create_category(
     return category
 
 
-async def categories(session: AsyncSession) -> list[Category]:
-    """Every category, by name (the tree is rebuilt from ``parent_id``)."""
-    return list((await session.execute(select(Category).order_by(Category.name))).scalars())
+async def categories(session: AsyncSession, parent_id: str | None = None) -> list[Category]:
+    """Every category by name (the tree is rebuilt from ``parent_id``), or only the children
+    of ``parent_id`` (CategoryNotFound, 404, for an unknown one)."""
+    stmt = select(Category).order_by(Category.name)
+    if parent_id is not None:
+        if await session.get(Category, parent_id) is None:
+            raise CategoryNotFound(details={"field": "parent_id"})
+        stmt = stmt.where(Category.parent_id == parent_id)
+    return list((await session.execute(stmt)).scalars())
 
 
 def _check_packages(packages: list[PackageSpec]) -> None:

@@ -66,10 +66,12 @@ ORDER_ACTION = (OrderNotFound, NotOrderParty, InvalidTransition)
 PREFIX = "/v1/marketplace"
 
 
-@router.get(f"{PREFIX}/categories")
-async def list_categories(session: DbSession) -> Envelope[list[CategoryOut]]:
-    """Every category (a tree through ``parent_id``)."""
-    return ok([CategoryOut.of(c) for c in await catalog.categories(session)])
+@router.get(f"{PREFIX}/categories", responses=error_responses(CategoryNotFound))
+async def list_categories(
+    session: DbSession, parent_id: Annotated[str | None, Query(max_length=32)] = None
+) -> Envelope[list[CategoryOut]]:
+    """Every category (a tree through ``parent_id``), or the children of ``parent_id``."""
+    return ok([CategoryOut.of(c) for c in await catalog.categories(session, parent_id)])
 
 
 @router.post(
