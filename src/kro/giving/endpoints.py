@@ -1,7 +1,524 @@
-"""The JSON API of ``kro.giving``."""
+"""The JSON API of ``kro.giving``: ``/v1/giving/…`` (public campaigns and the donation flow,
+no account needed; organizers' campaigns, updates and withdrawals) and
+``/v1/admin/giving/…`` (review queue, holds, reports, refunds, withdrawals with TOTP).
+
+Thin handlers over the use cases (:mod:`.campaigns`, :mod:`.donations`,
+:mod:`.withdrawals`, :mod:`.receipts`); each route lists its errors in ``responses=``.
+Another organizer's campaign or withdrawal, or a donation without its token, is 404.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import csv
+import io
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response, status
+
+from kro.giving import campaigns, donations, receipts, withdrawals
+from kro.giving.errors import (
+    CampaignNotAcceptingDonations,
+    CampaignNotFound,
+    DonationBelowMinimum,
+    DonationNotFound,
+    DonationNotRefundable,
+    InsufficientCampaignBalance,
+    KycRequired,
+    NotWithdrawable,
+    ReasonRequired,
+    RefundWindowClosed,
+    ReportNotFound,
+    WithdrawalNotFound,
+    WithdrawalsOnHold,
+)
+from kro.giving.schemas import (
+    CampaignIn,
+    CampaignOut,
+    CheckoutOut,
+    DecisionIn,
+    DonationIn,
+    DonationOut,
+    FeatureIn,
+    HoldIn,
+    OrganizerCampaignOut,
+    OrganizerDonationOut,
+    QuoteOut,
+    RefundAskIn,
+    RefundDecisionIn,
+    ReportDecisionIn,
+    ReportIn,
+    ReportOut,
+    ReviewIn,
+    UpdateIn,
+    UpdateOut,
+    WallEntry,
+    WithdrawalIn,
+    WithdrawalOut,
+)
+from kro.identity.dependencies import AdminUser, AppSettings, ClientIp, CurrentUser
+from kro.identity.errors import TotpRequired
+from kro.kit.api import Envelope, ok
+from kro.kit.deps import DbSession
+from kro.kit.errors import InvalidTransition
+from kro.kit.openapi import error_responses
+from kro.ledger.errors import InsufficientFunds, LedgerBusy
+from kro.payments.errors import NoProviderAvailable, PaymentRejected, ProvidersUnavailable
+from kro.payouts.errors import BankAccountNotFound
 
 router = APIRouter(tags=["giving"])
+public = APIRouter(prefix="/v1/giving", tags=["giving"])
+organizer = APIRouter(prefix="/v1/giving/my", tags=["giving"])
+admin = APIRouter(prefix="/v1/admin/giving", tags=["admin: giving"])
+PDF = {"content": {"application/pdf": {}}, "description": "A PDF"}
+
+
+async def _organizer_out(session: DbSession, campaign: campaigns.Campaign) -> OrganizerCampaignOut:
+    base = CampaignOut.of(campaign).model_dump()
+    return OrganizerCampaignOut(**base, available=await campaigns.balance(session, campaign))
+
+
+# ---- public --------------------------------------------------------------------------------
+
+
+@public.get("/campaigns")
+async def browse(
+    session: DbSession,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    category: Annotated[str | None, Query(max_length=32)] = None,
+    sort: Annotated[str, Query(pattern="^(newest|trending|featured)$")] = "newest",
+    limit: Annotated[int, Query(ge=1, le=100)] = 24,
+) -> Envelope[list[CampaignOut]]:
+    """Live campaigns: search words ``q``, ``category``, ``sort`` newest | trending |
+    featured."""
+    rows = await campaigns.browse(session, q=q, category=category, sort=sort, limit=limit)
+    return ok([CampaignOut.of(c) for c in rows])
+
+
+@public.get("/campaigns/{campaign_id}", responses=error_responses(CampaignNotFound))
+async def get_campaign(campaign_id: str, session: DbSession) -> Envelope[CampaignOut]:
+    """A public campaign with its totals (raised excludes tips). 404 ``campaign_not_found``
+    (also for drafts and campaigns in review)."""
+    return ok(CampaignOut.of(await campaigns.public(session, campaign_id)))
+
+
+@public.get("/campaigns/{campaign_id}/donors", responses=error_responses(CampaignNotFound))
+async def donor_wall(campaign_id: str, session: DbSession) -> Envelope[list[WallEntry]]:
+    """The donor wall: anonymous gifts as "Anonymous", hidden amounts as null."""
+    campaign = await campaigns.public(session, campaign_id)
+    return ok([WallEntry.of(d) for d in await donations.wall(session, campaign.id)])
+
+
+@public.get("/campaigns/{campaign_id}/updates", responses=error_responses(CampaignNotFound))
+async def campaign_updates(campaign_id: str, session: DbSession) -> Envelope[list[UpdateOut]]:
+    """The organizer's updates, newest first."""
+    campaign = await campaigns.public(session, campaign_id)
+    return ok([UpdateOut.model_validate(u) for u in await campaigns.updates(session, campaign.id)])
+
+
+@public.get("/quote", responses=error_responses(DonationBelowMinimum))
+async def quote(
+    settings: AppSettings,
+    amount: Annotated[int, Query(gt=0, le=10_000_000_000)],
+    tip: Annotated[int | None, Query(ge=0, le=10_000_000_000)] = None,
+    cover_fees: bool = False,
+) -> Envelope[QuoteOut]:
+    """What a gift will cost the donor: amount, tip (default share when omitted), fee cover
+    (Paystack's rule, grossed up), total. 422 ``donation_below_minimum``."""
+    q = donations.quote(settings, amount, tip, cover_fees)
+    return ok(QuoteOut(amount=q.amount, tip=q.tip, cover=q.cover, total=q.total))
+
+
+@public.post(
+    "/campaigns/{campaign_id}/donations",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(
+        CampaignNotFound,
+        CampaignNotAcceptingDonations,
+        DonationBelowMinimum,
+        NoProviderAvailable,
+        PaymentRejected,
+        ProvidersUnavailable,
+    ),
+)
+async def donate(
+    campaign_id: str, body: DonationIn, session: DbSession, settings: AppSettings
+) -> Envelope[CheckoutOut]:
+    """Give to a live campaign, no account needed: returns the donation (keep its
+    ``access_token``) and the hosted checkout to send the donor to. 409
+    ``campaign_not_accepting_donations``; 422 ``donation_below_minimum``."""
+    donation, payment = await donations.donate(
+        session, settings, campaign_id, body.to_gift(), callback_url=body.callback_url
+    )
+    return ok(
+        CheckoutOut(
+            donation=DonationOut.model_validate(donation),
+            payment_id=payment.id,
+            authorization_url=payment.authorization_url,
+        )
+    )
+
+
+@public.get("/donations/{donation_id}", responses=error_responses(DonationNotFound))
+async def get_donation(
+    donation_id: str, session: DbSession, token: Annotated[str, Query(max_length=64)] = ""
+) -> Envelope[DonationOut]:
+    """The donor's donation, opened by its ``token``; 404 ``donation_not_found`` otherwise."""
+    return ok(DonationOut.model_validate(await donations.for_donor(session, donation_id, token)))
+
+
+@public.get(
+    "/donations/{donation_id}/receipt.pdf",
+    response_class=Response,
+    responses={200: PDF, **error_responses(DonationNotFound)},
+)
+async def receipt(
+    donation_id: str, session: DbSession, token: Annotated[str, Query(max_length=64)] = ""
+) -> Response:
+    """The receipt PDF (once paid). 404 ``donation_not_found``."""
+    donation = await donations.for_donor(session, donation_id, token)
+    pdf = await receipts.receipt_pdf(session, donation)
+    name = f"{donation.receipt_number}.pdf"
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@public.post(
+    "/donations/{donation_id}/refund-request",
+    responses=error_responses(DonationNotFound, DonationNotRefundable, RefundWindowClosed),
+)
+async def ask_refund(
+    donation_id: str, body: RefundAskIn, session: DbSession, settings: AppSettings
+) -> Envelope[DonationOut]:
+    """The donor asks for their money back (within ``KRO_GIVING_REFUND_WINDOW``); an admin
+    decides. 409 ``donation_not_refundable`` / ``refund_window_closed``."""
+    donation = await donations.ask_refund(session, settings, donation_id, body.token, body.reason)
+    return ok(DonationOut.model_validate(donation))
+
+
+@public.post(
+    "/campaigns/{campaign_id}/reports",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(CampaignNotFound),
+)
+async def report(campaign_id: str, body: ReportIn, session: DbSession) -> Envelope[ReportOut]:
+    """Report a campaign (fraud, misleading story, prohibited use): it goes to the admins'
+    queue."""
+    row = await campaigns.report(
+        session, campaign_id, body.reason, body.details, str(body.email) if body.email else None
+    )
+    return ok(ReportOut.model_validate(row))
+
+
+@public.get("/me/donations")
+async def my_donations(user: CurrentUser, session: DbSession) -> Envelope[list[DonationOut]]:
+    """A signed-in donor's donations (given while signed in, or to their email)."""
+    return ok([DonationOut.model_validate(d) for d in await donations.for_user(session, user)])
+
+
+@public.get("/me/statement/{year}.pdf", response_class=Response, responses={200: PDF})
+async def my_statement(year: int, user: CurrentUser, session: DbSession) -> Response:
+    """The signed-in donor's yearly statement: each gift of ``year`` once."""
+    pdf = await receipts.statement_pdf(session, user.email, year)
+    return Response(pdf, media_type="application/pdf")
+
+
+# ---- organizer -----------------------------------------------------------------------------
+
+
+@organizer.post("/campaigns", status_code=status.HTTP_201_CREATED)
+async def create_campaign(
+    body: CampaignIn, user: CurrentUser, session: DbSession
+) -> Envelope[OrganizerCampaignOut]:
+    """Start a campaign in ``draft``."""
+    campaign = await campaigns.create(session, user, body.to_draft())
+    return ok(await _organizer_out(session, campaign))
+
+
+@organizer.get("/campaigns")
+async def my_campaigns(user: CurrentUser, session: DbSession) -> Envelope[list[CampaignOut]]:
+    return ok([CampaignOut.of(c) for c in await campaigns.mine(session, user)])
+
+
+@organizer.get("/campaigns/{campaign_id}", responses=error_responses(CampaignNotFound))
+async def my_campaign(
+    campaign_id: str, user: CurrentUser, session: DbSession
+) -> Envelope[OrganizerCampaignOut]:
+    """One of the caller's campaigns with its withdrawable balance; 404 for anyone else's."""
+    return ok(await _organizer_out(session, await campaigns.own(session, user, campaign_id)))
+
+
+@organizer.put(
+    "/campaigns/{campaign_id}", responses=error_responses(CampaignNotFound, InvalidTransition)
+)
+async def edit_campaign(
+    campaign_id: str, body: CampaignIn, user: CurrentUser, session: DbSession
+) -> Envelope[OrganizerCampaignOut]:
+    """Edit a draft (or a rejected campaign, which goes back to draft); a live one's words."""
+    campaign = await campaigns.edit(session, user, campaign_id, body.to_draft())
+    return ok(await _organizer_out(session, campaign))
+
+
+@organizer.get("/campaigns/{campaign_id}/donations", responses=error_responses(CampaignNotFound))
+async def campaign_donations(
+    campaign_id: str, user: CurrentUser, session: DbSession
+) -> Envelope[list[OrganizerDonationOut]]:
+    campaign = await campaigns.own(session, user, campaign_id)
+    return ok(
+        [OrganizerDonationOut.of(d) for d in await donations.of_campaign(session, campaign.id)]
+    )
+
+
+@organizer.post(
+    "/campaigns/{campaign_id}/updates",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(CampaignNotFound),
+)
+async def post_update(
+    campaign_id: str, body: UpdateIn, user: CurrentUser, session: DbSession
+) -> Envelope[UpdateOut]:
+    """Post news; donors with an account who opted in are emailed."""
+    update = await campaigns.post_update(session, user, campaign_id, body.title, body.body)
+    return ok(UpdateOut.model_validate(update))
+
+
+@organizer.post(
+    "/campaigns/{campaign_id}/withdrawals",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(
+        CampaignNotFound,
+        BankAccountNotFound,
+        KycRequired,
+        WithdrawalsOnHold,
+        NotWithdrawable,
+        InsufficientCampaignBalance,
+        InsufficientFunds,
+        LedgerBusy,
+    ),
+)
+async def request_withdrawal(
+    campaign_id: str, body: WithdrawalIn, user: CurrentUser, session: DbSession
+) -> Envelope[WithdrawalOut]:
+    """Ask to withdraw to one of your verified bank accounts (``/v1/bank-accounts``): the
+    amount is held until an admin authorizes. 403 ``kyc_required``; 409
+    ``withdrawals_on_hold`` / ``campaign_not_withdrawable`` / ``insufficient_campaign_balance``."""
+    row = await withdrawals.request(session, user, campaign_id, body.amount, body.bank_account_id)
+    return ok(WithdrawalOut.model_validate(row))
+
+
+@organizer.get("/withdrawals")
+async def my_withdrawals(user: CurrentUser, session: DbSession) -> Envelope[list[WithdrawalOut]]:
+    return ok([WithdrawalOut.model_validate(w) for w in await withdrawals.mine(session, user)])
+
+
+@organizer.get("/withdrawals/{withdrawal_id}", responses=error_responses(WithdrawalNotFound))
+async def my_withdrawal(
+    withdrawal_id: str, user: CurrentUser, session: DbSession
+) -> Envelope[WithdrawalOut]:
+    return ok(WithdrawalOut.model_validate(await withdrawals.get_own(session, user, withdrawal_id)))
+
+
+# Last: its path would otherwise take POST …/updates and …/withdrawals.
+@organizer.post(
+    "/campaigns/{campaign_id}/{action}",
+    responses=error_responses(CampaignNotFound, InvalidTransition),
+)
+async def act(
+    campaign_id: str,
+    action: Annotated[str, Path(pattern="^(submit|pause|resume|close)$")],
+    user: CurrentUser,
+    session: DbSession,
+) -> Envelope[OrganizerCampaignOut]:
+    """``submit`` for review, ``pause``, ``resume``, ``close``. 409 ``invalid_transition``."""
+    campaign = await campaigns.organizer_act(session, user, campaign_id, action)
+    return ok(await _organizer_out(session, campaign))
+
+
+# ---- admin ---------------------------------------------------------------------------------
+
+
+@admin.get("/review-queue")
+async def review_queue(_: AdminUser, session: DbSession) -> Envelope[list[CampaignOut]]:
+    """Campaigns waiting for approval."""
+    return ok([CampaignOut.of(c) for c in await campaigns.review_queue(session)])
+
+
+@admin.get("/campaigns/{campaign_id}", responses=error_responses(CampaignNotFound))
+async def admin_campaign(
+    campaign_id: str, _: AdminUser, session: DbSession
+) -> Envelope[OrganizerCampaignOut]:
+    return ok(await _organizer_out(session, await campaigns.get_any(session, campaign_id)))
+
+
+@admin.post(
+    "/campaigns/{campaign_id}/review",
+    responses=error_responses(CampaignNotFound, ReasonRequired, InvalidTransition),
+)
+async def review(
+    campaign_id: str, body: ReviewIn, user: AdminUser, session: DbSession, ip: ClientIp
+) -> Envelope[CampaignOut]:
+    """``approve`` / ``reject`` (reason) a campaign in review; ``pause`` (suspend, reason),
+    ``resume``, ``close`` a live one. Audit-logged."""
+    from kro.giving import notices
+
+    campaign = await campaigns.admin_act(session, user, campaign_id, body.action, body.reason, ip)
+    if body.action in ("approve", "reject", "pause"):
+        await notices.campaign_reviewed(session, campaign, body.reason)
+    return ok(CampaignOut.of(campaign))
+
+
+@admin.post(
+    "/campaigns/{campaign_id}/end",
+    responses=error_responses(CampaignNotFound, InvalidTransition, InsufficientFunds, LedgerBusy),
+)
+async def end_campaign(
+    campaign_id: str, user: AdminUser, session: DbSession, ip: ClientIp
+) -> Envelope[CampaignOut]:
+    """End a campaign now, as its end date would: all-or-nothing ones settle (a failure
+    refunds every donor)."""
+    return ok(CampaignOut.of(await donations.admin_end(session, user, campaign_id, ip)))
+
+
+@admin.put("/campaigns/{campaign_id}/hold", responses=error_responses(CampaignNotFound))
+async def hold(
+    campaign_id: str, body: HoldIn, user: AdminUser, session: DbSession, ip: ClientIp
+) -> Envelope[CampaignOut]:
+    """Hold the campaign's withdrawals with a reason the organizer sees, or lift it (null)."""
+    return ok(CampaignOut.of(await campaigns.set_hold(session, user, campaign_id, body.reason, ip)))
+
+
+@admin.put("/campaigns/{campaign_id}/featured", responses=error_responses(CampaignNotFound))
+async def feature(
+    campaign_id: str, body: FeatureIn, user: AdminUser, session: DbSession
+) -> Envelope[CampaignOut]:
+    return ok(
+        CampaignOut.of(await campaigns.set_featured(session, user, campaign_id, body.featured))
+    )
+
+
+@admin.get(
+    "/campaigns/{campaign_id}/donations.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}, **error_responses(CampaignNotFound)},
+)
+async def export_donations(campaign_id: str, _: AdminUser, session: DbSession) -> Response:
+    """Every donation of a campaign as CSV (amounts in minor units)."""
+    campaign = await campaigns.get_any(session, campaign_id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "donation_id",
+            "receipt",
+            "status",
+            "name",
+            "email",
+            "amount",
+            "tip",
+            "cover",
+            "total",
+            "currency",
+            "anonymous",
+            "paid_at",
+        ]
+    )
+    for d in await donations.of_campaign(session, campaign.id):
+        writer.writerow(
+            [
+                d.id,
+                d.receipt_number or "",
+                d.status,
+                d.donor_name,
+                d.donor_email,
+                d.amount,
+                d.tip,
+                d.cover,
+                d.total,
+                d.currency,
+                d.anonymous,
+                d.paid_at.isoformat() if d.paid_at else "",
+            ]
+        )
+    return Response(
+        out.getvalue(),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{campaign.id}.csv"'},
+    )
+
+
+@admin.get("/reports")
+async def reports(_: AdminUser, session: DbSession) -> Envelope[list[ReportOut]]:
+    """Open reports, oldest first."""
+    return ok([ReportOut.model_validate(r) for r in await campaigns.open_reports(session)])
+
+
+@admin.post("/reports/{report_id}", responses=error_responses(ReportNotFound))
+async def resolve_report(
+    report_id: str, body: ReportDecisionIn, user: AdminUser, session: DbSession, ip: ClientIp
+) -> Envelope[ReportOut]:
+    row = await campaigns.resolve_report(session, user, report_id, body.outcome, ip)
+    return ok(ReportOut.model_validate(row))
+
+
+@admin.get("/refund-requests")
+async def refund_requests(_: AdminUser, session: DbSession) -> Envelope[list[DonationOut]]:
+    return ok([DonationOut.model_validate(d) for d in await donations.refund_requests(session)])
+
+
+@admin.post(
+    "/donations/{donation_id}/refund",
+    responses=error_responses(
+        DonationNotFound, DonationNotRefundable, InsufficientFunds, LedgerBusy
+    ),
+)
+async def decide_refund(
+    donation_id: str, body: RefundDecisionIn, user: AdminUser, session: DbSession, ip: ClientIp
+) -> Envelope[DonationOut]:
+    """Approve (everything the donor paid goes back through the provider) or decline a
+    donor's refund request. Audit-logged."""
+    donation = await donations.decide_refund(session, user, donation_id, body.approve, ip)
+    return ok(DonationOut.model_validate(donation))
+
+
+@admin.get("/withdrawals")
+async def withdrawal_queue(
+    _: AdminUser, session: DbSession, status: Annotated[str | None, Query(max_length=16)] = None
+) -> Envelope[list[WithdrawalOut]]:
+    """Withdrawals waiting for an admin (pending, error), or those of ``status``."""
+    return ok([WithdrawalOut.model_validate(w) for w in await withdrawals.queue(session, status)])
+
+
+@admin.post(
+    "/withdrawals/{withdrawal_id}/decision",
+    responses=error_responses(
+        TotpRequired,
+        WithdrawalNotFound,
+        InvalidTransition,
+        WithdrawalsOnHold,
+        BankAccountNotFound,
+        InsufficientFunds,
+        LedgerBusy,
+    ),
+)
+async def decide_withdrawal(
+    withdrawal_id: str, body: DecisionIn, user: AdminUser, session: DbSession, ip: ClientIp
+) -> Envelope[WithdrawalOut]:
+    """Authorize (a payout to the organizer's bank account starts) or reject (the money stays
+    in the campaign). Needs a fresh TOTP (403 ``totp_required``); audit-logged."""
+    row = await withdrawals.decide(
+        session,
+        user,
+        withdrawal_id,
+        approve=body.approve,
+        totp_code=body.totp_code,
+        note=body.note,
+        ip=ip,
+    )
+    return ok(WithdrawalOut.model_validate(row))
+
+
+router.include_router(public)
+router.include_router(organizer)
+router.include_router(admin)

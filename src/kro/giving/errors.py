@@ -1,0 +1,68 @@
+"""KROGiving errors (rendered in the API's envelope by the one handler of ``kro.kit``)."""
+
+from kro.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
+
+
+class CampaignNotFound(NotFound):
+    code = "campaign_not_found"
+    message = "No such campaign."
+
+
+class DonationNotFound(NotFound):
+    code = "donation_not_found"
+    message = "No such donation."
+
+
+class WithdrawalNotFound(NotFound):
+    code = "withdrawal_not_found"
+    message = "No such withdrawal."
+
+
+class ReportNotFound(NotFound):
+    code = "report_not_found"
+    message = "No such report."
+
+
+class CampaignNotAcceptingDonations(Conflict):
+    code = "campaign_not_accepting_donations"
+    message = "This campaign is not taking donations now."
+
+
+class DonationBelowMinimum(Unprocessable):
+    code = "donation_below_minimum"
+    message = "The donation is below the minimum."
+
+
+class ReasonRequired(Unprocessable):
+    code = "reason_required"
+    message = "Give a reason."
+
+
+class RefundWindowClosed(Conflict):
+    code = "refund_window_closed"
+    message = "The refund window for this donation has closed."
+
+
+class DonationNotRefundable(Conflict):
+    code = "donation_not_refundable"
+    message = "This donation cannot be refunded now."
+
+
+class KycRequired(Forbidden):
+    code = "kyc_required"
+    message = "Verify your identity before withdrawing."
+
+
+class WithdrawalsOnHold(Conflict):
+    code = "withdrawals_on_hold"
+    message = "Withdrawals from this campaign are on hold."
+
+
+class NotWithdrawable(Conflict):
+    code = "campaign_not_withdrawable"
+    message = "This campaign's money cannot be withdrawn now."
+
+
+class InsufficientCampaignBalance(Conflict):
+    code = "insufficient_campaign_balance"
+    message = "The campaign's available balance does not cover this withdrawal."

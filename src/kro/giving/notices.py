@@ -1,0 +1,81 @@
+"""What KROGiving tells people, through :mod:`kro.notifications` (outbox, the same
+transaction as the change): the organizer at each step of a withdrawal and of the review,
+donors with an account who opted in when the organizer posts an update."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kro.giving.models import Campaign, CampaignUpdate, Donation, Withdrawal
+from kro.notifications.events import EMAIL, EventSpec, register
+from kro.notifications.service import notify
+
+register(
+    EventSpec("giving.campaign_reviewed", EMAIL),
+    EventSpec("giving.withdrawal_updated", EMAIL),
+    EventSpec("giving.update_posted", EMAIL),
+    templates=Path(__file__).parent / "notifications",
+)
+
+
+async def campaign_reviewed(session: AsyncSession, campaign: Campaign, reason: str | None) -> None:
+    await notify(
+        session,
+        campaign.organizer_id,
+        "giving.campaign_reviewed",
+        {
+            "title": campaign.title,
+            "status": campaign.status,
+            "reason": reason or "",
+            "campaign_id": campaign.id,
+        },
+        dedupe_key=f"{campaign.id}:{campaign.status}:{campaign.updated_at.isoformat()}",
+    )
+
+
+async def withdrawal_updated(session: AsyncSession, withdrawal: Withdrawal, event_id: str) -> None:
+    await notify(
+        session,
+        withdrawal.organizer_id,
+        "giving.withdrawal_updated",
+        {
+            "amount": withdrawal.amount,
+            "currency": withdrawal.currency,
+            "status": withdrawal.status,
+            "withdrawal_id": withdrawal.id,
+            "note": withdrawal.note or "",
+        },
+        dedupe_key=event_id,
+    )
+
+
+async def update_posted(session: AsyncSession, campaign: Campaign, update: CampaignUpdate) -> None:
+    """Donors with an account who opted in; donors without one are not emailed yet (the
+    notifications core addresses users only)."""
+    stmt = (
+        select(Donation.donor_user_id)
+        .where(
+            Donation.campaign_id == campaign.id,
+            Donation.status == "paid",
+            Donation.opt_in.is_(True),
+            Donation.donor_user_id.is_not(None),
+        )
+        .distinct()
+    )
+    for user_id in (await session.execute(stmt)).scalars():
+        assert user_id is not None
+        await notify(
+            session,
+            user_id,
+            "giving.update_posted",
+            {
+                "title": campaign.title,
+                "update_title": update.title,
+                "body": update.body,
+                "campaign_id": campaign.id,
+            },
+            dedupe_key=update.id,
+        )

@@ -1,0 +1,166 @@
+"""Campaigns over real HTTP: review, every organizer and admin move, object-level
+authorization (another organizer's campaign is 404), bad input, reports, browse."""
+
+from __future__ import annotations
+
+import secrets
+
+import httpx
+
+from tests.giving.conftest import Giving, campaign_body
+from tests.support.api import data, error, register_and_login
+
+
+async def test_review_reject_edit_approve_pause_close(
+    giving: Giving, http: httpx.AsyncClient
+) -> None:
+    c = await giving.create()
+    assert c["status"] == "draft" and c["raised"] == 0 and c["available"] == 0
+    # Not public before approval: 404 to everyone but the organizer's own endpoints.
+    error(await http.get(f"/v1/giving/campaigns/{giving.id}"), 404, "campaign_not_found")
+    assert (await giving.act("submit"))["status"] == "in_review"
+    queue = data(await http.get("/v1/admin/giving/review-queue", headers=giving.admin.headers))
+    assert giving.id in [q["id"] for q in queue]
+    error(
+        await http.post(
+            f"/v1/admin/giving/campaigns/{giving.id}/review",
+            json={"action": "reject"},
+            headers=giving.admin.headers,
+        ),
+        422,
+        "reason_required",
+    )
+    rejected = await giving.review("reject", "Say who the beneficiary is")
+    assert (
+        rejected["status"] == "rejected" and rejected["review_note"] == "Say who the beneficiary is"
+    )
+    edited = data(
+        await http.put(
+            f"/v1/giving/my/campaigns/{giving.id}",
+            json=campaign_body(beneficiary_type="someone", beneficiary_name="Ada Obi"),
+            headers=giving.organizer,
+        )
+    )
+    assert edited["status"] == "draft" and edited["beneficiary_name"] == "Ada Obi"
+    await giving.act("submit")
+    assert (await giving.review("approve"))["status"] == "live"
+    assert data(await http.get(f"/v1/giving/campaigns/{giving.id}"))["status"] == "live"
+    # A move the table refuses is a 409 with the allowed actions.
+    err = error(
+        await http.post(f"/v1/giving/my/campaigns/{giving.id}/submit", headers=giving.organizer),
+        409,
+        "invalid_state_transition",
+    )
+    assert set(err["details"]["allowed"]) == {"close", "end", "pause", "wait_funds"}
+    assert (await giving.act("pause"))["status"] == "paused"
+    # A paused campaign takes no donations.
+    body = {"name": "A", "email": "a@example.com", "amount": 500_000}
+    error(
+        await http.post(f"/v1/giving/campaigns/{giving.id}/donations", json=body),
+        409,
+        "campaign_not_accepting_donations",
+    )
+    assert (await giving.act("resume"))["status"] == "live"
+    suspended = await giving.review("pause", "Reported as misleading")
+    assert suspended["status"] == "paused"
+    await giving.review("resume")
+    assert (await giving.act("close"))["status"] == "closed"
+    error(
+        await giving.http.post(
+            f"/v1/giving/my/campaigns/{giving.id}/resume", headers=giving.organizer
+        ),
+        409,
+        "invalid_state_transition",
+    )
+
+
+async def test_another_organizers_campaign_is_404(giving: Giving, http: httpx.AsyncClient) -> None:
+    await giving.create()
+    other = await register_and_login(http, f"other-{secrets.token_hex(3)}@example.com")
+    for method, path in [
+        ("GET", f"/v1/giving/my/campaigns/{giving.id}"),
+        ("PUT", f"/v1/giving/my/campaigns/{giving.id}"),
+        ("POST", f"/v1/giving/my/campaigns/{giving.id}/submit"),
+        ("GET", f"/v1/giving/my/campaigns/{giving.id}/donations"),
+        ("POST", f"/v1/giving/my/campaigns/{giving.id}/updates"),
+        ("POST", f"/v1/giving/my/campaigns/{giving.id}/withdrawals"),
+    ]:
+        body = {"title": "t", "body": "b"} if path.endswith("updates") else None
+        if method == "PUT":
+            body = campaign_body()
+        if path.endswith("withdrawals"):
+            body = {"amount": 100, "bank_account_id": "ba_x"}
+        r = await http.request(method, path, json=body, headers=other)
+        error(r, 404, "campaign_not_found")
+    assert data(await http.get("/v1/giving/my/campaigns", headers=other)) == []
+
+
+async def test_bad_input(giving: Giving, http: httpx.AsyncClient) -> None:
+    for bad in [
+        {"goal": 0},
+        {"category": "weapons"},
+        {"title": ""},
+        {"funding_model": "some"},
+        {"video_url": "javascript:alert(1)"},
+    ]:
+        r = await http.post(
+            "/v1/giving/my/campaigns", json=campaign_body(**bad), headers=giving.organizer
+        )
+        error(r, 422)
+    await giving.launch()
+    small = {"name": "A", "email": "a@example.com", "amount": 9_999}
+    err = error(
+        await http.post(f"/v1/giving/campaigns/{giving.id}/donations", json=small),
+        422,
+        "donation_below_minimum",
+    )
+    assert err["details"] == {"field": "amount", "minimum": 10_000}
+    bad_email = {"name": "A", "email": "not-an-email", "amount": 500_000}
+    error(await http.post(f"/v1/giving/campaigns/{giving.id}/donations", json=bad_email), 422)
+    error(
+        await http.post("/v1/giving/campaigns/cmp_nope/donations", json=small | {"amount": 10**6}),
+        404,
+        "campaign_not_found",
+    )
+    error(await http.get("/v1/giving/quote", params={"amount": 50}), 422, "donation_below_minimum")
+
+
+async def test_browse_search_reports_and_updates(giving: Giving, http: httpx.AsyncClient) -> None:
+    await giving.launch(title="School fees for Tunde", category="education")
+    found = data(
+        await http.get("/v1/giving/campaigns", params={"q": "tunde", "category": "education"})
+    )
+    assert [c["id"] for c in found] == [giving.id]
+    assert (
+        data(await http.get("/v1/giving/campaigns", params={"q": "tunde", "category": "medical"}))
+        == []
+    )
+    trending = data(await http.get("/v1/giving/campaigns", params={"sort": "trending"}))
+    assert giving.id in [c["id"] for c in trending]
+    report = data(
+        await http.post(
+            f"/v1/giving/campaigns/{giving.id}/reports",
+            json={"reason": "misleading", "details": "Not a school"},
+        ),
+        201,
+    )
+    open_reports = data(await http.get("/v1/admin/giving/reports", headers=giving.admin.headers))
+    assert report["id"] in [r["id"] for r in open_reports]
+    data(
+        await http.post(
+            f"/v1/admin/giving/reports/{report['id']}",
+            json={"outcome": "dismissed"},
+            headers=giving.admin.headers,
+        )
+    )
+    assert data(await http.get("/v1/admin/giving/reports", headers=giving.admin.headers)) == []
+    update = data(
+        await http.post(
+            f"/v1/giving/my/campaigns/{giving.id}/updates",
+            json={"title": "Term paid", "body": "Thank you all"},
+            headers=giving.organizer,
+        ),
+        201,
+    )
+    updates = data(await http.get(f"/v1/giving/campaigns/{giving.id}/updates"))
+    assert [u["id"] for u in updates] == [update["id"]]
