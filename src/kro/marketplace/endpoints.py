@@ -23,7 +23,7 @@ from kro.kit.deps import DbSession
 from kro.kit.errors import InvalidIdempotencyKey, InvalidTransition
 from kro.kit.openapi import error_responses, raises
 from kro.ledger.errors import LedgerBusy
-from kro.marketplace import catalog, orders
+from kro.marketplace import catalog, orders, reviews
 from kro.marketplace.errors import (
     CategoryNotFound,
     ClearanceOver,
@@ -36,6 +36,7 @@ from kro.marketplace.errors import (
     OrderNotFound,
     PackageNotFound,
     RequirementsMissing,
+    ReviewNotAllowed,
     SelfPurchase,
     ServiceNotFound,
 )
@@ -52,6 +53,8 @@ from kro.marketplace.schemas import (
     OrderSummaryOut,
     PayIn,
     RequirementsIn,
+    ReviewIn,
+    ReviewOut,
     ServiceIn,
     ServiceOut,
     ServiceStatusIn,
@@ -310,3 +313,35 @@ async def admin_refund(
     """Refund a completed order within clearance: the seller's pending earnings clawed back."""
     order = await orders.admin_refund(session, admin, order_id, body.reason, body.totp_code, ip)
     return ok(await _out(session, order, admin.id))
+
+
+@router.post(
+    f"{PREFIX}/orders/{{order_id}}/reviews",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(OrderNotFound, ReviewNotAllowed),
+)
+async def review_order(
+    order_id: str, body: ReviewIn, user: CurrentUser, session: DbSession, settings: AppSettings
+) -> Envelope[ReviewOut]:
+    """Review a completed order (double-blind: hidden until both sides are in or the
+    window closes)."""
+    review = await reviews.submit(
+        session, user, order_id, body.rating, body.comment, settings.marketplace_review_window
+    )
+    return ok(ReviewOut.of(review))
+
+
+@router.get(f"{PREFIX}/orders/{{order_id}}/reviews", responses=error_responses(OrderNotFound))
+async def order_reviews(
+    order_id: str, user: CurrentUser, session: DbSession
+) -> Envelope[list[ReviewOut]]:
+    """The order's reviews the caller may see (their own; the other's once published)."""
+    order = await orders.load_for(session, user, order_id, lock=False)
+    return ok([ReviewOut.of(r) for r in await reviews.for_order(session, order, user.id)])
+
+
+@router.get(f"{PREFIX}/services/{{service_id}}/reviews", responses=error_responses(ServiceNotFound))
+async def service_reviews(service_id: str, session: DbSession) -> Envelope[list[ReviewOut]]:
+    """A service's published buyer reviews, newest first."""
+    service = await catalog.get_public(session, service_id)
+    return ok([ReviewOut.of(r) for r in await reviews.for_service(session, service.id)])

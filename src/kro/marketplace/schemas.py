@@ -8,7 +8,15 @@ from pydantic import BaseModel, Field
 
 from kro.marketplace import states
 from kro.marketplace.catalog import PackageSpec, ServiceSpec
-from kro.marketplace.models import Category, Delivery, Order, OrderEvent, Package, Service
+from kro.marketplace.models import (
+    Category,
+    Delivery,
+    Order,
+    OrderEvent,
+    Package,
+    Review,
+    Service,
+)
 from kro.marketplace.orders import OrderView, role_of
 
 
@@ -288,3 +296,31 @@ class EarningsOut(BaseModel):
     currency: str
     pending_clearance: int
     available: int
+
+
+class ReviewIn(BaseModel):
+    rating: int = Field(ge=1, le=5)
+    comment: str = Field("", max_length=2_000)
+
+
+class ReviewOut(BaseModel):
+    """``published``: false while the other side has not reviewed and the window is open
+    (then only its author sees it)."""
+
+    id: str
+    role: str
+    rating: int
+    comment: str
+    published: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, r: Review) -> ReviewOut:
+        return cls(
+            id=r.id,
+            role=r.role,
+            rating=r.rating,
+            comment=r.comment,
+            published=r.published_at is not None,
+            created_at=r.created_at,
+        )

@@ -11,7 +11,7 @@ import structlog
 from kro.jobs.registry import JobContext, job_handler
 from kro.jobs.scheduler import periodic
 from kro.kit.clock import utcnow
-from kro.marketplace import orders
+from kro.marketplace import orders, reviews
 
 log = structlog.get_logger("kro.marketplace.tasks")
 
@@ -74,3 +74,9 @@ async def hard_limit(ctx: JobContext, payload: dict[str, Any]) -> None:
 async def clear_earnings(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Make earnings whose clearance period is over available in the sellers' wallets."""
     await orders.clear_earnings(ctx.session, utcnow())
+
+
+@periodic("marketplace.publish_reviews", every=timedelta(minutes=15))
+async def publish_reviews(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Publish reviews whose window closed without the other side's."""
+    await reviews.publish_due(ctx.session, utcnow(), ctx.settings.marketplace_review_window)
