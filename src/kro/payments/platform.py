@@ -19,6 +19,9 @@ from kro.settings import Settings
 
 PLATFORM = "platform"
 """The ``mode`` of a platform configuration (and of its breakers)."""
+DEDICATED: dict[str, str] = {"remita": "remita"}
+"""Providers a product reaches through a payment method of their own (Remita's RRR, for
+pension remittances), offered for that method even when ``KRO_PAYMENTS_PROVIDERS`` omits them."""
 
 
 def credentials(settings: Settings, provider: str) -> Credentials:
@@ -34,6 +37,12 @@ def credentials(settings: Settings, provider: str) -> Credentials:
         )
     if provider == "providus":
         return Credentials(settings.providus_client_secret, account_id=settings.providus_client_id)
+    if provider == "remita":
+        return Credentials(
+            settings.remita_api_key,
+            public_key=settings.remita_service_type_id,
+            account_id=settings.remita_merchant_id,
+        )
     raise UnknownProvider(f"The platform has no {provider} account.")
 
 
@@ -46,6 +55,8 @@ def base_url(settings: Settings, provider: str) -> str:
         return settings.fincra_base_url
     if provider == "providus":
         return settings.providus_base_url
+    if provider == "remita":
+        return settings.remita_base_url
     raise UnknownProvider(f"The platform has no {provider} account.")
 
 
@@ -59,7 +70,9 @@ def configs(settings: Settings, method: str = "card") -> list[ProviderConfig]:
     ``bank_transfer``: a dynamic account to pay into), in ``KRO_PAYMENTS_PROVIDERS`` order
     (priority 0, 1, …), each taking every currency its provider takes."""
     found = []
-    for priority, name in enumerate(settings.payments_providers):
+    names = list(settings.payments_providers)
+    names += [n for n in DEDICATED if DEDICATED[n] == method and n not in names]
+    for priority, name in enumerate(names):
         spec = registry.spec(name)
         if method not in spec.methods:
             continue

@@ -1,7 +1,676 @@
-"""The JSON API of ``kro.pensions``."""
+"""``/v1/pensions/…``: thin handlers over the pensions services. Each route lists its errors
+in ``responses=``; those of ``CurrentUser`` and request validation are added by
+:mod:`kro.kit.openapi`. Another employer's objects are 404."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-router = APIRouter(tags=["pensions"])
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
+
+from kro.identity import admin as second_factor
+from kro.identity.dependencies import AppSettings, ClientIp, CurrentUser
+from kro.identity.errors import TotpAlreadyEnrolled, TotpRequired
+from kro.kit.api import Envelope, ok
+from kro.kit.clock import utcnow
+from kro.kit.deps import DbSession
+from kro.kit.errors import InvalidTransition
+from kro.kit.openapi import error_responses
+from kro.payments.errors import NoProviderAvailable, PaymentRejected, ProvidersUnavailable
+from kro.pensions import compliance, employees, employers, exports, schedules
+from kro.pensions.employers import Actor
+from kro.pensions.errors import (
+    CertificateNotFound,
+    EmployeeNotFound,
+    EmployerNotFound,
+    ImportInvalid,
+    InvalidPeriod,
+    MakerChecker,
+    MemberExists,
+    NothingToSchedule,
+    NotReady,
+    RegisterMismatch,
+    RoleRequired,
+    ScheduleExists,
+    ScheduleNotFound,
+    StaffIdTaken,
+    UserNotFound,
+)
+from kro.pensions.schemas import (
+    ApproveIn,
+    CertificateOut,
+    CoverOut,
+    EmployeeIn,
+    EmployeeOut,
+    EmployeePatch,
+    EmployerIn,
+    EmployerOut,
+    EmployerPatch,
+    FindingOut,
+    GliIn,
+    GliOut,
+    ImportOut,
+    ItemOut,
+    MemberIn,
+    MemberOut,
+    PayChangeIn,
+    PaymentOut,
+    PayScheduleIn,
+    ReadinessOut,
+    RejectIn,
+    RowError,
+    ScheduleIn,
+    ScheduleOut,
+    ScheduleSummaryOut,
+    TotpConfirmIn,
+    TotpEnrolmentOut,
+    VerificationOut,
+)
+from kro.providers.errors import ProviderRejected, ProviderTimeout, ProviderUnavailable
+
+router = APIRouter(prefix="/v1/pensions", tags=["pensions"])
+E = "/employers/{employer_id}"
+SCOPE = (EmployerNotFound, RoleRequired)
+PROVIDER = (ProviderUnavailable, ProviderTimeout, ProviderRejected)
+
+
+def _actor(user: CurrentUser, ip: str | None) -> Actor:
+    return Actor(user, ip)
+
+
+async def _employer_out(
+    session: DbSession, settings: AppSettings, found: employers.Access
+) -> EmployerOut:
+    count = await employers.headcount(session, found.employer.id, utcnow().date())
+    return EmployerOut.of(found, count, employers.covered(settings, count))
+
+
+@router.post("/employers", status_code=status.HTTP_201_CREATED)
+async def register_employer(
+    body: EmployerIn, user: CurrentUser, ip: ClientIp, session: DbSession, settings: AppSettings
+) -> Envelope[EmployerOut]:
+    """Register an employer; you become its owner and HR officer."""
+    found = await employers.register(session, _actor(user, ip), body.model_dump())
+    return ok(await _employer_out(session, settings, found))
+
+
+@router.get("/employers")
+async def list_employers(
+    user: CurrentUser, session: DbSession, settings: AppSettings
+) -> Envelope[list[EmployerOut]]:
+    """The employers whose team you are on."""
+    return ok(
+        [await _employer_out(session, settings, a) for a in await employers.list_for(session, user)]
+    )
+
+
+@router.get(E, responses=error_responses(EmployerNotFound))
+async def get_employer(
+    employer_id: str, user: CurrentUser, session: DbSession, settings: AppSettings
+) -> Envelope[EmployerOut]:
+    """An employer with its headcount and whether the PRA 2014 covers it (3+ employees)."""
+    found = await employers.access(session, user, employer_id)
+    return ok(await _employer_out(session, settings, found))
+
+
+@router.patch(E, responses=error_responses(*SCOPE))
+async def update_employer(
+    employer_id: str,
+    body: EmployerPatch,
+    user: CurrentUser,
+    ip: ClientIp,
+    session: DbSession,
+    settings: AppSettings,
+) -> Envelope[EmployerOut]:
+    """Change the employer's details (owner)."""
+    found = await employers.update(
+        session, _actor(user, ip), employer_id, body.model_dump(exclude_none=True)
+    )
+    return ok(await _employer_out(session, settings, found))
+
+
+@router.get(E + "/members", responses=error_responses(EmployerNotFound))
+async def list_members(
+    employer_id: str, user: CurrentUser, session: DbSession
+) -> Envelope[list[MemberOut]]:
+    rows = await employers.members(session, user, employer_id)
+    return ok(
+        [
+            MemberOut(user_id=u.id, email=u.email, name=u.full_name, role=m.role, owner=m.owner)
+            for m, u in rows
+        ]
+    )
+
+
+@router.post(
+    E + "/members",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(*SCOPE, UserNotFound, MemberExists),
+)
+async def add_member(
+    employer_id: str, body: MemberIn, user: CurrentUser, ip: ClientIp, session: DbSession
+) -> Envelope[MemberOut]:
+    """Add a registered user to the team with a role (owner)."""
+    member = await employers.add_member(
+        session, _actor(user, ip), employer_id, body.email, body.role
+    )
+    return ok(
+        MemberOut(user_id=member.user_id, email=body.email, name="", role=member.role, owner=False)
+    )
+
+
+@router.post(
+    "/me/totp", status_code=status.HTTP_201_CREATED, responses=error_responses(TotpAlreadyEnrolled)
+)
+async def enrol_totp(
+    user: CurrentUser, session: DbSession, settings: AppSettings
+) -> Envelope[TotpEnrolmentOut]:
+    """Set up an authenticator (finance approvers approve schedules with a fresh code)."""
+    e = await second_factor.enrol(session, user, issuer="KRO Pensions")
+    return ok(
+        TotpEnrolmentOut(
+            secret=e.secret,
+            otpauth_uri=e.otpauth_uri,
+            qr_svg_data_uri=e.qr_svg_data_uri,
+            recovery_codes=e.recovery_codes,
+        )
+    )
+
+
+@router.post("/me/totp/confirm", responses=error_responses(TotpRequired))
+async def confirm_totp(
+    body: TotpConfirmIn, user: CurrentUser, session: DbSession
+) -> Envelope[dict[str, bool]]:
+    await second_factor.confirm(session, user, body.code)
+    return ok({"confirmed": True})
+
+
+# Employees ------------------------------------------------------------------------------------
+
+
+@router.get(E + "/employees", responses=error_responses(EmployerNotFound))
+async def list_employees(
+    employer_id: str, user: CurrentUser, session: DbSession
+) -> Envelope[list[EmployeeOut]]:
+    rows = await employees.list_all(session, user, employer_id)
+    return ok([EmployeeOut.model_validate(e) for e in rows])
+
+
+@router.post(
+    E + "/employees",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(*SCOPE, StaffIdTaken),
+)
+async def create_employee(
+    employer_id: str, body: EmployeeIn, user: CurrentUser, ip: ClientIp, session: DbSession
+) -> Envelope[EmployeeOut]:
+    """Add one employee with their monthly pay (kobo) from the hire date (HR officer)."""
+    fields = body.model_dump(exclude={"pay"})
+    employee = await employees.create(
+        session, _actor(user, ip), employer_id, fields, body.pay.model_dump()
+    )
+    return ok(EmployeeOut.model_validate(employee))
+
+
+@router.get(
+    E + "/employees/{employee_id}", responses=error_responses(EmployerNotFound, EmployeeNotFound)
+)
+async def get_employee(
+    employer_id: str, employee_id: str, user: CurrentUser, session: DbSession
+) -> Envelope[EmployeeOut]:
+    return ok(
+        EmployeeOut.model_validate(await employees.get(session, user, employer_id, employee_id))
+    )
+
+
+@router.patch(E + "/employees/{employee_id}", responses=error_responses(*SCOPE, EmployeeNotFound))
+async def update_employee(
+    employer_id: str,
+    employee_id: str,
+    body: EmployeePatch,
+    user: CurrentUser,
+    ip: ClientIp,
+    session: DbSession,
+) -> Envelope[EmployeeOut]:
+    employee = await employees.update(
+        session, _actor(user, ip), employer_id, employee_id, body.model_dump(exclude_unset=True)
+    )
+    return ok(EmployeeOut.model_validate(employee))
+
+
+@router.post(
+    E + "/employees/{employee_id}/pay", responses=error_responses(*SCOPE, EmployeeNotFound)
+)
+async def change_pay(
+    employer_id: str,
+    employee_id: str,
+    body: PayChangeIn,
+    user: CurrentUser,
+    ip: ClientIp,
+    session: DbSession,
+) -> Envelope[dict[str, str]]:
+    """New monthly pay from ``effective_from`` (past periods keep their pay)."""
+    pay = body.model_dump(exclude={"effective_from"})
+    await employees.set_pay(
+        session, _actor(user, ip), employer_id, employee_id, body.effective_from, pay
+    )
+    return ok({"effective_from": body.effective_from.isoformat()})
+
+
+@router.post(E + "/employees/import", responses=error_responses(*SCOPE, ImportInvalid))
+async def import_employees(
+    employer_id: str,
+    user: CurrentUser,
+    ip: ClientIp,
+    session: DbSession,
+    file: Annotated[UploadFile, File(description="CSV or XLSX, the columns of docs/pensions.md")],
+) -> Envelope[ImportOut]:
+    """Import employees (CSV or XLSX). Validated first, applied all or nothing: 422
+    ``import_invalid`` with ``details.errors`` = every ``{row, column, reason}``. Re-importing
+    updates by ``staff_id``."""
+    content = await file.read(10 * 1024 * 1024 + 1)
+    result = await employees.import_file(
+        session, _actor(user, ip), employer_id, file.filename or "import.csv", content
+    )
+    return ok(
+        ImportOut(
+            rows=result.rows,
+            created=result.created,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            warnings=[RowError(**w) for w in result.warnings],
+        )
+    )
+
+
+@router.post(E + "/employees/register-check", responses=error_responses(*SCOPE, *PROVIDER))
+async def register_check(
+    employer_id: str, user: CurrentUser, ip: ClientIp, session: DbSession, settings: AppSettings
+) -> Envelope[list[FindingOut]]:
+    """Check every RSA PIN against PenCom's register: another PFA or another name is flagged
+    (``mismatch``) and blocks submitting a schedule."""
+    findings = await employees.check_register(session, settings, _actor(user, ip), employer_id)
+    return ok(
+        [FindingOut(employee_id=f.employee_id, status=f.status, note=f.note) for f in findings]
+    )
+
+
+@router.get(
+    E + "/employees/{employee_id}/statement",
+    responses=error_responses(EmployerNotFound, EmployeeNotFound),
+)
+async def employee_statement(
+    employer_id: str,
+    employee_id: str,
+    user: CurrentUser,
+    session: DbSession,
+    year: int = Query(ge=2000, le=2100),
+) -> Response:
+    """The employee's contributions for ``year`` (PDF)."""
+    pdf = await compliance.statement_pdf(session, user, employer_id, employee_id, year)
+    return Response(pdf, media_type="application/pdf")
+
+
+# Schedules ------------------------------------------------------------------------------------
+
+
+@router.get(E + "/schedules", responses=error_responses(EmployerNotFound))
+async def list_schedules(
+    employer_id: str, user: CurrentUser, ip: ClientIp, session: DbSession
+) -> Envelope[list[ScheduleSummaryOut]]:
+    rows = await schedules.list_for(session, _actor(user, ip), employer_id)
+    return ok([ScheduleSummaryOut.model_validate(s) for s in rows])
+
+
+@router.post(
+    E + "/schedules",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(*SCOPE, InvalidPeriod, ScheduleExists, NothingToSchedule),
+)
+async def prepare_schedule(
+    employer_id: str,
+    body: ScheduleIn,
+    user: CurrentUser,
+    ip: ClientIp,
+    session: DbSession,
+    settings: AppSettings,
+) -> Envelope[ScheduleOut]:
+    """Prepare the month's schedule (HR officer): every employee active in the period with
+    that period's pay, prorated for joiners and leavers, half-up per line."""
+    found = await schedules.prepare(
+        session,
+        settings,
+        _actor(user, ip),
+        employer_id,
+        body.period,
+        employer_bears_all=body.employer_bears_all,
+    )
+    return ok(ScheduleOut.of(found))
+
+
+@router.get(
+    E + "/schedules/{schedule_id}", responses=error_responses(EmployerNotFound, ScheduleNotFound)
+)
+async def get_schedule(
+    employer_id: str,
+    schedule_id: str,
+    user: CurrentUser,
+    ip: ClientIp,
+    session: DbSession,
+    settings: AppSettings,
+) -> Envelope[ScheduleOut]:
+    """A schedule with its lines, the penalty if paid today and who was left out."""
+    return ok(
+        ScheduleOut.of(
+            await schedules.get(session, settings, _actor(user, ip), employer_id, schedule_id)
+        )
+    )
+
+
+ACTION = (*SCOPE, ScheduleNotFound, InvalidTransition)
+
+
+@router.post(
+    E + "/schedules/{schedule_id}/submit", responses=error_responses(*ACTION, RegisterMismatch)
+)
+async def submit_schedule(
+    employer_id: str,
+    schedule_id: str,
+    user: CurrentUser,
+    ip: ClientIp,
+    session: DbSession,
+    settings: AppSettings,
+) -> Envelope[ScheduleOut]:
+    """The maker submits (HR officer); PINs flagged by PenCom's register block it."""
+    return ok(
+        ScheduleOut.of(
+            await schedules.submit(session, settings, _actor(user, ip), employer_id, schedule_id)
+        )
+    )
+
+
+@router.post(E + "/schedules/{schedule_id}/reject", responses=error_responses(*ACTION))
+async def reject_schedule(
+    employer_id: str,
+    schedule_id: str,
+    body: RejectIn,
+    user: CurrentUser,
+    ip: ClientIp,
+    session: DbSession,
+    settings: AppSettings,
+) -> Envelope[ScheduleOut]:
+    view = await schedules.reject(
+        session, settings, _actor(user, ip), employer_id, schedule_id, body.reason
+    )
+    return ok(ScheduleOut.of(view))
+
+
+@router.post(E + "/schedules/{schedule_id}/discard", responses=error_responses(*ACTION))
+async def discard_schedule(
+    employer_id: str,
+    schedule_id: str,
+    user: CurrentUser,
+    ip: ClientIp,
+    session: DbSession,
+    settings: AppSettings,
+) -> Envelope[ScheduleOut]:
+    return ok(
+        ScheduleOut.of(
+            await schedules.discard(session, settings, _actor(user, ip), employer_id, schedule_id)
+        )
+    )
+
+
+@router.post(
+    E + "/schedules/{schedule_id}/approve",
+    responses=error_responses(*ACTION, MakerChecker, TotpRequired),
+)
+async def approve_schedule(
+    employer_id: str,
+    schedule_id: str,
+    body: ApproveIn,
+    user: CurrentUser,
+    ip: ClientIp,
+    session: DbSession,
+    settings: AppSettings,
+) -> Envelope[ScheduleOut]:
+    """The checker approves (finance approver, not the maker) with a fresh TOTP code; the
+    schedule is immutable from now on."""
+    view = await schedules.approve(
+        session, settings, _actor(user, ip), employer_id, schedule_id, body.totp_code
+    )
+    return ok(ScheduleOut.of(view))
+
+
+@router.post(
+    E + "/schedules/{schedule_id}/pay",
+    responses=error_responses(
+        *ACTION, NoProviderAvailable, PaymentRejected, ProvidersUnavailable, *PROVIDER
+    ),
+)
+async def pay_schedule(
+    employer_id: str,
+    schedule_id: str,
+    body: PayScheduleIn,
+    user: CurrentUser,
+    ip: ClientIp,
+    session: DbSession,
+    settings: AppSettings,
+) -> Envelope[PaymentOut]:
+    """Remit through Remita (finance approver): an RRR for contributions plus any late
+    penalty, to pay on Remita's page (``authorization_url``) or at a bank. The schedule is
+    ``confirmed`` once Remita's status check says paid (its notification is unsigned)."""
+    schedule, payment = await schedules.pay(
+        session, settings, _actor(user, ip), employer_id, schedule_id, body.callback_url
+    )
+    return ok(
+        PaymentOut(
+            schedule_id=schedule.id,
+            payment_id=payment.id,
+            status=payment.status,
+            rrr=schedule.rrr,
+            amount=payment.amount,
+            penalty=schedule.penalty,
+            authorization_url=payment.authorization_url,
+        )
+    )
+
+
+@router.post(
+    E + "/schedules/{schedule_id}/check-payment",
+    responses=error_responses(*SCOPE, ScheduleNotFound),
+)
+async def check_payment(
+    employer_id: str, schedule_id: str, user: CurrentUser, ip: ClientIp, session: DbSession
+) -> Envelope[ScheduleSummaryOut]:
+    """Ask Remita now about the schedule's RRR (you paid it); the answer settles it."""
+    schedule = await schedules.check_payment(session, _actor(user, ip), employer_id, schedule_id)
+    return ok(ScheduleSummaryOut.model_validate(schedule))
+
+
+@router.get(
+    E + "/schedules/{schedule_id}/exports",
+    responses=error_responses(EmployerNotFound, ScheduleNotFound),
+)
+async def list_exports(
+    employer_id: str,
+    schedule_id: str,
+    user: CurrentUser,
+    ip: ClientIp,
+    session: DbSession,
+    settings: AppSettings,
+) -> Envelope[list[dict[str, object]]]:
+    """The PFAs of the schedule, each with its line count and total (kobo)."""
+    view = await schedules.get(session, settings, _actor(user, ip), employer_id, schedule_id)
+    return ok(
+        [
+            {"pfa_code": pfa, "lines": len(items), "total": sum(x.total for x in items)}
+            for pfa, items in exports.by_pfa(view.lines).items()
+        ]
+    )
+
+
+@router.get(
+    E + "/schedules/{schedule_id}/exports/{pfa_code}.{fmt}",
+    responses=error_responses(EmployerNotFound, ScheduleNotFound),
+)
+async def export_pfa(
+    employer_id: str,
+    schedule_id: str,
+    pfa_code: str,
+    fmt: str,
+    user: CurrentUser,
+    ip: ClientIp,
+    session: DbSession,
+    settings: AppSettings,
+) -> Response:
+    """One PFA's file (``csv`` or ``xlsx``), or ``summary.pdf`` for the whole schedule."""
+    found, schedule = await schedules.load(session, _actor(user, ip), employer_id, schedule_id)
+    view = await schedules.view(session, settings, schedule)
+    name = f"{schedule.period}-{pfa_code}.{fmt}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if pfa_code == "summary" and fmt == "pdf":
+        pdf = exports.summary_pdf(found.employer, schedule, view.lines)
+        return Response(pdf, media_type="application/pdf", headers=headers)
+    lines = exports.by_pfa(view.lines).get(pfa_code)
+    if lines is None or fmt not in ("csv", "xlsx"):
+        raise ScheduleNotFound("No such export of this schedule.")
+    if fmt == "csv":
+        return Response(
+            exports.pfa_csv(found.employer, schedule, pfa_code, lines),
+            media_type="text/csv",
+            headers=headers,
+        )
+    content = exports.pfa_xlsx(found.employer, schedule, pfa_code, lines)
+    return Response(
+        content,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers=headers,
+    )
+
+
+# GLI and compliance -----------------------------------------------------------------------------
+
+
+@router.get(E + "/gli", responses=error_responses(EmployerNotFound))
+async def list_policies(
+    employer_id: str, user: CurrentUser, session: DbSession
+) -> Envelope[list[GliOut]]:
+    return ok(
+        [GliOut.model_validate(p) for p in await compliance.policies(session, user, employer_id)]
+    )
+
+
+@router.post(E + "/gli", status_code=status.HTTP_201_CREATED, responses=error_responses(*SCOPE))
+async def add_policy(
+    employer_id: str, body: GliIn, user: CurrentUser, ip: ClientIp, session: DbSession
+) -> Envelope[GliOut]:
+    """Record a Group Life Insurance policy (s.4(5)): cover = multiple × annual emoluments."""
+    policy = await compliance.add_policy(session, _actor(user, ip), employer_id, body.model_dump())
+    return ok(GliOut.model_validate(policy))
+
+
+@router.get(E + "/gli/cover", responses=error_responses(EmployerNotFound))
+async def gli_cover(
+    employer_id: str, user: CurrentUser, session: DbSession, settings: AppSettings
+) -> Envelope[list[CoverOut]]:
+    """Each employee's required (3 × ATE) and actual cover today; shortfalls flagged."""
+    await employers.access(session, user, employer_id)
+    _, cover = await compliance.covers(session, settings, employer_id, utcnow().date())
+    return ok(
+        [
+            CoverOut(
+                staff_id=c.staff_id,
+                name=c.name,
+                required=c.required,
+                covered=c.covered,
+                shortfall=c.shortfall,
+            )
+            for c in cover
+        ]
+    )
+
+
+@router.get(E + "/compliance", responses=error_responses(EmployerNotFound))
+async def readiness(
+    employer_id: str, user: CurrentUser, session: DbSession, settings: AppSettings
+) -> Envelope[ReadinessOut]:
+    """PCC readiness: each item with its evidence."""
+    _, items = await compliance.readiness(session, settings, user, employer_id)
+    return ok(
+        ReadinessOut(
+            ready=all(i.ok for i in items),
+            items=[ItemOut(key=i.key, label=i.label, ok=i.ok, evidence=i.evidence) for i in items],
+        )
+    )
+
+
+def _certificate_out(settings: AppSettings, c: compliance.PensionCertificate) -> CertificateOut:
+    return CertificateOut(
+        id=c.id,
+        number=c.number,
+        year=c.year,
+        valid_until=c.valid_until,
+        issued_at=c.issued_at,
+        verify_url=compliance.verify_url(settings, c),
+    )
+
+
+@router.post(
+    E + "/certificates",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(*SCOPE, NotReady),
+)
+async def issue_certificate(
+    employer_id: str, user: CurrentUser, ip: ClientIp, session: DbSession, settings: AppSettings
+) -> Envelope[CertificateOut]:
+    """Issue the compliance report (valid to 31 December) when every item holds."""
+    c = await compliance.issue_certificate(session, settings, _actor(user, ip), employer_id)
+    return ok(_certificate_out(settings, c))
+
+
+@router.get(E + "/certificates", responses=error_responses(EmployerNotFound))
+async def list_certificates(
+    employer_id: str, user: CurrentUser, session: DbSession, settings: AppSettings
+) -> Envelope[list[CertificateOut]]:
+    rows = await compliance.certificates(session, user, employer_id)
+    return ok([_certificate_out(settings, c) for c in rows])
+
+
+@router.get(
+    E + "/certificates/{certificate_id}.pdf",
+    responses=error_responses(EmployerNotFound, CertificateNotFound),
+)
+async def certificate_pdf(
+    employer_id: str,
+    certificate_id: str,
+    user: CurrentUser,
+    session: DbSession,
+    settings: AppSettings,
+) -> Response:
+    """The compliance report PDF with its QR code."""
+    _, pdf = await compliance.certificate_pdf(session, settings, user, employer_id, certificate_id)
+    return Response(pdf, media_type="application/pdf")
+
+
+@router.get("/verify/{token}")
+async def verify_certificate(token: str, session: DbSession) -> Envelope[VerificationOut]:
+    """Public: is this certificate genuine and still valid (nothing else is shown)."""
+    v = await compliance.verify(session, token)
+    return ok(
+        VerificationOut(
+            genuine=v.genuine,
+            valid=v.valid,
+            number=v.number,
+            employer=v.employer,
+            valid_until=v.valid_until,
+        )
+    )
+
+
+@router.post("/remita/notifications")
+async def remita_notification(request: Request, session: DbSession) -> Envelope[dict[str, int]]:
+    """Remita's payment notification (a JSON array, unsigned): a hint only — each RRR that is
+    one of our schedules' is checked with Remita's status endpoint by the payments core."""
+    checked = await schedules.notified(session, await request.body())
+    return ok({"checked": checked})

@@ -82,6 +82,17 @@ _PROVIDERS: dict[str, ProviderSpec] = {
         methods=frozenset({"bank_transfer"}),
         merchant_api=False,  # its client id is not among a merchant's credentials yet
     ),
+    "remita": ProviderSpec(
+        "remita",
+        "kro.providers.remita.gateway:RemitaGateway",
+        frozenset({"NGN"}),
+        supports_manual_capture=False,
+        needs_webhook_secret=False,
+        # "remita": an RRR paid on its hosted page or at a bank (kro.pensions); "card" keeps it
+        # among the providers whose status endpoint the sweep asks (reconciliation).
+        methods=frozenset({"card", "remita"}),
+        merchant_api=False,  # the platform's own account, for pension remittances
+    ),
 }
 NAMES = tuple(name for name, spec in _PROVIDERS.items() if spec.merchant_api)
 """The providers merchants may configure (routing rules, reconciliation, health)."""

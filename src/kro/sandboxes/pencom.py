@@ -1,4 +1,4 @@
-"""The pencom simulator as the embedded default mounts it (see :mod:`kro.sandboxes`)."""
+"""The PenCom register simulator as the embedded default mounts it (see :mod:`kro.sandboxes`)."""
 
 from __future__ import annotations
 
@@ -8,4 +8,8 @@ from kro.settings import Settings
 
 def build(settings: Settings) -> Simulator | None:
     """The simulator for ``settings``, or ``None`` when the sandbox is off."""
-    return None
+    if not settings.sandbox_enabled:
+        return None
+    from kro.sandbox.pencom import PencomSandbox
+
+    return PencomSandbox(settings.sandbox_database_url)

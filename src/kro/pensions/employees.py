@@ -1,0 +1,371 @@
+"""Employees, their effective-dated pay, the bulk import and the check against PenCom's
+register. Every query is scoped by the employer the caller is on the team of."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kro.identity.models import User
+from kro.kit.clock import utcnow
+from kro.pensions import importer
+from kro.pensions.employers import FINANCE, HR, Actor, access, audit, snapshot
+from kro.pensions.errors import EmployeeNotFound, ImportInvalid, StaffIdTaken
+from kro.pensions.models import PensionEmployee, PensionPay
+from kro.pensions.rules import Pay
+from kro.providers.errors import ProviderError
+from kro.providers.pencom import PencomRegister
+from kro.settings import Settings
+
+EMPLOYEE_FIELDS = (
+    "staff_id",
+    "surname",
+    "first_name",
+    "other_names",
+    "email",
+    "phone",
+    "date_of_birth",
+    "hire_date",
+    "exit_date",
+    "rsa_pin",
+    "pfa_code",
+    "bvn",
+)
+PAY_FIELDS = ("basic", "housing", "transport", "other", "voluntary")
+
+
+async def get(
+    session: AsyncSession, user: User, employer_id: str, employee_id: str
+) -> PensionEmployee:
+    """An employee of an employer the caller is on; EmployerNotFound / EmployeeNotFound (404)."""
+    await access(session, user, employer_id)
+    employee = await session.get(PensionEmployee, employee_id)
+    if employee is None or employee.employer_id != employer_id:
+        raise EmployeeNotFound()
+    return employee
+
+
+async def list_all(session: AsyncSession, user: User, employer_id: str) -> list[PensionEmployee]:
+    await access(session, user, employer_id)
+    rows = await session.scalars(
+        select(PensionEmployee)
+        .where(PensionEmployee.employer_id == employer_id)
+        .order_by(PensionEmployee.staff_id)
+    )
+    return list(rows)
+
+
+async def pay_history(session: AsyncSession, employee_id: str) -> list[PensionPay]:
+    rows = await session.scalars(
+        select(PensionPay)
+        .where(PensionPay.employee_id == employee_id)
+        .order_by(PensionPay.effective_from)
+    )
+    return list(rows)
+
+
+def pay_on(history: list[PensionPay], day: date) -> Pay | None:
+    """The pay in force on ``day`` (the latest row effective on or before it)."""
+    current = None
+    for row in history:
+        if row.effective_from <= day:
+            current = row
+    if current is None:
+        return None
+    return Pay(current.basic, current.housing, current.transport, current.other, current.voluntary)
+
+
+async def create(
+    session: AsyncSession,
+    actor: Actor,
+    employer_id: str,
+    fields: dict[str, Any],
+    pay: dict[str, int],
+) -> PensionEmployee:
+    """Add one employee with their pay from the hire date (HR officer). StaffIdTaken (409)."""
+    await access(session, actor.user, employer_id, HR)
+    taken = await session.scalar(
+        select(PensionEmployee.id).where(
+            PensionEmployee.employer_id == employer_id,
+            PensionEmployee.staff_id == fields["staff_id"],
+        )
+    )
+    if taken is not None:
+        raise StaffIdTaken()
+    employee = PensionEmployee(employer_id=employer_id, **fields)
+    session.add(employee)
+    await session.flush()
+    session.add(PensionPay(employee_id=employee.id, effective_from=employee.hire_date, **pay))
+    await session.flush()
+    await audit(
+        session,
+        actor,
+        "employee.created",
+        "pension_employee",
+        employee.id,
+        after={**snapshot(employee, EMPLOYEE_FIELDS), **pay},
+    )
+    return employee
+
+
+async def update(
+    session: AsyncSession, actor: Actor, employer_id: str, employee_id: str, fields: dict[str, Any]
+) -> PensionEmployee:
+    """Change an employee's details (HR officer); a changed PIN or PFA is checked again."""
+    await access(session, actor.user, employer_id, HR)
+    employee = await get(session, actor.user, employer_id, employee_id)
+    before = snapshot(employee, EMPLOYEE_FIELDS)
+    for name, value in fields.items():
+        if name in EMPLOYEE_FIELDS and name != "staff_id":
+            setattr(employee, name, value)
+    if (employee.rsa_pin, employee.pfa_code) != (before["rsa_pin"], before["pfa_code"]):
+        employee.register_status, employee.register_note = "unchecked", None
+    await session.flush()
+    after = snapshot(employee, EMPLOYEE_FIELDS)
+    await audit(
+        session,
+        actor,
+        "employee.updated",
+        "pension_employee",
+        employee.id,
+        before=before,
+        after=after,
+    )
+    return employee
+
+
+async def set_pay(
+    session: AsyncSession,
+    actor: Actor,
+    employer_id: str,
+    employee_id: str,
+    effective_from: date,
+    pay: dict[str, int],
+) -> PensionPay:
+    """New pay from ``effective_from`` (HR officer); the same day again replaces that row."""
+    await access(session, actor.user, employer_id, HR)
+    employee = await get(session, actor.user, employer_id, employee_id)
+    row = await session.scalar(
+        select(PensionPay).where(
+            PensionPay.employee_id == employee.id, PensionPay.effective_from == effective_from
+        )
+    )
+    before = snapshot(row, PAY_FIELDS) if row else None
+    if row is None:
+        row = PensionPay(employee_id=employee.id, effective_from=effective_from, **pay)
+        session.add(row)
+    else:
+        for name, value in pay.items():
+            setattr(row, name, value)
+    await session.flush()
+    await audit(
+        session,
+        actor,
+        "employee.pay_set",
+        "pension_employee",
+        employee.id,
+        before=before,
+        after={"effective_from": effective_from.isoformat(), **pay},
+    )
+    return row
+
+
+@dataclass
+class ImportResult:
+    """What an import did (or, with errors, would not do): counts, row errors, warnings."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rows: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+
+async def import_file(
+    session: AsyncSession, actor: Actor, employer_id: str, filename: str, content: bytes
+) -> ImportResult:
+    """Validate the whole file first; with any error raise ImportInvalid (422) carrying every
+    error (row, column, reason) and write nothing. Otherwise create or update by ``staff_id``
+    (new pay effective from the hire date for a new employee, from the first of the current
+    month for a changed one). All or nothing: the request's transaction holds every row."""
+    await access(session, actor.user, employer_id, HR)
+    try:
+        table = importer.read_table(filename, content)
+    except importer.ImportFileError as exc:
+        raise ImportInvalid(
+            str(exc), details={"errors": [{"row": 1, "column": "", "reason": str(exc)}]}
+        ) from exc
+    checked = importer.validate(table)
+    if checked.errors:
+        raise ImportInvalid(
+            f"{len(checked.errors)} errors in the file; nothing was imported.",
+            details={"errors": checked.errors, "warnings": checked.warnings},
+        )
+    existing = {
+        e.staff_id: e
+        for e in await session.scalars(
+            select(PensionEmployee).where(PensionEmployee.employer_id == employer_id)
+        )
+    }
+    result = ImportResult(rows=checked.total_rows, warnings=checked.warnings)
+    month_start = utcnow().date().replace(day=1)
+    for row in checked.rows:
+        details = {name: getattr(row, name) for name in EMPLOYEE_FIELDS if hasattr(row, name)}
+        pay = {
+            "basic": row.basic,
+            "housing": row.housing,
+            "transport": row.transport,
+            "other": row.other_allowances,
+            "voluntary": row.voluntary,
+        }
+        employee = existing.get(row.staff_id)
+        if employee is None:
+            employee = PensionEmployee(employer_id=employer_id, **details)
+            session.add(employee)
+            await session.flush()
+            session.add(PensionPay(employee_id=employee.id, effective_from=row.hire_date, **pay))
+            result.created += 1
+            await audit(
+                session,
+                actor,
+                "employee.imported",
+                "pension_employee",
+                employee.id,
+                after={**snapshot(employee, EMPLOYEE_FIELDS), **pay},
+            )
+            continue
+        before = snapshot(employee, EMPLOYEE_FIELDS)
+        for name, value in details.items():
+            setattr(employee, name, value)
+        if (employee.rsa_pin, employee.pfa_code) != (before["rsa_pin"], before["pfa_code"]):
+            employee.register_status, employee.register_note = "unchecked", None
+        history = await pay_history(session, employee.id)
+        current = pay_on(history, max(month_start, employee.hire_date))
+        pay_changed = current is None or any(getattr(current, k) != v for k, v in pay.items())
+        if pay_changed:
+            start = max(month_start, employee.hire_date)
+            same = next((h for h in history if h.effective_from == start), None)
+            if same is None:
+                session.add(PensionPay(employee_id=employee.id, effective_from=start, **pay))
+            else:
+                for name, value in pay.items():
+                    setattr(same, name, value)
+        after = snapshot(employee, EMPLOYEE_FIELDS)
+        if before == after and not pay_changed:
+            result.unchanged += 1
+            continue
+        result.updated += 1
+        await audit(
+            session,
+            actor,
+            "employee.reimported",
+            "pension_employee",
+            employee.id,
+            before=before,
+            after={**after, **pay},
+        )
+    await session.flush()
+    return result
+
+
+@dataclass(frozen=True)
+class RegisterFinding:
+    """The register's answer for one employee: ``status`` and, if not verified, why."""
+
+    employee_id: str
+    status: str
+    note: str | None
+
+
+def compare(employee: PensionEmployee, holder: Any) -> RegisterFinding:
+    """``verified`` when the register's PFA and surname (and date of birth, when both have
+    one) match ours; ``mismatch`` saying what differs; ``not_found`` without a holder."""
+    if holder is None:
+        return RegisterFinding(employee.id, "not_found", "PIN not in PenCom's register")
+    problems = []
+    if holder.pfa_code != employee.pfa_code:
+        problems.append(f"PIN belongs to PFA {holder.pfa_code}, not {employee.pfa_code}")
+    if holder.surname.strip().lower() != employee.surname.strip().lower():
+        problems.append(f"register name is {holder.surname} {holder.first_name}")
+    if (
+        holder.date_of_birth
+        and employee.date_of_birth
+        and holder.date_of_birth != employee.date_of_birth
+    ):
+        problems.append("date of birth differs")
+    if problems:
+        return RegisterFinding(employee.id, "mismatch", "; ".join(problems)[:300])
+    return RegisterFinding(employee.id, "verified", None)
+
+
+async def ask_register(settings: Settings, employees: list[tuple[str, str]]) -> dict[str, Any]:
+    """``{pin: holder or None}`` for ``(employee_id, pin)`` pairs, asked with no transaction
+    open. Raises ProviderError when the register cannot answer."""
+    answers: dict[str, Any] = {}
+    async with PencomRegister(settings.pencom_base_url, timeout=settings.pencom_timeout) as reg:
+        for _, pin in employees:
+            if pin not in answers:
+                answers[pin] = await reg.holder(pin)
+    return answers
+
+
+async def pins_to_check(
+    session: AsyncSession, user: User, employer_id: str
+) -> list[tuple[str, str]]:
+    """``(employee_id, pin)`` of the employer's employees with a PIN (HR or finance)."""
+    await access(session, user, employer_id, HR, FINANCE)
+    rows = await session.execute(
+        select(PensionEmployee.id, PensionEmployee.rsa_pin).where(
+            PensionEmployee.employer_id == employer_id, PensionEmployee.rsa_pin.is_not(None)
+        )
+    )
+    return [(i, p) for i, p in rows.all() if p]
+
+
+async def apply_register(
+    session: AsyncSession, actor: Actor, employer_id: str, answers: dict[str, Any]
+) -> list[RegisterFinding]:
+    """Record the register's answers on the employees (audited when a status changes)."""
+    await access(session, actor.user, employer_id, HR, FINANCE)
+    findings = []
+    for employee in await session.scalars(
+        select(PensionEmployee).where(
+            PensionEmployee.employer_id == employer_id, PensionEmployee.rsa_pin.is_not(None)
+        )
+    ):
+        if employee.rsa_pin not in answers:
+            continue
+        finding = compare(employee, answers[employee.rsa_pin])
+        if (employee.register_status, employee.register_note) != (finding.status, finding.note):
+            before = {"register_status": employee.register_status}
+            employee.register_status, employee.register_note = finding.status, finding.note
+            await audit(
+                session,
+                actor,
+                "employee.register_checked",
+                "pension_employee",
+                employee.id,
+                before=before,
+                after={"register_status": finding.status, "note": finding.note},
+            )
+        findings.append(finding)
+    await session.flush()
+    return findings
+
+
+async def check_register(
+    session: AsyncSession, settings: Settings, actor: Actor, employer_id: str
+) -> list[RegisterFinding]:
+    """Check every PIN against PenCom's register: read, commit nothing held, ask, then write.
+    Raises ProviderError (502-504) when the register cannot answer."""
+    pins = await pins_to_check(session, actor.user, employer_id)  # read only: no lock held
+    answers = await ask_register(settings, pins)
+    return await apply_register(session, actor, employer_id, answers)
+
+
+__all__ = ["ProviderError"]

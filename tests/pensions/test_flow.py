@@ -1,0 +1,145 @@
+"""An employer's month end to end over HTTP: import (errors reported, nothing written; fixed,
+re-imported), PenCom register check, schedule prepared, maker-checker with TOTP, remitted
+through the Remita simulator, confirmed only after Remita's status check, per-PFA files that
+add up, GLI, readiness, the certificate and its public verification; another employer's
+employees are 404. The ledger invariant is checked after (fixture)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import httpx
+
+from kro.kit.clock import utcnow
+from tests.pensions.conftest import Team, make_team, people
+from tests.support.api import data, error
+from tests.support.platform import eventually
+
+
+async def test_month_end_on_time(http: httpx.AsyncClient) -> None:
+    team = await make_team(http)
+    rows = people(4)
+    bad = [dict(r) for r in rows]
+    bad[1]["basic"] = "150,00.00"
+    bad[3]["pfa_code"] = "XXX"
+    body = error(await team.import_rows(bad), 422, "import_invalid")
+    assert {(e["row"], e["column"]) for e in body["details"]["errors"]} == {
+        (3, "basic"),
+        (5, "pfa_code"),
+    }
+    assert data(await http.get(f"{team.base}/employees", headers=team.hr)) == []
+
+    imported = data(await team.import_rows(rows))
+    assert (imported["created"], imported["updated"]) == (4, 0)
+    rows[0]["basic"] = "160,000"
+    again = data(await team.import_rows(rows))
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 1, 3)
+
+    await team.enrol_holders(rows)
+    findings = data(await http.post(f"{team.base}/employees/register-check", headers=team.hr))
+    assert {f["status"] for f in findings} == {"verified"}
+    employer = data(await http.get(team.base, headers=team.hr))
+    assert employer["covered"] is True and employer["headcount"] == 4
+
+    period = utcnow().date().strftime("%Y-%m")
+    schedule = data(
+        await http.post(f"{team.base}/schedules", json={"period": period}, headers=team.hr), 201
+    )
+    lines = schedule["lines"]
+    assert len(lines) == 4
+    assert schedule["total"] == sum(x["total"] for x in lines)
+    first = next(x for x in lines if x["staff_id"] == "S001")
+    # basic 160,000 + housing 50,000 + transport 25,000 = ₦235,000 → 8 % and 10 %
+    assert (first["emoluments"], first["employee_amount"], first["employer_amount"]) == (
+        23_500_000,
+        1_880_000,
+        2_350_000,
+    )
+    sid = schedule["id"]
+    url = f"{team.base}/schedules/{sid}"
+    data(await http.post(f"{url}/submit", headers=team.hr))
+    # The maker (the owner) cannot approve, even with a valid code.
+    error(await http.post(f"{url}/approve", json={"totp_code": "000000"}, headers=team.hr), 403)
+    error(
+        await http.post(f"{url}/approve", json={"totp_code": "000000"}, headers=team.finance),
+        403,
+        "totp_required",
+    )
+    approved = data(
+        await http.post(f"{url}/approve", json={"totp_code": team.code()}, headers=team.finance)
+    )
+    assert approved["status"] == "approved"
+
+    payment = data(await http.post(f"{url}/pay", json={}, headers=team.finance))
+    assert payment["rrr"] and payment["penalty"] == 0
+    assert payment["amount"] == schedule["total"]
+    assert data(await http.get(url, headers=team.hr))["status"] == "remitted"
+    # Paid on Remita's hosted page; the schedule is confirmed after the status check only.
+    page = await http.get(payment["authorization_url"])
+    assert payment["rrr"] in page.text
+    r = await http.post(
+        f"/sandbox/remita/remita/ecomm/finalize.reg/pay", params={"rrr": payment["rrr"]}
+    )
+    assert r.status_code == 200, r.text
+    data(await http.post(f"{url}/check-payment", headers=team.finance))
+
+    async def confirmed() -> bool:
+        return data(await http.get(url, headers=team.hr))["status"] == "confirmed"
+
+    await eventually(confirmed)
+
+    exports = data(await http.get(f"{url}/exports", headers=team.hr))
+    assert sum(e["total"] for e in exports) == schedule["total"]
+    for e in exports:
+        r = await http.get(f"{url}/exports/{e['pfa_code']}.csv", headers=team.hr)
+        table = list(csv.reader(io.StringIO(r.text)))
+        assert table[0] == ["employer", team.employer["name"]]
+        total_row = table[-1]
+        assert total_row[0] == "TOTAL"
+        assert int(total_row[-1].replace(".", "")) == e["total"]
+        xlsx = await http.get(f"{url}/exports/{e['pfa_code']}.xlsx", headers=team.hr)
+        assert xlsx.content[:2] == b"PK"
+    pdf = await http.get(f"{url}/exports/summary.pdf", headers=team.hr)
+    assert pdf.content[:4] == b"%PDF"
+
+    await _certificate(http, team)
+    await _other_employer_sees_nothing(http, team)
+
+
+async def _certificate(http: httpx.AsyncClient, team: Team) -> None:
+    today = utcnow().date()
+    error(await http.post(f"{team.base}/certificates", headers=team.hr), 422, "not_ready")
+    policy = {
+        "insurer": "Leadway Assurance",
+        "policy_number": "GLI-2026-001",
+        "cover_start": date(today.year, 1, 1).isoformat(),
+        "cover_end": date(today.year, 12, 31).isoformat(),
+        "cover_multiple": 3,
+        "premium": 50_000_000,
+        "premium_paid_on": date(today.year - 1, 12, 20).isoformat(),
+    }
+    data(await http.post(f"{team.base}/gli", json=policy, headers=team.hr), 201)
+    ready = data(await http.get(f"{team.base}/compliance", headers=team.hr))
+    assert ready["ready"], ready
+    cert = data(await http.post(f"{team.base}/certificates", headers=team.hr), 201)
+    assert cert["valid_until"] == f"{today.year}-12-31"
+    pdf = await http.get(f"{team.base}/certificates/{cert['id']}.pdf", headers=team.hr)
+    assert pdf.content[:4] == b"%PDF"
+    token = cert["verify_url"].rsplit("/", 1)[-1]
+    seen = data(await http.get(f"/v1/pensions/verify/{token}"))
+    assert seen["genuine"] and seen["valid"] and seen["number"] == cert["number"]
+    assert not data(await http.get("/v1/pensions/verify/forged"))["genuine"]
+
+
+async def _other_employer_sees_nothing(http: httpx.AsyncClient, team: Team) -> None:
+    other = await make_team(http)
+    mine = data(await http.get(f"{team.base}/employees", headers=team.hr))
+    employee = mine[0]["id"]
+    error(await http.get(f"{team.base}/employees", headers=other.hr), 404, "employer_not_found")
+    error(
+        await http.get(f"{other.base}/employees/{employee}", headers=other.hr),
+        404,
+        "employee_not_found",
+    )
