@@ -236,3 +236,9 @@ async def search(session: AsyncSession, q: Query) -> tuple[list[Service], str | 
     rows: list[Service] = list((await session.execute(stmt)).scalars())
     more = str(offset + q.limit) if len(rows) > q.limit else None
     return rows[: q.limit], more
+
+
+async def services_of(session: AsyncSession, seller_id: str) -> list[Service]:
+    """The seller's own services in every state, newest first."""
+    stmt = select(Service).where(Service.seller_id == seller_id).order_by(Service.created_at.desc())
+    return list((await session.execute(stmt)).scalars())

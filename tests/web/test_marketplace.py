@@ -1,0 +1,93 @@
+"""The marketplace in a real browser: a seller lists a service from the studio (a mistake
+first, shown beside its field), a buyer finds it by search, orders the basic package, pays
+at the sandbox's hosted checkout, answers the requirements; the seller delivers, the buyer
+accepts and reviews, and the seller's studio shows the earnings in pending clearance."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.async_api import BrowserContext, Page, expect
+
+from kro.kit.db import create_engine, session_factory
+from kro.marketplace import catalog
+from tests.support.platform import Platform
+from tests.web.browser import Camera
+from tests.web.test_escrow_journey import sign_up
+
+
+async def _status(page: Page, text: str) -> None:
+    """Reload until the order shows ``text`` (the payment is confirmed by a job)."""
+    for _ in range(40):
+        if await page.locator("#order-status").inner_text() == text:
+            return
+        await page.wait_for_timeout(500)
+        await page.reload()
+    await expect(page.locator("#order-status")).to_have_text(text)
+
+
+async def test_a_seller_lists_and_a_buyer_orders_through_the_pages(
+    platform: Platform, context: BrowserContext
+) -> None:
+    engine = create_engine(platform.settings.database_url)
+    async with session_factory(engine)() as session:
+        await catalog.create_category(session, "Graphics & Design")
+        await session.commit()
+    await engine.dispose()
+    camera = Camera("marketplace")
+    base = platform.base_url
+    seller_context = await context.browser.new_context(  # type: ignore[union-attr]
+        viewport={"width": 360, "height": 780}, locale="en-NG", timezone_id="Africa/Lagos"
+    )
+    seller = await sign_up(seller_context, base, "Sola Seller", "sola@example.com")
+    buyer = await sign_up(context, base, "Bayo Buyer", "bayo@example.com")
+
+    await seller.goto(base + "/studio/services/new")
+    await seller.get_by_label("Title").fill("I will design your logo")
+    await seller.get_by_label("Description").fill("A clean logo with source files and guide.")
+    await seller.get_by_label("Tags").fill("logo, branding")
+    await seller.get_by_label("Questions for the buyer").fill("Your brand name")
+    await seller.get_by_role("button", name="Publish service").click()
+    await expect(seller.locator("main form")).to_contain_text("validation_error")
+    await seller.locator("#f-basic_price").fill("50,000")
+    await seller.locator("#f-basic_days").fill("3")
+    await seller.locator("#f-basic_revisions").fill("1")
+    await seller.get_by_role("button", name="Publish service").click()
+    await expect(seller.get_by_role("status")).to_contain_text("Your service is live")
+    await camera.shoot(seller, "service-page")
+
+    await buyer.goto(base + "/market")
+    await buyer.get_by_label("Search").fill("logo")
+    await buyer.get_by_role("button", name="Search").click()
+    await camera.shoot(buyer, "browse")
+    await buyer.get_by_role("link", name=re.compile("design your logo")).click()
+    await buyer.get_by_role("button", name="Order Basic").click()
+    await expect(buyer.get_by_role("status")).to_contain_text("Order placed")
+    order_url = buyer.url
+    await buyer.get_by_role("button", name=re.compile("^Pay ")).click()
+    await expect(buyer).to_have_url(re.compile(r"/sandbox/paystack/"))
+    await buyer.get_by_role("button", name="Pay", exact=True).click()
+    await expect(buyer).to_have_url(re.compile(re.escape(order_url)))
+    await _status(buyer, "Paid")
+    await buyer.get_by_label("Your brand name").fill("Kola Foods")
+    await buyer.get_by_role("button", name="Start the order").click()
+    await expect(buyer.get_by_role("status")).to_contain_text("The seller has started")
+    await camera.shoot(buyer, "order-workspace")
+
+    await seller.goto(order_url)
+    await seller.get_by_label("Message to the buyer").fill("Here is your logo.")
+    await seller.get_by_role("button", name="Deliver").click()
+    await expect(seller.get_by_role("status")).to_contain_text("Delivered")
+
+    await buyer.reload()
+    await buyer.get_by_role("button", name="Accept delivery").click()
+    await expect(buyer.get_by_role("status")).to_contain_text("Order completed")
+    await buyer.get_by_label("Your review").fill("Great work, fast.")
+    await buyer.get_by_role("button", name="Post review").click()
+    await expect(buyer.get_by_text("shown when both of you have reviewed")).to_be_visible()
+
+    await seller.goto(base + "/studio")
+    await expect(seller.locator("#pending-clearance")).to_have_text("₦40,000.00")
+    await expect(seller.locator("#available")).to_have_text("₦0.00")
+    await camera.shoot(seller, "studio")
+    await seller_context.close()
