@@ -80,7 +80,7 @@ async def test_month_end_on_time(http: httpx.AsyncClient) -> None:
     page = await http.get(payment["authorization_url"])
     assert payment["rrr"] in page.text
     r = await http.post(
-        f"/sandbox/remita/remita/ecomm/finalize.reg/pay", params={"rrr": payment["rrr"]}
+        "/sandbox/remita/remita/ecomm/finalize.reg/pay", params={"rrr": payment["rrr"]}
     )
     assert r.status_code == 200, r.text
     data(await http.post(f"{url}/check-payment", headers=team.finance))
@@ -143,3 +143,42 @@ async def _other_employer_sees_nothing(http: httpx.AsyncClient, team: Team) -> N
         404,
         "employee_not_found",
     )
+
+
+async def test_late_remittance_pays_the_penalty(http: httpx.AsyncClient) -> None:
+    """Two months back, paid today at a bank: 2 % per month or part of a month, per employee,
+    shown before payment and remitted with the contributions."""
+    today = utcnow().date()
+    year, month = (
+        (today.year, today.month - 2) if today.month > 2 else (today.year - 1, today.month + 10)
+    )
+    period = f"{year:04d}-{month:02d}"
+    team = await make_team(http, salary_day=1, incorporated=f"{period}-01")
+    rows = people(3)
+    data(await team.import_rows(rows))
+    schedule = data(
+        await http.post(f"{team.base}/schedules", json={"period": period}, headers=team.hr), 201
+    )
+    months = schedule["months_late_today"]
+    assert months >= 1
+    expected = sum(
+        round((x["employee_amount"] + x["employer_amount"]) * 2 * months / 100)
+        for x in schedule["lines"]
+    )
+    assert schedule["penalty_if_paid_today"] == expected > 0
+    url = f"{team.base}/schedules/{schedule['id']}"
+    data(await http.post(f"{url}/submit", headers=team.hr))
+    data(await http.post(f"{url}/approve", json={"totp_code": team.code()}, headers=team.finance))
+    payment = data(await http.post(f"{url}/pay", json={}, headers=team.finance))
+    assert payment["penalty"] == expected
+    assert payment["amount"] == schedule["total"] + expected
+    r = await http.post(f"/sandbox/remita/_sandbox/rrr/{payment['rrr']}/pay")
+    assert r.status_code == 200
+    data(await http.post(f"{url}/check-payment", headers=team.finance))
+
+    async def confirmed() -> bool:
+        return data(await http.get(url, headers=team.hr))["status"] == "confirmed"
+
+    await eventually(confirmed)
+    done = data(await http.get(url, headers=team.hr))
+    assert sum(x["penalty"] for x in done["lines"]) == done["penalty"] == expected

@@ -14,7 +14,7 @@ from kro.identity.errors import TotpAlreadyEnrolled, TotpRequired
 from kro.kit.api import Envelope, ok
 from kro.kit.clock import utcnow
 from kro.kit.deps import DbSession
-from kro.kit.errors import InvalidTransition
+from kro.kit.errors import BadRequest, InvalidTransition
 from kro.kit.openapi import error_responses
 from kro.payments.errors import NoProviderAvailable, PaymentRejected, ProvidersUnavailable
 from kro.pensions import compliance, employees, employers, exports, schedules
@@ -668,7 +668,7 @@ async def verify_certificate(token: str, session: DbSession) -> Envelope[Verific
     )
 
 
-@router.post("/remita/notifications")
+@router.post("/remita/notifications", responses=error_responses(BadRequest))
 async def remita_notification(request: Request, session: DbSession) -> Envelope[dict[str, int]]:
     """Remita's payment notification (a JSON array, unsigned): a hint only — each RRR that is
     one of our schedules' is checked with Remita's status endpoint by the payments core."""

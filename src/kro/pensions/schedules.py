@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kro.identity import admin as second_factor
 from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
+from kro.kit.errors import BadRequest
 from kro.ledger import chart
 from kro.payments import states as pay_states
 from kro.payments.collect import service as payments
@@ -478,7 +479,7 @@ async def notified(session: AsyncSession, body: bytes) -> int:
     try:
         items = json.loads(body)
     except ValueError:
-        return 0
+        raise BadRequest("Not a Remita payment notification.") from None
     rrrs = {
         str(i.get("rrr"))
         for i in (items if isinstance(items, list) else [items])
