@@ -31,6 +31,7 @@ from kro.giving.errors import (
     WithdrawalNotFound,
     WithdrawalsOnHold,
 )
+from kro.giving.models import Campaign
 from kro.giving.schemas import (
     CampaignIn,
     CampaignOut,
@@ -72,7 +73,7 @@ admin = APIRouter(prefix="/v1/admin/giving", tags=["admin: giving"])
 PDF = {"content": {"application/pdf": {}}, "description": "A PDF"}
 
 
-async def _organizer_out(session: DbSession, campaign: campaigns.Campaign) -> OrganizerCampaignOut:
+async def _organizer_out(session: DbSession, campaign: Campaign) -> OrganizerCampaignOut:
     base = CampaignOut.of(campaign).model_dump()
     return OrganizerCampaignOut(**base, available=await campaigns.balance(session, campaign))
 

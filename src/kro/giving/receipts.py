@@ -5,7 +5,7 @@ the year once (refunded ones left out)."""
 
 from __future__ import annotations
 
-from num2words import num2words
+from num2words import num2words  # type: ignore[import-untyped]
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
