@@ -37,12 +37,14 @@ from kro.marketplace.errors import (
     PackageNotFound,
     RequirementsMissing,
     ReviewNotAllowed,
+    SandboxOnly,
     SelfPurchase,
     ServiceNotFound,
 )
 from kro.marketplace.models import Order
 from kro.marketplace.schemas import (
     AdminMoneyIn,
+    AdvanceIn,
     CategoryIn,
     CategoryOut,
     CheckoutOut,
@@ -345,3 +347,19 @@ async def service_reviews(service_id: str, session: DbSession) -> Envelope[list[
     """A service's published buyer reviews, newest first."""
     service = await catalog.get_public(session, service_id)
     return ok([ReviewOut.of(r) for r in await reviews.for_service(session, service.id)])
+
+
+@router.post(
+    "/v1/admin/marketplace/orders/{order_id}/advance-clock",
+    tags=["admin: marketplace"],
+    responses=error_responses(OrderNotFound, SandboxOnly, LedgerBusy),
+)
+async def advance_clock(
+    order_id: str, body: AdvanceIn, admin: AdminUser, session: DbSession, settings: AppSettings
+) -> Envelope[OrderOut]:
+    """Sandbox only (404 elsewhere): move the order's clocks ``seconds`` into the past and
+    run the timers (expiry, late, auto-complete, hard limit, clearance, reviews) once."""
+    if not settings.sandbox_enabled or settings.env == "production":
+        raise SandboxOnly()
+    order = await orders.advance_clocks(session, settings, order_id, body.seconds)
+    return ok(await _out(session, order, admin.id))

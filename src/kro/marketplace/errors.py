@@ -76,3 +76,8 @@ class ReviewNotAllowed(Conflict):
 class InvalidServiceStatus(Unprocessable):
     code = "invalid_service_status"
     message = "A seller may only pause or reopen an active or paused service."
+
+
+class SandboxOnly(NotFound):
+    code = "not_found"
+    message = "Moving clocks exists only on a sandbox platform."

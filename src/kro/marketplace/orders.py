@@ -586,3 +586,47 @@ async def earnings(session: AsyncSession, seller_id: str, currency: str = "NGN")
     available = wallets[currency].available if currency in wallets else 0
     clearing = await money.pending_clearance(session, seller_id, currency)
     return Earnings(currency, clearing, available)
+
+
+SHIFTED = (
+    "expires_at",
+    "paid_at",
+    "started_at",
+    "due_at",
+    "delivered_at",
+    "auto_complete_at",
+    "hard_limit_at",
+    "completed_at",
+)
+
+
+async def advance_clocks(
+    session: AsyncSession, settings: Settings, order_id: str, seconds: int
+) -> Order:
+    """Sandbox only (demos and manual tests): move one order's clocks ``seconds`` into the
+    past — as if that much time had gone by — then run every timer once, as the periodic
+    jobs would. Raises OrderNotFound (404)."""
+    from kro.marketplace import reviews
+
+    order = await session.get(Order, order_id, with_for_update=True, populate_existing=True)
+    if order is None:
+        raise OrderNotFound()
+    delta = timedelta(seconds=seconds)
+    for name in SHIFTED:
+        value = getattr(order, name)
+        if value is not None:
+            setattr(order, name, value - delta)
+    earning = (
+        await session.execute(select(Earning).where(Earning.order_id == order.id))
+    ).scalar_one_or_none()
+    if earning is not None:
+        earning.clears_at -= delta
+    await session.flush()
+    now = utcnow()
+    await expire_unpaid(session, now)
+    await mark_late(session, now)
+    await auto_complete(session, settings, now)
+    await enforce_hard_limit(session, now)
+    await clear_earnings(session, now)
+    await reviews.publish_due(session, now, settings.marketplace_review_window)
+    return order

@@ -324,3 +324,9 @@ class ReviewOut(BaseModel):
             published=r.published_at is not None,
             created_at=r.created_at,
         )
+
+
+class AdvanceIn(BaseModel):
+    """Sandbox only: how far to move an order's clocks into the past, in seconds."""
+
+    seconds: int = Field(gt=0, le=400 * 24 * 3600)
