@@ -1,0 +1,98 @@
+"""KRO Giving in a real browser: an organizer starts a fundraiser from the dashboard (a
+mistake first, shown beside its field), submits it, an admin approves it; a donor without an
+account opens the shareable page (Open Graph tags), gives with a preset amount and fee cover
+at the sandbox's hosted checkout, lands on the thank-you page with a numbered receipt whose
+PDF reads back; the organizer sees the gift raised, tip and cover kept out."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from playwright.async_api import BrowserContext, expect
+
+from kro.documents import text_of
+from tests.support.api import data
+from tests.support.platform import Platform
+from tests.web.browser import Camera
+from tests.web.test_escrow_journey import sign_up
+
+ADMIN = {"email": "admin@kro.example.com", "password": "kro-admin-dev-password"}
+
+
+async def test_a_fundraiser_from_draft_to_a_donation_with_its_receipt(
+    platform: Platform, context: BrowserContext
+) -> None:
+    camera = Camera("giving")
+    base = platform.base_url
+    organizer = await sign_up(context, base, "Chidi Okafor", "chidi@example.com")
+
+    await organizer.goto(base + "/giving/my")
+    await organizer.get_by_label("Title").fill("Surgery for Ada")
+    await organizer.get_by_label("Your story").fill("Ada needs heart surgery in Lagos by March.")
+    await organizer.get_by_label("Category").select_option("medical")
+    await organizer.get_by_label("Goal (₦)").fill("a lot")
+    await organizer.get_by_role("button", name="Save draft").click()
+    await expect(organizer.locator("#e-goal")).to_contain_text("invalid_amount")
+    await organizer.get_by_label("Goal (₦)").fill("500,000")
+    await organizer.get_by_role("button", name="Save draft").click()
+    await expect(organizer.get_by_role("status")).to_contain_text("Draft saved")
+    campaign_id = organizer.url.rsplit("/", 1)[1]
+    await organizer.get_by_role("button", name="Submit for review").click()
+    await expect(organizer.locator(".status").first).to_have_text("In review")
+
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        token = data(await http.post("/v1/admin/auth/login", json=ADMIN))["access_token"]
+        data(
+            await http.post(
+                f"/v1/admin/giving/campaigns/{campaign_id}/review",
+                json={"action": "approve"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        )
+
+    donor = await context.browser.new_context(  # type: ignore[union-attr]
+        viewport={"width": 360, "height": 780}, locale="en-NG", timezone_id="Africa/Lagos"
+    )
+    page = await donor.new_page()
+    await page.goto(f"{base}/giving/campaigns/{campaign_id}")
+    await expect(page.locator('meta[property="og:title"]')).to_have_attribute(
+        "content", "Surgery for Ada"
+    )
+    await expect(page.locator('meta[property="og:url"]')).to_have_attribute(
+        "content", re.compile(f"/giving/campaigns/{campaign_id}$")
+    )
+    await camera.shoot(page, "campaign")
+    await page.get_by_label("₦5,000.00").check()
+    await page.get_by_label("Your name").fill("Bola Ade")
+    await page.get_by_label("Your email").fill("bola@example.com")
+    await page.get_by_label("Tip to KRO Giving (₦, optional)").fill("500")
+    await page.get_by_label("Cover the card fee").check()
+    await page.get_by_role("button", name="Donate").click()
+    await expect(page).to_have_url(re.compile(r"/sandbox/paystack/"))
+    await page.get_by_role("button", name="Pay", exact=True).click()
+    await expect(page).to_have_url(re.compile(r"/giving/donations/don_"))
+    for _ in range(60):
+        if await page.locator("#receipt-number").count():
+            break
+        await page.wait_for_timeout(500)
+        await page.reload()
+    await expect(page.get_by_role("heading", name="Thank you, Bola Ade")).to_be_visible()
+    number = await page.locator("#receipt-number").inner_text()
+    assert re.fullmatch(r"KG-\d{4}-000001", number)
+    await camera.shoot(page, "thank-you")
+    link = await page.get_by_role("link", name=re.compile("Download the receipt")).get_attribute(
+        "href"
+    )
+    assert link is not None
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        pdf = (await http.get(link)).content
+    text = text_of(pdf)
+    assert number in text and "Bola Ade" in text and "five thousand naira" in text
+    assert "₦500.00" in text  # the tip, shown apart
+    await donor.close()
+
+    await organizer.reload()
+    await expect(organizer.locator("#raised")).to_have_text("₦5,000.00")
+    await expect(organizer.locator("#available")).to_have_text("₦5,000.00")
+    await camera.shoot(organizer, "organizer")
