@@ -456,6 +456,18 @@ class Settings(BaseSettings):
     marketplace_review_window: int = Field(10 * 24 * 3600, ge=3600, description="Reviews, s")
     marketplace_kyc_to_list: bool = Field(False, description="Sellers verify before listing")
     kyc_name_match_bps: int = Field(8_500, ge=0, le=10_000, description="BVN name match, bps")
+    # Dojah (identity verification for KYC): empty base URL = the mounted simulator.
+    dojah_base_url: str = Field("", description="https://api.dojah.io; empty = sandbox")
+    dojah_app_id: str = Field("kro-sandbox-app", description="Dojah AppId")
+    dojah_secret_key: str = Field("test_sk_kro_sandbox", description="Dojah secret key")
+
+    @model_validator(mode="after")
+    def _derive_marketplace(self) -> Settings:
+        """An empty Dojah URL points at the mounted simulator."""
+        if not self.dojah_base_url:
+            self.dojah_base_url = f"{self.base_url}/sandbox/dojah"
+        return self
+
     # ---- end of marketplace --------------------------------------------------------------------
 
 

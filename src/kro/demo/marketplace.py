@@ -1,6 +1,7 @@
 """``kro demo marketplace``: one services-marketplace order carried end to end over HTTP.
 
-A seller verifies their identity (BVN, NIN; an admin approves the case) and lists a service
+A seller verifies their identity (BVN and NIN looked up at Dojah's simulator, the name
+matched; a second user whose name does not match is approved by an admin) and lists a service
 with two packages; a buyer finds it by full-text search, orders the basic package and pays
 at the sandbox's hosted checkout; then, by scenario:
 
@@ -66,17 +67,29 @@ class MarketplaceDemo:
     def run(self) -> None:
         root = self.admin()
         self.step("Register a seller and a buyer")
-        seller, seller_me = self.user("seller", "Sola Adeyemi")
+        seller, _ = self.user("seller", "Sola Adeyemi")
         buyer, _ = self.user("buyer", "Ada Obi")
 
-        self.step("The seller submits BVN and NIN; an admin approves the case")
+        self.step("The seller submits BVN and NIN: checked at Dojah (sandbox), name matched")
+        sandbox = f"{self.api.base_url}/sandbox/dojah/_sandbox/identities"
+        for kind, number in (("bvn", "22233334444"), ("nin", "12345678901")):
+            record = {"kind": kind, "number": number, "first_name": "SOLA", "last_name": "ADEYEMI"}
+            r = self.api.http.post(sandbox, json=record)
+            if r.status_code != 201:
+                raise DemoFailure(f"Dojah sandbox refused the record: {r.status_code} {r.text}")
         kyc = seller.post(
             "/v1/kyc", {"bvn": "22233334444", "nin": "12345678901", "full_name": "Sola Adeyemi"}
         )
+        expect(kyc["status"] == "verified", f"KYC is {kyc['status']}")
+        self.step("A second user's name does not match: an admin reviews and approves")
+        other, other_me = self.user("seller", "Tunde Bakare")
+        kyc = other.post(
+            "/v1/kyc", {"bvn": "22233334444", "nin": "12345678901", "full_name": "Tunde Bakare"}
+        )
         expect(kyc["status"] == "pending", f"KYC is {kyc['status']}")
-        case = next(c for c in root.get("/v1/admin/kyc/cases") if c["user_id"] == seller_me["id"])
+        case = next(c for c in root.get("/v1/admin/kyc/cases") if c["user_id"] == other_me["id"])
         root.post(f"/v1/admin/kyc/cases/{case['id']}/approve")
-        expect(seller.get("/v1/kyc")["status"] == "verified", "KYC not verified")
+        expect(other.get("/v1/kyc")["status"] == "verified", "KYC not approved")
 
         self.step("An admin adds a category; the seller lists a service with two packages")
         tag = secrets.token_hex(3)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from kro.identity.dependencies import AdminUser, CurrentUser
+from kro.identity.dependencies import AdminUser, AppSettings, CurrentUser
 from kro.kit.api import Envelope, ok
 from kro.kit.deps import DbSession
 from kro.kit.openapi import error_responses
@@ -29,11 +29,15 @@ async def my_verification(user: CurrentUser, session: DbSession) -> Envelope[Kyc
 
 
 @router.post("/v1/kyc", responses=error_responses(InvalidIdentityNumber, AlreadyVerified))
-async def submit(body: KycIn, user: CurrentUser, session: DbSession) -> Envelope[KycOut]:
-    """Submit BVN, NIN and full name; the case becomes ``pending``. 422
+async def submit(
+    body: KycIn, user: CurrentUser, session: DbSession, settings: AppSettings
+) -> Envelope[KycOut]:
+    """Submit BVN, NIN and full name. They are looked up at the provider (Dojah): a name
+    matching the BVN's holder (``KRO_KYC_NAME_MATCH_BPS``) is ``verified`` at once; anything
+    else is ``pending`` in the admin review queue. 422
     ``invalid_identity_number``; 409 ``kyc_already_verified``."""
-    case = await service.submit(
-        session, user.id, bvn=body.bvn, nin=body.nin, full_name=body.full_name
+    case = await service.submit_and_check(
+        session, settings, user.id, bvn=body.bvn, nin=body.nin, full_name=body.full_name
     )
     return ok(KycOut.of(case))
 

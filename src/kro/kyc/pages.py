@@ -1,5 +1,5 @@
 """The pages of ``kro.kyc``: ``/kyc``, where a user submits BVN, NIN and name and sees the
-status of their verification. Thin: it calls :func:`kro.kyc.service.submit`, as
+status of their verification. Thin: it calls :func:`kro.kyc.service.submit_and_check`, as
 ``POST /v1/kyc`` does."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import Response
 
+from kro.identity.dependencies import AppSettings
 from kro.kit.deps import DbSession
 from kro.kyc import service
 from kro.kyc.schemas import KycIn, KycOut
@@ -35,7 +36,9 @@ async def kyc_page(request: Request, viewer: PageUser, session: DbSession) -> Re
 
 
 @router.post("/kyc")
-async def kyc_submit(request: Request, viewer: PageUser, session: DbSession) -> Response:
+async def kyc_submit(
+    request: Request, viewer: PageUser, session: DbSession, settings: AppSettings
+) -> Response:
     """As ``POST /v1/kyc``."""
     form = await read_form(request)
     body = form.parse(
@@ -43,9 +46,9 @@ async def kyc_submit(request: Request, viewer: PageUser, session: DbSession) -> 
     )
     if body is not None:
         async with form.saving(session):
-            await service.submit(
-                session, viewer.id, bvn=body.bvn, nin=body.nin, full_name=body.full_name
+            await service.submit_and_check(
+                session, settings, viewer.id, bvn=body.bvn, nin=body.nin, full_name=body.full_name
             )
     if not form.ok:
         return await _page(request, session, viewer.id, form)
-    return redirect(request, "/kyc", message="Thank you. We are checking your identity.")
+    return redirect(request, "/kyc", message="Thank you. Your details were checked.")

@@ -27,6 +27,8 @@ from kro.kyc.errors import (
     ReasonRequired,
 )
 from kro.kyc.models import KycCase
+from kro.providers.dojah.client import DojahClient, DojahUnavailable
+from kro.settings import Settings
 
 NONE, PENDING, VERIFIED, REJECTED = "none", "pending", "verified", "rejected"
 # The name match at or above which a BVN record verifies a case without an admin, in basis
@@ -137,6 +139,49 @@ async def record_lookup(
     else:
         case.needs_review = True
     await session.flush()
+    return case
+
+
+async def submit_and_check(
+    session: AsyncSession,
+    settings: Settings,
+    user_id: str,
+    *,
+    bvn: str,
+    nin: str,
+    full_name: str,
+) -> KycCase:
+    """What ``POST /v1/kyc`` and the ``/kyc`` page do: check the numbers' form, ask the
+    provider (Dojah) for the BVN's and the NIN's holders — before anything is written, so
+    no lock is held across the call — then :func:`submit` and :func:`record_lookup` with the
+    worse of the two name matches. A provider that does not answer leaves the case for an
+    admin (the review queue). Raises what :func:`submit` raises."""
+    bvn, nin = check_number(bvn, "bvn"), check_number(nin, "nin")
+    client = DojahClient(settings.dojah_base_url, settings.dojah_app_id, settings.dojah_secret_key)
+    try:
+        bvn_holder = await client.lookup_bvn(bvn)
+        nin_holder = await client.lookup_nin(nin)
+    except DojahUnavailable:
+        bvn_holder = nin_holder = None
+        reachable = False
+    else:
+        reachable = True
+    case = await submit(session, user_id, bvn=bvn, nin=nin, full_name=full_name)
+    if not reachable:
+        case.needs_review = True
+        await session.flush()
+        return case
+    name = bvn_holder.full_name if bvn_holder else None
+    if name and (
+        nin_holder is None
+        or name_match_bps(case.full_name, nin_holder.full_name) < settings.kyc_name_match_bps
+    ):
+        # The NIN must belong to the same person: else an admin decides.
+        name = f"{name} (NIN: {nin_holder.full_name if nin_holder else 'not found'})"
+        case.bvn_name, case.match_score, case.needs_review = name[:200], 0, True
+        await session.flush()
+        return case
+    await record_lookup(session, case.id, name, threshold_bps=settings.kyc_name_match_bps)
     return case
 
 
