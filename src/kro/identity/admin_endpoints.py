@@ -23,7 +23,7 @@ from kro.identity.errors import (
     UserInactive,
     UserNotFound,
 )
-from kro.identity.schemas import LoginIn, UserOut
+from kro.identity.schemas import LoginIn, SuspendIn, TotpIn, UserOut
 from kro.kit.api import Envelope, ok
 from kro.kit.deps import DbSession
 from kro.kit.openapi import error_responses
@@ -45,10 +45,6 @@ class EnrolmentOut(BaseModel):
     otpauth_uri: str
     qr_svg_data_uri: str
     recovery_codes: list[str]
-
-
-class TotpIn(BaseModel):
-    code: str = Field(min_length=6, max_length=16)
 
 
 class NewUserIn(BaseModel):
@@ -126,10 +122,6 @@ async def create_user(
 
 class AdminUserOut(UserOut):
     is_active: bool
-
-
-class SuspendIn(BaseModel):
-    reason: str = Field(min_length=1, max_length=500)
 
 
 @router.get("/users")

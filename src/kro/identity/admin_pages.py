@@ -21,12 +21,11 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.identity import admin, service
-from kro.identity.admin_endpoints import SuspendIn, TotpIn
 from kro.identity.dependencies import AppSettings, ClientIp
 from kro.identity.errors import UserNotFound
 from kro.identity.models import User
 from kro.identity.pages import safe_next
-from kro.identity.schemas import LoginIn
+from kro.identity.schemas import LoginIn, SuspendIn, TotpIn
 from kro.kit.deps import DbSession
 from kro.kit.errors import RateLimited
 from kro.kit.ratelimit import RateLimiter

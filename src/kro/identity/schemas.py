@@ -40,3 +40,13 @@ class UserOut(BaseModel):
     full_name: str
     role: str
     created_at: datetime
+
+
+class TotpIn(BaseModel):
+    """A code from the admin's authenticator (or a recovery code)."""
+
+    code: str = Field(min_length=6, max_length=16)
+
+
+class SuspendIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)

@@ -17,7 +17,8 @@ from kro.identity.admin_pages import add_tile
 from kro.identity.dependencies import ClientIp
 from kro.kit.deps import DbSession
 from kro.payouts import service, states
-from kro.payouts.admin_endpoints import DecisionIn, count_waiting, decide_with_totp, payout_file
+from kro.payouts.approvals import count_waiting, decide_with_totp, payout_file
+from kro.payouts.schemas import DecisionIn
 from kro.web import navigation
 from kro.web.dependencies import PageAdmin
 from kro.web.forms import FORM, Form, read_form

@@ -90,3 +90,8 @@ class PayoutDetailOut(PayoutOut):
     """A payout with its transitions, oldest first."""
 
     events: list[PayoutEventOut]
+
+
+class DecisionIn(BaseModel):
+    totp_code: str = Field(min_length=6, max_length=16)
+    reason: str = Field(default="", max_length=500)

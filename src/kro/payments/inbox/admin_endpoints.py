@@ -8,15 +8,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.identity.dependencies import AdminUser
 from kro.kit.api import Envelope, ok
 from kro.kit.deps import DbSession
 from kro.kit.openapi import error_responses
 from kro.payments.errors import WebhookEventNotFound
-from kro.payments.models import WebhookEvent
+from kro.payments.inbox import service as inbox
 
 router = APIRouter(prefix="/v1/admin/webhooks", tags=["admin: webhooks"])
 
@@ -39,40 +37,6 @@ class WebhookEventDetail(WebhookEventOut):
     payload: str
 
 
-async def search_events(
-    session: AsyncSession,
-    *,
-    provider: str | None = None,
-    event_type: str | None = None,
-    status: str | None = None,
-    q: str | None = None,
-    limit: int = 50,
-    before: str | None = None,
-) -> list[WebhookEvent]:
-    """Incoming webhooks, newest first, by provider, type, status or text in the key;
-    ``before`` is an event id cursor. The admin API and the admin console both call this."""
-    stmt = select(WebhookEvent).order_by(WebhookEvent.id.desc()).limit(limit)
-    if provider:
-        stmt = stmt.where(WebhookEvent.provider == provider)
-    if event_type:
-        stmt = stmt.where(WebhookEvent.event_type == event_type)
-    if status:
-        stmt = stmt.where(WebhookEvent.status == status)
-    if q:
-        stmt = stmt.where(WebhookEvent.event_key.contains(q))
-    if before:
-        stmt = stmt.where(WebhookEvent.id < before)
-    return list((await session.execute(stmt)).scalars())
-
-
-async def get_event(session: AsyncSession, event_id: str) -> WebhookEvent:
-    """One received webhook with its raw payload; WebhookEventNotFound (404)."""
-    row = await session.get(WebhookEvent, event_id)
-    if row is None:
-        raise WebhookEventNotFound()
-    return row
-
-
 @router.get("")
 async def search(
     _: AdminUser,
@@ -84,7 +48,7 @@ async def search(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Envelope[list[WebhookEventOut]]:
     """Incoming webhooks, newest first, by provider, type, status or key text."""
-    rows = await search_events(
+    rows = await inbox.search_events(
         session, provider=provider, event_type=event_type, status=status, q=q, limit=limit
     )
     return ok([WebhookEventOut.model_validate(r) for r in rows])
@@ -93,4 +57,4 @@ async def search(
 @router.get("/{event_id}", responses=error_responses(WebhookEventNotFound))
 async def detail(event_id: str, _: AdminUser, session: DbSession) -> Envelope[WebhookEventDetail]:
     """One webhook with its raw payload."""
-    return ok(WebhookEventDetail.model_validate(await get_event(session, event_id)))
+    return ok(WebhookEventDetail.model_validate(await inbox.get_event(session, event_id)))

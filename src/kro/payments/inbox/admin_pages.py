@@ -13,7 +13,7 @@ from fastapi import Query, Request
 from fastapi.responses import Response
 
 from kro.kit.deps import DbSession
-from kro.payments.inbox.admin_endpoints import get_event, search_events
+from kro.payments.inbox.service import get_event, search_events
 from kro.web import navigation
 from kro.web.dependencies import PageAdmin
 from kro.web.routing import page_router

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
 from kro.payments import states
-from kro.payments.errors import InvalidWebhookSignature
+from kro.payments.errors import InvalidWebhookSignature, WebhookEventNotFound
 from kro.payments.models import Payment, WebhookEvent
 from kro.providers.errors import PaystackWebhookInvalid as InvalidWebhookPayload
 from kro.providers.paystack.webhooks import event_key, parse_event, verify_signature
@@ -166,3 +166,37 @@ def finish_event(event: WebhookEvent, status: str, outcome: str) -> None:
     """Record what processing an inbox event did (``processed`` or ``ignored`` and why)."""
     event.status, event.outcome, event.processed_at = status, outcome[:200], utcnow()
     log.info("webhook_event_finished", event_id=event.id, status=status, outcome=outcome)
+
+
+async def search_events(
+    session: AsyncSession,
+    *,
+    provider: str | None = None,
+    event_type: str | None = None,
+    status: str | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    before: str | None = None,
+) -> list[WebhookEvent]:
+    """Incoming webhooks, newest first, by provider, type, status or text in the key;
+    ``before`` is an event id cursor. The admin API and the admin console both call this."""
+    stmt = select(WebhookEvent).order_by(WebhookEvent.id.desc()).limit(limit)
+    if provider:
+        stmt = stmt.where(WebhookEvent.provider == provider)
+    if event_type:
+        stmt = stmt.where(WebhookEvent.event_type == event_type)
+    if status:
+        stmt = stmt.where(WebhookEvent.status == status)
+    if q:
+        stmt = stmt.where(WebhookEvent.event_key.contains(q))
+    if before:
+        stmt = stmt.where(WebhookEvent.id < before)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def get_event(session: AsyncSession, event_id: str) -> WebhookEvent:
+    """One received webhook with its raw payload; WebhookEventNotFound (404)."""
+    row = await session.get(WebhookEvent, event_id)
+    if row is None:
+        raise WebhookEventNotFound()
+    return row
