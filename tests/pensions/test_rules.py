@@ -101,7 +101,10 @@ def test_naira_text_to_kobo() -> None:
 
 def test_validation_reports_every_bad_row() -> None:
     header = ",".join(importer.COLUMNS)
-    good = 'S1,Okafor,Ada,,ada@example.com,0803,1990-01-01,2024-01-01,PEN100000000001,ARM,22200000001,"150,000.00",50000,25000,0,0'
+    good = (
+        "S1,Okafor,Ada,,ada@example.com,0803,1990-01-01,2024-01-01,PEN100000000001,ARM,"
+        '22200000001,"150,000.00",50000,25000,0,0'
+    )
     rows = [
         header,
         good,
