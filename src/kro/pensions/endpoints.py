@@ -36,6 +36,7 @@ from kro.pensions.errors import (
     StaffIdTaken,
     UserNotFound,
 )
+from kro.pensions.models import PensionCertificate
 from kro.pensions.schemas import (
     ApproveIn,
     CertificateOut,
@@ -605,7 +606,7 @@ async def readiness(
     )
 
 
-def _certificate_out(settings: AppSettings, c: compliance.PensionCertificate) -> CertificateOut:
+def _certificate_out(settings: AppSettings, c: PensionCertificate) -> CertificateOut:
     return CertificateOut(
         id=c.id,
         number=c.number,

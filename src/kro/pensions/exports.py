@@ -95,7 +95,7 @@ def pfa_xlsx(
     employer: PensionEmployer, schedule: PensionSchedule, pfa: str, lines: list[PensionScheduleLine]
 ) -> bytes:
     """The same rows as the CSV; amounts as text so no float ever holds them."""
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # type: ignore[import-untyped]
 
     book = Workbook()
     sheet = book.active

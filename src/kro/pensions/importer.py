@@ -145,7 +145,7 @@ def read_table(filename: str, content: bytes) -> list[dict[str, Any]]:
             + (f" Missing: {', '.join(missing)}." if missing else "")
             + (f" Unknown: {', '.join(unknown)}." if unknown else "")
         )
-    rows = []
+    rows: list[dict[str, Any]] = []
     for cells in table[1:]:
         if all(c is None or str(c).strip() == "" for c in cells):
             rows.append({})  # keeps row numbers; skipped
@@ -157,7 +157,7 @@ def read_table(filename: str, content: bytes) -> list[dict[str, Any]]:
 
 
 def _xlsx_rows(content: bytes) -> list[list[Any]]:
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # type: ignore[import-untyped]
 
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
@@ -187,7 +187,9 @@ def validate(table: list[dict[str, Any]]) -> Checked:
         checked.total_rows += 1
         errors: list[dict[str, Any]] = []
 
-        def fail(column: str, reason: str, number: int = number, errors: list = errors) -> None:
+        def fail(
+            column: str, reason: str, number: int = number, errors: list[dict[str, Any]] = errors
+        ) -> None:
             errors.append({"row": number, "column": column, "reason": reason})
 
         values: dict[str, Any] = {}

@@ -12,8 +12,10 @@
   ``025`` generated not paid; anything else failed or unknown [S].
 - ``GET {base}/echannelsvc/{merchantId}/{orderId}/{hash}/orderstatus.reg`` (hash ``orderId +
   apiKey + merchantId``) finds a payment by our order id [U: not confirmed].
-- The hosted page ``{host}/remita/ecomm/finalize.reg?rrr=…&merchantId=…&hash=…&responseurl=…``
-  (hash: SHA-512 of ``merchantId + rrr + apiKey`` [U: the hash's composition not confirmed]).
+- The hosted page ``{host}/remita/ecomm/finalize.reg`` with ``merchantId, hash, rrr,
+  responseurl`` (hash: SHA-512 of ``merchantId + rrr + apiKey``) [S: a third-party integration
+  posts these as a form; we link with a query string, which Remita's page is not confirmed to
+  accept — U]. Status codes seen besides: ``012`` aborted, ``02`` failed [S].
 
 Failures raise only :mod:`kro.providers.errors`, as every adapter's.
 """

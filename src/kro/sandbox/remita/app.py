@@ -170,10 +170,10 @@ class RemitaSandbox:
                     )
                 )
             if found is None:
-                body = {"status": "404", "message": "Transaction not found"}
-                return Response(json.dumps(body), 404, media_type="application/json")
+                missing = {"status": "404", "message": "Transaction not found"}
+                return Response(json.dumps(missing), 404, media_type="application/json")
             messages = {"00": "Successful", "025": "Payment Reference generated", "02": "Failed"}
-            body = {
+            body: dict[str, str | None] = {
                 "status": found.status,
                 "message": messages.get(found.status, "Transaction Pending"),
                 "amount": _naira(found.amount),
