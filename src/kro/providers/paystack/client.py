@@ -28,8 +28,10 @@ from kro.providers.http import ProviderClient, ProviderHttp, Rejection
 from kro.providers.paystack.schemas import (
     Bank,
     InitializedTransaction,
+    Plan,
     Refund,
     ResolvedAccount,
+    Subscription,
     Transaction,
     Transfer,
     TransferRecipient,
@@ -85,10 +87,12 @@ class PaystackClient(ProviderClient):
         reference: str,
         callback_url: str | None = None,
         metadata: dict[str, Any] | None = None,
+        plan: str | None = None,
     ) -> InitializedTransaction:
         """``POST /transaction/initialize``: ``amount`` in kobo; ``reference`` is ours
         (alphanumerics and ``- . =``). A reused reference → ProviderRejected
-        ("Duplicate Transaction Reference")."""
+        ("Duplicate Transaction Reference"). ``plan`` (a plan code): paying subscribes the
+        payer to it (the plan's amount replaces ``amount``)."""
         body: dict[str, Any] = {
             "email": email,
             "amount": amount,
@@ -99,6 +103,8 @@ class PaystackClient(ProviderClient):
             body["callback_url"] = callback_url
         if metadata is not None:
             body["metadata"] = metadata
+        if plan:
+            body["plan"] = plan
         data = await self._call("POST", "/transaction/initialize", "initialize", json=body)
         return self._parse(InitializedTransaction, data, "initialize")
 
@@ -233,6 +239,31 @@ class PaystackClient(ProviderClient):
         )
 
     # Plumbing -------------------------------------------------------------------------------
+
+    async def create_plan(
+        self, name: str, amount: int, interval: str, currency: str = "NGN"
+    ) -> Plan:
+        """``POST /plan``: ``amount`` kobo every ``interval`` (``monthly``, …)."""
+        body = {"name": name, "amount": amount, "interval": interval, "currency": currency}
+        return self._parse(
+            Plan, await self._call("POST", "/plan", "create_plan", json=body), "create_plan"
+        )
+
+    async def fetch_subscription(self, id_or_code: str) -> Subscription:
+        """``GET /subscription/:id_or_code``."""
+        path = f"/subscription/{quote(id_or_code, safe='')}"
+        data = await self._call("GET", path, "fetch_subscription")
+        return self._parse(Subscription, data, "fetch_subscription")
+
+    async def disable_subscription(self, code: str, email_token: str) -> None:
+        """``POST /subscription/disable``: no further charges (status ``non-renewing``)."""
+        body = {"code": code, "token": email_token}
+        await self._call("POST", "/subscription/disable", "disable_subscription", json=body)
+
+    async def enable_subscription(self, code: str, email_token: str) -> None:
+        """``POST /subscription/enable``."""
+        body = {"code": code, "token": email_token}
+        await self._call("POST", "/subscription/enable", "enable_subscription", json=body)
 
     async def _call(
         self,

@@ -186,3 +186,28 @@ class PaystackEvent(_Model):
 
     event: str
     data: dict[str, Any] = Field(default_factory=dict)
+
+
+class Plan(_Model):
+    """``POST /plan`` / ``GET /plan/:id_or_code``: ``amount`` kobo every ``interval``."""
+
+    id: int
+    plan_code: str
+    name: str
+    amount: Kobo
+    interval: str
+    currency: str
+    invoice_limit: int = 0
+
+
+class Subscription(_Model):
+    """``GET /subscription/:id_or_code`` and the ``subscription.create`` webhook's data.
+    ``email_token`` (with the code) lets us disable or enable it; ``status``: ``active``,
+    ``non-renewing``, ``attention``, ``completed``, ``cancelled``."""
+
+    subscription_code: str
+    email_token: str
+    status: str
+    amount: Kobo
+    next_payment_date: datetime | None = None
+    plan: Plan

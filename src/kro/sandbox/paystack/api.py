@@ -101,6 +101,11 @@ def build_api_router(sandbox: "PaystackSandbox") -> APIRouter:
             ip_address=request.client.host if request.client else None,
         )
         tx = await charges.initialize(session, integration, req)
+        if body.get("plan"):  # a subscription checkout: the plan's amount applies
+            from kro.sandbox.paystack import subscriptions
+
+            plan = await subscriptions.find_plan(session, integration, str(body["plan"]))
+            await subscriptions.link_checkout(session, tx, plan)
         return ok(
             "Authorization URL created",
             {

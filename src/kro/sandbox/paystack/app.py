@@ -25,6 +25,7 @@ from kro.sandbox.paystack.checkout import build_checkout_router
 from kro.sandbox.paystack.config import PaystackSandboxConfig
 from kro.sandbox.paystack.control import build_control_router
 from kro.sandbox.paystack.errors import PaystackApiError
+from kro.sandbox.paystack.subscriptions import build_subscriptions_router
 from kro.sandbox.paystack.util import integration_id
 from kro.sandbox.paystack.webhooks import WebhookSender
 
@@ -97,6 +98,7 @@ class PaystackSandbox:
         app.include_router(build_api_router(self))
         app.include_router(build_checkout_router(self))
         app.include_router(build_control_router(self))
+        app.include_router(build_subscriptions_router(self))
         install_error_handlers(
             app,
             provider="paystack",

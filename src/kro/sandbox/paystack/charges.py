@@ -181,6 +181,9 @@ async def pay(
         data=transaction_data(tx, customer, domain=config.domain, camel=False),
         reference=tx.reference,
     )
+    from kro.sandbox.paystack import subscriptions  # a plan checkout subscribes the payer
+
+    await subscriptions.on_paid(session, config, tx)
     await session.flush()
     return True
 

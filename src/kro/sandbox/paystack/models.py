@@ -165,3 +165,75 @@ class WebhookDelivery(SandboxBase):
     resent_from: Mapped[int | None] = mapped_column(Integer, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class Plan(SandboxBase):
+    """A plan from ``POST /plan``: ``amount`` kobo every ``interval`` (``daily``, ``weekly``,
+    ``monthly``, ``quarterly``, ``biannually``, ``annually``)."""
+
+    __tablename__ = "paystack_plans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    integration: Mapped[int] = mapped_column(Integer, index=True)
+    plan_code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    amount: Mapped[int] = mapped_column(MinorUnits, comment="kobo")
+    interval: Mapped[str] = mapped_column(String(16))
+    currency: Mapped[str] = mapped_column(String(3))
+    invoice_limit: Mapped[int] = mapped_column(Integer, default=0)
+    send_invoices: Mapped[bool] = mapped_column(default=True)
+    send_sms: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PlanCheckout(SandboxBase):
+    """A transaction initialized with ``plan``: paying it subscribes the customer."""
+
+    __tablename__ = "paystack_plan_checkouts"
+
+    transaction_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(Integer)
+
+
+class Subscription(SandboxBase):
+    """A customer's subscription to a plan, charged on the saved card authorization.
+
+    ``status``: ``active`` → ``non-renewing`` (disabled: no more charges) | ``completed``
+    (``invoice_limit`` reached); ``attention`` when a renewal charge failed."""
+
+    __tablename__ = "paystack_subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    integration: Mapped[int] = mapped_column(Integer, index=True)
+    subscription_code: Mapped[str] = mapped_column(String(32), unique=True)
+    email_token: Mapped[str] = mapped_column(String(32))
+    plan_id: Mapped[int] = mapped_column(Integer)
+    customer_id: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(MinorUnits, comment="kobo")
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    authorization: Mapped[Any] = mapped_column(_JSON, nullable=True, default=None)
+    invoice_limit: Mapped[int] = mapped_column(Integer, default=0)
+    payments_count: Mapped[int] = mapped_column(Integer, default=0)
+    next_payment_date: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Invoice(SandboxBase):
+    """One billing period of a subscription (``invoice.create`` / ``invoice.update``)."""
+
+    __tablename__ = "paystack_invoices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    integration: Mapped[int] = mapped_column(Integer, index=True)
+    invoice_code: Mapped[str] = mapped_column(String(32), unique=True)
+    subscription_id: Mapped[int] = mapped_column(Integer, index=True)
+    transaction_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    amount: Mapped[int] = mapped_column(MinorUnits, comment="kobo")
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    paid: Mapped[bool] = mapped_column(default=False)
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    period_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
