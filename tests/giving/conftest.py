@@ -73,7 +73,7 @@ class Giving:
             json={"action": action, "reason": reason},
             headers=self.admin.headers,
         )
-        return data(r)
+        return dict(data(r))
 
     async def mine(self) -> dict[str, Any]:
         r = await self.http.get(f"/v1/giving/my/campaigns/{self.id}", headers=self.organizer)
@@ -93,7 +93,7 @@ class Giving:
         )
         donation = checkout["donation"]
         if not pay:
-            return checkout
+            return dict(checkout)
         await sandbox_pay(self.http, checkout["authorization_url"])
 
         async def paid() -> dict[str, Any] | None:

@@ -4,6 +4,7 @@ authorization (another organizer's campaign is 404), bad input, reports, browse.
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 import httpx
 
@@ -85,7 +86,9 @@ async def test_another_organizers_campaign_is_404(giving: Giving, http: httpx.As
         ("POST", f"/v1/giving/my/campaigns/{giving.id}/updates"),
         ("POST", f"/v1/giving/my/campaigns/{giving.id}/withdrawals"),
     ]:
-        body = {"title": "t", "body": "b"} if path.endswith("updates") else None
+        body: dict[str, Any] | None = (
+            {"title": "t", "body": "b"} if path.endswith("updates") else None
+        )
         if method == "PUT":
             body = campaign_body()
         if path.endswith("withdrawals"):
@@ -103,6 +106,7 @@ async def test_bad_input(giving: Giving, http: httpx.AsyncClient) -> None:
         {"funding_model": "some"},
         {"video_url": "javascript:alert(1)"},
     ]:
+        assert isinstance(bad, dict)
         r = await http.post(
             "/v1/giving/my/campaigns", json=campaign_body(**bad), headers=giving.organizer
         )

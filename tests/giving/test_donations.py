@@ -281,7 +281,7 @@ async def test_all_or_nothing_success_then_withdrawal_with_kyc_hold_and_totp(
         w = data(
             await http.get(f"/v1/giving/my/withdrawals/{first['id']}", headers=giving.organizer)
         )
-        return w["status"] == "transferred"
+        return bool(w["status"] == "transferred")
 
     await eventually(transferred)
     other = await register_and_login(http, "someone-else@example.com")
