@@ -10,7 +10,7 @@ from datetime import timedelta
 import httpx
 
 from kro.kit.clock import utcnow
-from kro.marketplace import orders
+from kro.marketplace import timers
 from tests.marketplace.conftest import BASIC, PREFIX, Market
 from tests.support.api import data, error, register_and_login
 
@@ -60,10 +60,10 @@ async def test_happy_path_with_a_revision(market: Market, http: httpx.AsyncClien
     }
     # Clearance: nothing before the period ends, everything after; twice changes nothing.
     async with market.sessions() as session:
-        assert await orders.clear_earnings(session, utcnow()) == 0
+        assert await timers.clear_earnings(session, utcnow()) == 0
         later = utcnow() + timedelta(days=14, seconds=1)
-        assert await orders.clear_earnings(session, later) == 1
-        assert await orders.clear_earnings(session, later) == 0
+        assert await timers.clear_earnings(session, later) == 1
+        assert await timers.clear_earnings(session, later) == 0
         await session.commit()
     assert await market.earnings() == {
         "currency": "NGN",

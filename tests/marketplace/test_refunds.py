@@ -8,7 +8,7 @@ from datetime import timedelta
 import httpx
 
 from kro.kit.clock import utcnow
-from kro.marketplace import orders
+from kro.marketplace import timers
 from tests.escrow.test_disputes import enrolled_admin
 from tests.marketplace.conftest import Market
 from tests.support.api import data, error
@@ -43,7 +43,7 @@ async def test_refund_within_clearance_claws_back(market: Market, http: httpx.As
     assert await market.earnings() == {"currency": "NGN", "pending_clearance": 0, "available": 0}
     # The clawed-back earning never clears.
     async with market.sessions() as session:
-        assert await orders.clear_earnings(session, utcnow() + timedelta(days=15)) == 0
+        assert await timers.clear_earnings(session, utcnow() + timedelta(days=15)) == 0
         await session.commit()
 
 
@@ -52,7 +52,7 @@ async def test_no_refund_after_clearance(market: Market, http: httpx.AsyncClient
     await market.post("deliver", "seller", {"message": "v1"})
     await market.post("accept", "buyer")
     async with market.sessions() as session:
-        assert await orders.clear_earnings(session, utcnow() + timedelta(days=15)) == 1
+        assert await timers.clear_earnings(session, utcnow() + timedelta(days=15)) == 1
         await session.commit()
     admin = await enrolled_admin(http)
     body = {"reason": "too late", "totp_code": admin.code()}

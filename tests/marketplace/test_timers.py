@@ -9,7 +9,7 @@ from datetime import timedelta
 import httpx
 
 from kro.kit.clock import utcnow
-from kro.marketplace import orders
+from kro.marketplace import orders, timers
 from kro.settings import Settings
 from tests.marketplace.conftest import PREFIX, Market
 from tests.support.api import data, error
@@ -20,15 +20,15 @@ async def _run(market: Market, timer: str, after: timedelta, settings: Settings)
     now = utcnow() + after
     async with market.sessions() as session:
         if timer == "auto_complete":
-            done = await orders.auto_complete(session, settings, now)
+            done = await timers.auto_complete(session, settings, now)
         elif timer == "hard_limit":
-            done = await orders.enforce_hard_limit(session, now)
+            done = await timers.enforce_hard_limit(session, now)
         elif timer == "expire_unpaid":
-            done = await orders.expire_unpaid(session, now)
+            done = await timers.expire_unpaid(session, now)
         elif timer == "mark_late":
-            done = await orders.mark_late(session, now)
+            done = await timers.mark_late(session, now)
         else:
-            done = await orders.clear_earnings(session, now)
+            done = await timers.clear_earnings(session, now)
         await session.commit()
     return done
 

@@ -7,23 +7,13 @@ from __future__ import annotations
 
 import re
 
-from playwright.async_api import BrowserContext, Page, expect
+from playwright.async_api import BrowserContext, expect
 
 from kro.kit.db import create_engine, session_factory
 from kro.marketplace import catalog
 from tests.support.platform import Platform
 from tests.web.browser import Camera
 from tests.web.test_escrow_journey import sign_up
-
-
-async def _status(page: Page, text: str) -> None:
-    """Reload until the order shows ``text`` (the payment is confirmed by a job)."""
-    for _ in range(40):
-        if await page.locator("#order-status").inner_text() == text:
-            return
-        await page.wait_for_timeout(500)
-        await page.reload()
-    await expect(page.locator("#order-status")).to_have_text(text)
 
 
 async def test_a_seller_lists_and_a_buyer_orders_through_the_pages(
@@ -68,19 +58,25 @@ async def test_a_seller_lists_and_a_buyer_orders_through_the_pages(
     await expect(buyer).to_have_url(re.compile(r"/sandbox/paystack/"))
     await buyer.get_by_role("button", name="Pay", exact=True).click()
     await expect(buyer).to_have_url(re.compile(re.escape(order_url)))
-    await _status(buyer, "Paid")
+    # Paid once the charge is verified: the page reloads itself (order.updated, live).
+    await expect(buyer.locator("#order-status")).to_have_text("Paid", timeout=30_000)
     await buyer.get_by_label("Your brand name").fill("Kola Foods")
     await buyer.get_by_role("button", name="Start the order").click()
     await expect(buyer.get_by_role("status")).to_contain_text("The seller has started")
     await camera.shoot(buyer, "order-workspace")
 
+    await buyer.get_by_label("Your message").fill("Any questions? Call me on 0803 123 4567")
+    await buyer.get_by_role("button", name="Send").click()
+    await expect(buyer.get_by_role("status")).to_contain_text("Keep contact and payment on KRO")
+
     await seller.goto(order_url)
+    await expect(seller.get_by_text("Any questions?")).to_be_visible()
     await seller.get_by_label("Message to the buyer").fill("Here is your logo.")
     await seller.get_by_role("button", name="Deliver").click()
     await expect(seller.get_by_role("status")).to_contain_text("Delivered")
 
-    await buyer.reload()
-    await buyer.get_by_role("button", name="Accept delivery").click()
+    # The buyer's page follows the delivery live.
+    await buyer.get_by_role("button", name="Accept delivery").click(timeout=30_000)
     await expect(buyer.get_by_role("status")).to_contain_text("Order completed")
     await buyer.get_by_label("Your review").fill("Great work, fast.")
     await buyer.get_by_role("button", name="Post review").click()

@@ -310,3 +310,13 @@ async def attachment(
         raise ConversationNotFound()
     item = message.attachments[0]
     return item, await storage.get(str(item["key"]))
+
+
+async def find_for_subject(
+    session: AsyncSession, subject_type: str, subject_id: str
+) -> Conversation | None:
+    """The conversation of a subject, if one was opened."""
+    stmt = select(Conversation).where(
+        Conversation.subject_type == subject_type, Conversation.subject_id == subject_id
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()

@@ -23,7 +23,7 @@ from kro.kit.deps import DbSession
 from kro.kit.errors import InvalidIdempotencyKey, InvalidTransition
 from kro.kit.openapi import error_responses, raises
 from kro.ledger.errors import LedgerBusy
-from kro.marketplace import catalog, orders, reviews
+from kro.marketplace import catalog, orders, reviews, timers
 from kro.marketplace.errors import (
     CategoryNotFound,
     ClearanceOver,
@@ -361,5 +361,5 @@ async def advance_clock(
     run the timers (expiry, late, auto-complete, hard limit, clearance, reviews) once."""
     if not settings.sandbox_enabled or settings.env == "production":
         raise SandboxOnly()
-    order = await orders.advance_clocks(session, settings, order_id, body.seconds)
+    order = await timers.advance_clocks(session, settings, order_id, body.seconds)
     return ok(await _out(session, order, admin.id))

@@ -11,12 +11,14 @@ and does nothing to an order that moved first — so several workers may run the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.audit import service as audit
+from kro.conversations import service as chat
+from kro.conversations.models import Message
 from kro.identity import admin as identity_admin
 from kro.identity.models import User
 from kro.jobs.service import enqueue
@@ -48,6 +50,7 @@ from kro.payments import states as pay_states
 from kro.payments.collect import service as payments
 from kro.payments.collect.service import CollectRequest, collect
 from kro.payments.models import Payment
+from kro.realtime.service import publish
 from kro.settings import Settings
 
 PURPOSE = "marketplace"
@@ -101,9 +104,10 @@ async def transition(
     """Apply ``action`` through the table (InvalidTransition, 409) and record the event."""
     step = states.ORDER.next(order.status, action)
     order.status = step.to_state
+    event_id = new_id("mev")
     session.add(
         OrderEvent(
-            id=new_id("mev"),
+            id=event_id,
             order_id=order.id,
             action=action,
             from_state=step.from_state,
@@ -114,6 +118,45 @@ async def transition(
         )
     )
     await session.flush()
+    await _announce(session, order, action, event_id)
+
+
+async def _announce(session: AsyncSession, order: Order, action: str, key: str) -> None:
+    """Both parties' open pages hear ``order.updated`` (kro.realtime; pages reload)."""
+    await publish(
+        session,
+        [order.buyer_id, order.seller_id],
+        "order.updated",
+        {"order_id": order.id, "status": order.status, "action": action},
+        dedupe_key=f"order.updated:{order.id}:{key}",
+    )
+
+
+CHAT = "marketplace_order"
+
+
+async def post_message(session: AsyncSession, user: User, order_id: str, body: str) -> Message:
+    """A message in the order's conversation (its parties only; 404 otherwise); the order
+    page of both parties follows live. Raises what conversations.send raises."""
+    order = await load_for(session, user, order_id, lock=False)
+    conversation = await chat.open_for_subject(
+        session, CHAT, order.id, [order.buyer_id, order.seller_id], order.title
+    )
+    message = await chat.send(session, user.id, conversation.id, body)
+    await _announce(session, order, "message", message.id)
+    return message
+
+
+async def order_messages(
+    session: AsyncSession, user: User, order: Order, limit: int = 30
+) -> tuple[str | None, list[Message]]:
+    """The order conversation's id and its latest messages, oldest first (marked read)."""
+    conversation = await chat.find_for_subject(session, CHAT, order.id)
+    if conversation is None:
+        return None, []
+    rows, _ = await chat.history(session, user.id, conversation.id, limit=limit)
+    await chat.mark_read(session, user.id, conversation.id)
+    return conversation.id, list(reversed(rows))
 
 
 async def place_order(
@@ -160,6 +203,9 @@ async def place_order(
         )
     )
     await session.flush()
+    await chat.open_for_subject(
+        session, CHAT, order.id, [order.buyer_id, order.seller_id], order.title
+    )
     return order
 
 
@@ -497,78 +543,6 @@ async def list_orders(
     return list((await session.execute(stmt.order_by(Order.id.desc()).limit(limit))).scalars())
 
 
-# ---- timers (periodic jobs) -------------------------------------------------------------
-
-
-async def _due(session: AsyncSession, stmt: object, limit: int) -> list[Order]:
-    rows = await session.execute(stmt.limit(limit).with_for_update(skip_locked=True))  # type: ignore[attr-defined]
-    return list(rows.scalars())
-
-
-async def expire_unpaid(session: AsyncSession, now: datetime, limit: int = 200) -> int:
-    """Cancel ``pending`` orders past ``expires_at`` (unless their payment has arrived)."""
-    done = 0
-    stmt = select(Order).where(Order.status == states.PENDING, Order.expires_at <= now)
-    for order in await _due(session, stmt, limit):
-        if await payments.completed_payment_for(session, PURPOSE, order.id):
-            continue
-        await transition(session, order, "expire", None, reason="not paid in time")
-        order.closed_at = now
-        done += 1
-    return done
-
-
-async def mark_late(session: AsyncSession, now: datetime, limit: int = 200) -> int:
-    """Flag in-progress orders past their due date as late."""
-    stmt = select(Order).where(
-        Order.status == states.IN_PROGRESS, Order.late.is_(False), Order.due_at <= now
-    )
-    orders = await _due(session, stmt, limit)
-    for order in orders:
-        order.late = True
-    await session.flush()
-    return len(orders)
-
-
-async def auto_complete(
-    session: AsyncSession, settings: Settings, now: datetime, limit: int = 200
-) -> int:
-    """Complete delivered orders whose last delivery is ``marketplace_auto_complete`` old."""
-    stmt = select(Order).where(Order.status == states.DELIVERED, Order.auto_complete_at <= now)
-    orders = await _due(session, stmt, limit)
-    for order in orders:
-        await _complete(session, settings, order, "auto_complete", None)
-    return len(orders)
-
-
-async def enforce_hard_limit(session: AsyncSession, now: datetime, limit: int = 200) -> int:
-    """Cancel and refund held orders never completed by their hard limit."""
-    stmt = select(Order).where(Order.status.in_(states.HELD), Order.hard_limit_at <= now)
-    orders = await _due(session, stmt, limit)
-    for order in orders:
-        await _cancel_paid(session, order, "hard_limit", None, "not completed by the hard limit")
-    return len(orders)
-
-
-async def clear_earnings(session: AsyncSession, now: datetime, limit: int = 200) -> int:
-    """Move earnings whose clearance is over into the sellers' wallets."""
-    stmt = (
-        select(Earning)
-        .where(Earning.status == "pending", Earning.clears_at <= now)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    earnings = list((await session.execute(stmt)).scalars())
-    for earning in earnings:
-        order = await session.get(Order, earning.order_id)
-        if order is None or order.status != states.COMPLETED:
-            continue
-        await money.clear(session, order)
-        earning.status, earning.cleared_at = "cleared", now
-    await session.flush()
-    return len(earnings)
-
-
 @dataclass(frozen=True)
 class Earnings:
     """A seller's money in one currency, minor units: still clearing, and withdrawable."""
@@ -586,47 +560,3 @@ async def earnings(session: AsyncSession, seller_id: str, currency: str = "NGN")
     available = wallets[currency].available if currency in wallets else 0
     clearing = await money.pending_clearance(session, seller_id, currency)
     return Earnings(currency, clearing, available)
-
-
-SHIFTED = (
-    "expires_at",
-    "paid_at",
-    "started_at",
-    "due_at",
-    "delivered_at",
-    "auto_complete_at",
-    "hard_limit_at",
-    "completed_at",
-)
-
-
-async def advance_clocks(
-    session: AsyncSession, settings: Settings, order_id: str, seconds: int
-) -> Order:
-    """Sandbox only (demos and manual tests): move one order's clocks ``seconds`` into the
-    past — as if that much time had gone by — then run every timer once, as the periodic
-    jobs would. Raises OrderNotFound (404)."""
-    from kro.marketplace import reviews
-
-    order = await session.get(Order, order_id, with_for_update=True, populate_existing=True)
-    if order is None:
-        raise OrderNotFound()
-    delta = timedelta(seconds=seconds)
-    for name in SHIFTED:
-        value = getattr(order, name)
-        if value is not None:
-            setattr(order, name, value - delta)
-    earning = (
-        await session.execute(select(Earning).where(Earning.order_id == order.id))
-    ).scalar_one_or_none()
-    if earning is not None:
-        earning.clears_at -= delta
-    await session.flush()
-    now = utcnow()
-    await expire_unpaid(session, now)
-    await mark_late(session, now)
-    await auto_complete(session, settings, now)
-    await enforce_hard_limit(session, now)
-    await clear_earnings(session, now)
-    await reviews.publish_due(session, now, settings.marketplace_review_window)
-    return order

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from kro.conversations.schemas import MessageIn, MessageOut
 from kro.identity.dependencies import AppSettings
 from kro.identity.models import User
 from kro.kit.deps import DbSession
@@ -140,7 +141,9 @@ async def _order_page(
     out = OrderOut.of(await orders.view(session, order), viewer.id)
     service = await session.get(Service, order.service_id)
     shown = [ReviewOut.of(r) for r in await reviews.for_order(session, order, viewer.id)]
+    _, chat = await orders.order_messages(session, viewer, order)
     ctx = form.context() if form else {"values": {}, "errors": {}, "form_error": None}
+    request.state.realtime = f"order:{order.id}"
     return render(
         request,
         "marketplace/order.html",
@@ -150,6 +153,8 @@ async def _order_page(
             "requirements": list(service.requirements) if service else [],
             "reviews": shown,
             "reviewed": any(r.role == out.role for r in shown),
+            "messages": [MessageOut.of(m, viewer.id) for m in chat],
+            "viewer_id": viewer.id,
         },
         status=form.status if form else 200,
     )
@@ -187,7 +192,8 @@ async def order_action(
     session: DbSession,
     settings: AppSettings,
 ) -> Response:
-    """requirements | deliver | revision | accept | cancel | review, as their endpoints."""
+    """requirements | deliver | revision | message | accept | cancel | review, as their
+    endpoints."""
     form = await read_form(request)
     done = ""
     async with form.saving(session):
@@ -214,6 +220,13 @@ async def _act(
         if msg:
             await orders.request_revision(session, viewer, order_id, msg.message)
             return "You asked for a revision."
+    elif action == "message":
+        text = form.parse(MessageIn, {"body": form["body"]})
+        if text:
+            sent = await orders.post_message(session, viewer, order_id, text.body)
+            if sent.warnings:
+                return "Sent. Keep contact and payment on KRO: off-platform deals are unprotected."
+            return "Message sent."
     elif action == "accept":
         await orders.accept(session, settings, viewer, order_id)
         return "Order completed. Thank you!"

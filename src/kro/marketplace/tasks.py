@@ -11,7 +11,7 @@ import structlog
 from kro.jobs.registry import JobContext, job_handler
 from kro.jobs.scheduler import periodic
 from kro.kit.clock import utcnow
-from kro.marketplace import orders, reviews
+from kro.marketplace import orders, reviews, timers
 
 log = structlog.get_logger("kro.marketplace.tasks")
 
@@ -49,31 +49,31 @@ async def refund_payment(ctx: JobContext, payload: dict[str, Any]) -> None:
 @periodic("marketplace.expire_unpaid", every=timedelta(minutes=1))
 async def expire_unpaid(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Cancel orders left unpaid past their expiry."""
-    await orders.expire_unpaid(ctx.session, utcnow())
+    await timers.expire_unpaid(ctx.session, utcnow())
 
 
 @periodic("marketplace.mark_late", every=timedelta(minutes=5))
 async def mark_late(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Flag orders past their due date as late."""
-    await orders.mark_late(ctx.session, utcnow())
+    await timers.mark_late(ctx.session, utcnow())
 
 
 @periodic("marketplace.auto_complete", every=timedelta(minutes=1))
 async def auto_complete(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Complete orders delivered long enough ago without an answer from the buyer."""
-    await orders.auto_complete(ctx.session, ctx.settings, utcnow())
+    await timers.auto_complete(ctx.session, ctx.settings, utcnow())
 
 
 @periodic("marketplace.hard_limit", every=timedelta(minutes=5))
 async def hard_limit(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Cancel and refund orders never completed by their hard limit."""
-    await orders.enforce_hard_limit(ctx.session, utcnow())
+    await timers.enforce_hard_limit(ctx.session, utcnow())
 
 
 @periodic("marketplace.clear_earnings", every=timedelta(minutes=5))
 async def clear_earnings(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Make earnings whose clearance period is over available in the sellers' wallets."""
-    await orders.clear_earnings(ctx.session, utcnow())
+    await timers.clear_earnings(ctx.session, utcnow())
 
 
 @periodic("marketplace.publish_reviews", every=timedelta(minutes=15))
