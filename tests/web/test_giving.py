@@ -1,8 +1,9 @@
 """KRO Giving in a real browser: an organizer starts a fundraiser from the dashboard (a
-mistake first, shown beside its field), submits it, an admin approves it; a donor without an
-account opens the shareable page (Open Graph tags), gives with a preset amount and fee cover
-at the sandbox's hosted checkout, lands on the thank-you page with a numbered receipt whose
-PDF reads back; the organizer sees the gift raised, tip and cover kept out."""
+mistake first, shown beside its field) and submits it; an admin approves it in the console; a
+donor without an account opens the shareable page (Open Graph tags), gives with a preset
+amount, a tip and fee cover at the sandbox's hosted checkout, lands on the thank-you page with
+a numbered receipt whose PDF reads back; the organizer sees the gift raised, tip and cover
+kept out."""
 
 from __future__ import annotations
 
@@ -12,12 +13,10 @@ import httpx
 from playwright.async_api import BrowserContext, expect
 
 from kro.documents import text_of
-from tests.support.api import data
 from tests.support.platform import Platform
 from tests.web.browser import Camera
+from tests.web.test_admin_console import admin_signs_in
 from tests.web.test_escrow_journey import sign_up
-
-ADMIN = {"email": "admin@kro.example.com", "password": "kro-admin-dev-password"}
 
 
 async def test_a_fundraiser_from_draft_to_a_donation_with_its_receipt(
@@ -41,15 +40,19 @@ async def test_a_fundraiser_from_draft_to_a_donation_with_its_receipt(
     await organizer.get_by_role("button", name="Submit for review").click()
     await expect(organizer.locator(".status").first).to_have_text("In review")
 
-    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
-        token = data(await http.post("/v1/admin/auth/login", json=ADMIN))["access_token"]
-        data(
-            await http.post(
-                f"/v1/admin/giving/campaigns/{campaign_id}/review",
-                json={"action": "approve"},
-                headers={"Authorization": f"Bearer {token}"},
-            )
-        )
+    # An admin approves it in the console (signed in with password and authenticator).
+    admin_context = await context.browser.new_context(  # type: ignore[union-attr]
+        viewport={"width": 360, "height": 780}, locale="en-NG", timezone_id="Africa/Lagos"
+    )
+    admin = await admin_context.new_page()
+    await admin_signs_in(admin, platform)
+    await admin.goto(base + "/admin/giving")
+    await expect(admin.get_by_role("heading", name="Surgery for Ada")).to_be_visible()
+    await camera.shoot(admin, "admin-review")
+    await admin.get_by_role("button", name="Approve").click()
+    await expect(admin.get_by_role("status")).to_contain_text("approve done")
+    await expect(admin.get_by_text("Nothing waits for review.")).to_be_visible()
+    await admin_context.close()
 
     donor = await context.browser.new_context(  # type: ignore[union-attr]
         viewport={"width": 360, "height": 780}, locale="en-NG", timezone_id="Africa/Lagos"

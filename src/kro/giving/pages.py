@@ -325,3 +325,9 @@ async def move(
     if not form.ok:
         return await _manage_page(request, session, viewer, campaign_id, form)
     return redirect(request, f"/giving/my/{campaign_id}", message=ORGANIZER_MOVES[action])
+
+
+# The admin console's page, under this module's one page router.
+from kro.giving import admin_pages  # noqa: E402
+
+router.include_router(admin_pages.router)
