@@ -182,3 +182,45 @@ async def test_late_remittance_pays_the_penalty(http: httpx.AsyncClient) -> None
     await eventually(confirmed)
     done = data(await http.get(url, headers=team.hr))
     assert sum(x["penalty"] for x in done["lines"]) == done["penalty"] == expected
+
+
+async def test_an_approved_schedule_is_corrected_by_an_adjustment(http: httpx.AsyncClient) -> None:
+    """A pay rise backdated into an approved month: the approved schedule stays as it was; an
+    adjustment schedule for the same period carries the difference per employee."""
+    team = await make_team(http)
+    rows = people(3)
+    data(await team.import_rows(rows))
+    period = utcnow().date().strftime("%Y-%m")
+    schedule = data(
+        await http.post(f"{team.base}/schedules", json={"period": period}, headers=team.hr), 201
+    )
+    url = f"{team.base}/schedules/{schedule['id']}"
+    data(await http.post(f"{url}/submit", headers=team.hr))
+    data(await http.post(f"{url}/approve", json={"totp_code": team.code()}, headers=team.finance))
+    error(await http.post(f"{url}/discard", headers=team.hr), 409, "invalid_state_transition")
+    error(await http.post(f"{url}/adjust", headers=team.hr), 422, "nothing_to_schedule")
+
+    employee = next(x for x in schedule["lines"] if x["staff_id"] == "S002")
+    rise = {
+        "basic": 16_000_000,
+        "housing": 5_000_000,
+        "transport": 2_500_000,
+        "other": 0,
+        "voluntary": 0,
+    }
+    data(
+        await http.post(
+            f"{team.base}/employees/{employee['employee_id']}/pay",
+            json={**rise, "effective_from": "2024-01-15"},  # backdated: the month is affected
+            headers=team.hr,
+        )
+    )
+    adjustment = data(await http.post(f"{url}/adjust", headers=team.hr), 201)
+    assert adjustment["kind"] == "adjustment" and adjustment["adjusts_id"] == schedule["id"]
+    assert [x["staff_id"] for x in adjustment["lines"]] == ["S002"]
+    # ₦10,000 more emoluments: 8 % = ₦800, 10 % = ₦1,000
+    line = adjustment["lines"][0]
+    assert (line["employee_amount"], line["employer_amount"]) == (80_000, 100_000)
+    assert adjustment["total"] == 180_000
+    unchanged = data(await http.get(url, headers=team.hr))
+    assert unchanged["total"] == schedule["total"] and unchanged["status"] == "approved"

@@ -390,6 +390,25 @@ async def submit_schedule(
     )
 
 
+@router.post(
+    E + "/schedules/{schedule_id}/adjust",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(*ACTION, NothingToSchedule),
+)
+async def adjust_schedule(
+    employer_id: str,
+    schedule_id: str,
+    user: CurrentUser,
+    ip: ClientIp,
+    session: DbSession,
+    settings: AppSettings,
+) -> Envelope[ScheduleOut]:
+    """Correct an approved schedule (HR officer): a new ``adjustment`` schedule referring to
+    it with what is still owed per employee; the approved schedule itself never changes."""
+    view = await schedules.adjust(session, settings, _actor(user, ip), employer_id, schedule_id)
+    return ok(ScheduleOut.of(view))
+
+
 @router.post(E + "/schedules/{schedule_id}/reject", responses=error_responses(*ACTION))
 async def reject_schedule(
     employer_id: str,

@@ -324,7 +324,7 @@ async def act(
     session: DbSession,
     settings: AppSettings,
 ) -> Response:
-    """submit | approve (with ``totp_code``) | reject | discard | pay (to Remita's page)."""
+    """submit | approve (with ``totp_code``) | reject | discard | adjust | pay (to Remita's page)."""
     form = await read_form(request)
     actor = _actor(request, viewer)
     url = f"/pensions/{employer_id}/schedules/{schedule_id}"
@@ -342,6 +342,9 @@ async def act(
             )
         elif action == "discard":
             await schedules.discard(session, settings, actor, employer_id, schedule_id)
+        elif action == "adjust":
+            made = await schedules.adjust(session, settings, actor, employer_id, schedule_id)
+            target = f"/pensions/{employer_id}/schedules/{made.schedule.id}"
         elif action == "pay":
             callback = f"{settings.base_url}{url}/return"
             _, payment = await schedules.pay(

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kro.identity import admin as second_factor
 from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
-from kro.kit.errors import BadRequest
+from kro.kit.errors import BadRequest, InvalidTransition
 from kro.ledger import chart
 from kro.payments import states as pay_states
 from kro.payments.collect import service as payments
@@ -151,7 +151,6 @@ async def prepare(
         raise ScheduleExists(details={"schedule_id": taken})
     rates = rates_for(settings, employer_bears_all)
     items = list(settings.pensions_emolument_items)
-    _, last = rules.period_bounds(period)
     employer = found.employer
     schedule = PensionSchedule(
         employer_id=employer_id,
@@ -169,35 +168,7 @@ async def prepare(
     )
     session.add(schedule)
     await session.flush()
-    lines = []
-    for employee in await _employees(session, employer_id, period):
-        if not employee.rsa_pin or not employee.pfa_code:
-            continue
-        pay = pay_on(await pay_history(session, employee.id), last)
-        if pay is None:
-            continue
-        days, month_days = rules.active_days(period, employee.hire_date, employee.exit_date)
-        line = rules.contribution(pay, rates, items, days, month_days)
-        lines.append(
-            PensionScheduleLine(
-                schedule_id=schedule.id,
-                employee_id=employee.id,
-                staff_id=employee.staff_id,
-                surname=employee.surname,
-                first_name=employee.first_name,
-                other_names=employee.other_names,
-                rsa_pin=employee.rsa_pin,
-                pfa_code=employee.pfa_code,
-                pfc_code=pfc_of(employee.pfa_code),
-                days_active=days,
-                days_in_month=month_days,
-                emoluments=line.emoluments,
-                employee_amount=line.employee,
-                employer_amount=line.employer,
-                voluntary=line.voluntary,
-                total=line.total,
-            )
-        )
+    lines = await compute_lines(session, schedule, rates, items)
     if not lines:
         raise NothingToSchedule()
     session.add_all(lines)
@@ -222,6 +193,138 @@ async def prepare(
         "pension_schedule",
         schedule.id,
         after={"period": period, "total": schedule.total, "lines": len(lines)},
+    )
+    return await view(session, settings, schedule)
+
+
+async def compute_lines(
+    session: AsyncSession,
+    schedule: PensionSchedule,
+    rates: rules.Rates,
+    items: list[str],
+) -> list[PensionScheduleLine]:
+    """One line per employee with a PIN active in the schedule's period (unsaved), with that
+    period's pay, prorated, half-up per line."""
+    _, last = rules.period_bounds(schedule.period)
+    lines = []
+    for employee in await _employees(session, schedule.employer_id, schedule.period):
+        if not employee.rsa_pin or not employee.pfa_code:
+            continue
+        pay = pay_on(await pay_history(session, employee.id), last)
+        if pay is None:
+            continue
+        days, month_days = rules.active_days(
+            schedule.period, employee.hire_date, employee.exit_date
+        )
+        line = rules.contribution(pay, rates, items, days, month_days)
+        lines.append(
+            PensionScheduleLine(
+                schedule_id=schedule.id,
+                employee_id=employee.id,
+                staff_id=employee.staff_id,
+                surname=employee.surname,
+                first_name=employee.first_name,
+                other_names=employee.other_names,
+                rsa_pin=employee.rsa_pin,
+                pfa_code=employee.pfa_code,
+                pfc_code=pfc_of(employee.pfa_code),
+                days_active=days,
+                days_in_month=month_days,
+                emoluments=line.emoluments,
+                employee_amount=line.employee,
+                employer_amount=line.employer,
+                voluntary=line.voluntary,
+                total=line.total,
+            )
+        )
+    return lines
+
+
+async def adjust(
+    session: AsyncSession, settings: Settings, actor: Actor, employer_id: str, schedule_id: str
+) -> ScheduleView:
+    """A correction of an approved (remitted, confirmed) schedule, which never changes: an
+    ``adjustment`` schedule for the same period and deadline that refers to it, holding per
+    employee what is still owed — the period recomputed with today's data (pay corrected with
+    an earlier effective date, a PIN fixed, a joiner added) less what the original and earlier
+    adjustments carried, where positive (an overpayment is not refunded here). Then it goes
+    through the same submit → approve → pay steps. NothingToSchedule (422) when nothing is owed."""
+    _, original = await load(session, actor, employer_id, schedule_id, HR)
+    if original.status not in states.IMMUTABLE or original.kind != "regular":
+        raise InvalidTransition(
+            "Only an approved regular schedule can be adjusted.",
+            details={"state": original.status, "action": "adjust", "allowed": []},
+        )
+    related = [
+        original.id,
+        *await session.scalars(
+            select(PensionSchedule.id).where(
+                PensionSchedule.adjusts_id == original.id,
+                PensionSchedule.status != states.DISCARDED,
+            )
+        ),
+    ]
+    carried: dict[str, tuple[int, int, int]] = {}
+    for line in await session.scalars(
+        select(PensionScheduleLine).where(PensionScheduleLine.schedule_id.in_(related))
+    ):
+        ee, er, vol = carried.get(line.employee_id, (0, 0, 0))
+        carried[line.employee_id] = (
+            ee + line.employee_amount,
+            er + line.employer_amount,
+            vol + line.voluntary,
+        )
+    schedule = PensionSchedule(
+        employer_id=employer_id,
+        period=original.period,
+        kind="adjustment",
+        adjusts_id=original.id,
+        employer_bears_all=original.employer_bears_all,
+        employee_rate_bps=original.employee_rate_bps,
+        employer_rate_bps=original.employer_rate_bps,
+        salary_date=original.salary_date,
+        deadline=original.deadline,
+        prepared_by=actor.id,
+    )
+    session.add(schedule)
+    await session.flush()
+    rates = rates_for(settings, original.employer_bears_all)
+    lines = []
+    for line in await compute_lines(
+        session, schedule, rates, list(settings.pensions_emolument_items)
+    ):
+        ee, er, vol = carried.get(line.employee_id, (0, 0, 0))
+        line.employee_amount = max(0, line.employee_amount - ee)
+        line.employer_amount = max(0, line.employer_amount - er)
+        line.voluntary = max(0, line.voluntary - vol)
+        line.total = line.employee_amount + line.employer_amount + line.voluntary
+        if line.total > 0:
+            lines.append(line)
+    if not lines:
+        raise NothingToSchedule("Nothing is owed beyond what the schedule carried.")
+    session.add_all(lines)
+    schedule.employee_total = sum(x.employee_amount for x in lines)
+    schedule.employer_total = sum(x.employer_amount for x in lines)
+    schedule.voluntary_total = sum(x.voluntary for x in lines)
+    schedule.total = sum(x.total for x in lines)
+    session.add(
+        PensionScheduleEvent(
+            schedule_id=schedule.id,
+            action="prepare",
+            from_state=None,
+            to_state=states.DRAFT,
+            actor_id=actor.id,
+            reason=f"adjusts {original.id}",
+        )
+    )
+    await session.flush()
+    await audit(
+        session,
+        actor,
+        "schedule.adjustment_prepared",
+        "pension_schedule",
+        schedule.id,
+        after={"adjusts": original.id, "total": schedule.total, "lines": len(lines)},
     )
     return await view(session, settings, schedule)
 
