@@ -324,7 +324,7 @@ async def act(
     session: DbSession,
     settings: AppSettings,
 ) -> Response:
-    """submit | approve (with ``totp_code``) | reject | discard | adjust | pay (to Remita's page)."""
+    """submit | approve (``totp_code``) | reject | discard | adjust | pay (to Remita's page)."""
     form = await read_form(request)
     actor = _actor(request, viewer)
     url = f"/pensions/{employer_id}/schedules/{schedule_id}"
