@@ -93,6 +93,13 @@ async def test_a_fundraiser_from_draft_to_a_donation_with_its_receipt(
     text = text_of(pdf)
     assert number in text and "Bola Ade" in text and "five thousand naira" in text
     assert "₦500.00" in text  # the tip, shown apart
+    # The donor reports the fundraiser: without a reason first (the error beside the field).
+    await page.goto(f"{base}/giving/campaigns/{campaign_id}")
+    await page.get_by_role("button", name="Report").click()
+    await expect(page.locator("#e-report_reason")).to_contain_text("validation_error")
+    await page.get_by_label("What is wrong").select_option("misleading")
+    await page.get_by_role("button", name="Report").click()
+    await expect(page.get_by_role("status")).to_contain_text("trust and safety")
     await donor.close()
 
     await organizer.reload()

@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from kro.giving import campaigns, donations, states, withdrawals
 from kro.giving.errors import CampaignNotFound
 from kro.giving.models import Campaign
-from kro.giving.schemas import CampaignIn, DonationIn, UpdateIn, WithdrawalIn
+from kro.giving.schemas import CampaignIn, DonationIn, ReportIn, UpdateIn, WithdrawalIn
 from kro.identity.dependencies import AppSettings
 from kro.identity.models import User
 from kro.kit.deps import DbSession
@@ -29,6 +29,7 @@ from kro.web.templating import redirect, render
 router = page_router(tags=["giving pages"])
 navigation.add("app", "Giving", "/giving", order=40)
 navigation.add("app", "My fundraisers", "/giving/my", order=41)
+navigation.add("app", "My donations", "/giving/donations", order=42)
 
 ORGANIZER_MOVES = {
     "submit": "Sent for review. We will tell you when it is live.",
@@ -192,6 +193,45 @@ async def thank_you(
     return render(
         request, "giving/thanks.html", {"donation": donation, "campaign": campaign, "token": token}
     )
+
+
+@router.post("/giving/campaigns/{campaign_id}/report")
+async def report(
+    campaign_id: str,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    viewer: OptionalViewer,
+) -> Response:
+    """As ``POST /v1/giving/campaigns/{id}/reports``: the campaign goes to the review queue."""
+    campaign = await campaigns.public(session, campaign_id, viewer)
+    form = await read_form(request)
+    body = form.parse(
+        ReportIn,
+        {"reason": form["report_reason"] or None, "details": form["report_details"] or None},
+    )
+    if body is not None:
+        async with form.saving(session, field="report_reason"):
+            await campaigns.report(
+                session, campaign.id, body.reason, body.details, viewer.email if viewer else None
+            )
+    if not form.ok:
+        if "reason" in form.errors:  # the API's field, shown beside the page's
+            form.errors["report_reason"] = form.errors.pop("reason")
+        return await _campaign_page(request, session, settings, viewer, campaign, form)
+    message = "Thank you: our trust and safety team will look at this fundraiser."
+    return redirect(request, f"/giving/campaigns/{campaign.id}", message=message)
+
+
+@router.get("/giving/donations")
+async def my_donations(request: Request, viewer: PageUser, session: DbSession) -> Response:
+    """A signed-in donor's donations (given while signed in, or to their email)."""
+    rows = await donations.for_user(session, viewer)
+    titles = {
+        c.id: c.title
+        for c in [await campaigns.get_any(session, i) for i in {d.campaign_id for d in rows}]
+    }
+    return render(request, "giving/my_donations.html", {"donations": rows, "titles": titles})
 
 
 # ---- organizer -----------------------------------------------------------------------------
