@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kro.kit.clock import utcnow
+from kro.pensions import compliance
 from tests.pensions.conftest import Team, make_team, people
 from tests.support.api import data, error
-from tests.support.platform import eventually
+from tests.support.platform import Platform, eventually
 
 
 async def test_month_end_on_time(http: httpx.AsyncClient) -> None:
@@ -224,3 +226,32 @@ async def test_an_approved_schedule_is_corrected_by_an_adjustment(http: httpx.As
     assert adjustment["total"] == 180_000
     unchanged = data(await http.get(url, headers=team.hr))
     assert unchanged["total"] == schedule["total"] and unchanged["status"] == "approved"
+
+
+async def test_gli_attention_is_flagged(
+    http: httpx.AsyncClient, platform: Platform, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """No policy, then a short policy ending soon: each is flagged once per key."""
+    team = await make_team(http)
+    data(await team.import_rows(people(3)))
+    today = utcnow().date()
+    async with sessions() as session:
+        found = await compliance.gli_attention(session, platform.settings, today)
+    mine = [w for e, _, w in found if e == team.employer["id"]]
+    assert mine == ["no GLI policy in force"]
+    policy = {
+        "insurer": "AIICO Insurance",
+        "policy_number": "GLI-SHORT",
+        "cover_start": today.isoformat(),
+        "cover_end": (today + timedelta(days=10)).isoformat(),
+        "cover_multiple": 2,
+        "premium": 1_000_000,
+        "premium_paid_on": today.isoformat(),
+    }
+    data(await http.post(f"{team.base}/gli", json=policy, headers=team.hr), 201)
+    cover = data(await http.get(f"{team.base}/gli/cover", headers=team.hr))
+    assert all(c["shortfall"] == c["required"] // 3 for c in cover)
+    async with sessions() as session:
+        found = await compliance.gli_attention(session, platform.settings, today)
+    mine = sorted(w.split(" ")[0] for e, _, w in found if e == team.employer["id"])
+    assert mine == ["cover", "policy"]

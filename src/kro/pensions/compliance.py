@@ -411,3 +411,43 @@ async def statement_pdf(
             "penalty": naira(sum(x.penalty for _, x in lines)),
         },
     )
+
+
+GLI_WARNING_DAYS = 30
+"""A policy ending within this many days is flagged and reminded."""
+
+
+async def gli_attention(
+    session: AsyncSession, settings: Settings, today: date
+) -> list[tuple[str, str, str]]:
+    """``(employer_id, dedupe key, what needs attention)`` for every employer whose GLI needs
+    it: no policy in force, a policy ending within :data:`GLI_WARNING_DAYS`, or employees
+    covered for less than ``KRO_PENSIONS_GLI_MULTIPLE`` × ATE (s.4(5))."""
+    found = []
+    for employer_id in await session.scalars(select(PensionEmployer.id)):
+        people = await in_service(session, employer_id, today)
+        if not people:
+            continue
+        policy, cover = await covers(session, settings, employer_id, today)
+        if policy is None:
+            found.append((employer_id, f"gli-none:{today.isoformat()}", "no GLI policy in force"))
+            continue
+        if (policy.cover_end - today).days <= GLI_WARNING_DAYS:
+            found.append(
+                (
+                    employer_id,
+                    f"gli-expiry:{policy.id}",
+                    f"policy {policy.policy_number} ends on {policy.cover_end.isoformat()}",
+                )
+            )
+        short = [c.staff_id for c in cover if c.shortfall]
+        if short:
+            found.append(
+                (
+                    employer_id,
+                    f"gli-short:{policy.id}:{today.isoformat()}",
+                    f"cover below {settings.pensions_gli_multiple}× annual emoluments: "
+                    + ", ".join(short[:10]),
+                )
+            )
+    return found

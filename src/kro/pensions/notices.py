@@ -15,6 +15,7 @@ from kro.pensions.models import PensionEmployer, PensionMember, PensionSchedule
 register(
     EventSpec("pensions.deadline_reminder", EMAIL_SMS),
     EventSpec("pensions.schedule_confirmed", EMAIL_SMS),
+    EventSpec("pensions.gli_attention", EMAIL_SMS),
     templates=Path(__file__).parent / "notifications",
 )
 
@@ -53,3 +54,11 @@ async def schedule_confirmed(session: AsyncSession, schedule_id: str) -> None:
     schedule = await session.get(PensionSchedule, schedule_id)
     if schedule is not None:
         await _tell(session, schedule, "pensions.schedule_confirmed")
+
+
+async def gli_attention(session: AsyncSession, employer_id: str, key: str, what: str) -> None:
+    """The employer's Group Life Insurance needs attention (expiry, shortfall, none)."""
+    employer = await session.get(PensionEmployer, employer_id)
+    context = {"employer": employer.name if employer else "", "what": what}
+    for user_id in await _team(session, employer_id):
+        await notify(session, user_id, "pensions.gli_attention", context, dedupe_key=key)

@@ -14,7 +14,7 @@ import structlog
 from kro.jobs.registry import JobContext, job_handler
 from kro.jobs.scheduler import periodic
 from kro.kit.clock import utcnow
-from kro.pensions import notices, schedules
+from kro.pensions import compliance, notices, schedules
 
 log = structlog.get_logger("kro.pensions.tasks")
 
@@ -50,3 +50,11 @@ async def deadline_reminders(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Remind the team by email and SMS of schedules due within the reminder window."""
     for schedule in await schedules.due_reminders(ctx.session, ctx.settings, utcnow().date()):
         await notices.deadline_reminder(ctx.session, schedule)
+
+
+@periodic("pensions.gli_reminders", every=timedelta(hours=24))
+async def gli_reminders(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Flag and remind GLI expiries, shortfalls and missing policies (once per key)."""
+    today = utcnow().date()
+    for employer_id, key, what in await compliance.gli_attention(ctx.session, ctx.settings, today):
+        await notices.gli_attention(ctx.session, employer_id, key, what)
