@@ -3,11 +3,15 @@ authorization (another organizer's campaign is 404), bad input, reports, browse.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from kro.giving import donations
 from tests.giving.conftest import Giving, campaign_body
 from tests.support.api import data, error, register_and_login
 
@@ -168,3 +172,28 @@ async def test_browse_search_reports_and_updates(giving: Giving, http: httpx.Asy
     )
     updates = data(await http.get(f"/v1/giving/campaigns/{giving.id}/updates"))
     assert [u["id"] for u in updates] == [update["id"]]
+
+
+async def test_keep_it_all_ends_then_closes_and_the_end_date_is_kept(
+    giving: Giving, http: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await giving.launch()
+    ended = data(
+        await http.post(f"/v1/admin/giving/campaigns/{giving.id}/end", headers=giving.admin.headers)
+    )
+    assert ended["status"] == "ended"
+    assert (await giving.act("close"))["status"] == "closed"
+    # A campaign whose end date passes is ended by the periodic job.
+    soon = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+    await giving.launch(ends_at=soon)
+    await asyncio.sleep(1.2)
+    async with sessions() as session:
+        assert await donations.end_due(session) >= 1
+        await session.commit()
+    assert (await giving.mine())["status"] == "ended"
+    body = {"name": "Late", "email": "late@example.com", "amount": 500_000}
+    error(
+        await http.post(f"/v1/giving/campaigns/{giving.id}/donations", json=body),
+        409,
+        "campaign_not_accepting_donations",
+    )

@@ -5,6 +5,8 @@ the ledger invariant after every test."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -291,3 +293,47 @@ async def test_all_or_nothing_success_then_withdrawal_with_kyc_hold_and_totp(
         "withdrawal_not_found",
     )
     assert data(await http.get("/v1/giving/my/withdrawals", headers=other)) == []
+
+
+async def test_a_failed_payout_leaves_the_withdrawal_in_error(
+    giving: Giving, http: httpx.AsyncClient
+) -> None:
+    giving.organizer = await verified_organizer(http, giving.admin, "org-err@example.com")
+    await giving.launch()
+    await giving.give(500_000, tip=0, cover_fees=True)
+    # A sandbox account whose transfers settle "failed".
+    account = data(
+        await http.post(
+            "/v1/bank-accounts",
+            json={"bank_code": "999992", "account_number": "0000000009"},
+            headers=giving.organizer,
+        ),
+        201,
+    )
+    w = data(
+        await http.post(
+            f"/v1/giving/my/campaigns/{giving.id}/withdrawals",
+            json={"amount": 500_000, "bank_account_id": account["id"]},
+            headers=giving.organizer,
+        ),
+        201,
+    )
+    authorized = data(
+        await http.post(
+            f"/v1/admin/giving/withdrawals/{w['id']}/decision",
+            json={"approve": True, "totp_code": giving.admin.code()},
+            headers=giving.admin.headers,
+        )
+    )
+    assert authorized["status"] == "processing"
+
+    async def errored() -> dict[str, Any] | None:
+        row = data(await http.get(f"/v1/giving/my/withdrawals/{w['id']}", headers=giving.organizer))
+        return row if row["status"] == "error" else None
+
+    row = await eventually(errored)
+    assert "wallet" in row["note"]
+    queue = data(await http.get("/v1/admin/giving/withdrawals", headers=giving.admin.headers))
+    assert [q["id"] for q in queue] == [w["id"]]  # waits for an admin to authorize again
+    wallet = data(await http.get("/v1/wallet", headers=giving.organizer))
+    assert next(b for b in wallet if b["currency"] == "NGN")["available"] == 500_000
