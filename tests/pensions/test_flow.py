@@ -248,7 +248,12 @@ async def test_gli_attention_is_flagged(
         "premium": 1_000_000,
         "premium_paid_on": today.isoformat(),
     }
-    data(await http.post(f"{team.base}/gli", json=policy, headers=team.hr), 201)
+    made = data(await http.post(f"{team.base}/gli", json=policy, headers=team.hr), 201)
+    upload = f"{team.base}/gli/{made['id']}/certificate"
+    files = {"file": ("gli.pdf", b"%PDF-1.4 certificate", "application/pdf")}
+    assert data(await http.post(upload, files=files, headers=team.hr))["certificate_uploaded"]
+    exe = {"file": ("gli.exe", b"MZ", "application/octet-stream")}
+    error(await http.post(upload, files=exe, headers=team.hr), 400)
     cover = data(await http.get(f"{team.base}/gli/cover", headers=team.hr))
     assert all(c["shortfall"] == c["required"] // 3 for c in cover)
     async with sessions() as session:

@@ -27,10 +27,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kro import documents
 from kro.identity.models import User
 from kro.kit.clock import utcnow
+from kro.kit.errors import BadRequest
 from kro.pensions import rules, states
 from kro.pensions.employees import pay_history, pay_on
 from kro.pensions.employers import FINANCE, HR, Actor, access, audit, snapshot
-from kro.pensions.errors import CertificateNotFound, EmployeeNotFound, NotReady
+from kro.pensions.errors import CertificateNotFound, EmployeeNotFound, NotReady, PolicyNotFound
 from kro.pensions.exports import naira
 from kro.pensions.models import (
     PensionCertificate,
@@ -69,6 +70,46 @@ async def add_policy(
         "pension_gli_policy",
         policy.id,
         after=snapshot(policy, GLI_FIELDS),
+    )
+    return policy
+
+
+CERTIFICATE_TYPES = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
+MAX_CERTIFICATE = 5 * 1024 * 1024
+
+
+async def upload_certificate(
+    session: AsyncSession,
+    storage: Any,
+    actor: Actor,
+    employer_id: str,
+    policy_id: str,
+    data: bytes,
+    content_type: str,
+) -> PensionGliPolicy:
+    """Keep the insurer's GLI certificate (PDF, PNG or JPEG, at most 5 MB) with the policy
+    (PenCom asks for it each year; the Guidelines want it displayed). PolicyNotFound (404),
+    BadRequest (400) for another type or size."""
+    await access(session, actor.user, employer_id, HR, FINANCE)
+    policy = await session.get(PensionGliPolicy, policy_id)
+    if policy is None or policy.employer_id != employer_id:
+        raise PolicyNotFound()
+    extension = CERTIFICATE_TYPES.get(content_type)
+    if extension is None or not data or len(data) > MAX_CERTIFICATE:
+        raise BadRequest("The certificate must be a PDF, PNG or JPEG of at most 5 MB.")
+    key = f"pensions/gli/{policy.id}/{secrets.token_hex(8)}.{extension}"
+    await storage.put(key, data, content_type)
+    before = {"certificate_key": policy.certificate_key}
+    policy.certificate_key = key
+    await session.flush()
+    await audit(
+        session,
+        actor,
+        "gli.certificate_uploaded",
+        "pension_gli_policy",
+        policy.id,
+        before=before,
+        after={"certificate_key": key, "bytes": len(data)},
     )
     return policy
 

@@ -13,7 +13,7 @@ from kro.identity.dependencies import AppSettings, ClientIp, CurrentUser
 from kro.identity.errors import TotpAlreadyEnrolled, TotpRequired
 from kro.kit.api import Envelope, ok
 from kro.kit.clock import utcnow
-from kro.kit.deps import DbSession
+from kro.kit.deps import DbSession, FileStorage
 from kro.kit.errors import BadRequest, InvalidTransition
 from kro.kit.openapi import error_responses
 from kro.payments.errors import NoProviderAvailable, PaymentRejected, ProvidersUnavailable
@@ -29,6 +29,7 @@ from kro.pensions.errors import (
     MemberExists,
     NothingToSchedule,
     NotReady,
+    PolicyNotFound,
     RegisterMismatch,
     RoleRequired,
     ScheduleExists,
@@ -576,9 +577,7 @@ async def export_pfa(
 async def list_policies(
     employer_id: str, user: CurrentUser, session: DbSession
 ) -> Envelope[list[GliOut]]:
-    return ok(
-        [GliOut.model_validate(p) for p in await compliance.policies(session, user, employer_id)]
-    )
+    return ok([GliOut.of(p) for p in await compliance.policies(session, user, employer_id)])
 
 
 @router.post(E + "/gli", status_code=status.HTTP_201_CREATED, responses=error_responses(*SCOPE))
@@ -587,7 +586,34 @@ async def add_policy(
 ) -> Envelope[GliOut]:
     """Record a Group Life Insurance policy (s.4(5)): cover = multiple × annual emoluments."""
     policy = await compliance.add_policy(session, _actor(user, ip), employer_id, body.model_dump())
-    return ok(GliOut.model_validate(policy))
+    return ok(GliOut.of(policy))
+
+
+@router.post(
+    E + "/gli/{policy_id}/certificate",
+    responses=error_responses(*SCOPE, PolicyNotFound, BadRequest),
+)
+async def upload_gli_certificate(
+    employer_id: str,
+    policy_id: str,
+    user: CurrentUser,
+    ip: ClientIp,
+    session: DbSession,
+    storage: FileStorage,
+    file: Annotated[UploadFile, File(description="the insurer's certificate: PDF, PNG or JPEG")],
+) -> Envelope[GliOut]:
+    """Upload the policy's GLI certificate (at most 5 MB)."""
+    data = await file.read(compliance.MAX_CERTIFICATE + 1)
+    policy = await compliance.upload_certificate(
+        session,
+        storage,
+        _actor(user, ip),
+        employer_id,
+        policy_id,
+        data,
+        file.content_type or "",
+    )
+    return ok(GliOut.of(policy))
 
 
 @router.get(E + "/gli/cover", responses=error_responses(EmployerNotFound))

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from kro.identity import admin as second_factor
 from kro.identity.dependencies import AppSettings
 from kro.kit.clock import utcnow
-from kro.kit.deps import DbSession
+from kro.kit.deps import DbSession, FileStorage
 from kro.kit.errors import KroError
 from kro.pensions import compliance, employees, employers, exports, schedules
 from kro.pensions.employers import Actor
@@ -466,6 +466,37 @@ async def add_policy(
             request, session, settings, viewer, employer_id, form.context(), form.status
         )
     return redirect(request, f"/pensions/{employer_id}/compliance", message="GLI policy recorded.")
+
+
+@router.post(P + "/gli/{policy_id}/certificate")
+async def upload_gli_certificate(
+    request: Request,
+    employer_id: str,
+    policy_id: str,
+    viewer: PageUser,
+    session: DbSession,
+    settings: AppSettings,
+    storage: FileStorage,
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    data = await file.read(compliance.MAX_CERTIFICATE + 1)
+    try:
+        async with session.begin_nested():
+            await compliance.upload_certificate(
+                session,
+                storage,
+                _actor(request, viewer),
+                employer_id,
+                policy_id,
+                data,
+                file.content_type or "",
+            )
+    except KroError as exc:
+        return await _compliance_page(
+            request, session, settings, viewer, employer_id, {"form_error": exc}, exc.http_status
+        )
+    url = f"/pensions/{employer_id}/compliance"
+    return redirect(request, url, message="GLI certificate uploaded.")
 
 
 @router.post(P + "/certificates")

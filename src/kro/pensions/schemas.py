@@ -331,6 +331,13 @@ class GliOut(BaseModel):
     cover_multiple: int
     premium: int
     premium_paid_on: date | None
+    certificate_uploaded: bool = False
+
+    @classmethod
+    def of(cls, policy: Any) -> GliOut:
+        out = cls.model_validate(policy)
+        out.certificate_uploaded = policy.certificate_key is not None
+        return out
 
 
 class CoverOut(BaseModel):
