@@ -6,6 +6,7 @@ employees are 404. The ledger invariant is checked after (fixture)."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from datetime import date, timedelta
@@ -106,6 +107,13 @@ async def test_month_end_on_time(http: httpx.AsyncClient) -> None:
     pdf = await http.get(f"{url}/exports/summary.pdf", headers=team.hr)
     assert pdf.content[:4] == b"%PDF"
 
+    employee = lines[0]["employee_id"]
+    statement = await http.get(
+        f"{team.base}/employees/{employee}/statement",
+        params={"year": utcnow().year},
+        headers=team.hr,
+    )
+    assert statement.content[:4] == b"%PDF"
     await _certificate(http, team)
     await _other_employer_sees_nothing(http, team)
 
@@ -174,9 +182,15 @@ async def test_late_remittance_pays_the_penalty(http: httpx.AsyncClient) -> None
     payment = data(await http.post(f"{url}/pay", json={}, headers=team.finance))
     assert payment["penalty"] == expected
     assert payment["amount"] == schedule["total"] + expected
+    # A forged notification before payment changes nothing: Remita's status says unpaid.
+    note = [{"rrr": payment["rrr"], "amount": "1.00", "channnel": "BRANCH"}]
+    assert data(await http.post("/v1/pensions/remita/notifications", json=note))["checked"] == 1
+    await asyncio.sleep(1)  # the status check has run (the worker polls every 50 ms)
+    assert data(await http.get(url, headers=team.hr))["status"] == "remitted"
     r = await http.post(f"/sandbox/remita/_sandbox/rrr/{payment['rrr']}/pay")
     assert r.status_code == 200
-    data(await http.post(f"{url}/check-payment", headers=team.finance))
+    # Paid at a bank; Remita's (unsigned) notification only triggers the status check.
+    assert data(await http.post("/v1/pensions/remita/notifications", json=note))["checked"] == 1
 
     async def confirmed() -> bool:
         return data(await http.get(url, headers=team.hr))["status"] == "confirmed"
@@ -260,3 +274,22 @@ async def test_gli_attention_is_flagged(
         found = await compliance.gli_attention(session, platform.settings, today)
     mine = sorted(w.split(" ")[0] for e, _, w in found if e == team.employer["id"])
     assert mine == ["cover", "policy"]
+
+
+async def test_a_pin_of_another_pfa_is_flagged_before_payment(http: httpx.AsyncClient) -> None:
+    team = await make_team(http)
+    rows = people(3)
+    data(await team.import_rows(rows))
+    register = [dict(r) for r in rows]
+    register[1]["pfa_code"] = "OAK"  # PenCom says this PIN belongs to another PFA
+    register[2]["surname"] = "Someone"
+    await team.enrol_holders(register)
+    findings = data(await http.post(f"{team.base}/employees/register-check", headers=team.hr))
+    assert sorted(f["status"] for f in findings) == ["mismatch", "mismatch", "verified"]
+    period = utcnow().date().strftime("%Y-%m")
+    schedule = data(
+        await http.post(f"{team.base}/schedules", json={"period": period}, headers=team.hr), 201
+    )
+    url = f"{team.base}/schedules/{schedule['id']}"
+    body = error(await http.post(f"{url}/submit", headers=team.hr), 422, "register_mismatch")
+    assert body["details"]["staff_ids"] == ["S002", "S003"]
