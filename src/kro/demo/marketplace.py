@@ -11,8 +11,9 @@ at the sandbox's hosted checkout; then, by scenario:
 - ``revision``: as happy, with a revision asked and a second delivery;
 - ``late-cancel``: nothing is delivered; the clocks move past the due date and the grace;
   the buyer cancels the late order and is refunded in full;
-- ``dispute``: the parties disagree; an admin with a fresh TOTP cancels the order for the
-  buyer, who is refunded in full (the marketplace has no dispute threads yet).
+- ``dispute``: the buyer disputes a delivery (the timers stop), the parties argue in the
+  order's conversation, and an admin with a fresh TOTP splits: part of the seller's share
+  to the seller, the rest refunded to the buyer.
 
 After each scenario the money of every step is checked, and the ledger invariant is asked
 of the server. Exit status 1 on any discrepancy.
@@ -215,9 +216,15 @@ class MarketplaceDemo:
     def dispute(self, root: Api, buyer: Api, seller: Api, oid: str) -> None:
         import pyotp
 
-        self.step("The seller delivers; the buyer disputes the work")
+        self.step("The seller delivers; the buyer disputes it (timers stop); both argue in chat")
         seller.post(f"{M}/orders/{oid}/deliver", {"message": "Done"})
-        self.step("A new admin enrols TOTP and decides for the buyer: cancelled, refunded")
+        order = buyer.post(f"{M}/orders/{oid}/dispute", {"reason": "Only half of the brief"})
+        expect(order["status"] == "disputed", f"order is {order['status']}")
+        chat = next(c for c in seller.get("/v1/conversations") if c["subject_id"] == oid)
+        seller.post(
+            f"/v1/conversations/{chat['id']}/messages", {"body": "All was delivered"}, expect=201
+        )
+        self.step("A new admin enrols TOTP and splits: 60 % of the seller's share paid")
         email = f"admin-{secrets.token_hex(4)}@demo.kro.example.com"
         password = secrets.token_urlsafe(16)
         root.post(
@@ -230,14 +237,25 @@ class MarketplaceDemo:
         totp = pyotp.TOTP(admin.post("/v1/admin/totp/enrol")["secret"])
         now = admin.server_time()
         admin.post("/v1/admin/totp/confirm", {"code": totp.at(now)})
+        share = order["seller_earns"]
+        seller_amount = share * 60 // 100
         order = admin.post(
-            f"/v1/admin/marketplace/orders/{oid}/cancel",
-            {"reason": "The work does not match the brief", "totp_code": totp.at(now + 30)},
+            f"/v1/admin/marketplace/orders/{oid}/resolve",
+            {
+                "outcome": "split",
+                "note": "Half the brief was met",
+                "seller_amount": seller_amount,
+                "totp_code": totp.at(now + 30),
+            },
         )
-        expect(order["status"] == "cancelled", f"order is {order['status']}")
-        expect(order["refunded"] == order["buyer_pays"], "refund is not the full amount")
-        expect(seller.get(f"{M}/earnings")["pending_clearance"] == 0, "seller kept earnings")
-        self.console.print(f"    refunded {naira(order['refunded'])}")
+        expect(order["status"] == "completed", f"order is {order['status']}")
+        expect(order["refunded"] == share - seller_amount, "the buyer's refund is off")
+        earnings = seller.get(f"{M}/earnings")
+        expect(earnings["pending_clearance"] >= seller_amount, f"seller's share {earnings}")
+        self.console.print(
+            f"    seller {naira(seller_amount)} (clearing), "
+            f"buyer refunded {naira(order['refunded'])}"
+        )
 
     def check_ledger(self, root: Api) -> None:
         check = root.get("/v1/admin/ledger/invariants")

@@ -23,12 +23,13 @@ from kro.kit.deps import DbSession
 from kro.kit.errors import InvalidIdempotencyKey, InvalidTransition
 from kro.kit.openapi import error_responses, raises
 from kro.ledger.errors import LedgerBusy
-from kro.marketplace import catalog, orders, reviews, timers
+from kro.marketplace import catalog, disputes, orders, reviews, timers
 from kro.marketplace.errors import (
     CategoryNotFound,
     ClearanceOver,
     InvalidPackages,
     InvalidServiceStatus,
+    InvalidSplit,
     KycRequired,
     NoRevisionsLeft,
     NotLateEnough,
@@ -49,12 +50,14 @@ from kro.marketplace.schemas import (
     CategoryOut,
     CheckoutOut,
     DeliveryIn,
+    DisputeIn,
     EarningsOut,
     OrderIn,
     OrderOut,
     OrderSummaryOut,
     PayIn,
     RequirementsIn,
+    ResolveIn,
     ReviewIn,
     ReviewOut,
     ServiceIn,
@@ -362,4 +365,47 @@ async def advance_clock(
     if not settings.sandbox_enabled or settings.env == "production":
         raise SandboxOnly()
     order = await timers.advance_clocks(session, settings, order_id, body.seconds)
+    return ok(await _out(session, order, admin.id))
+
+
+@router.post(
+    f"{PREFIX}/orders/{{order_id}}/dispute",
+    responses=error_responses(OrderNotFound, InvalidTransition, ClearanceOver),
+)
+async def open_dispute(
+    order_id: str, body: DisputeIn, user: CurrentUser, session: DbSession
+) -> Envelope[OrderOut]:
+    """Either party disputes: a paid order not completed becomes ``disputed`` (timers stop);
+    a completed one's earnings are frozen. The reason goes to the order's conversation."""
+    order = await disputes.open_dispute(session, user, order_id, body.reason)
+    return ok(await _out(session, order, user.id))
+
+
+@router.post(
+    "/v1/admin/marketplace/orders/{order_id}/resolve",
+    tags=["admin: marketplace"],
+    responses=error_responses(
+        OrderNotFound, InvalidTransition, ClearanceOver, InvalidSplit, TotpRequired, LedgerBusy
+    ),
+)
+async def resolve_dispute(
+    order_id: str,
+    body: ResolveIn,
+    admin: AdminUser,
+    session: DbSession,
+    settings: AppSettings,
+    ip: ClientIp,
+) -> Envelope[OrderOut]:
+    """Decide a dispute with a fresh TOTP: complete, cancel (full refund) or split."""
+    order = await disputes.resolve(
+        session,
+        settings,
+        admin,
+        order_id,
+        body.outcome,
+        body.note,
+        body.totp_code,
+        seller_amount=body.seller_amount,
+        ip=ip,
+    )
     return ok(await _out(session, order, admin.id))

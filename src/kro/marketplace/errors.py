@@ -81,3 +81,8 @@ class InvalidServiceStatus(Unprocessable):
 class SandboxOnly(NotFound):
     code = "not_found"
     message = "Moving clocks exists only on a sandbox platform."
+
+
+class InvalidSplit(Unprocessable):
+    code = "invalid_split"
+    message = "A split pays the seller something and leaves the buyer something."

@@ -122,8 +122,32 @@ async def void_and_refund(
     await _refund(session, order, payment, reason)
 
 
-async def clear(session: AsyncSession, order: Order) -> None:
-    """Clearance over: the seller's share moves from pending clearance to the wallet."""
+async def split(
+    session: AsyncSession, order: Order, payment: Payment, seller_amount: int, reason: str
+) -> int:
+    """A dispute split: the seller's hold posted for ``seller_amount`` (the rest returns to
+    escrow), the platform's take posted, what is left in escrow refunded to the buyer.
+    Returns the refund, minor units. The caller checks 0 < seller_amount < seller_share."""
+    batch: list[TransferRequest] = [
+        PostPending(
+            id=f"{_seller_hold(order)}_post", pending_id=_seller_hold(order), amount=seller_amount
+        )
+    ]
+    if platform_take(order) > 0:
+        batch.append(PostPending(id=f"{_fee_hold(order)}_post", pending_id=_fee_hold(order)))
+    await create_transfers(session, batch)
+    to_buyer = order.seller_share - seller_amount
+    escrow = await chart.ensure_escrow(session, order.id, order.currency)
+    await refunds.request_refund(
+        session, payment, to_buyer, reason, from_account_id=escrow.id, refund_id=f"rfd_{order.id}"
+    )
+    order.refunded_amount = to_buyer
+    return to_buyer
+
+
+async def clear(session: AsyncSession, order: Order, amount: int | None = None) -> None:
+    """Clearance over: the seller's share (``amount``, default all of it) moves from pending
+    clearance to the wallet."""
     clearance = await ensure_clearance(session, order.seller_id, order.currency)
     wallet = await chart.ensure_wallet(session, order.seller_id, order.currency)
     await create_transfers(
@@ -133,7 +157,7 @@ async def clear(session: AsyncSession, order: Order) -> None:
                 id=f"trf_{order.id}_clear",
                 debit_account_id=clearance.id,
                 credit_account_id=wallet.id,
-                amount=order.seller_share,
+                amount=order.seller_share if amount is None else amount,
                 currency=order.currency,
                 code="marketplace.clear",
                 reference=order.id,

@@ -371,10 +371,25 @@ async def accept(session: AsyncSession, settings: Settings, buyer: User, order_i
 
 
 async def _complete(
-    session: AsyncSession, settings: Settings, order: Order, action: str, actor: User | None
+    session: AsyncSession,
+    settings: Settings,
+    order: Order,
+    action: str,
+    actor: User | None,
+    *,
+    seller_amount: int | None = None,
+    payment: Payment | None = None,
 ) -> None:
-    await transition(session, order, action, actor)
-    await money.post_holds(session, order)
+    """Completion: both holds posted (or, for a dispute split, the seller's for
+    ``seller_amount`` and the rest refunded), and the earning starts clearing."""
+    await transition(
+        session, order, action, actor, role="admin" if action.startswith("resolve") else None
+    )
+    if seller_amount is None:
+        await money.post_holds(session, order)
+    else:
+        assert payment is not None
+        await money.split(session, order, payment, seller_amount, f"dispute split on {order.id}")
     now = utcnow()
     order.completed_at = now
     order.auto_complete_at = None
@@ -382,7 +397,7 @@ async def _complete(
         Earning(
             order_id=order.id,
             seller_id=order.seller_id,
-            amount=order.seller_share,
+            amount=order.seller_share if seller_amount is None else seller_amount,
             currency=order.currency,
             clears_at=now + timedelta(seconds=settings.marketplace_clearance),
         )

@@ -330,3 +330,17 @@ class AdvanceIn(BaseModel):
     """Sandbox only: how far to move an order's clocks into the past, in seconds."""
 
     seconds: int = Field(gt=0, le=400 * 24 * 3600)
+
+
+class DisputeIn(BaseModel):
+    reason: str = Field(min_length=3, max_length=2_000)
+
+
+class ResolveIn(BaseModel):
+    """``outcome``: complete (pay the seller) | cancel (refund the buyer) | split
+    (``seller_amount`` minor units to the seller); with a fresh TOTP code."""
+
+    outcome: str = Field(pattern="^(complete|cancel|split)$")
+    note: str = Field(min_length=3, max_length=500)
+    totp_code: str | None = Field(None, max_length=20)
+    seller_amount: int | None = Field(None, gt=0)

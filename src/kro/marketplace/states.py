@@ -11,6 +11,9 @@
     paid | in_progress | delivered ──hard_limit (system)──▶ cancelled (full refund)
     paid | in_progress | delivered ──mutual_cancel (admin)──▶ cancelled (full refund)
     completed ──refund (admin, within clearance)──▶ refunded (pending earnings clawed back)
+    paid | in_progress | delivered ──dispute (either party)──▶ disputed   (timers frozen)
+    disputed ──resolve_complete | resolve_split (admin, TOTP)──▶ completed
+    disputed ──resolve_cancel (admin, TOTP)──▶ cancelled (full refund)
 
 Who takes each action is :data:`ACTORS`. A timer fires only from the state it was set for
 (:meth:`StateMachine.next` refuses anything else), so a timer whose order moved first does
@@ -28,6 +31,7 @@ DELIVERED = "delivered"
 COMPLETED = "completed"
 CANCELLED = "cancelled"
 REFUNDED = "refunded"
+DISPUTED = "disputed"
 
 ORDER = StateMachine(
     "order",
@@ -49,6 +53,12 @@ ORDER = StateMachine(
         (IN_PROGRESS, "mutual_cancel"): CANCELLED,
         (DELIVERED, "mutual_cancel"): CANCELLED,
         (COMPLETED, "refund"): REFUNDED,
+        (PAID, "dispute"): DISPUTED,
+        (IN_PROGRESS, "dispute"): DISPUTED,
+        (DELIVERED, "dispute"): DISPUTED,
+        (DISPUTED, "resolve_complete"): COMPLETED,
+        (DISPUTED, "resolve_split"): COMPLETED,
+        (DISPUTED, "resolve_cancel"): CANCELLED,
     },
     terminal=[CANCELLED, REFUNDED],
 )
@@ -66,14 +76,21 @@ ACTORS: dict[str, str] = {
     "hard_limit": "system",
     "mutual_cancel": "admin",
     "refund": "admin",
+    "dispute": "either",
+    "resolve_complete": "admin",
+    "resolve_split": "admin",
+    "resolve_cancel": "admin",
 }
 
-# Orders whose money is held in escrow (holds placed, not yet posted or voided).
+# Orders whose money is held in escrow (holds placed, not yet posted or voided). A disputed
+# order's money is held too, but no timer touches it (they select these states only).
 HELD = frozenset({PAID, IN_PROGRESS, DELIVERED})
 
 
 def available(status: str, role: str) -> frozenset[str]:
     """What ``role`` may do to an order in ``status`` now (pages show only these)."""
     return frozenset(
-        action for (source, action) in ORDER.table if source == status and ACTORS[action] == role
+        action
+        for (source, action) in ORDER.table
+        if source == status and ACTORS[action] in (role, "either")
     )

@@ -83,7 +83,7 @@ async def clear_earnings(session: AsyncSession, now: datetime, limit: int = 200)
         order = await session.get(Order, earning.order_id)
         if order is None or order.status != states.COMPLETED:
             continue
-        await money.clear(session, order)
+        await money.clear(session, order, earning.amount)
         earning.status, earning.cleared_at = "cleared", now
     await session.flush()
     return len(earnings)
