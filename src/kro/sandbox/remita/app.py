@@ -198,28 +198,17 @@ class RemitaSandbox:
         async def page(
             rrr: str, merchantId: str, hash: str = "", responseurl: str = ""
         ) -> HTMLResponse:
-            found = await self._find(rrr)
-            if found is None or found.merchant_id != merchantId:
-                return HTMLResponse("<h1>Unknown RRR</h1>", 404)
-            query = urlencode({"rrr": rrr, "responseurl": responseurl})
-            state = {"00": "Paid", "02": "Declined"}.get(found.status, "Awaiting payment")
-            buttons = (
-                f'<form method="post" action="finalize.reg/pay?{html.escape(query)}">'
-                '<button type="submit" id="remita-pay">Pay now</button></form>'
-                f'<form method="post" action="finalize.reg/decline?{html.escape(query)}">'
-                '<button type="submit" id="remita-decline">Decline</button></form>'
-                if found.status == "025"
-                else ""
-            )
-            return HTMLResponse(
-                "<!doctype html><html><head><title>Remita (sandbox)</title></head><body>"
-                "<h1>Remita sandbox — pay an RRR</h1>"
-                f"<p>RRR <strong id='rrr'>{html.escape(found.rrr)}</strong></p>"
-                f"<p>{html.escape(found.description)}</p>"
-                f"<p>Amount ₦<strong id='amount'>{_naira(found.amount)}</strong></p>"
-                f"<p>Status: <span id='status'>{state}</span></p>{buttons}"
-                "<p>Or pay this RRR at any bank branch or in internet banking.</p>"
-                "</body></html>"
+            return await self._page(rrr, merchantId, hash, responseurl)
+
+        @router.post("/remita/ecomm/finalize.reg", response_class=HTMLResponse)
+        async def page_posted(request: Request) -> HTMLResponse:
+            """Integrations post ``merchantId, hash, rrr, responseurl`` as a form [S]."""
+            form = await request.form()
+            fields = {
+                k: str(form.get(k) or "") for k in ("rrr", "merchantId", "hash", "responseurl")
+            }
+            return await self._page(
+                fields["rrr"], fields["merchantId"], fields["hash"], fields["responseurl"]
             )
 
         @router.post("/remita/ecomm/finalize.reg/{outcome}")
@@ -245,6 +234,35 @@ class RemitaSandbox:
             return Response(json.dumps(body), media_type="application/json")
 
         return router
+
+    async def _page(self, rrr: str, merchant_id: str, token: str, responseurl: str) -> HTMLResponse:
+        """The hosted page of an RRR; the hash must be SHA-512 of ``merchantId + rrr + apiKey``."""
+        found = await self._find(rrr)
+        key = self.config.merchants.get(merchant_id)
+        if found is None or found.merchant_id != merchant_id or key is None:
+            return HTMLResponse("<h1>Unknown RRR</h1>", 404)
+        if not hmac.compare_digest(_sha512(f"{merchant_id}{rrr}{key}"), token):
+            return HTMLResponse("<h1>Invalid hash</h1>", 400)
+        query = urlencode({"rrr": rrr, "responseurl": responseurl})
+        state = {"00": "Paid", "02": "Declined"}.get(found.status, "Awaiting payment")
+        buttons = (
+            f'<form method="post" action="finalize.reg/pay?{html.escape(query)}">'
+            '<button type="submit" id="remita-pay">Pay now</button></form>'
+            f'<form method="post" action="finalize.reg/decline?{html.escape(query)}">'
+            '<button type="submit" id="remita-decline">Decline</button></form>'
+            if found.status == "025"
+            else ""
+        )
+        return HTMLResponse(
+            "<!doctype html><html><head><title>Remita (sandbox)</title></head><body>"
+            "<h1>Remita sandbox — pay an RRR</h1>"
+            f"<p>RRR <strong id='rrr'>{html.escape(found.rrr)}</strong></p>"
+            f"<p>{html.escape(found.description)}</p>"
+            f"<p>Amount ₦<strong id='amount'>{_naira(found.amount)}</strong></p>"
+            f"<p>Status: <span id='status'>{state}</span></p>{buttons}"
+            "<p>Or pay this RRR at any bank branch or in internet banking.</p>"
+            "</body></html>"
+        )
 
     async def _find(self, rrr: str) -> RemitaPayment | None:
         async with self.sessions() as session:
