@@ -4,6 +4,7 @@ authorization (another organizer's campaign is 404), bad input, reports, browse.
 from __future__ import annotations
 
 import asyncio
+import base64
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -197,3 +198,27 @@ async def test_keep_it_all_ends_then_closes_and_the_end_date_is_kept(
         409,
         "campaign_not_accepting_donations",
     )
+
+
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+
+
+async def test_cover_image_upload(giving: Giving, http: httpx.AsyncClient) -> None:
+    await giving.create()
+    path = f"/v1/giving/my/campaigns/{giving.id}/cover"
+    bad = {"file": ("cover.gif", b"GIF89a", "image/gif")}
+    error(await http.put(path, files=bad, headers=giving.organizer), 415, "unsupported_file_type")
+    big = {"file": ("cover.png", b"\0" * (5 * 1024 * 1024 + 1), "image/png")}
+    error(await http.put(path, files=big, headers=giving.organizer), 413, "file_too_large")
+    other = await register_and_login(http, f"other-{secrets.token_hex(3)}@example.com")
+    png = {"file": ("cover.png", PNG, "image/png")}
+    error(await http.put(path, files=png, headers=other), 404, "campaign_not_found")
+    assert data(await http.put(path, files=png, headers=giving.organizer))["has_cover_image"]
+    cover = f"/v1/giving/campaigns/{giving.id}/cover"
+    error(await http.get(cover), 404, "campaign_not_found")  # not public before approval
+    await giving.act("submit")
+    await giving.review("approve")
+    r = await http.get(cover)
+    assert r.status_code == 200 and r.content == PNG and r.headers["content-type"] == "image/png"

@@ -7,16 +7,21 @@ kept out."""
 
 from __future__ import annotations
 
+import base64
 import re
 
 import httpx
-from playwright.async_api import BrowserContext, expect
+from playwright.async_api import BrowserContext, FilePayload, expect
 
 from kro.documents import text_of
 from tests.support.platform import Platform
 from tests.web.browser import Camera
 from tests.web.test_admin_console import admin_signs_in
 from tests.web.test_escrow_journey import sign_up
+
+PNG = base64.b64decode(  # a 1×1 image
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
 
 
 async def test_a_fundraiser_from_draft_to_a_donation_with_its_receipt(
@@ -37,6 +42,11 @@ async def test_a_fundraiser_from_draft_to_a_donation_with_its_receipt(
     await organizer.get_by_role("button", name="Save draft").click()
     await expect(organizer.get_by_role("status")).to_contain_text("Draft saved")
     campaign_id = organizer.url.rsplit("/", 1)[1]
+    await organizer.get_by_label("Image (PNG, JPEG or WebP, at most 5 MB)").set_input_files(
+        files=[FilePayload(name="cover.png", mimeType="image/png", buffer=PNG)]
+    )
+    await organizer.get_by_role("button", name="Upload").click()
+    await expect(organizer.get_by_role("status")).to_contain_text("Cover image saved")
     await organizer.get_by_role("button", name="Submit for review").click()
     await expect(organizer.locator(".status").first).to_have_text("In review")
 
@@ -62,6 +72,10 @@ async def test_a_fundraiser_from_draft_to_a_donation_with_its_receipt(
     await expect(page.locator('meta[property="og:title"]')).to_have_attribute(
         "content", "Surgery for Ada"
     )
+    await expect(page.locator('meta[property="og:image"]')).to_have_attribute(
+        "content", re.compile(f"/v1/giving/campaigns/{campaign_id}/cover$")
+    )
+    await expect(page.get_by_role("img", name="Cover of Surgery for Ada")).to_be_visible()
     await expect(page.locator('meta[property="og:url"]')).to_have_attribute(
         "content", re.compile(f"/giving/campaigns/{campaign_id}$")
     )

@@ -15,14 +15,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.audit import service as audit
 from kro.giving import money, states
-from kro.giving.errors import CampaignNotFound, ReasonRequired, ReportNotFound
+from kro.giving.errors import (
+    CampaignNotFound,
+    ImageTooLarge,
+    NoCoverImage,
+    ReasonRequired,
+    ReportNotFound,
+    UnsupportedImage,
+)
 from kro.giving.models import Campaign, CampaignEvent, CampaignReport, CampaignUpdate, Donation
 from kro.identity.models import User
 from kro.kit.clock import utcnow
 from kro.kit.ids import new_id
+from kro.kit.storage import Storage
 
 CATEGORIES = ("medical", "education", "emergency", "community", "faith", "business", "other")
 REPORT_REASONS = ("fraud", "misleading", "prohibited")
+IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp"})
+IMAGE_MAX_BYTES = 5 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -355,3 +365,36 @@ async def resolve_report(
 async def balance(session: AsyncSession, campaign: Campaign) -> int:
     """What the organizer may withdraw now, minor units."""
     return await money.available(session, campaign)
+
+
+async def set_cover(
+    session: AsyncSession,
+    storage: Storage,
+    organizer: User,
+    campaign_id: str,
+    data: bytes,
+    content_type: str,
+) -> Campaign:
+    """Store the campaign's cover image (PNG, JPEG or WebP, at most 5 MB) through the file
+    storage; it is shown on the page and as its Open Graph image. Raises CampaignNotFound
+    (404), UnsupportedImage (415), ImageTooLarge (413)."""
+    campaign = await own(session, organizer, campaign_id, lock=True)
+    if content_type not in IMAGE_TYPES:
+        raise UnsupportedImage(details={"field": "file"})
+    if len(data) > IMAGE_MAX_BYTES:
+        raise ImageTooLarge(details={"field": "file", "max_bytes": IMAGE_MAX_BYTES})
+    key = f"giving/campaigns/{campaign.id}/cover-{new_id('img')}"
+    await storage.put(key, data, content_type)
+    campaign.cover_image_key, campaign.cover_image_type = key, content_type
+    await session.flush()
+    return campaign
+
+
+async def cover(
+    session: AsyncSession, storage: Storage, campaign_id: str, viewer: User | None = None
+) -> tuple[bytes, str]:
+    """A visible campaign's cover image and its type; NoCoverImage (404) without one."""
+    campaign = await public(session, campaign_id, viewer)
+    if campaign.cover_image_key is None or campaign.cover_image_type is None:
+        raise NoCoverImage()
+    return await storage.get(campaign.cover_image_key), campaign.cover_image_type

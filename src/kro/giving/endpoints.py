@@ -13,7 +13,7 @@ import csv
 import io
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, File, Path, Query, Response, UploadFile, status
 
 from kro.giving import campaigns, donations, receipts, withdrawals
 from kro.giving.errors import (
@@ -22,12 +22,15 @@ from kro.giving.errors import (
     DonationBelowMinimum,
     DonationNotFound,
     DonationNotRefundable,
+    ImageTooLarge,
     InsufficientCampaignBalance,
     KycRequired,
+    NoCoverImage,
     NotWithdrawable,
     ReasonRequired,
     RefundWindowClosed,
     ReportNotFound,
+    UnsupportedImage,
     WithdrawalNotFound,
     WithdrawalsOnHold,
 )
@@ -59,7 +62,7 @@ from kro.giving.schemas import (
 from kro.identity.dependencies import AdminUser, AppSettings, ClientIp, CurrentUser
 from kro.identity.errors import TotpRequired
 from kro.kit.api import Envelope, ok
-from kro.kit.deps import DbSession
+from kro.kit.deps import DbSession, FileStorage
 from kro.kit.errors import InvalidTransition
 from kro.kit.openapi import error_responses
 from kro.ledger.errors import InsufficientFunds, LedgerBusy
@@ -114,6 +117,20 @@ async def campaign_updates(campaign_id: str, session: DbSession) -> Envelope[lis
     """The organizer's updates, newest first."""
     campaign = await campaigns.public(session, campaign_id)
     return ok([UpdateOut.model_validate(u) for u in await campaigns.updates(session, campaign.id)])
+
+
+@public.get(
+    "/campaigns/{campaign_id}/cover",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/*": {}}},
+        **error_responses(CampaignNotFound, NoCoverImage),
+    },
+)
+async def cover_image(campaign_id: str, session: DbSession, storage: FileStorage) -> Response:
+    """The campaign's cover image (its Open Graph image). 404 ``cover_image_not_found``."""
+    data, content_type = await campaigns.cover(session, storage, campaign_id)
+    return Response(data, media_type=content_type, headers={"Cache-Control": "public, max-age=300"})
 
 
 @public.get("/quote", responses=error_responses(DonationBelowMinimum))
@@ -307,6 +324,25 @@ async def request_withdrawal(
     ``withdrawals_on_hold`` / ``campaign_not_withdrawable`` / ``insufficient_campaign_balance``."""
     row = await withdrawals.request(session, user, campaign_id, body.amount, body.bank_account_id)
     return ok(WithdrawalOut.model_validate(row))
+
+
+@organizer.put(
+    "/campaigns/{campaign_id}/cover",
+    responses=error_responses(CampaignNotFound, UnsupportedImage, ImageTooLarge),
+)
+async def upload_cover(
+    campaign_id: str,
+    user: CurrentUser,
+    session: DbSession,
+    storage: FileStorage,
+    file: Annotated[UploadFile, File()],
+) -> Envelope[OrganizerCampaignOut]:
+    """Upload the cover image (PNG, JPEG or WebP, at most 5 MB; multipart ``file``). 415
+    ``unsupported_file_type``; 413 ``file_too_large``."""
+    content_type = (file.content_type or "").split(";")[0].strip()
+    data = await file.read(campaigns.IMAGE_MAX_BYTES + 1)
+    campaign = await campaigns.set_cover(session, storage, user, campaign_id, data, content_type)
+    return ok(await _organizer_out(session, campaign))
 
 
 @organizer.get("/withdrawals")

@@ -1,6 +1,6 @@
 """KROGiving errors (rendered in the API's envelope by the one handler of ``kro.kit``)."""
 
-from kro.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
+from kro.kit.errors import Conflict, Forbidden, KroError, NotFound, Unprocessable
 
 
 class CampaignNotFound(NotFound):
@@ -66,3 +66,20 @@ class NotWithdrawable(Conflict):
 class InsufficientCampaignBalance(Conflict):
     code = "insufficient_campaign_balance"
     message = "The campaign's available balance does not cover this withdrawal."
+
+
+class UnsupportedImage(KroError):
+    status = 415
+    code = "unsupported_file_type"
+    message = "A cover image must be PNG, JPEG or WebP."
+
+
+class ImageTooLarge(KroError):
+    status = 413
+    code = "file_too_large"
+    message = "The image is too large (at most 5 MB)."
+
+
+class NoCoverImage(NotFound):
+    code = "cover_image_not_found"
+    message = "This campaign has no cover image."

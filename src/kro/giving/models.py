@@ -32,6 +32,10 @@ class Campaign(Base):
     story: Mapped[str] = mapped_column(Text)
     category: Mapped[str] = mapped_column(String(32), index=True)
     cover_image_url: Mapped[str | None] = mapped_column(String(500), default=None)
+    cover_image_key: Mapped[str | None] = mapped_column(
+        String(300), default=None, comment="uploaded cover in the file storage"
+    )
+    cover_image_type: Mapped[str | None] = mapped_column(String(64), default=None)
     video_url: Mapped[str | None] = mapped_column(String(500), default=None)
     goal: Mapped[int] = mapped_column(MinorUnits, comment="minor units")
     currency: Mapped[str] = mapped_column(String(3), default="NGN")

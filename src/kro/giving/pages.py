@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query, Request
+from fastapi import File, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from kro.giving import campaigns, donations, states, withdrawals
@@ -18,7 +18,7 @@ from kro.giving.models import Campaign
 from kro.giving.schemas import CampaignIn, DonationIn, ReportIn, UpdateIn, WithdrawalIn
 from kro.identity.dependencies import AppSettings
 from kro.identity.models import User
-from kro.kit.deps import DbSession
+from kro.kit.deps import DbSession, FileStorage
 from kro.payouts import service as payouts
 from kro.web import navigation
 from kro.web.dependencies import OptionalViewer, PageUser
@@ -42,6 +42,13 @@ ORGANIZER_MOVES = {
 def _category_options(everything: str | None = None) -> list[tuple[str, str]]:
     first = [("", everything)] if everything else []
     return first + [(c, c.capitalize()) for c in campaigns.CATEGORIES]
+
+
+def _image_url(base: str, campaign: Campaign) -> str | None:
+    """The Open Graph image: the uploaded cover, else the organizer's image link."""
+    if campaign.cover_image_key:
+        return f"{base}/v1/giving/campaigns/{campaign.id}/cover"
+    return campaign.cover_image_url
 
 
 def _base_url(request: Request) -> str:
@@ -97,7 +104,7 @@ async def _campaign_page(
             "minimum": settings.giving_min_donation,
             "tip_percent": f"{settings.giving_default_tip_bps / 100:g}",
             "page_url": f"{base}/giving/campaigns/{campaign.id}",
-            "image_url": campaign.cover_image_url or f"{base}/static/favicon.svg",
+            "image_url": _image_url(base, campaign),
             "is_organizer": viewer is not None and viewer.id == campaign.organizer_id,
         },
         status=form.status if form else 200,
@@ -329,6 +336,26 @@ async def post_update(
     if not form.ok:
         return await _manage_page(request, session, viewer, campaign_id, form)
     return redirect(request, f"/giving/my/{campaign_id}", message="Update posted.")
+
+
+@router.post("/giving/my/{campaign_id}/cover")
+async def upload_cover(
+    campaign_id: str,
+    request: Request,
+    viewer: PageUser,
+    session: DbSession,
+    storage: FileStorage,
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    """As ``PUT /v1/giving/my/campaigns/{id}/cover``."""
+    form = await read_form(request)
+    content_type = (file.content_type or "").split(";")[0].strip()
+    data = await file.read(campaigns.IMAGE_MAX_BYTES + 1)
+    async with form.saving(session, field="file"):
+        await campaigns.set_cover(session, storage, viewer, campaign_id, data, content_type)
+    if not form.ok:
+        return await _manage_page(request, session, viewer, campaign_id, form)
+    return redirect(request, f"/giving/my/{campaign_id}", message="Cover image saved.")
 
 
 @router.post("/giving/my/{campaign_id}/withdrawals")

@@ -52,6 +52,7 @@ class CampaignOut(BaseModel):
     beneficiary_type: str
     beneficiary_name: str | None
     cover_image_url: str | None
+    has_cover_image: bool
     video_url: str | None
     featured: bool
     hold_reason: str | None
@@ -79,6 +80,7 @@ class CampaignOut(BaseModel):
             beneficiary_type=c.beneficiary_type,
             beneficiary_name=c.beneficiary_name,
             cover_image_url=c.cover_image_url,
+            has_cover_image=c.cover_image_key is not None,
             video_url=c.video_url,
             featured=c.featured,
             hold_reason=c.hold_reason,
