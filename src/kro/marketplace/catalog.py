@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select
 from sqlalchemy import Text as _TEXT
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kro.kit.ids import new_id
 from kro.kyc import service as kyc
 from kro.marketplace.errors import (
     CategoryNotFound,
@@ -68,9 +69,10 @@ async def create_category(
     """A new category (admin). Raises CategoryNotFound (404) for an unknown parent."""
     if parent_id is not None and await session.get(Category, parent_id) is None:
         raise CategoryNotFound(details={"field": "parent_id"})
-    category = Category(
-        name=name, slug=_slug(name), parent_id=parent_id, commission_bps=commission_bps
-    )
+    slug = _slug(name)
+    if await session.scalar(select(Category.id).where(Category.slug == slug)) is not None:
+        slug = f"{slug[:90]}-{new_id('cat')[-8:]}"  # two categories may share a name
+    category = Category(name=name, slug=slug, parent_id=parent_id, commission_bps=commission_bps)
     session.add(category)
     await session.flush()
     return category
