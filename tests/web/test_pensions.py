@@ -53,6 +53,9 @@ async def test_an_employer_remits_a_month_and_gets_its_certificate(
 
     finance_context = await context.browser.new_context(viewport=PHONE, locale="en-NG")  # type: ignore[union-attr]
     finance = await sign_up(finance_context, base, "Femi Finance", "femi@example.com")
+    # Not on the team yet: another employer's pages are the 404 page.
+    response = await finance.goto(employer_url + "/employees")
+    assert response is not None and response.status == 404
     await hr.get_by_label("Email of a registered user").fill("femi@example.com")
     await hr.get_by_role("button", name="Add to the team").click()
     await expect(hr.get_by_role("status")).to_contain_text("Team member added")
