@@ -1,7 +1,8 @@
 """The marketplace in a real browser: a seller lists a service from the studio (a mistake
 first, shown beside its field), a buyer finds it by search, orders the basic package, pays
 at the sandbox's hosted checkout, answers the requirements; the seller delivers, the buyer
-accepts and reviews, and the seller's studio shows the earnings in pending clearance."""
+accepts and reviews, and the seller's studio shows the earnings in pending clearance; the
+seller's identity check waits in the admin queue, where the admin approves it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from kro.kit.db import create_engine, session_factory
 from kro.marketplace import catalog
 from tests.support.platform import Platform
 from tests.web.browser import Camera
+from tests.web.test_admin_console import admin_signs_in
 from tests.web.test_escrow_journey import sign_up
 
 
@@ -86,4 +88,26 @@ async def test_a_seller_lists_and_a_buyer_orders_through_the_pages(
     await expect(seller.locator("#pending-clearance")).to_have_text("₦40,000.00")
     await expect(seller.locator("#available")).to_have_text("₦0.00")
     await camera.shoot(seller, "studio")
+
+    # KYC: a name Dojah's simulator does not know waits for an admin, who approves it.
+    await seller.goto(base + "/kyc")
+    await seller.get_by_label("Full name (as on your BVN)").fill("Sola Seller")
+    await seller.get_by_label("BVN", exact=True).fill("123")
+    await seller.get_by_label("NIN", exact=True).fill("12345678901")
+    await seller.get_by_role("button", name="Submit for verification").click()
+    await expect(seller.locator("#e-bvn")).to_contain_text("invalid_identity_number")
+    await seller.get_by_label("BVN", exact=True).fill("22233334444")
+    await seller.get_by_role("button", name="Submit for verification").click()
+    await expect(seller.locator("#kyc-status")).to_have_text("Pending")
+    admin_context = await context.browser.new_context()  # type: ignore[union-attr]
+    admin = await admin_context.new_page()
+    await admin_signs_in(admin, platform)
+    await admin.goto(base + "/admin/kyc")
+    await expect(admin.get_by_text("Sola Seller")).to_be_visible()
+    await camera.shoot(admin, "kyc-queue")
+    await admin.get_by_role("button", name="Approve").click()
+    await expect(admin.get_by_role("status")).to_contain_text("Approved")
+    await seller.reload()
+    await expect(seller.locator("#kyc-status")).to_have_text("Verified")
+    await admin_context.close()
     await seller_context.close()

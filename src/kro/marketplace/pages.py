@@ -18,10 +18,11 @@ from kro.identity.dependencies import AppSettings
 from kro.identity.models import User
 from kro.kit.deps import DbSession
 from kro.kyc import service as kyc
-from kro.marketplace import catalog, orders, reviews
+from kro.marketplace import catalog, disputes, orders, reviews
 from kro.marketplace.models import Service
 from kro.marketplace.schemas import (
     DeliveryIn,
+    DisputeIn,
     OrderOut,
     OrderSummaryOut,
     PackageIn,
@@ -192,7 +193,7 @@ async def order_action(
     session: DbSession,
     settings: AppSettings,
 ) -> Response:
-    """requirements | deliver | revision | message | accept | cancel | review, as their
+    """requirements | deliver | revision | message | dispute | accept | cancel | review, as their
     endpoints."""
     form = await read_form(request)
     done = ""
@@ -227,6 +228,11 @@ async def _act(
             if sent.warnings:
                 return "Sent. Keep contact and payment on KRO: off-platform deals are unprotected."
             return "Message sent."
+    elif action == "dispute":
+        reason = form.parse(DisputeIn, {"reason": form["reason"]})
+        if reason:
+            await disputes.open_dispute(session, viewer, order_id, reason.reason)
+            return "Dispute opened. An administrator will decide; keep talking here."
     elif action == "accept":
         await orders.accept(session, settings, viewer, order_id)
         return "Order completed. Thank you!"
