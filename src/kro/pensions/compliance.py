@@ -19,6 +19,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -271,7 +272,7 @@ async def readiness(
             "Outstanding contributions and penalties paid",
             not overdue,
             (f"overdue: {', '.join(overdue)}" if overdue else "nothing overdue")
-            + f"; penalties paid ₦{naira(penalties)}",
+            + f"; penalties paid ₦{Decimal(penalties) / 100:,.2f}",
         )
     )
     policy, cover = await covers(session, settings, employer_id, today)
