@@ -367,7 +367,6 @@ class Settings(BaseSettings):
 
     # ---- end of web pages ----------------------------------------------------------------------
 
-
     # ---- Giving (kro.giving, issue 11) ----------------------------------------------------------
     # Donations: the smallest one, the preset buttons, the default platform tip (a share of the
     # donation the donor may change or remove; GoFundMe defaults near 15 %, we start lower).
