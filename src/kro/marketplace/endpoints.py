@@ -23,7 +23,7 @@ from kro.kit.deps import DbSession
 from kro.kit.errors import InvalidIdempotencyKey, InvalidTransition
 from kro.kit.openapi import error_responses, raises
 from kro.ledger.errors import LedgerBusy
-from kro.marketplace import catalog, disputes, orders, reviews, timers
+from kro.marketplace import catalog, disputes, orders, reviews, sellers, timers
 from kro.marketplace.errors import (
     CategoryNotFound,
     ClearanceOver,
@@ -56,10 +56,12 @@ from kro.marketplace.schemas import (
     OrderOut,
     OrderSummaryOut,
     PayIn,
+    ProfileIn,
     RequirementsIn,
     ResolveIn,
     ReviewIn,
     ReviewOut,
+    SellerOut,
     ServiceIn,
     ServiceOut,
     ServiceStatusIn,
@@ -409,3 +411,28 @@ async def resolve_dispute(
         ip=ip,
     )
     return ok(await _out(session, order, admin.id))
+
+
+@router.put(f"{PREFIX}/profile", responses=error_responses(ServiceNotFound))
+async def save_profile(
+    body: ProfileIn, user: CurrentUser, session: DbSession
+) -> Envelope[SellerOut]:
+    """Create or replace the caller's seller profile."""
+    spec = sellers.ProfileSpec(
+        body.display_name,
+        body.headline,
+        body.bio,
+        tuple(body.skills),
+        tuple(body.languages),
+        body.country,
+        body.state,
+    )
+    profile = await sellers.save_profile(session, user.id, spec)
+    return ok(SellerOut.of(profile, await sellers.stats(session, user.id)))
+
+
+@router.get(f"{PREFIX}/sellers/{{seller_id}}", responses=error_responses(ServiceNotFound))
+async def get_seller(seller_id: str, session: DbSession) -> Envelope[SellerOut]:
+    """A seller's public profile, completed orders, rating, on-time share and level."""
+    profile = await sellers.get_profile(session, seller_id)
+    return ok(SellerOut.of(profile, await sellers.stats(session, seller_id)))

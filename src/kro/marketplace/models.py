@@ -190,3 +190,21 @@ class Review(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SellerProfile(Base):
+    """What buyers see of a seller (seed 004): display name, headline, bio, skills and
+    languages (JSON lists of strings), where they are, an avatar (a storage key)."""
+
+    __tablename__ = "mkt_seller_profiles"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    headline: Mapped[str] = mapped_column(String(200), default="")
+    bio: Mapped[str] = mapped_column(Text, default="")
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    country: Mapped[str] = mapped_column(String(2), default="NG")
+    state: Mapped[str] = mapped_column(String(60), default="")
+    avatar_key: Mapped[str | None] = mapped_column(String(300), default=None)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

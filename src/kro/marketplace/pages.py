@@ -18,8 +18,8 @@ from kro.identity.dependencies import AppSettings
 from kro.identity.models import User
 from kro.kit.deps import DbSession
 from kro.kyc import service as kyc
-from kro.marketplace import catalog, disputes, orders, reviews
-from kro.marketplace.models import Service
+from kro.marketplace import catalog, disputes, orders, reviews, sellers
+from kro.marketplace.models import SellerProfile, Service
 from kro.marketplace.schemas import (
     DeliveryIn,
     DisputeIn,
@@ -29,6 +29,7 @@ from kro.marketplace.schemas import (
     RequirementsIn,
     ReviewIn,
     ReviewOut,
+    SellerOut,
     ServiceIn,
     ServiceOut,
 )
@@ -88,10 +89,20 @@ async def service_page(
     out = ServiceOut.of(service, await catalog.packages(session, service.id))
     shown = [ReviewOut.of(r) for r in await reviews.for_service(session, service.id)]
     own = viewer is not None and viewer.id == service.seller_id
+    profile = await session.get(SellerProfile, service.seller_id)
+    seller = (
+        SellerOut.of(profile, await sellers.stats(session, service.seller_id)) if profile else None
+    )
     return render(
         request,
         "marketplace/service.html",
-        {"service": out, "reviews": shown, "own": own, "signed_in": viewer is not None},
+        {
+            "service": out,
+            "reviews": shown,
+            "own": own,
+            "signed_in": viewer is not None,
+            "seller": seller,
+        },
     )
 
 

@@ -15,9 +15,11 @@ from kro.marketplace.models import (
     OrderEvent,
     Package,
     Review,
+    SellerProfile,
     Service,
 )
 from kro.marketplace.orders import OrderView, role_of
+from kro.marketplace.sellers import SellerStats
 
 
 class CategoryIn(BaseModel):
@@ -344,3 +346,50 @@ class ResolveIn(BaseModel):
     note: str = Field(min_length=3, max_length=500)
     totp_code: str | None = Field(None, max_length=20)
     seller_amount: int | None = Field(None, gt=0)
+
+
+class ProfileIn(BaseModel):
+    display_name: str = Field(min_length=2, max_length=100)
+    headline: str = Field("", max_length=200)
+    bio: str = Field("", max_length=5_000)
+    skills: list[str] = Field(default_factory=list, max_length=15)
+    languages: list[str] = Field(default_factory=list, max_length=10)
+    country: str = Field("NG", pattern="^[A-Za-z]{2}$")
+    state: str = Field("", max_length=60)
+
+
+class SellerOut(BaseModel):
+    """A seller's public profile with their stats; ``level``: new | level_one | level_two
+    | top_rated; ``on_time`` the share of completed orders delivered before they were late."""
+
+    user_id: str
+    display_name: str
+    headline: str
+    bio: str
+    skills: list[str]
+    languages: list[str]
+    country: str
+    state: str
+    completed_orders: int
+    rating: float | None
+    reviews: int
+    on_time: float | None
+    level: str
+
+    @classmethod
+    def of(cls, p: SellerProfile, st: SellerStats) -> SellerOut:
+        return cls(
+            user_id=p.user_id,
+            display_name=p.display_name,
+            headline=p.headline,
+            bio=p.bio,
+            skills=list(p.skills),
+            languages=list(p.languages),
+            country=p.country,
+            state=p.state,
+            completed_orders=st.completed,
+            rating=st.rating,
+            reviews=st.reviews,
+            on_time=st.on_time,
+            level=st.level,
+        )
