@@ -195,11 +195,17 @@ async def completed(session: AsyncSession, payment_id: str, donation_id: str) ->
     ``giving.payment_completed``; idempotent): book the tip and the fee part, number the
     receipt, count it in the campaign's totals. A payment for a campaign that has failed is
     given back at once. Returns False when nothing was done."""
+    found = await session.get(Donation, donation_id)
+    if found is None or found.status != "pending":
+        return False
+    # Locks in one order everywhere: campaign, donation, payment (as settle and refund).
+    campaign = await campaigns.get_any(session, found.campaign_id, lock=True)
     donation = await session.get(
         Donation, donation_id, with_for_update=True, populate_existing=True
     )
+    assert donation is not None
     payment = await payments.find_payment(session, payment_id, lock=True)
-    if donation is None or payment is None or payment.status != pay_states.COMPLETED:
+    if payment is None or payment.status != pay_states.COMPLETED:
         return False
     if (
         payment.purpose != PURPOSE
@@ -207,7 +213,6 @@ async def completed(session: AsyncSession, payment_id: str, donation_id: str) ->
         or donation.status != "pending"
     ):
         return False
-    campaign = await campaigns.get_any(session, donation.campaign_id, lock=True)
     donation.payment_id = payment.id
     donation.fee_share = donation.cover or fee_share(
         payment.provider_fee, donation.amount, donation.total
@@ -282,13 +287,18 @@ async def decide_refund(
     """An admin approves (everything the donor paid goes back) or declines a refund request;
     audit-logged. Raises DonationNotFound (404), DonationNotRefundable (409),
     InsufficientFunds (409: the organizer already withdrew it)."""
-    donation = await session.get(Donation, donation_id, with_for_update=True)
-    if donation is None:
+    found = await session.get(Donation, donation_id)
+    if found is None:
         raise DonationNotFound()
+    # Locks in one order everywhere: campaign, donation, payment.
+    campaign = await campaigns.get_any(session, found.campaign_id, lock=True)
+    donation = await session.get(
+        Donation, donation_id, with_for_update=True, populate_existing=True
+    )
+    assert donation is not None
     if donation.status != "refund_requested":
         raise DonationNotRefundable(details={"status": donation.status})
     if approve:
-        campaign = await campaigns.get_any(session, donation.campaign_id, lock=True)
         await refund(session, donation, donation.refund_reason or "asked by the donor", campaign)
     else:
         donation.status = "paid"
