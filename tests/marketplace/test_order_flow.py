@@ -8,9 +8,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+from sqlalchemy import select
 
 from kro.kit.clock import utcnow
 from kro.marketplace import timers
+from kro.notifications.models import Notification
 from tests.marketplace.conftest import BASIC, PREFIX, Market
 from tests.support.api import data, error, register_and_login
 
@@ -72,6 +74,15 @@ async def test_happy_path_with_a_revision(market: Market, http: httpx.AsyncClien
     }
     wallet = data(await http.get("/v1/wallet", headers=market.seller))
     assert wallet[0]["available"] == share
+    # Each party was emailed about the steps that concern them, once each.
+    async with market.sessions() as session:
+        rows = await session.execute(
+            select(Notification.context).where(Notification.event == "marketplace.order_updated")
+        )
+        headlines = sorted(c["headline"] for c in rows.scalars())
+    assert headlines.count("the seller delivered") == 2
+    assert headlines.count("the order is paid") == 2
+    assert "the buyer accepted the delivery" in headlines
 
 
 async def test_other_users_get_404(market: Market, http: httpx.AsyncClient) -> None:

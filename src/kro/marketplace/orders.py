@@ -25,7 +25,7 @@ from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
 from kro.kit.ids import new_id
 from kro.ledger import chart
-from kro.marketplace import money, states
+from kro.marketplace import money, notices, states
 from kro.marketplace.catalog import get_public
 from kro.marketplace.errors import (
     ClearanceOver,
@@ -50,7 +50,6 @@ from kro.payments import states as pay_states
 from kro.payments.collect import service as payments
 from kro.payments.collect.service import CollectRequest, collect
 from kro.payments.models import Payment
-from kro.realtime.service import publish
 from kro.settings import Settings
 
 PURPOSE = "marketplace"
@@ -122,14 +121,8 @@ async def transition(
 
 
 async def _announce(session: AsyncSession, order: Order, action: str, key: str) -> None:
-    """Both parties' open pages hear ``order.updated`` (kro.realtime; pages reload)."""
-    await publish(
-        session,
-        [order.buyer_id, order.seller_id],
-        "order.updated",
-        {"order_id": order.id, "status": order.status, "action": action},
-        dedupe_key=f"order.updated:{order.id}:{key}",
-    )
+    """Both parties' open pages follow (``order.updated``); the right party gets an email."""
+    await notices.order_changed(session, order, action, key)
 
 
 CHAT = "marketplace_order"
