@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kro.notifications.events import EVENTS, ORDER_EVENTS
+from kro.notifications.events import CORE_EVENTS, ORDER_EVENTS
 from kro.notifications.templates import TEMPLATE_DIR, money, render, template_name
 from tests.notifications.messaging_fixtures import sample_context
 
@@ -19,11 +19,11 @@ def test_every_order_event_of_the_issue_has_a_template() -> None:
         "order.inspection_reminder", "payout.sent", "payout.failed",
     }  # fmt: skip
     assert set(ORDER_EVENTS) == wanted
-    for event in EVENTS:
+    for event in CORE_EVENTS:
         assert (TEMPLATE_DIR / template_name(event)).is_file(), event
 
 
-@pytest.mark.parametrize("event", sorted(EVENTS))
+@pytest.mark.parametrize("event", sorted(CORE_EVENTS))
 @pytest.mark.parametrize("channel", ["email", "sms", "whatsapp"])
 def test_renders(event: str, channel: str) -> None:
     rendered = render(event, channel, CONTEXT)
@@ -73,3 +73,13 @@ def test_money() -> None:
     assert money(199, "USD") == "$1.99"
     assert money(5_000, "XOF") == "XOF 5,000"
     assert money(10, "ZZZ") == "10 ZZZ"
+
+
+def test_every_registered_event_has_a_template_somewhere() -> None:
+    """The products' events (registered with their own template folders) all resolve."""
+    import kro.app  # noqa: F401  (imports every product, which registers its events)
+    from kro.notifications.events import EVENTS
+    from kro.notifications.templates import _env
+
+    for event in EVENTS:
+        _env.get_template(template_name(event))  # raises TemplateNotFound

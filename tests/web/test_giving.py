@@ -7,6 +7,7 @@ kept out."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
 
@@ -107,6 +108,8 @@ async def test_a_fundraiser_from_draft_to_a_donation_with_its_receipt(
     text = text_of(pdf)
     assert number in text and "Bola Ade" in text and "five thousand naira" in text
     assert "₦500.00" in text  # the tip, shown apart
+    # The donor has no account, yet the receipt reached the address they gave.
+    assert number in (await _receipt_mail(base, "bola@example.com"))["subject"]
     # The donor reports the fundraiser: without a reason first (the error beside the field).
     await page.goto(f"{base}/giving/campaigns/{campaign_id}")
     await page.get_by_role("button", name="Report").click()
@@ -120,3 +123,17 @@ async def test_a_fundraiser_from_draft_to_a_donation_with_its_receipt(
     await expect(organizer.locator("#raised")).to_have_text("₦5,000.00")
     await expect(organizer.locator("#available")).to_have_text("₦5,000.00")
     await camera.shoot(organizer, "organizer")
+
+
+async def _receipt_mail(base: str, address: str) -> dict[str, str]:
+    """The one email the messaging sandbox took for ``address`` (waiting for the worker)."""
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        for _ in range(150):
+            found = await http.get("/sandbox/messaging/inbox/messages", params={"to": address})
+            messages = found.json()["messages"]
+            if messages:
+                [mail] = messages
+                assert "token=" in mail["body"]
+                return dict(mail)
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"no email reached {address}")

@@ -11,12 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.giving.models import Campaign, CampaignUpdate, Donation, Withdrawal
 from kro.notifications.events import EMAIL, EventSpec, register
-from kro.notifications.service import notify
+from kro.notifications.service import notify, notify_address
 
 register(
     EventSpec("giving.campaign_reviewed", EMAIL),
     EventSpec("giving.withdrawal_updated", EMAIL),
     EventSpec("giving.update_posted", EMAIL),
+    # {"recipient_name", "campaign", "amount", "tip", "currency", "receipt_number", "url"}
+    EventSpec("giving.donation_receipt", EMAIL),
     templates=Path(__file__).parent / "notifications",
 )
 
@@ -79,3 +81,25 @@ async def update_posted(session: AsyncSession, campaign: Campaign, update: Campa
             },
             dedupe_key=update.id,
         )
+
+
+async def donation_receipt(session: AsyncSession, donation_id: str, base_url: str) -> None:
+    """Thank the donor by email with the receipt's number and a link to the thank-you page
+    (where the PDF is), whether or not they have an account: the address they gave is where
+    it goes (once per donation)."""
+    donation = await session.get(Donation, donation_id)
+    if donation is None or donation.receipt_number is None:
+        return
+    campaign = await session.get(Campaign, donation.campaign_id)
+    context = {
+        "recipient_name": donation.donor_name,
+        "campaign": campaign.title if campaign else "",
+        "amount": donation.amount,
+        "tip": donation.tip,
+        "currency": donation.currency,
+        "receipt_number": donation.receipt_number,
+        "url": f"{base_url}/giving/donations/{donation.id}?token={donation.access_token}",
+    }
+    await notify_address(
+        session, donation.donor_email, "giving.donation_receipt", context, dedupe_key=donation.id
+    )

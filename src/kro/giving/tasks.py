@@ -9,7 +9,7 @@ from typing import Any
 
 import structlog
 
-from kro.giving import donations, withdrawals
+from kro.giving import donations, notices, withdrawals
 from kro.jobs.registry import JobContext, job_handler
 from kro.jobs.scheduler import periodic
 
@@ -19,7 +19,8 @@ log = structlog.get_logger("kro.giving.tasks")
 @job_handler("giving.payment_completed")
 async def payment_completed(ctx: JobContext, payload: dict[str, Any]) -> None:
     """The donor's payment is verified and in the campaign's account: book it (idempotent)."""
-    await donations.completed(ctx.session, payload["payment_id"], payload["purpose_id"])
+    if await donations.completed(ctx.session, payload["payment_id"], payload["purpose_id"]):
+        await notices.donation_receipt(ctx.session, payload["purpose_id"], ctx.settings.base_url)
 
 
 @job_handler("giving.payment_failed")

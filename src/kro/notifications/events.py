@@ -92,6 +92,10 @@ def get_event(name: str) -> EventSpec:
     return spec
 
 
+# The core's own events, with their templates in notifications/templates (the products add
+# theirs with :func:`register`, templates beside them).
+CORE_EVENTS = frozenset(EVENTS)
+
 def register(*specs: EventSpec, templates: Path | None = None) -> None:
     """Add a module's events to the catalogue, with its templates' folder (``<event>.j2``
     files, as ``notifications/templates``): products declare their events in their own

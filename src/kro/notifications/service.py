@@ -8,6 +8,7 @@ only if the state change commits, and never twice for the same ``dedupe_key``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -91,6 +92,51 @@ async def notify(
         )
         written.append(notification)
     return written
+
+
+def guest_id(address: str) -> str:
+    """The stand-in user id of someone known only by ``address`` (a donor without an
+    account): stable, so dedupe keys work, and never a real user's id."""
+    return "guest_" + hashlib.sha256(address.strip().lower().encode()).hexdigest()[:26]
+
+
+async def notify_address(
+    session: AsyncSession,
+    address: str,
+    event: str,
+    context: dict[str, Any],
+    *,
+    dedupe_key: str,
+    channel: Channel = Channel.EMAIL,
+) -> Notification:
+    """Queue ``event`` to an email address (or phone number) that belongs to no account —
+    a guest donor's receipt. No preferences apply (the person asked for this message by
+    giving the address); ``context`` must carry ``recipient_name``. Unique per
+    ``(address, event, channel, dedupe_key)``; raises ``ValueError`` as :func:`notify`."""
+    spec = get_event(event)
+    if channel not in spec.channels:
+        raise ValueError(f"{event} is not sent by {channel}")
+    try:
+        json.dumps(context, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"notification context is not plain JSON: {exc}") from exc
+    render(event, channel, context)  # fail now, in the caller, if the context is wrong
+    notification = await _insert_once(
+        session,
+        user_id=guest_id(address),
+        event=event,
+        channel=channel,
+        dedupe_key=dedupe_key,
+        address=address.strip(),
+        context=context,
+    )
+    await enqueue(
+        session,
+        SEND_JOB,
+        {"notification_id": notification.id},
+        dedupe_key=f"notification:{notification.id}",
+    )
+    return notification
 
 
 def _profile_address(user: User, channel: str) -> str | None:
