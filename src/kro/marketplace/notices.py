@@ -37,11 +37,15 @@ NOTICES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-async def order_changed(session: AsyncSession, order: Order, action: str, key: str) -> None:
-    """Both parties' pages hear ``order.updated``; the roles of :data:`NOTICES` get an email."""
+async def order_changed(
+    session: AsyncSession, order: Order, action: str, key: str, actor_id: str | None = None
+) -> None:
+    """The parties' pages hear ``order.updated`` — all but the actor's, which the action's
+    own answer already updated (a reload there would swallow its confirmation); the roles
+    of :data:`NOTICES` get an email."""
     await publish(
         session,
-        [order.buyer_id, order.seller_id],
+        [u for u in (order.buyer_id, order.seller_id) if u != actor_id],
         "order.updated",
         {"order_id": order.id, "status": order.status, "action": action},
         dedupe_key=f"order.updated:{order.id}:{key}",

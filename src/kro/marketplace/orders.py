@@ -117,12 +117,15 @@ async def transition(
         )
     )
     await session.flush()
-    await _announce(session, order, action, event_id)
+    await _announce(session, order, action, event_id, actor.id if actor else None)
 
 
-async def _announce(session: AsyncSession, order: Order, action: str, key: str) -> None:
-    """Both parties' open pages follow (``order.updated``); the right party gets an email."""
-    await notices.order_changed(session, order, action, key)
+async def _announce(
+    session: AsyncSession, order: Order, action: str, key: str, actor_id: str | None
+) -> None:
+    """The other party's open pages follow (``order.updated``; the actor's page already
+    shows the result); the right party gets an email."""
+    await notices.order_changed(session, order, action, key, actor_id)
 
 
 CHAT = "marketplace_order"
@@ -136,7 +139,7 @@ async def post_message(session: AsyncSession, user: User, order_id: str, body: s
         session, CHAT, order.id, [order.buyer_id, order.seller_id], order.title
     )
     message = await chat.send(session, user.id, conversation.id, body)
-    await _announce(session, order, "message", message.id)
+    await _announce(session, order, "message", message.id, user.id)
     return message
 
 
