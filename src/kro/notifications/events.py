@@ -96,6 +96,7 @@ def get_event(name: str) -> EventSpec:
 # theirs with :func:`register`, templates beside them).
 CORE_EVENTS = frozenset(EVENTS)
 
+
 def register(*specs: EventSpec, templates: Path | None = None) -> None:
     """Add a module's events to the catalogue, with its templates' folder (``<event>.j2``
     files, as ``notifications/templates``): products declare their events in their own
