@@ -21,67 +21,41 @@ from kro.escrow.errors import InvalidSplit
 from kro.escrow.models import EscrowOrder
 from kro.kit.clock import utcnow
 from kro.ledger import chart
-from kro.ledger.service import create_transfers
-from kro.ledger.specs import PostPending, TransferRequest, TransferSpec, VoidPending
+from kro.ledger import holds as ledger_holds
 from kro.payments.models import Payment
 from kro.payments.refunds import service as refunds
-
-
-def _seller_hold(order: EscrowOrder) -> str:
-    return f"trf_{order.id}_seller"
-
-
-def _fee_hold(order: EscrowOrder) -> str:
-    return f"trf_{order.id}_fee"
 
 
 def fee_total(order: EscrowOrder) -> int:
     return order.buyer_fee + order.seller_fee
 
 
+def holds_of(order: EscrowOrder, seller_wallet_id: str) -> ledger_holds.EscrowHolds:
+    return ledger_holds.EscrowHolds(
+        order_id=order.id,
+        currency=order.currency,
+        seller_account_id=seller_wallet_id,
+        seller_amount=order.amount - order.seller_fee,
+        fee_amount=fee_total(order),
+        code="escrow",
+    )
+
+
+async def _holds(session: AsyncSession, order: EscrowOrder) -> ledger_holds.EscrowHolds:
+    wallet = await chart.ensure_wallet(session, order.seller_id, order.currency)
+    return holds_of(order, wallet.id)
+
+
 async def place_holds(session: AsyncSession, order: EscrowOrder, payment: Payment) -> None:
     """Hold the seller's share and the platform fee out of the order's escrow account."""
-    escrow = await chart.ensure_escrow(session, order.id, order.currency)
-    wallet = await chart.ensure_wallet(session, order.seller_id, order.currency)
-    holds = [
-        TransferSpec(
-            id=_seller_hold(order),
-            debit_account_id=escrow.id,
-            credit_account_id=wallet.id,
-            amount=order.amount - order.seller_fee,
-            currency=order.currency,
-            code="escrow.hold_seller",
-            reference=order.id,
-            pending=True,
-        )
-    ]
-    if fee_total(order) > 0:
-        platform = await chart.ensure_platform_fees(session, order.currency)
-        holds.append(
-            TransferSpec(
-                id=_fee_hold(order),
-                debit_account_id=escrow.id,
-                credit_account_id=platform.id,
-                amount=fee_total(order),
-                currency=order.currency,
-                code="escrow.hold_fee",
-                reference=order.id,
-                pending=True,
-            )
-        )
-    await create_transfers(session, holds)
+    await ledger_holds.place(session, await _holds(session, order))
     order.held_amount = payment.amount
     order.funded_at = utcnow()
 
 
 async def release(session: AsyncSession, order: EscrowOrder) -> None:
     """Post both holds: the seller's wallet gets ``amount − seller_fee``."""
-    posts: list[TransferRequest] = [
-        PostPending(id=f"{_seller_hold(order)}_post", pending_id=_seller_hold(order))
-    ]
-    if fee_total(order) > 0:
-        posts.append(PostPending(id=f"{_fee_hold(order)}_post", pending_id=_fee_hold(order)))
-    await create_transfers(session, posts)
+    await ledger_holds.post(session, await _holds(session, order))
     order.released_amount = order.amount - order.seller_fee
     order.held_amount = 0
     order.closed_at = utcnow()
@@ -89,12 +63,7 @@ async def release(session: AsyncSession, order: EscrowOrder) -> None:
 
 async def refund(session: AsyncSession, order: EscrowOrder, payment: Payment, reason: str) -> None:
     """Void both holds and give the buyer back everything they paid."""
-    voids: list[TransferRequest] = [
-        VoidPending(id=f"{_seller_hold(order)}_void", pending_id=_seller_hold(order))
-    ]
-    if fee_total(order) > 0:
-        voids.append(VoidPending(id=f"{_fee_hold(order)}_void", pending_id=_fee_hold(order)))
-    await create_transfers(session, voids)
+    await ledger_holds.void(session, await _holds(session, order))
     escrow = await chart.ensure_escrow(session, order.id, order.currency)
     await refunds.request_refund(
         session,
@@ -120,14 +89,7 @@ async def split(
             f"seller_amount must be between 1 and {seller_max - 1} minor units.",
             details={"field": "seller_amount", "max": seller_max - 1},
         )
-    batch: list[TransferRequest] = [
-        PostPending(
-            id=f"{_seller_hold(order)}_post", pending_id=_seller_hold(order), amount=seller_amount
-        )
-    ]
-    if fee_total(order) > 0:
-        batch.append(PostPending(id=f"{_fee_hold(order)}_post", pending_id=_fee_hold(order)))
-    await create_transfers(session, batch)
+    await ledger_holds.post(session, await _holds(session, order), seller_amount=seller_amount)
     to_buyer = order.held_amount - seller_amount - fee_total(order)
     escrow = await chart.ensure_escrow(session, order.id, order.currency)
     await refunds.request_refund(

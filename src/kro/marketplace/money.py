@@ -22,10 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.kit.clock import utcnow
 from kro.ledger import chart
+from kro.ledger import holds as ledger_holds
 from kro.ledger.chart import AccountDef
 from kro.ledger.models import LedgerAccount
 from kro.ledger.service import create_transfers, get_balance
-from kro.ledger.specs import PostPending, TransferRequest, TransferSpec, VoidPending
+from kro.ledger.specs import TransferSpec
 from kro.marketplace.models import Order
 from kro.payments.models import Payment
 from kro.payments.refunds import service as refunds
@@ -53,72 +54,39 @@ async def pending_clearance(session: AsyncSession, seller_id: str, currency: str
     return balance.credits_posted - balance.debits_posted
 
 
-def _seller_hold(order: Order) -> str:
-    return f"trf_{order.id}_seller"
-
-
-def _fee_hold(order: Order) -> str:
-    return f"trf_{order.id}_fee"
-
-
 def platform_take(order: Order) -> int:
     """What the platform keeps: commission + the buyer's service fee, minor units."""
     return order.commission + order.service_fee
 
 
-async def place_holds(session: AsyncSession, order: Order) -> None:
-    """Hold the seller's share and the platform's take out of the order's escrow account."""
-    escrow = await chart.ensure_escrow(session, order.id, order.currency)
+async def _holds(session: AsyncSession, order: Order) -> ledger_holds.EscrowHolds:
     clearance = await ensure_clearance(session, order.seller_id, order.currency)
-    holds = [
-        TransferSpec(
-            id=_seller_hold(order),
-            debit_account_id=escrow.id,
-            credit_account_id=clearance.id,
-            amount=order.seller_share,
-            currency=order.currency,
-            code="marketplace.hold_seller",
-            reference=order.id,
-            pending=True,
-        )
-    ]
-    if platform_take(order) > 0:
-        platform = await chart.ensure_platform_fees(session, order.currency)
-        holds.append(
-            TransferSpec(
-                id=_fee_hold(order),
-                debit_account_id=escrow.id,
-                credit_account_id=platform.id,
-                amount=platform_take(order),
-                currency=order.currency,
-                code="marketplace.hold_fee",
-                reference=order.id,
-                pending=True,
-            )
-        )
-    await create_transfers(session, holds)
+    return ledger_holds.EscrowHolds(
+        order_id=order.id,
+        currency=order.currency,
+        seller_account_id=clearance.id,
+        seller_amount=order.seller_share,
+        fee_amount=platform_take(order),
+        code="marketplace",
+    )
+
+
+async def place_holds(session: AsyncSession, order: Order) -> None:
+    """Hold the seller's share (into pending clearance) and the platform's take out of the
+    order's escrow account (:mod:`kro.ledger.holds`)."""
+    await ledger_holds.place(session, await _holds(session, order))
 
 
 async def post_holds(session: AsyncSession, order: Order) -> None:
     """Completion: the seller's share into pending clearance, the platform's take earned."""
-    posts: list[TransferRequest] = [
-        PostPending(id=f"{_seller_hold(order)}_post", pending_id=_seller_hold(order))
-    ]
-    if platform_take(order) > 0:
-        posts.append(PostPending(id=f"{_fee_hold(order)}_post", pending_id=_fee_hold(order)))
-    await create_transfers(session, posts)
+    await ledger_holds.post(session, await _holds(session, order))
 
 
 async def void_and_refund(
     session: AsyncSession, order: Order, payment: Payment, reason: str
 ) -> None:
     """Cancellation of a paid order: both holds voided, the buyer refunded everything."""
-    voids: list[TransferRequest] = [
-        VoidPending(id=f"{_seller_hold(order)}_void", pending_id=_seller_hold(order))
-    ]
-    if platform_take(order) > 0:
-        voids.append(VoidPending(id=f"{_fee_hold(order)}_void", pending_id=_fee_hold(order)))
-    await create_transfers(session, voids)
+    await ledger_holds.void(session, await _holds(session, order))
     await _refund(session, order, payment, reason)
 
 
@@ -128,14 +96,7 @@ async def split(
     """A dispute split: the seller's hold posted for ``seller_amount`` (the rest returns to
     escrow), the platform's take posted, what is left in escrow refunded to the buyer.
     Returns the refund, minor units. The caller checks 0 < seller_amount < seller_share."""
-    batch: list[TransferRequest] = [
-        PostPending(
-            id=f"{_seller_hold(order)}_post", pending_id=_seller_hold(order), amount=seller_amount
-        )
-    ]
-    if platform_take(order) > 0:
-        batch.append(PostPending(id=f"{_fee_hold(order)}_post", pending_id=_fee_hold(order)))
-    await create_transfers(session, batch)
+    await ledger_holds.post(session, await _holds(session, order), seller_amount=seller_amount)
     to_buyer = order.seller_share - seller_amount
     escrow = await chart.ensure_escrow(session, order.id, order.currency)
     await refunds.request_refund(
