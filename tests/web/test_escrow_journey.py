@@ -62,7 +62,7 @@ async def test_a_buyer_and_a_seller_complete_an_order_through_the_pages(
     await seller.get_by_role("link", name=re.compile("iPhone 15")).click()
     await expect(buyer.locator("body[data-live=connected]")).to_be_attached()
     await seller.get_by_role("button", name="Accept order").click()
-    await expect(seller.get_by_role("status")).to_contain_text("You accepted the order")
+    await expect(seller.locator(".status").first).to_have_text("Accepted")
     await expect(buyer.get_by_role("heading", name=re.compile("^Pay "))).to_be_visible()
 
     # The buyer pays by card at the hosted checkout and comes back to the order.
@@ -78,14 +78,14 @@ async def test_a_buyer_and_a_seller_complete_an_order_through_the_pages(
 
     await seller.get_by_role("button", name="Start work").click()
     await seller.get_by_role("button", name="Mark work completed").click()
-    await expect(seller.get_by_role("status")).to_contain_text("inspecting")
+    await expect(seller.locator(".status").first).to_have_text("Completed")
     await expect(buyer.locator(".status").first).to_have_text("Completed")
     await camera.shoot(buyer, "inspect")
 
     # Every condition met: the order closes and the money goes to the seller.
-    for _ in range(2):
+    for left in (1, 0):
         await buyer.get_by_role("button", name="Mark as met").first.click()
-        await expect(buyer.get_by_role("status")).to_contain_text("Condition marked as met")
+        await expect(buyer.get_by_role("button", name="Mark as met")).to_have_count(left)
     await expect(buyer.locator(".status").first).to_have_text("Closed")
     await expect(buyer.get_by_text("Released")).to_be_visible()
     await camera.shoot(buyer, "closed")

@@ -123,6 +123,7 @@ async def _order_page(
     other = await identity.get_user(session, order.seller_id if role == "buyer" else order.buyer_id)
     thread = await disputes.messages(session, viewer, order_id)
     request.state.realtime = f"order:{order.id}"
+    request.state.realtime_status = order.status
     ctx = form.context() if form else {}
     return render(
         request,

@@ -156,6 +156,7 @@ async def _order_page(
     _, chat = await orders.order_messages(session, viewer, order)
     ctx = form.context() if form else {"values": {}, "errors": {}, "form_error": None}
     request.state.realtime = f"order:{order.id}"
+    request.state.realtime_status = order.status
     return render(
         request,
         "marketplace/order.html",

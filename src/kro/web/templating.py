@@ -135,6 +135,7 @@ def render(
         "area": getattr(request.state, "area", "app"),
         "mode": getattr(request.state, "mode", None),
         "realtime": getattr(request.state, "realtime", False),
+        "realtime_status": getattr(request.state, "realtime_status", None),
     }
     ctx.update(context or {})
     response = templates().TemplateResponse(request, name, ctx, status_code=status)
