@@ -1,7 +1,7 @@
-"""The admin console's KRO Giving page (``/admin/giving``): campaigns waiting for review
+"""The admin console's first KRO Giving page (``/admin/giving``): campaigns waiting for review
 (approve, reject with a reason), withdrawals to authorize (fresh TOTP) or reject, refund
 requests, open reports. Thin: each form calls the function the admin JSON API calls, with
-its errors beside the same fields."""
+its errors beside the same field of the item whose form was sent (``failed``: its id)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,9 @@ async def count_waiting(session: AsyncSession) -> int:
 add_tile("Giving: reviews and withdrawals", HOME, count_waiting, order=30)
 
 
-async def _page(request: Request, session: AsyncSession, form: Form | None = None) -> Response:
+async def _page(
+    request: Request, session: AsyncSession, form: Form | None = None, failed: str | None = None
+) -> Response:
     ctx = form.context() if form else {}
     return render(
         request,
@@ -52,6 +54,7 @@ async def _page(request: Request, session: AsyncSession, form: Form | None = Non
             "withdrawals": await withdrawals.queue(session),
             "refunds": await donations.refund_requests(session),
             "reports": await campaigns.open_reports(session),
+            "failed": failed,
         },
         status=form.status if form else 200,
     )
@@ -76,7 +79,7 @@ async def review(
             )
             await notices.campaign_reviewed(session, campaign, body.reason)
     if not form.ok:
-        return await _page(request, session, form)
+        return await _page(request, session, form, campaign_id)
     action = body.action if body else "review"
     return redirect(request, HOME, message=f"Campaign: {action} done.")
 
@@ -107,7 +110,7 @@ async def decide(
                 ip=ip,
             )
     if not form.ok:
-        return await _page(request, session, form)
+        return await _page(request, session, form, withdrawal_id)
     done = "authorized: the payout is on its way" if body and body.approve else "rejected"
     return redirect(request, HOME, message=f"Withdrawal {done}.")
 
