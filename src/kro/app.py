@@ -44,10 +44,10 @@ from kro.notifications.pages import router as notification_pages
 from kro.ops import tracing
 from kro.ops.endpoints import router as ops_router
 from kro.ops.metrics import instrument_http
-from kro.payments.bank_transfer.endpoints import router as providus_router
 from kro.payments.inbox.admin_endpoints import router as webhooks_admin_router
 from kro.payments.inbox.admin_pages import router as webhooks_admin_pages
 from kro.payments.inbox.endpoints import router as payments_router
+from kro.payments.inbox.providus import router as providus_router
 from kro.payments.merchant.balance_endpoints import router as tenant_balance_router
 from kro.payments.merchant.endpoints import router as merchant_payments_router
 from kro.payments.merchant.pages import router as merchant_payment_pages

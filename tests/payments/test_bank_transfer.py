@@ -31,9 +31,9 @@ from kro.ledger import chart
 from kro.ledger.invariants import check_invariants
 from kro.ledger.models import LedgerTransfer
 from kro.ledger.service import balances_for_owner, get_balance
-from kro.payments.bank_transfer import endpoints as providus_endpoints
 from kro.payments.collect.service import CollectRequest, collect
 from kro.payments.errors import BankTransferUnavailable
+from kro.payments.inbox import providus as providus_endpoints
 from kro.payments.models import Payment, WebhookEvent
 from kro.providers.providus import compute_signature
 from kro.settings import Settings

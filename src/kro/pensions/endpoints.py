@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, File, Query, Response, UploadFile, status
 
 from kro.identity import admin as second_factor
 from kro.identity.dependencies import AppSettings, ClientIp, CurrentUser
@@ -712,11 +712,3 @@ async def verify_certificate(token: str, session: DbSession) -> Envelope[Verific
             valid_until=v.valid_until,
         )
     )
-
-
-@router.post("/remita/notifications", responses=error_responses(BadRequest))
-async def remita_notification(request: Request, session: DbSession) -> Envelope[dict[str, int]]:
-    """Remita's payment notification (a JSON array, unsigned): a hint only — each RRR that is
-    one of our schedules' is checked with Remita's status endpoint by the payments core."""
-    checked = await schedules.notified(session, await request.body())
-    return ok({"checked": checked})

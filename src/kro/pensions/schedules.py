@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kro.identity import admin as second_factor
 from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
-from kro.kit.errors import BadRequest, InvalidTransition
+from kro.kit.errors import InvalidTransition
 from kro.ledger import chart
 from kro.payments import states as pay_states
 from kro.payments.collect import service as payments
@@ -572,34 +572,3 @@ async def due_reminders(
         schedule.reminded_at = utcnow()
     await session.flush()
     return due
-
-
-async def notified(session: AsyncSession, body: bytes) -> int:
-    """Remita's unsigned notification: for each RRR of one of our remitted schedules, queue a
-    status check (never trust the body). Returns how many were queued."""
-    import json
-
-    try:
-        items = json.loads(body)
-    except ValueError:
-        raise BadRequest("Not a Remita payment notification.") from None
-    rrrs = {
-        str(i.get("rrr"))
-        for i in (items if isinstance(items, list) else [items])
-        if isinstance(i, dict)
-    }
-    count = 0
-    for schedule in await session.scalars(
-        select(PensionSchedule).where(
-            PensionSchedule.rrr.in_(rrrs), PensionSchedule.status == states.REMITTED
-        )
-    ):
-        if schedule.payment_id:
-            await enqueue(
-                session,
-                "payments.verify_payment",
-                {"payment_id": schedule.payment_id, "step": 0},
-                dedupe_key=f"pensions-notified:{schedule.payment_id}:{int(utcnow().timestamp())}",
-            )
-            count += 1
-    return count

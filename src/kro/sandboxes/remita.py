@@ -18,5 +18,6 @@ def build(settings: Settings) -> Simulator | None:
             database_url=settings.remita_sandbox_database_url,
             merchants={settings.remita_merchant_id: settings.remita_api_key},
             service_types={settings.remita_service_type_id: settings.remita_merchant_id},
+            notification_url=f"{settings.base_url}/v1/webhooks/remita",
         )
     )

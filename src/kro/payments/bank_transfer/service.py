@@ -31,26 +31,23 @@ re-run posts nothing twice.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kro.jobs.errors import RetryJob
-from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
 from kro.kit.db import unit_of_work
 from kro.ledger import chart
 from kro.ledger.service import create_transfers
 from kro.ledger.specs import TransferSpec
 from kro.payments import charges, states
-from kro.payments.inbox.service import MAX_EVENT_KEY, finish_event
+from kro.payments.inbox.service import finish_event, store_in_inbox
 from kro.payments.models import Payment, WebhookEvent
 from kro.providers.base import ProviderCharge
 from kro.providers.errors import ProviderRejected
@@ -118,43 +115,24 @@ async def receive_providus_notification(
         return rejected(raw_body, "bad signature")
     try:
         notification = parse_notification(raw_body)
-        payload = raw_body.decode("utf-8")
+        raw_body.decode("utf-8")  # stored as text in the inbox
     except (InvalidNotification, UnicodeDecodeError):
         return rejected(raw_body, "not a settlement notification")
     payment = await _payment_for_account(session, notification.account_number)
     if payment is None:
         return rejected(raw_body, f"unknown account {notification.account_number}")
-    key = _event_key(notification.settlement_id)
-    existing = await _inbox_row(session, key)
-    if existing is not None:
-        await _bump_deliveries(session, existing)
-        return NotificationReply(
-            "01", "duplicate transaction", notification.session_id, existing.id
-        )
-    row = WebhookEvent(
-        provider=PROVIDUS,
-        event_key=key,
-        event_type=EVENT_TYPE,
-        payload=payload,
+    row, is_new = await store_in_inbox(
+        session,
+        PROVIDUS,
+        notification.settlement_id,
+        EVENT_TYPE,
+        raw_body,
+        CONFIRM_JOB,
         extra={"payment_id": payment.id, "session_id": notification.session_id},
     )
-    try:
-        async with session.begin_nested():
-            session.add(row)
-            await session.flush()
-    except IntegrityError:  # the same settlement arrived concurrently and won the insert
-        won = await _inbox_row(session, key)
-        return NotificationReply(
-            "01", "duplicate transaction", notification.session_id, won.id if won else None
-        )
-    await enqueue(session, CONFIRM_JOB, {"event_id": row.id}, dedupe_key=f"webhook:{row.id}")
+    if not is_new:
+        return NotificationReply("01", "duplicate transaction", notification.session_id, row.id)
     return NotificationReply("00", "success", notification.session_id, row.id)
-
-
-def _event_key(settlement_id: str) -> str:
-    if len(settlement_id) <= MAX_EVENT_KEY:
-        return settlement_id
-    return "sha256:" + hashlib.sha256(settlement_id.encode()).hexdigest()
 
 
 async def _payment_for_account(
@@ -166,21 +144,6 @@ async def _payment_for_account(
     if lock:
         stmt = stmt.with_for_update()
     return (await session.execute(stmt.limit(1))).scalar_one_or_none()
-
-
-async def _inbox_row(session: AsyncSession, key: str) -> WebhookEvent | None:
-    stmt = select(WebhookEvent).where(
-        WebhookEvent.provider == PROVIDUS, WebhookEvent.event_key == key
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
-async def _bump_deliveries(session: AsyncSession, event: WebhookEvent) -> None:
-    await session.execute(
-        update(WebhookEvent)
-        .where(WebhookEvent.id == event.id)
-        .values(deliveries=WebhookEvent.deliveries + 1)
-    )
 
 
 # Confirming and posting -----------------------------------------------------------------------

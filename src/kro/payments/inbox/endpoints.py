@@ -1,8 +1,11 @@
-"""``POST /v1/webhooks/{paystack,flutterwave,stripe,fincra}``: the inbox doors, one for every
-payment — a merchant's or a product's (:mod:`kro.payments.inbox.events`). Verify on the
-raw body, store once, answer 200 fast; a job does the rest (asking the provider first)."""
+"""``POST /v1/webhooks/{paystack,flutterwave,stripe,fincra,remita}``: the inbox doors, one for
+every payment — a merchant's or a product's (:mod:`kro.payments.inbox.events`). Verify on the
+raw body, store once, answer 200 fast; a job does the rest (asking the provider first).
+Providus's door is :mod:`kro.payments.inbox.providus` (it answers in Providus's terms)."""
 
 from __future__ import annotations
+
+import json
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
@@ -116,3 +119,34 @@ async def fincra_webhook(
         )
     event_row, is_new = received
     return ok(WebhookAck(event_id=event_row.id, duplicate=not is_new))
+
+
+class RemitaAck(BaseModel):
+    """How many payments of the notification are ours (stored, each checked by a job)."""
+
+    received: int
+    ours: int
+
+
+@router.post("/v1/webhooks/remita", responses=error_responses(BadRequest))
+async def remita_webhook(
+    request: Request, session: DbSession, settings: AppSettings
+) -> Envelope[RemitaAck]:
+    """Receive Remita's payment notification: a JSON array of payments, **unsigned**
+    (providers.md §4). Each payment naming an RRR of ours is stored once in the inbox and
+    processed by a job that asks Remita's ``status.reg`` before any value moves, so a forged
+    notification changes nothing; those naming no RRR of ours are dropped. 400 for a body
+    that is not a JSON array of objects with ``rrr``."""
+    try:
+        items = json.loads(await request.body())
+    except ValueError:
+        raise BadRequest("Not a Remita payment notification.") from None
+    items = items if isinstance(items, list) else [items]
+    if not items or not all(isinstance(i, dict) and i.get("rrr") for i in items):
+        raise BadRequest("Not a Remita payment notification.")
+    ours = 0
+    for item in items:
+        body = json.dumps([item], separators=(",", ":")).encode()
+        received = await merchant_webhooks.receive(session, settings, "remita", body, {})
+        ours += received is not None
+    return ok(RemitaAck(received=len(items), ours=ours))

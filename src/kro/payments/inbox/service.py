@@ -76,9 +76,11 @@ async def store_in_inbox(
     *,
     payment: Payment | None = None,
     ignored_because: str = "event not handled",
+    extra: dict[str, Any] | None = None,
 ) -> tuple[WebhookEvent, bool]:
     """Store a verified event once per ``(provider, key)`` and queue ``job`` with
-    ``{"event_id", **job_payload}`` (None: stored as ``ignored``). Returns ``(event, is_new)``;
+    ``{"event_id", **job_payload}`` (None: stored as ``ignored``); ``extra``: what the
+    door learnt that the job needs (kept on the row). Returns ``(event, is_new)``;
     a duplicate only bumps ``deliveries`` — unless it names ``payment`` and that payment is
     still open while the first delivery was already processed (the provider had not yet
     confirmed then): the event is queued again, so an early delivery never blocks the one
@@ -100,7 +102,7 @@ async def store_in_inbox(
             await _reopen_if_unsettled(session, existing, payment, job, job_payload)
         return existing, False
     row = WebhookEvent(
-        provider=provider, event_key=key, event_type=event_type[:64], payload=payload
+        provider=provider, event_key=key, event_type=event_type[:64], payload=payload, extra=extra
     )
     try:
         async with session.begin_nested():

@@ -9,6 +9,9 @@ Paths, as Remita serves them under its host:
 - ``GET  /remita/ecomm/finalize.reg?rrr=…&merchantId=…&hash=…&responseurl=…`` the hosted page;
   its *Pay* and *Decline* buttons post to ``…/finalize.reg/pay`` and ``…/decline``.
 - ``POST /_sandbox/rrr/{rrr}/pay`` a payment at a bank branch (control, for tests and demos).
+
+A paid RRR is notified to ``notification_url`` (unsigned, retried:
+:mod:`kro.sandbox.remita.notifications`).
 """
 
 from __future__ import annotations
@@ -31,8 +34,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from kro.sandbox.common.lifecycle import open_database
+from kro.kit.http import make_client
+from kro.sandbox.common.lifecycle import background_loop, open_database
 from kro.sandbox.remita.models import RemitaPayment
+from kro.sandbox.remita.notifications import NotificationSender, add_notification
 
 API = "/remita/exapp/api/v1/send/api/echannelsvc"
 
@@ -44,6 +49,12 @@ class RemitaSandboxConfig:
     database_url: str
     merchants: dict[str, str] = field(default_factory=dict)
     service_types: dict[str, str] = field(default_factory=dict)
+    # Where paid RRRs are notified (the merchant's notification URL; empty: nowhere).
+    notification_url: str = ""
+    notification_retry_schedule: tuple[float, ...] = (30, 120, 600, 3600)
+    notification_timeout: float = 10.0
+    poll_interval: float = 0.5
+    startup_delay: float = 1.0
 
 
 def _sha512(text: str) -> str:
@@ -76,10 +87,28 @@ class RemitaSandbox:
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[RemitaSandbox]:
-        async with open_database(self.config.database_url, "remita_") as sessions:
+        """Open the database and send due notifications in the background until exit."""
+        config = self.config
+        async with (
+            open_database(config.database_url, "remita_") as sessions,
+            make_client(timeout=config.notification_timeout) as http,
+        ):
             self._sessions = sessions
+            sender = NotificationSender(
+                sessions,
+                http,
+                config.notification_url,
+                config.notification_retry_schedule,
+                config.notification_timeout,
+            )
             try:
-                yield self
+                async with background_loop(
+                    sender.deliver_due,
+                    provider="remita",
+                    startup_delay=config.startup_delay,
+                    poll_interval=config.poll_interval,
+                ):
+                    yield self
             finally:
                 self._sessions = None
 
@@ -280,6 +309,8 @@ class RemitaSandbox:
             if found.status == "025":
                 found.status, found.channel = status, channel
                 found.paid_at = _now() if status == "00" else None
+                if status == "00":
+                    await add_notification(session, found)
             await session.flush()
             session.expunge(found)
             return found
