@@ -3,8 +3,10 @@ and a driver for an employer's team."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -19,6 +21,7 @@ from tests.support.api import data, register_and_login
 from tests.support.platform import Platform, run_platform
 
 PFAS = ("ARM", "SIB", "LWP")
+PASSWORD = "correct horse battery"  # register_and_login's default
 
 
 @pytest.fixture
@@ -86,6 +89,8 @@ class Team:
     finance: dict[str, str]
     totp: pyotp.TOTP
     employer: dict[str, Any]
+    hr_email: str = ""
+    finance_email: str = ""
 
     @property
     def base(self) -> str:
@@ -125,7 +130,8 @@ async def make_team(
 
     incorporated = incorporated or utcnow().date().replace(day=1).isoformat()
     tag = secrets.token_hex(3)
-    hr = await register_and_login(http, f"hr-{tag}@example.com")
+    hr_email = f"hr-{tag}@example.com"
+    hr = await register_and_login(http, hr_email)
     finance_email = f"fin-{tag}@example.com"
     finance = await register_and_login(http, finance_email)
     employer = data(
@@ -158,4 +164,33 @@ async def make_team(
     data(
         await http.post("/v1/pensions/me/totp/confirm", json={"code": totp.now()}, headers=finance)
     )
-    return Team(http, hr, finance, totp, employer)
+    return Team(http, hr, finance, totp, employer, hr_email, finance_email)
+
+
+CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
+
+
+def csrf_token(html: str) -> str:
+    found = CSRF.search(html)
+    assert found, "the page has no CSRF field"
+    return found.group(1)
+
+
+@asynccontextmanager
+async def signed_in(base_url: str, email: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser-like client (cookies) signed in to the pages as ``email`` (registered by
+    :func:`make_team` with the default test password)."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        page = await client.get("/sign-in")
+        form = {"email": email, "password": PASSWORD, "csrf_token": csrf_token(page.text)}
+        r = await client.post("/sign-in", data={**form, "next": "/pensions"})
+        assert r.status_code == 303, r.text
+        yield client
+
+
+async def post_page(
+    client: httpx.AsyncClient, page: str, action: str, fields: dict[str, str]
+) -> httpx.Response:
+    """Open ``page`` for its CSRF token and post ``fields`` to ``action`` (no redirects)."""
+    html = (await client.get(page)).text
+    return await client.post(action, data={**fields, "csrf_token": csrf_token(html)})

@@ -14,8 +14,15 @@ from kro.identity.models import User
 from kro.kit.clock import utcnow
 from kro.pensions import importer
 from kro.pensions.employers import FINANCE, HR, Actor, access, audit, snapshot
-from kro.pensions.errors import EmployeeNotFound, ImportInvalid, StaffIdTaken
+from kro.pensions.errors import (
+    EmployeeNotFound,
+    ExitBeforeHire,
+    ImportInvalid,
+    StaffIdTaken,
+    UnknownPfa,
+)
 from kro.pensions.models import PensionEmployee, PensionPay
+from kro.pensions.operators import PFAS
 from kro.pensions.rules import Pay
 from kro.providers.errors import ProviderError
 from kro.providers.pencom import PencomRegister
@@ -115,9 +122,21 @@ async def create(
 async def update(
     session: AsyncSession, actor: Actor, employer_id: str, employee_id: str, fields: dict[str, Any]
 ) -> PensionEmployee:
-    """Change an employee's details (HR officer); a changed PIN or PFA is checked again."""
+    """Change an employee's details (HR officer); a changed PIN or PFA is checked again. An
+    ``exit_date`` makes them a leaver (prorated in that month, absent after it).
+
+    Raises ExitBeforeHire (422, ``details.field = "exit_date"``) and UnknownPfa (422,
+    ``details.field = "pfa_code"``), writing nothing."""
     await access(session, actor.user, employer_id, HR)
     employee = await get(session, actor.user, employer_id, employee_id)
+    exit_date = fields.get("exit_date", employee.exit_date)
+    if exit_date is not None and exit_date < employee.hire_date:
+        raise ExitBeforeHire(details={"field": "exit_date"})
+    pfa = fields.get("pfa_code")
+    if pfa is not None:
+        fields = {**fields, "pfa_code": pfa.upper()}
+        if fields["pfa_code"] not in PFAS:
+            raise UnknownPfa(details={"field": "pfa_code"})
     before = snapshot(employee, EMPLOYEE_FIELDS)
     for name, value in fields.items():
         if name in EMPLOYEE_FIELDS and name != "staff_id":
@@ -146,9 +165,13 @@ async def set_pay(
     effective_from: date,
     pay: dict[str, int],
 ) -> PensionPay:
-    """New pay from ``effective_from`` (HR officer); the same day again replaces that row."""
+    """New monthly pay (kobo) from ``effective_from`` (HR officer): periods before it keep
+    the pay they had, later rows of the history still take over from their own dates. A date
+    before the hire date is the hire date (the first row, which it would otherwise never
+    override); the same day again replaces that row."""
     await access(session, actor.user, employer_id, HR)
     employee = await get(session, actor.user, employer_id, employee_id)
+    effective_from = max(effective_from, employee.hire_date)
     row = await session.scalar(
         select(PensionPay).where(
             PensionPay.employee_id == employee.id, PensionPay.effective_from == effective_from

@@ -23,6 +23,7 @@ from kro.pensions.errors import (
     CertificateNotFound,
     EmployeeNotFound,
     EmployerNotFound,
+    ExitBeforeHire,
     ImportInvalid,
     InvalidPeriod,
     MakerChecker,
@@ -35,6 +36,7 @@ from kro.pensions.errors import (
     ScheduleExists,
     ScheduleNotFound,
     StaffIdTaken,
+    UnknownPfa,
     UserNotFound,
 )
 from kro.pensions.models import PensionCertificate
@@ -57,6 +59,7 @@ from kro.pensions.schemas import (
     MemberOut,
     PayChangeIn,
     PaymentOut,
+    PayOut,
     PayScheduleIn,
     ReadinessOut,
     RejectIn,
@@ -225,7 +228,10 @@ async def get_employee(
     )
 
 
-@router.patch(E + "/employees/{employee_id}", responses=error_responses(*SCOPE, EmployeeNotFound))
+@router.patch(
+    E + "/employees/{employee_id}",
+    responses=error_responses(*SCOPE, EmployeeNotFound, ExitBeforeHire, UnknownPfa),
+)
 async def update_employee(
     employer_id: str,
     employee_id: str,
@@ -234,10 +240,25 @@ async def update_employee(
     ip: ClientIp,
     session: DbSession,
 ) -> Envelope[EmployeeOut]:
+    """Change an employee's details (HR officer): fields left out are kept; ``exit_date``
+    makes them a leaver (prorated that month). A changed PIN or PFA is checked again."""
     employee = await employees.update(
         session, _actor(user, ip), employer_id, employee_id, body.model_dump(exclude_unset=True)
     )
     return ok(EmployeeOut.model_validate(employee))
+
+
+@router.get(
+    E + "/employees/{employee_id}/pay",
+    responses=error_responses(EmployerNotFound, EmployeeNotFound),
+)
+async def pay_history(
+    employer_id: str, employee_id: str, user: CurrentUser, session: DbSession
+) -> Envelope[list[PayOut]]:
+    """The employee's pay history (kobo a month), oldest first."""
+    employee = await employees.get(session, user, employer_id, employee_id)
+    rows = await employees.pay_history(session, employee.id)
+    return ok([PayOut.model_validate(p) for p in rows])
 
 
 @router.post(
@@ -250,13 +271,14 @@ async def change_pay(
     user: CurrentUser,
     ip: ClientIp,
     session: DbSession,
-) -> Envelope[dict[str, str]]:
-    """New monthly pay from ``effective_from`` (past periods keep their pay)."""
+) -> Envelope[PayOut]:
+    """New monthly pay from ``effective_from`` (past periods keep their pay; a date before
+    the hire date is the hire date): the row as stored."""
     pay = body.model_dump(exclude={"effective_from"})
-    await employees.set_pay(
+    row = await employees.set_pay(
         session, _actor(user, ip), employer_id, employee_id, body.effective_from, pay
     )
-    return ok({"effective_from": body.effective_from.isoformat()})
+    return ok(PayOut.model_validate(row))
 
 
 @router.post(E + "/employees/import", responses=error_responses(*SCOPE, ImportInvalid))

@@ -81,3 +81,13 @@ class NotReady(Unprocessable):
 class InvalidPeriod(Unprocessable):
     code = "invalid_period"
     message = "The period must be YYYY-MM, not in the future."
+
+
+class ExitBeforeHire(Unprocessable):
+    code = "exit_before_hire"
+    message = "The exit date cannot be before the hire date."
+
+
+class UnknownPfa(Unprocessable):
+    code = "unknown_pfa"
+    message = "Unknown PFA code (see the list of licensed PFAs)."

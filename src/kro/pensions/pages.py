@@ -6,6 +6,8 @@ handler calls the service function the JSON endpoint calls and shows its errors 
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import File, Query, Request, UploadFile
@@ -16,11 +18,22 @@ from kro.identity.dependencies import AppSettings
 from kro.kit.clock import utcnow
 from kro.kit.deps import DbSession, FileStorage
 from kro.kit.errors import KroError
+from kro.kit.money import to_major
 from kro.pensions import compliance, employees, employers, exports, schedules
+from kro.pensions.employees import PAY_FIELDS
 from kro.pensions.employers import Actor
 from kro.pensions.errors import ImportInvalid, ScheduleNotFound
-from kro.pensions.operators import INSURERS
-from kro.pensions.schemas import EmployerIn, GliIn, MemberIn, ScheduleIn
+from kro.pensions.models import PensionEmployee
+from kro.pensions.operators import INSURERS, PFAS
+from kro.pensions.rules import Pay
+from kro.pensions.schemas import (
+    EmployeePatch,
+    EmployerIn,
+    GliIn,
+    MemberIn,
+    PayChangeIn,
+    ScheduleIn,
+)
 from kro.pensions.states import SCHEDULE
 from kro.web import navigation
 from kro.web.dependencies import PageUser
@@ -214,6 +227,143 @@ async def register_check(
     flagged = sum(1 for f in findings if f.status != "verified")
     message = f"PenCom's register checked {len(findings)} PINs; {flagged} flagged."
     return redirect(request, f"/pensions/{employer_id}/employees", message=message)
+
+
+def _details_text(employee: PensionEmployee) -> dict[str, str]:
+    """The details form filled in with the employee as stored (dates ``YYYY-MM-DD``)."""
+    out = {}
+    for name in EmployeePatch.model_fields:
+        value = getattr(employee, name)
+        out[name] = "" if value is None else str(value)
+    return out
+
+
+def _pay_text(pay: Pay | None, today: date) -> dict[str, str]:
+    """The pay change form filled in with the pay in force (naira) from this month."""
+    out = {"effective_from": today.strftime("%Y-%m")}
+    for name in PAY_FIELDS:
+        out[name] = str(to_major(getattr(pay, name), "NGN")) if pay else ""
+    return out
+
+
+async def _employee_page(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    viewer: Any,
+    employer_id: str,
+    employee_id: str,
+    extra: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Response:
+    """One employee: their details (exit date included), pay in force and pay history. The
+    details form is ``values``/``errors``, the pay change form ``pay_values``/``pay_errors``."""
+    ctx = await _base(session, settings, viewer, employer_id)
+    employee = await employees.get(session, viewer, employer_id, employee_id)
+    history = await employees.pay_history(session, employee.id)
+    today = utcnow().date()
+    current = employees.pay_on(history, max(today, employee.hire_date))
+    context = {
+        **ctx,
+        "e": employee,
+        "history": history,
+        "current": current,
+        "year": today.year,
+        "pfas": [("", "—")] + [(code, f"{code} — {name}") for code, (name, _) in PFAS.items()],
+        "url": f"/pensions/{employer_id}/employees/{employee_id}",
+        "values": _details_text(employee),
+        "errors": {},
+        "form_error": None,
+        "pay_values": _pay_text(current, today),
+        "pay_errors": {},
+        "pay_error": None,
+    }
+    return render(request, "pensions/employee.html", {**context, **(extra or {})}, status=status)
+
+
+@router.get(P + "/employees/{employee_id}")
+async def employee_page(
+    request: Request,
+    employer_id: str,
+    employee_id: str,
+    viewer: PageUser,
+    session: DbSession,
+    settings: AppSettings,
+) -> Response:
+    return await _employee_page(request, session, settings, viewer, employer_id, employee_id)
+
+
+@router.post(P + "/employees/{employee_id}")
+async def edit_employee(
+    request: Request,
+    employer_id: str,
+    employee_id: str,
+    viewer: PageUser,
+    session: DbSession,
+    settings: AppSettings,
+) -> Response:
+    """Change an employee's details; an exit date makes them a leaver from that day."""
+    form = await read_form(request)
+    names = {"surname": form["surname"], "first_name": form["first_name"]}
+    optional = {k: form[k] or None for k in EmployeePatch.model_fields if k not in names}
+    body = form.parse(EmployeePatch, {**names, **optional})
+    if body is not None:
+        async with form.saving(session):
+            await employees.update(
+                session, _actor(request, viewer), employer_id, employee_id, body.model_dump()
+            )
+    if not form.ok:
+        return await _employee_page(
+            request,
+            session,
+            settings,
+            viewer,
+            employer_id,
+            employee_id,
+            form.context(),
+            form.status,
+        )
+    url = f"/pensions/{employer_id}/employees/{employee_id}"
+    return redirect(request, url, message="Employee updated.")
+
+
+@router.post(P + "/employees/{employee_id}/pay")
+async def change_pay(
+    request: Request,
+    employer_id: str,
+    employee_id: str,
+    viewer: PageUser,
+    session: DbSession,
+    settings: AppSettings,
+) -> Response:
+    """Record a pay change from a month (``YYYY-MM``; amounts in naira): months before it keep
+    the pay they had."""
+    form = await read_form(request)
+    amounts = {k: form.amount(k) if form[k] or k == "basic" else 0 for k in PAY_FIELDS}
+    month = form["effective_from"]
+    start = f"{month}-01" if re.fullmatch(r"\d{4}-\d{2}", month) else month
+    body = form.parse(PayChangeIn, {**amounts, "effective_from": start})
+    if body is not None:
+        async with form.saving(session):
+            await employees.set_pay(
+                session,
+                _actor(request, viewer),
+                employer_id,
+                employee_id,
+                body.effective_from,
+                body.model_dump(exclude={"effective_from"}),
+            )
+    if not form.ok:
+        extra = {
+            "pay_values": form.values,
+            "pay_errors": form.context()["errors"],
+            "pay_error": form.context()["form_error"],
+        }
+        return await _employee_page(
+            request, session, settings, viewer, employer_id, employee_id, extra, form.status
+        )
+    url = f"/pensions/{employer_id}/employees/{employee_id}"
+    return redirect(request, url, message=f"Pay change recorded from {month}.")
 
 
 @router.get(P + "/employees/{employee_id}/statement.pdf")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from kro.pensions.employers import Access
 from kro.pensions.schedules import ScheduleView
@@ -99,7 +99,24 @@ class PayIn(BaseModel):
 
 
 class PayChangeIn(PayIn):
+    """New monthly pay from ``effective_from`` (a date before the hire date is the hire
+    date); periods before it keep their pay."""
+
     effective_from: date
+
+
+class PayOut(BaseModel):
+    """One row of an employee's pay history (kobo a month), in force from ``effective_from``
+    until the next row's date."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    effective_from: date
+    basic: int
+    housing: int
+    transport: int
+    other: int
+    voluntary: int
 
 
 class EmployeeIn(BaseModel):
@@ -129,6 +146,14 @@ class EmployeePatch(BaseModel):
     rsa_pin: str | None = Field(default=None, max_length=20)
     pfa_code: str | None = Field(default=None, max_length=10)
     bvn: str | None = Field(default=None, pattern=r"^\d{11}$")
+
+    @field_validator("surname", "first_name", mode="before")
+    @classmethod
+    def _required_if_given(cls, value: object) -> object:
+        """Leave a name out to keep it; ``null`` would erase a required field."""
+        if value is None:
+            raise ValueError("This name is required.")
+        return value
 
 
 class EmployeeOut(BaseModel):
