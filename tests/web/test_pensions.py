@@ -27,6 +27,27 @@ async def _pay_and_return(page: Page) -> None:
     await expect(page.get_by_role("status")).to_contain_text("Remita is being asked")
 
 
+async def _edit_an_employee(hr: Page, camera: Camera) -> None:
+    """An exit date before the hire date is refused beside its field; a pay change from next
+    month joins the history (this month keeps its pay)."""
+    await hr.get_by_role("link", name=re.compile("^S004")).click()
+    await hr.get_by_label("Exit date (leaver)").fill("2020-01-31")
+    await hr.get_by_role("button", name="Save details").click()
+    await expect(hr.locator("#e-exit_date")).to_contain_text("exit_before_hire")
+    await hr.get_by_label("Exit date (leaver)").fill("")
+    await hr.get_by_label("Phone").fill("08031112222")
+    await hr.get_by_role("button", name="Save details").click()
+    await expect(hr.get_by_role("status")).to_contain_text("Employee updated")
+    today = utcnow().date()
+    month = f"{today.year + (today.month == 12)}-{today.month % 12 + 1:02d}"
+    await hr.get_by_label("From month").fill(month)
+    await hr.get_by_label("Basic (₦ a month)").fill("300,000")
+    await hr.get_by_role("button", name="Record pay change").click()
+    await expect(hr.get_by_role("status")).to_contain_text("Pay change recorded")
+    await expect(hr.locator("#pay-history")).to_contain_text("₦300,000.00")
+    await camera.shoot(hr, "employee")
+
+
 async def test_an_employer_remits_a_month_and_gets_its_certificate(
     platform: Platform, context: BrowserContext, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
@@ -88,6 +109,7 @@ async def test_an_employer_remits_a_month_and_gets_its_certificate(
     await hr.get_by_role("button", name="Check PINs with PenCom").click()
     await expect(hr.get_by_role("status")).to_contain_text("0 flagged")
     await camera.shoot(hr, "employees")
+    await _edit_an_employee(hr, camera)
 
     await hr.goto(employer_url + "/schedules")
     await hr.get_by_role("button", name="Prepare schedule").click()

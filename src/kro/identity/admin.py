@@ -3,53 +3,31 @@ admin JWT strategy; TOTP via speakeasy for payout approvals; ``two_factor_admin`
 
 - Admin tokens are JWTs signed with ``KRO_ADMIN_JWT_SECRET`` and ``aud="kro-admin"``; a user
   access token (other key, no audience) never passes the admin guard, and the reverse.
-- TOTP (RFC 6238) with pyotp: enrol → confirm with a first code → every sensitive action
-  (dispute resolution, payout approval, fee changes) sends a fresh code. A code is accepted
-  once (the last time step is stored); ten one-time recovery codes stand in for a lost device.
+- TOTP (RFC 6238): the admin's factor is the core one of :mod:`kro.identity.totp` with
+  purpose ``admin`` (enrol → confirm with a first code → every sensitive action — dispute
+  resolution, payout approval, fee changes — sends a fresh code); a user's own factor for the
+  apps (purpose ``user``) never stands in for it.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import io
-import secrets
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import jwt
-import pyotp
-import segno
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.audit import service as audit
-from kro.identity import service
-from kro.identity.errors import (
-    AdminRequired,
-    AdminTokenRequired,
-    TokenExpired,
-    TotpAlreadyEnrolled,
-    TotpRequired,
-)
-from kro.identity.models import AdminTotp, RefreshToken, User
+from kro.identity import service, totp
+from kro.identity.errors import AdminRequired, AdminTokenRequired, TokenExpired
+from kro.identity.models import RefreshToken, User
+from kro.identity.totp import Enrolment  # re-exported: callers of admin's enrolment
 from kro.kit.clock import utcnow
 from kro.web import sessions as web_sessions
 
 AUDIENCE = "kro-admin"
 ALGORITHM = "HS256"
-
-
-@dataclass(frozen=True)
-class Enrolment:
-    """Show once: the base32 secret, its ``otpauth://`` URI, a QR code (SVG data URI) and the
-    recovery codes."""
-
-    secret: str
-    otpauth_uri: str
-    qr_svg_data_uri: str
-    recovery_codes: list[str]
 
 
 def create_admin_token(user: User, *, secret: str, ttl_seconds: int) -> str:
@@ -93,86 +71,31 @@ async def login(session: AsyncSession, email: str, password: str) -> User:
 
 
 async def totp_enrolled(session: AsyncSession, admin: User) -> bool:
-    """Whether ``admin`` has a confirmed authenticator."""
-    row = await session.get(AdminTotp, admin.id)
-    return row is not None and row.confirmed_at is not None
-
-
-def _digest(code: str) -> str:
-    return hashlib.sha256(code.strip().lower().encode()).hexdigest()
+    """Whether ``admin`` has a confirmed admin authenticator."""
+    return await totp.enrolled(session, admin, purpose=totp.ADMIN)
 
 
 async def enrol(session: AsyncSession, admin: User, *, issuer: str) -> Enrolment:
-    """Start (or restart, while unconfirmed) TOTP enrolment. Raises TotpAlreadyEnrolled."""
-    row = await session.get(AdminTotp, admin.id)
-    if row is not None and row.confirmed_at is not None:
-        raise TotpAlreadyEnrolled()
-    secret = pyotp.random_base32()
-    codes = [secrets.token_hex(5) for _ in range(10)]
-    if row is None:
-        row = AdminTotp(user_id=admin.id, secret=secret)
-        session.add(row)
-    row.secret, row.recovery_digests, row.last_step = secret, [_digest(c) for c in codes], 0
-    await session.flush()
-    uri, qr = _qr(secret, admin, issuer)
-    return Enrolment(secret, uri, qr, codes)
-
-
-def _qr(secret: str, admin: User, issuer: str) -> tuple[str, str]:
-    """The ``otpauth://`` URI of ``secret`` and its QR code as an SVG data URI (base64: the
-    SVG's ``#`` colours would end a plain data URI at a fragment and break the image)."""
-    uri = pyotp.TOTP(secret).provisioning_uri(name=admin.email, issuer_name=issuer)
-    buffer = io.BytesIO()
-    segno.make(uri).save(buffer, kind="svg", scale=4, xmldecl=False)
-    return uri, "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
+    """Start (or restart, while unconfirmed) the admin factor's enrolment. Raises
+    TotpAlreadyEnrolled (409)."""
+    return await totp.enrol(session, admin, purpose=totp.ADMIN, issuer=issuer)
 
 
 async def confirm(session: AsyncSession, admin: User, code: str) -> None:
     """Finish enrolment with a first valid code; raises TotpRequired (403)."""
-    row = await session.get(AdminTotp, admin.id, with_for_update=True)
-    if row is None or not _accept(row, code):
-        raise TotpRequired("The code does not match; scan the QR code and try again.")
-    row.confirmed_at = utcnow()
-    await session.flush()
+    await totp.confirm(session, admin, code, purpose=totp.ADMIN)
 
 
 async def require_totp(
     session: AsyncSession, admin: User, code: str | None, *, field: str | None = None
 ) -> None:
-    """Check a fresh TOTP (or an unused recovery code) for a sensitive action.
+    """Check a fresh admin TOTP (or an unused recovery code) for a sensitive action.
 
     Raises TotpRequired (403) when the admin has not enrolled, or the code is missing, wrong
     or already used; ``field`` (the request's name for the code) goes in its
     ``details.field``, so that a form shows the error beside that field.
     """
-    details = {"field": field} if field else None
-    row = await session.get(AdminTotp, admin.id, with_for_update=True)
-    if row is None or row.confirmed_at is None or not code:
-        raise TotpRequired(details=details)
-    if _accept(row, code):
-        await session.flush()
-        return
-    digest = _digest(code)
-    if digest in row.recovery_digests:
-        row.recovery_digests = [d for d in row.recovery_digests if d != digest]
-        await session.flush()
-        return
-    raise TotpRequired(details=details)
-
-
-def _accept(row: AdminTotp, code: str) -> bool:
-    """A code for the current 30 s step (±1 for clock drift), newer than the last accepted."""
-    totp = pyotp.TOTP(row.secret)
-    now = utcnow()
-    for drift in (-1, 0, 1):
-        when = now + timedelta(seconds=30 * drift)
-        step = totp.timecode(when)
-        # Bytes: compare_digest refuses non-ASCII str, and a code is the caller's input.
-        matches = secrets.compare_digest(totp.at(when).encode(), code.strip().encode())
-        if step > row.last_step and matches:
-            row.last_step = step
-            return True
-    return False
+    await totp.require(session, admin, code, purpose=totp.ADMIN, field=field)
 
 
 async def search_users(session: AsyncSession, query: str | None, *, limit: int = 50) -> list[User]:
@@ -243,11 +166,7 @@ async def enrolment_in_progress(
 ) -> Enrolment | None:
     """The unconfirmed enrolment's secret and QR code again (to retry a first code), without
     its recovery codes (shown once); ``None`` when there is none."""
-    row = await session.get(AdminTotp, admin.id)
-    if row is None or row.confirmed_at is not None:
-        return None
-    uri, qr = _qr(row.secret, admin, issuer)
-    return Enrolment(row.secret, uri, qr, [])
+    return await totp.enrolment_in_progress(session, admin, purpose=totp.ADMIN, issuer=issuer)
 
 
 async def finish_enrolment(
@@ -255,12 +174,7 @@ async def finish_enrolment(
 ) -> None:
     """:func:`confirm`, audit-logged as ``admin.totp_confirmed``. Raises TotpRequired (403),
     with ``details.field`` = ``field`` when given."""
-    try:
-        await confirm(session, admin, code)
-    except TotpRequired as exc:
-        if field:
-            exc.details = {"field": field}
-        raise
+    await totp.confirm(session, admin, code, purpose=totp.ADMIN, field=field)
     await audit.record(
         session,
         actor_id=admin.id,

@@ -89,7 +89,7 @@ class TotpRequired(Forbidden):
 
 class TotpAlreadyEnrolled(Conflict):
     code = "totp_already_enrolled"
-    message = "TOTP is already set up for this admin."
+    message = "An authenticator is already set up for this account."
 
 
 # -- CAPTCHA (kro.identity.captcha) -----------------------------------------------------------

@@ -52,16 +52,21 @@ class RefreshToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class AdminTotp(Base):
-    """An admin's TOTP second factor (RFC 6238, 30 s steps, 6 digits; pyotp).
+class TotpFactor(Base):
+    """A user's TOTP second factor for one ``purpose`` (RFC 6238, 30 s steps, 6 digits; pyotp;
+    service: :mod:`kro.identity.totp`).
 
-    ``secret`` is the base32 seed; ``recovery_digests`` the SHA-256 digests of unused one-time
-    recovery codes; ``last_step`` the last accepted time step, so a code is never accepted twice.
+    ``purpose``: ``admin`` (the admin console and admin API's money actions) or ``user`` (a
+    user's own sensitive actions in the apps, e.g. a pensions approver's approvals); one user
+    may hold one of each, enrolled separately. ``secret`` is the base32 seed;
+    ``recovery_digests`` the SHA-256 digests of unused one-time recovery codes; ``last_step``
+    the last accepted time step, so a code is never accepted twice. (Was ``admin_totp``.)
     """
 
-    __tablename__ = "admin_totp"
+    __tablename__ = "totp_factors"
 
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16), primary_key=True, comment="admin | user")
     secret: Mapped[str] = mapped_column(String(64))
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     recovery_digests: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Response, UploadFile, status
 
-from kro.identity import admin as second_factor
+from kro.identity import totp
 from kro.identity.dependencies import AppSettings, ClientIp, CurrentUser
 from kro.identity.errors import TotpAlreadyEnrolled, TotpRequired
 from kro.kit.api import Envelope, ok
@@ -171,7 +171,7 @@ async def enrol_totp(
     user: CurrentUser, session: DbSession, settings: AppSettings
 ) -> Envelope[TotpEnrolmentOut]:
     """Set up an authenticator (finance approvers approve schedules with a fresh code)."""
-    e = await second_factor.enrol(session, user, issuer="KRO Pensions")
+    e = await totp.enrol(session, user, purpose=totp.USER, issuer=totp.USER_ISSUER)
     return ok(
         TotpEnrolmentOut(
             secret=e.secret,
@@ -186,7 +186,7 @@ async def enrol_totp(
 async def confirm_totp(
     body: TotpConfirmIn, user: CurrentUser, session: DbSession
 ) -> Envelope[dict[str, bool]]:
-    await second_factor.confirm(session, user, body.code)
+    await totp.confirm(session, user, body.code, purpose=totp.USER)
     return ok({"confirmed": True})
 
 

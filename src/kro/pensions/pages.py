@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import File, Query, Request, UploadFile
 from fastapi.responses import Response
 
-from kro.identity import admin as second_factor
+from kro.identity import totp
 from kro.identity.dependencies import AppSettings
 from kro.kit.clock import utcnow
 from kro.kit.deps import DbSession, FileStorage
@@ -94,7 +94,7 @@ async def dashboard(
 ) -> Response:
     ctx = await _base(session, settings, viewer, employer_id)
     team = await employers.members(session, viewer, employer_id)
-    enrolled = await second_factor.totp_enrolled(session, viewer)
+    enrolled = await totp.enrolled(session, viewer, purpose=totp.USER)
     return render(request, "pensions/dashboard.html", {**ctx, "team": team, "enrolled": enrolled})
 
 
@@ -112,7 +112,7 @@ async def add_member(
     if not form.ok:
         ctx = await _base(session, settings, viewer, employer_id)
         team = await employers.members(session, viewer, employer_id)
-        enrolled = await second_factor.totp_enrolled(session, viewer)
+        enrolled = await totp.enrolled(session, viewer, purpose=totp.USER)
         return render(
             request,
             "pensions/dashboard.html",
@@ -124,14 +124,14 @@ async def add_member(
 
 @router.get("/pensions-security")
 async def security(request: Request, viewer: PageUser, session: DbSession) -> Response:
-    enrolled = await second_factor.totp_enrolled(session, viewer)
+    enrolled = await totp.enrolled(session, viewer, purpose=totp.USER)
     return render(request, "pensions/security.html", {"enrolled": enrolled, "enrolment": None})
 
 
 @router.post("/pensions-security/enrol")
 async def enrol(request: Request, viewer: PageUser, session: DbSession) -> Response:
     """Start authenticator set-up: the secret and QR code are shown once."""
-    enrolment = await second_factor.enrol(session, viewer, issuer="KRO Pensions")
+    enrolment = await totp.enrol(session, viewer, purpose=totp.USER, issuer=totp.USER_ISSUER)
     return render(request, "pensions/security.html", {"enrolled": False, "enrolment": enrolment})
 
 
@@ -139,7 +139,7 @@ async def enrol(request: Request, viewer: PageUser, session: DbSession) -> Respo
 async def confirm(request: Request, viewer: PageUser, session: DbSession) -> Response:
     form = await read_form(request)
     async with form.saving(session, field="code"):
-        await second_factor.confirm(session, viewer, form["code"])
+        await totp.confirm(session, viewer, form["code"], purpose=totp.USER)
     if not form.ok:
         return render(
             request,

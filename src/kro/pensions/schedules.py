@@ -15,7 +15,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kro.identity import admin as second_factor
+from kro.identity import totp
 from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
 from kro.kit.errors import InvalidTransition
@@ -452,7 +452,7 @@ async def approve(
     states.SCHEDULE.next(schedule.status, "approve")
     if actor.id in (schedule.prepared_by, schedule.submitted_by):
         raise MakerChecker()
-    await second_factor.require_totp(session, actor.user, totp_code, field="totp_code")
+    await totp.require(session, actor.user, totp_code, purpose=totp.USER, field="totp_code")
     schedule.approved_by, schedule.approved_at = actor.id, utcnow()
     await _record(session, schedule, "approve", actor, "fresh TOTP code")
     return await view(session, settings, schedule)
