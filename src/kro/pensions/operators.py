@@ -3,40 +3,19 @@
 
 **The codes are our own, not PenCom's** (no official code list was found; Remita's file uses
 codes such as ``0025`` for Pensions Alliance, unconfirmed for the others), and so is which PFC
-holds each PFA's assets. The PenCom register simulator (``kro.sandbox.pencom``) carries the same
-table, since the sandbox may not import the platform.
+holds each PFA's assets. The list is the data file ``kro/kit/data/pension_operators.json``,
+which the PenCom register simulator (``kro.sandbox.pencom``, which may import only ``kro.kit``)
+reads too: one list.
 """
 
 from __future__ import annotations
 
-PFCS: dict[str, str] = {
-    "FPC": "First Pension Custodian",
-    "UBA": "UBA Pensions Custodian",
-    "ZPC": "Zenith Pensions Custodian",
-}
+from kro.kit import data
 
+_OPERATORS = data.load("pension_operators.json")
+PFCS: dict[str, str] = {p["code"]: p["name"] for p in _OPERATORS["pfcs"]}
 # code -> (name, PFC code); codes and custodians not official.
-PFAS: dict[str, tuple[str, str]] = {
-    "ARM": ("ARM Pension Managers", "FPC"),
-    "ACC": ("Access Pensions", "UBA"),
-    "CSP": ("Crusader Sterling Pensions", "ZPC"),
-    "FID": ("Fidelity Pension Managers", "FPC"),
-    "FCM": ("FCMB Pensions", "UBA"),
-    "GTP": ("Guaranty Trust Pension Managers", "ZPC"),
-    "LWP": ("Leadway Pensure", "FPC"),
-    "NUP": ("NUPEMCO", "UBA"),
-    "NLP": ("NLPC PFA", "ZPC"),
-    "NOR": ("Norrenberger Pensions", "FPC"),
-    "NPF": ("NPF Pensions", "UBA"),
-    "OAK": ("OAK Pensions", "ZPC"),
-    "PAL": ("Pensions Alliance", "FPC"),
-    "PPL": ("Premium Pension", "UBA"),
-    "RAD": ("Radix Pension Managers", "ZPC"),
-    "SIB": ("Stanbic IBTC Pension Managers", "FPC"),
-    "TAP": ("Tangerine APT Pensions", "UBA"),
-    "TRU": ("Trustfund Pensions", "ZPC"),
-    "VGP": ("Veritas Glanvills Pensions", "FPC"),
-}
+PFAS: dict[str, tuple[str, str]] = {p["code"]: (p["name"], p["pfc"]) for p in _OPERATORS["pfas"]}
 
 INSURERS: tuple[str, ...] = (
     # NAICOM-licensed life insurers offering Group Life (a short list, not exhaustive).

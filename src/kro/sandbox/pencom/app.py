@@ -14,36 +14,15 @@ from sqlalchemy import Date, String, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
+from kro.kit import data
 from kro.sandbox.common.lifecycle import open_database
 from kro.sandbox.db import SandboxBase
 
-# Codes are the simulator's own, NOT official PenCom codes; custodians invented likewise.
-PFCS = {
-    "FPC": "First Pension Custodian",
-    "UBA": "UBA Pensions Custodian",
-    "ZPC": "Zenith Pensions Custodian",
-}
-PFAS = {
-    "ARM": ("ARM Pension Managers", "FPC"),
-    "ACC": ("Access Pensions", "UBA"),
-    "CSP": ("Crusader Sterling Pensions", "ZPC"),
-    "FID": ("Fidelity Pension Managers", "FPC"),
-    "FCM": ("FCMB Pensions", "UBA"),
-    "GTP": ("Guaranty Trust Pension Managers", "ZPC"),
-    "LWP": ("Leadway Pensure", "FPC"),
-    "NUP": ("NUPEMCO", "UBA"),
-    "NLP": ("NLPC PFA", "ZPC"),
-    "NOR": ("Norrenberger Pensions", "FPC"),
-    "NPF": ("NPF Pensions", "UBA"),
-    "OAK": ("OAK Pensions", "ZPC"),
-    "PAL": ("Pensions Alliance", "FPC"),
-    "PPL": ("Premium Pension", "UBA"),
-    "RAD": ("Radix Pension Managers", "ZPC"),
-    "SIB": ("Stanbic IBTC Pension Managers", "FPC"),
-    "TAP": ("Tangerine APT Pensions", "UBA"),
-    "TRU": ("Trustfund Pensions", "ZPC"),
-    "VGP": ("Veritas Glanvills Pensions", "FPC"),
-}
+# The licensed operators, read from the platform's one data file (kro.sandbox may import only
+# kro.kit). Codes are ours, NOT official PenCom codes; custodians invented likewise.
+_OPERATORS = data.load("pension_operators.json")
+PFCS: dict[str, str] = {p["code"]: p["name"] for p in _OPERATORS["pfcs"]}
+PFAS: dict[str, tuple[str, str]] = {p["code"]: (p["name"], p["pfc"]) for p in _OPERATORS["pfas"]}
 
 
 class Holder(SandboxBase):
