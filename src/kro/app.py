@@ -19,6 +19,8 @@ from kro.escrow.endpoints import router as escrow_router
 from kro.escrow.endpoints import templates_router as escrow_templates_router
 from kro.escrow.pages import router as escrow_pages
 from kro.giving.endpoints import router as giving_router
+from kro.giving.monthly.endpoints import router as giving_monthly_router
+from kro.giving.monthly.pages import router as giving_monthly_pages
 from kro.giving.pages import router as giving_pages
 from kro.identity import service as identity_service
 from kro.identity.admin_endpoints import router as identity_admin_router
@@ -294,6 +296,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         conversations_router,
         marketplace_router,
         giving_router,
+        giving_monthly_router,
         pensions_router,
     )
     for router in routers:
@@ -320,6 +323,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         kyc_pages,
         marketplace_pages,
         giving_pages,
+        giving_monthly_pages,
         pensions_pages,
     )
     for router in pages:

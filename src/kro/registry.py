@@ -7,6 +7,7 @@ import kro.audit.models
 import kro.conversations.models
 import kro.escrow.models
 import kro.giving.models
+import kro.giving.monthly.models
 import kro.idempotency.models
 import kro.identity.models
 import kro.jobs.models
@@ -32,6 +33,7 @@ TASK_MODULES: list[str] = [
     "kro.payments.refunds.tasks",
     "kro.payments.bank_transfer.tasks",
     "kro.payments.inbox.tasks",
+    "kro.payments.subscriptions.tasks",
     "kro.payments.reconciliation.tasks",
     "kro.realtime.tasks",
     "kro.notifications.tasks",
@@ -44,6 +46,7 @@ TASK_MODULES: list[str] = [
     "kro.conversations.tasks",
     "kro.marketplace.tasks",
     "kro.giving.tasks",
+    "kro.giving.monthly.tasks",
     "kro.pensions.tasks",
 ]
 

@@ -23,8 +23,10 @@ from kro.giving.errors import (
     ReportNotFound,
     UnsupportedImage,
 )
+from kro.giving.monthly.models import MonthlyGift
 from kro.giving.models import Campaign, CampaignEvent, CampaignReport, CampaignUpdate, Donation
 from kro.identity.models import User
+from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
 from kro.kit.ids import new_id
 from kro.kit.storage import Storage
@@ -169,6 +171,7 @@ async def transition(
         campaign.live_at = utcnow()
     if step.to_state in (states.ENDED, states.WAITING_FUNDS, states.CLOSED):
         campaign.ended_at = campaign.ended_at or utcnow()
+        await _stop_monthly_gifts(session, campaign)
     session.add(
         CampaignEvent(
             campaign_id=campaign.id,
@@ -181,6 +184,16 @@ async def transition(
         )
     )
     await session.flush()
+
+
+async def _stop_monthly_gifts(session: AsyncSession, campaign: Campaign) -> None:
+    """An ended or closed campaign takes no more months: each monthly gift's subscription is
+    disabled by the job ``giving.cancel_monthly`` (it asks the provider)."""
+    gifts = select(MonthlyGift.id).where(
+        MonthlyGift.campaign_id == campaign.id, MonthlyGift.status.in_(("pending", "active"))
+    )
+    for gift_id in await session.scalars(gifts):
+        await enqueue(session, "giving.cancel_monthly", {"gift_id": gift_id}, dedupe_key=gift_id)
 
 
 async def organizer_act(

@@ -30,6 +30,7 @@ from kro.giving.errors import (
 )
 from kro.giving.fees import FeeRule, cover_for, fee_share, tip_for
 from kro.giving.models import Campaign, Donation, ReceiptCounter
+from kro.giving.monthly.models import MonthlyGift
 from kro.identity.models import User
 from kro.kit.clock import utcnow
 from kro.kit.ids import new_id
@@ -38,6 +39,7 @@ from kro.payments.collect import service as payments
 from kro.payments.collect.service import CollectRequest
 from kro.payments.models import Payment
 from kro.payments.refunds import service as refunds
+from kro.payments.subscriptions import service as subscriptions
 from kro.settings import Settings
 
 log = structlog.get_logger("kro.giving")
@@ -59,6 +61,7 @@ class Gift:
     hide_amount: bool = False
     message: str | None = None
     opt_in: bool = False
+    monthly: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,34 +105,37 @@ async def donate(
 ) -> tuple[Donation, Payment]:
     """Start a donation: a hosted checkout for ``amount + tip + cover`` through
     :func:`kro.payments.collect.collect` (purpose ``giving``) that credits the campaign's
-    account; the donation is ``pending`` until ``giving.payment_completed``.
+    account; the donation is ``pending`` until ``giving.payment_completed``. A ``monthly``
+    gift's checkout is on a monthly plan: paying it subscribes the donor, and every later
+    month's charge is a donation of its own (:mod:`kro.giving.monthly`).
 
     The campaign is read without a lock, the provider asked, and only then the donation is
     written. Raises CampaignNotFound (404), CampaignNotAcceptingDonations (409),
-    DonationBelowMinimum (422) and the payments core's errors.
+    DonationBelowMinimum (422), RecurringUnavailable (422) and the payments core's errors.
     """
     campaign = await campaigns.public(session, campaign_id)
     _check_open(campaign)
     charge = quote(settings, gift.amount, gift.tip, gift.cover_fees)
     account = await money.ensure_campaign_account(session, campaign)
     donation_id = new_id("don")
-    payment = await payments.collect(
-        session,
-        settings,
-        CollectRequest(
-            purpose=PURPOSE,
-            purpose_id=donation_id,
-            payer_id=donor.id if donor else None,
-            email=gift.email,
-            name=gift.name,
-            amount=charge.total,
-            currency=campaign.currency,
-            credit_account_id=account.id,
-            callback_url=callback_url,
-            description=f"KRO Giving {campaign.title}"[:60],
-            metadata={"campaign_id": campaign.id, "donation_id": donation_id},
-        ),
+    request = CollectRequest(
+        purpose=PURPOSE,
+        purpose_id=donation_id,
+        payer_id=donor.id if donor else None,
+        email=gift.email,
+        name=gift.name,
+        amount=charge.total,
+        currency=campaign.currency,
+        credit_account_id=account.id,
+        callback_url=callback_url,
+        description=f"KRO Giving {campaign.title}"[:60],
+        metadata={"campaign_id": campaign.id, "donation_id": donation_id},
     )
+    monthly_gift = None
+    if gift.monthly:
+        monthly_gift, payment = await _start_monthly(session, settings, campaign, gift, request)
+    else:
+        payment = await payments.collect(session, settings, request)
     donation = Donation(
         id=donation_id,
         campaign_id=campaign.id,
@@ -147,11 +153,55 @@ async def donate(
         opt_in=gift.opt_in,
         status="pending",
         payment_id=payment.id,
+        monthly_gift_id=monthly_gift.id if monthly_gift else None,
         access_token=secrets.token_urlsafe(24),
     )
     session.add(donation)
     await session.flush()
     return donation, payment
+
+
+async def _start_monthly(
+    session: AsyncSession,
+    settings: Settings,
+    campaign: Campaign,
+    gift: Gift,
+    request: CollectRequest,
+) -> tuple[MonthlyGift, Payment]:
+    """The first donation of a monthly gift: a checkout on a monthly plan of the same total
+    (:func:`kro.payments.subscriptions.service.start`), and the gift (``pending`` until paid)."""
+    gift_id = new_id("gmon")
+    subscription, payment = await subscriptions.start(
+        session,
+        settings,
+        request,
+        interval="monthly",
+        purpose_id=gift_id,
+        plan_name=f"KRO Giving monthly: {campaign.title}",
+    )
+    charge = quote(settings, gift.amount, gift.tip, gift.cover_fees)
+    monthly_gift = MonthlyGift(
+        id=gift_id,
+        campaign_id=campaign.id,
+        donor_email=gift.email.lower(),
+        donor_name=gift.name,
+        donor_user_id=request.payer_id,
+        amount=charge.amount,
+        tip=charge.tip,
+        cover=charge.cover,
+        total=charge.total,
+        currency=campaign.currency,
+        cover_fees=gift.cover_fees,
+        anonymous=gift.anonymous,
+        hide_amount=gift.hide_amount,
+        opt_in=gift.opt_in,
+        status="pending",
+        subscription_id=subscription.id,
+        manage_token=secrets.token_urlsafe(24),
+    )
+    session.add(monthly_gift)
+    await session.flush()
+    return monthly_gift, payment
 
 
 def _check_open(campaign: Campaign) -> None:
@@ -207,11 +257,9 @@ async def completed(session: AsyncSession, payment_id: str, donation_id: str) ->
     payment = await payments.find_payment(session, payment_id, lock=True)
     if payment is None or payment.status != pay_states.COMPLETED:
         return False
-    if (
-        payment.purpose != PURPOSE
-        or payment.purpose_id != donation.id
-        or donation.status != "pending"
-    ):
+    # A monthly gift's renewal pays for the gift, and its donation names the payment.
+    ours = payment.purpose_id == donation.id or payment.id == donation.payment_id
+    if payment.purpose != PURPOSE or not ours or donation.status != "pending":
         return False
     donation.payment_id = payment.id
     donation.fee_share = donation.cover or fee_share(
@@ -220,6 +268,10 @@ async def completed(session: AsyncSession, payment_id: str, donation_id: str) ->
     await money.book_donation(session, campaign, donation)
     donation.status, donation.paid_at = "paid", utcnow()
     await _number_receipt(session, donation)
+    if donation.monthly_gift_id is not None:  # its first month is paid: the gift is on
+        gift = await session.get(MonthlyGift, donation.monthly_gift_id, with_for_update=True)
+        if gift is not None and gift.status == "pending":
+            gift.status = "active"
     campaign.raised += donation.amount
     campaign.donors += 1
     await session.flush()

@@ -107,6 +107,9 @@ class Donation(Base):
         comment="pending | paid | failed | refund_requested | refunded",
     )
     payment_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
+    monthly_gift_id: Mapped[str | None] = mapped_column(
+        String(32), default=None, index=True, comment="giving_monthly_gifts.id, monthly gifts"
+    )
     access_token: Mapped[str] = mapped_column(String(64), unique=True)
     receipt_year: Mapped[int | None] = mapped_column(default=None)
     receipt_seq: Mapped[int | None] = mapped_column(default=None)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.giving.models import Campaign, CampaignUpdate, Donation, Withdrawal
+from kro.giving.monthly.models import MonthlyGift
 from kro.notifications.events import EMAIL, EventSpec, register
 from kro.notifications.service import notify, notify_address
 
@@ -86,7 +87,7 @@ async def update_posted(session: AsyncSession, campaign: Campaign, update: Campa
 async def donation_receipt(session: AsyncSession, donation_id: str, base_url: str) -> None:
     """Thank the donor by email with the receipt's number and a link to the thank-you page
     (where the PDF is), whether or not they have an account: the address they gave is where
-    it goes (once per donation)."""
+    it goes (once per donation). A monthly gift's receipts carry the link to manage it."""
     donation = await session.get(Donation, donation_id)
     if donation is None or donation.receipt_number is None:
         return
@@ -99,7 +100,11 @@ async def donation_receipt(session: AsyncSession, donation_id: str, base_url: st
         "currency": donation.currency,
         "receipt_number": donation.receipt_number,
         "url": f"{base_url}/giving/donations/{donation.id}?token={donation.access_token}",
+        "manage_url": None,
     }
+    gift = await session.get(MonthlyGift, donation.monthly_gift_id or "")
+    if gift is not None:  # every receipt of a monthly gift says how to change or stop it
+        context["manage_url"] = f"{base_url}/giving/monthly/{gift.id}?token={gift.manage_token}"
     await notify_address(
         session, donation.donor_email, "giving.donation_receipt", context, dedupe_key=donation.id
     )

@@ -150,6 +150,7 @@ async def donate(
             "hide_amount": form["hide_amount"] == "on",
             "message": form["message"] or None,
             "opt_in": form["opt_in"] == "on",
+            "monthly": form["monthly"] == "on",
         },
     )
     result = None

@@ -107,6 +107,9 @@ class DonationIn(BaseModel):
     hide_amount: bool = False
     message: str | None = Field(default=None, max_length=1000)
     opt_in: bool = False
+    monthly: bool = Field(
+        default=False, description="give this every month (Paystack card subscription)"
+    )
     callback_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://")
 
     def to_gift(self) -> Gift:
@@ -120,6 +123,7 @@ class DonationIn(BaseModel):
             hide_amount=self.hide_amount,
             message=self.message,
             opt_in=self.opt_in,
+            monthly=self.monthly,
         )
 
 

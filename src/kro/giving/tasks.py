@@ -10,6 +10,7 @@ from typing import Any
 import structlog
 
 from kro.giving import donations, notices, withdrawals
+from kro.giving.monthly import service as monthly
 from kro.jobs.registry import JobContext, job_handler
 from kro.jobs.scheduler import periodic
 
@@ -18,9 +19,15 @@ log = structlog.get_logger("kro.giving.tasks")
 
 @job_handler("giving.payment_completed")
 async def payment_completed(ctx: JobContext, payload: dict[str, Any]) -> None:
-    """The donor's payment is verified and in the campaign's account: book it (idempotent)."""
-    if await donations.completed(ctx.session, payload["payment_id"], payload["purpose_id"]):
-        await notices.donation_receipt(ctx.session, payload["purpose_id"], ctx.settings.base_url)
+    """The donor's payment is verified and in the campaign's account: book it (idempotent).
+    A payment naming a monthly gift is one of its later months: a donation of its own."""
+    donation_id: str | None = str(payload["purpose_id"])
+    if donation_id and donation_id.startswith(monthly.PREFIX):
+        donation_id = await monthly.renewal_donation(
+            ctx.session, payload["payment_id"], donation_id
+        )
+    if donation_id and await donations.completed(ctx.session, payload["payment_id"], donation_id):
+        await notices.donation_receipt(ctx.session, donation_id, ctx.settings.base_url)
 
 
 @job_handler("giving.payment_failed")

@@ -28,6 +28,19 @@ class BankTransferUnavailable(Unprocessable):
     message = "Bank transfer takes naira from a known payer only."
 
 
+class RecurringUnavailable(Unprocessable):
+    """Recurring collections: naira card payments on a provider interval (Paystack's
+    ``daily`` … ``annually``), and changes only to an active subscription."""
+
+    code = "recurring_unavailable"
+    message = "This recurring payment cannot be set up or changed."
+
+
+class SubscriptionNotFound(NotFound):
+    code = "subscription_not_found"
+    message = "No such subscription."
+
+
 class NoProviderAvailable(Unprocessable):
     code = "no_provider_available"
     message = "No enabled provider configuration can take this payment."

@@ -1,4 +1,5 @@
-"""Payments tables: ``payments`` and ``webhook_events`` (the inbox)."""
+"""Payments tables: ``payments`` and ``webhook_events`` (the inbox), provider configurations
+and routing rules, and ``payment_subscriptions`` (recurring collections)."""
 
 from __future__ import annotations
 
@@ -199,3 +200,39 @@ class RoutingRule(Base):
     providers: Mapped[list[str]] = mapped_column(JSON)
     weights: Mapped[list[int] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PaymentSubscription(Base):
+    """A recurring collection for a product (monthly gifts): the provider charges the payer's
+    saved card every ``interval`` on a plan of its own (Paystack plans and subscriptions:
+    paystack.com/docs/payments/subscriptions). One plan per subscription, so the amount of one
+    never changes another's.
+
+    ``status``: ``pending`` (first checkout not yet paid) → ``active`` (the provider's
+    ``subscription.create`` named it) → ``cancelled`` (disabled by the payer or by us); a
+    change of amount moves it to a new plan and subscription code. Each renewal the provider
+    reports (a ``charge.success`` carrying the plan) becomes a payment of its own for
+    ``(purpose, purpose_id)`` with this id in its metadata, confirmed with the provider before
+    value. ``amount``: minor units of ``currency`` per interval.
+    """
+
+    __tablename__ = "payment_subscriptions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("psub"))
+    provider: Mapped[str] = mapped_column(String(16))
+    purpose: Mapped[str] = mapped_column(String(32))
+    purpose_id: Mapped[str] = mapped_column(String(32), index=True)
+    amount: Mapped[int] = mapped_column(MinorUnits, comment="minor units per interval")
+    currency: Mapped[str] = mapped_column(String(3))
+    interval: Mapped[str] = mapped_column(String(16), comment="monthly | weekly | …")
+    customer_email: Mapped[str] = mapped_column(String(320))
+    credit_account_id: Mapped[str] = mapped_column(String(64), comment="ledger account credited")
+    plan_code: Mapped[str] = mapped_column(String(64), index=True)
+    subscription_code: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    email_token: Mapped[str | None] = mapped_column(String(64), default=None)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    first_payment_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    renewals: Mapped[int] = mapped_column(default=0, comment="payments taken after the first")
+    next_payment_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

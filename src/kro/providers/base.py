@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar, Literal, Protocol, Self
+from typing import Any, ClassVar, Literal, Protocol, Self, runtime_checkable
 
 from kro.providers.errors import ProviderRejected
 from kro.providers.http import ProviderClient
@@ -86,6 +86,23 @@ class ChargeRequest:
     return_url: str | None = None
     description: str | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
+    plan: str | None = None
+    """A provider plan code (:class:`RecurringProvider`): paying subscribes the payer."""
+
+
+@dataclass(frozen=True)
+class ProviderSubscription:
+    """A subscription as the provider reports it: ``code`` and ``token`` (what disabling it
+    needs), ``status`` in the provider's words, ``amount`` minor units per interval,
+    ``plan``: its plan code; ``customer_email``."""
+
+    code: str
+    token: str
+    status: str
+    amount: int
+    plan: str
+    customer_email: str
+    next_payment_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -206,6 +223,36 @@ class PaymentProvider(Protocol):
     async def __aenter__(self) -> Any: ...
 
     async def __aexit__(self, *exc: object) -> None: ...
+
+
+@runtime_checkable
+class RecurringProvider(Protocol):
+    """A provider that charges a saved card on a schedule (Paystack plans and subscriptions).
+    Raises only :mod:`kro.providers.errors`."""
+
+    async def create_plan(self, name: str, amount: int, currency: str, interval: str) -> str:
+        """A plan of ``amount`` minor units every ``interval``; returns its code."""
+        ...
+
+    async def subscribe(
+        self, customer_email: str, plan: str, start: datetime | None
+    ) -> ProviderSubscription:
+        """Subscribe a payer whose card the provider already holds to ``plan``, first charge
+        at ``start`` (None: the provider's default)."""
+        ...
+
+    async def get_subscription(self, code: str) -> ProviderSubscription:
+        """The provider's current view of a subscription."""
+        ...
+
+    async def disable_subscription(self, code: str, token: str) -> None:
+        """No further charges."""
+        ...
+
+    @staticmethod
+    def parse_subscription(data: Mapping[str, Any]) -> ProviderSubscription:
+        """A subscription event's ``data`` (not yet believed)."""
+        ...
 
 
 class ClientAdapter:

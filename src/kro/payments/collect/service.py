@@ -62,6 +62,9 @@ class CollectRequest:
     callback_url: str | None = None
     description: str | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
+    plan: str | None = None
+    """A provider plan code: paying subscribes the payer (set by
+    :func:`kro.payments.subscriptions.service.start`, not by products)."""
 
 
 async def collect(session: AsyncSession, settings: Settings, request: CollectRequest) -> Payment:
@@ -153,6 +156,7 @@ def _charge_request(request: CollectRequest, reference: str) -> ChargeRequest:
         name=request.name,
         phone=request.phone,
         return_url=request.callback_url,
+        plan=request.plan,
         # also the name a dynamic account shows at name enquiry
         description=request.description or f"KRO {request.purpose.title()} {request.purpose_id}",
         metadata={

@@ -38,7 +38,10 @@ MAX_EVENT_KEY = 200  # webhook_events.event_key
 # ignored).
 EVENT_ROUTES: dict[str, str] = {
     "transfer.": "payouts.settle_transfer",
+    "subscription.": "payments.subscription_event",
 }
+RENEWAL_JOB = "payments.subscription_event"
+"""A ``charge.success`` carrying a plan and a reference not ours: a subscription's renewal."""
 
 
 async def receive_paystack_webhook(
@@ -58,7 +61,10 @@ async def receive_paystack_webhook(
         (name for prefix, name in EVENT_ROUTES.items() if event.event.startswith(prefix)), None
     )
     why = "event not handled"
-    if event.event.startswith("charge."):
+    plan = event.data.get("plan")
+    if event.event == "charge.success" and isinstance(plan, dict) and plan.get("plan_code"):
+        job = RENEWAL_JOB
+    elif event.event.startswith("charge."):
         why = f"unknown reference {event.data.get('reference')!r}"[:200]
     return await store_in_inbox(
         session, PAYSTACK, key, event.event, raw_body, job, ignored_because=why

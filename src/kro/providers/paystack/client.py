@@ -249,6 +249,18 @@ class PaystackClient(ProviderClient):
             Plan, await self._call("POST", "/plan", "create_plan", json=body), "create_plan"
         )
 
+    async def create_subscription(
+        self, customer: str, plan: str, start_date: datetime | None = None
+    ) -> Subscription:
+        """``POST /subscription``: subscribe ``customer`` (email or customer code) whose card
+        Paystack holds from an earlier payment to ``plan``; first charge at ``start_date``
+        (ISO 8601; Paystack's default: now)."""
+        body: dict[str, Any] = {"customer": customer, "plan": plan}
+        if start_date is not None:
+            body["start_date"] = _iso(start_date)
+        data = await self._call("POST", "/subscription", "create_subscription", json=body)
+        return self._parse(Subscription, data, "create_subscription")
+
     async def fetch_subscription(self, id_or_code: str) -> Subscription:
         """``GET /subscription/:id_or_code``."""
         path = f"/subscription/{quote(id_or_code, safe='')}"

@@ -42,7 +42,9 @@ from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 import httpx
+from pydantic import ValidationError
 
+from kro.kit.errors import BadRequest
 from kro.providers.base import (
     ChargeRequest,
     ChargeStatus,
@@ -50,12 +52,13 @@ from kro.providers.base import (
     Credentials,
     ProviderCharge,
     ProviderRefund,
+    ProviderSubscription,
     RefundStatus,
     WebhookHint,
 )
 from kro.providers.errors import ProviderRejected
 from kro.providers.paystack.client import PROVIDER, PaystackClient
-from kro.providers.paystack.schemas import Refund, Transaction
+from kro.providers.paystack.schemas import Refund, Subscription, Transaction
 from kro.providers.paystack.webhooks import event_key, parse_event, verify_signature
 
 SIGNATURE_HEADER = "x-paystack-signature"
@@ -227,6 +230,7 @@ class PaystackGateway(ClientAdapter):
                 request.reference,
                 callback_url=request.return_url,
                 metadata=self._metadata(request),
+                plan=request.plan,
             )
         except ProviderRejected as exc:
             duplicate = exc.provider_code == "duplicate_reference" or (
@@ -301,6 +305,34 @@ class PaystackGateway(ClientAdapter):
         """``GET /refund/:id``. Unknown → ProviderRejected (404)."""
         return refund_of(await self._client.fetch_refund(provider_refund_id))
 
+    # Plans and subscriptions (kro.providers.base.RecurringProvider) ---------------------------
+
+    async def create_plan(self, name: str, amount: int, currency: str, interval: str) -> str:
+        """``POST /plan``; its ``plan_code``."""
+        return (await self._client.create_plan(name, amount, interval, currency)).plan_code
+
+    async def subscribe(
+        self, customer_email: str, plan: str, start: datetime | None
+    ) -> ProviderSubscription:
+        """``POST /subscription`` with the card Paystack holds for ``customer_email``."""
+        return subscription_of(await self._client.create_subscription(customer_email, plan, start))
+
+    async def get_subscription(self, code: str) -> ProviderSubscription:
+        """``GET /subscription/:code``."""
+        return subscription_of(await self._client.fetch_subscription(code))
+
+    async def disable_subscription(self, code: str, token: str) -> None:
+        """``POST /subscription/disable`` with the subscription's ``email_token``."""
+        await self._client.disable_subscription(code, token)
+
+    @staticmethod
+    def parse_subscription(data: Mapping[str, Any]) -> ProviderSubscription:
+        """A ``subscription.*`` event's ``data``; BadRequest if it is not one."""
+        try:
+            return subscription_of(Subscription.model_validate(data))
+        except ValidationError:
+            raise BadRequest("Not a Paystack subscription.") from None
+
     # Webhooks -------------------------------------------------------------------------------
 
     def verify_webhook(self, body: bytes, headers: Mapping[str, str], now: datetime) -> bool:
@@ -313,3 +345,16 @@ class PaystackGateway(ClientAdapter):
     def parse_webhook(body: bytes) -> WebhookHint:
         """:func:`webhook_hint`; needs no credentials (callable on the class)."""
         return webhook_hint(body)
+
+
+def subscription_of(sub: Subscription) -> ProviderSubscription:
+    """A Paystack subscription in provider-neutral terms (amount in kobo)."""
+    return ProviderSubscription(
+        code=sub.subscription_code,
+        token=sub.email_token,
+        status=sub.status,
+        amount=sub.amount,
+        plan=sub.plan.plan_code,
+        customer_email=str(sub.customer.get("email") or ""),
+        next_payment_at=sub.next_payment_date,
+    )

@@ -211,3 +211,4 @@ class Subscription(_Model):
     amount: Kobo
     next_payment_date: datetime | None = None
     plan: Plan
+    customer: dict[str, Any] = Field(default_factory=dict)

@@ -208,8 +208,10 @@ async def subscribe(
     authorization: dict[str, Any],
     *,
     first_paid: bool,
+    start: datetime | None = None,
 ) -> Subscription:
-    """A new ``active`` subscription and its ``subscription.create`` webhook."""
+    """A new ``active`` subscription and its ``subscription.create`` webhook; its first
+    charge at ``start`` (``POST /subscription``'s ``start_date``) or now."""
     now = clock.now()
     sub = Subscription(
         integration=integration,
@@ -222,7 +224,7 @@ async def subscribe(
         authorization=authorization,
         invoice_limit=plan.invoice_limit,
         payments_count=1 if first_paid else 0,
-        next_payment_date=now + INTERVALS[plan.interval] if first_paid else now,
+        next_payment_date=now + INTERVALS[plan.interval] if first_paid else (start or now),
         created_at=now,
     )
     session.add(sub)
@@ -472,8 +474,21 @@ def build_subscriptions_router(sandbox: "PaystackSandbox") -> APIRouter:
             )
         if customer is None or last is None or not last.authorization:
             raise PaystackApiError("Customer has no authorization", code="invalid_params")
+        start = None
+        if body.get("start_date"):
+            try:
+                start = datetime.fromisoformat(str(body["start_date"]).replace("Z", "+00:00"))
+            except ValueError:
+                raise PaystackApiError("Invalid start date", code="invalid_params") from None
         sub = await subscribe(
-            session, config, integration, plan, customer, last.authorization, first_paid=False
+            session,
+            config,
+            integration,
+            plan,
+            customer,
+            last.authorization,
+            first_paid=False,
+            start=start,
         )
         return _ok(
             "Subscription successfully created",

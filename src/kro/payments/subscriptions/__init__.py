@@ -1,0 +1,1 @@
+"""Recurring collections (monthly gifts): :mod:`kro.payments.subscriptions.service`."""
