@@ -7,9 +7,11 @@ import re
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import httpx
 
+from kro.kit.clock import clock
 from tests.escrow.test_disputes import ADMIN, Admin
 
 TOKEN = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
@@ -25,6 +27,14 @@ def token(html: str) -> str:
 def repeated_ids(html: str) -> list[str]:
     """The HTML ids used more than once on the page."""
     return [i for i, n in Counter(ID.findall(html)).items() if n > 1]
+
+
+def fresh_code(admin: Admin) -> str:
+    """A code for a step after every one used so far: the clock (shared with the server)
+    moves a minute on, as a real admin's next action would come later."""
+    clock.advance(timedelta(seconds=60))
+    admin.step = 0
+    return admin.code()
 
 
 @asynccontextmanager

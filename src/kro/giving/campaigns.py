@@ -23,8 +23,8 @@ from kro.giving.errors import (
     ReportNotFound,
     UnsupportedImage,
 )
-from kro.giving.monthly.models import MonthlyGift
 from kro.giving.models import Campaign, CampaignEvent, CampaignReport, CampaignUpdate, Donation
+from kro.giving.monthly.models import MonthlyGift
 from kro.identity.models import User
 from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
@@ -35,6 +35,7 @@ CATEGORIES = ("medical", "education", "emergency", "community", "faith", "busine
 REPORT_REASONS = ("fraud", "misleading", "prohibited")
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp"})
 IMAGE_MAX_BYTES = 5 * 1024 * 1024
+ACTIVE = (states.LIVE, states.PAUSED, states.WAITING_FUNDS, states.SUCCESSFUL, states.ENDED)
 
 
 @dataclass(frozen=True)
@@ -260,12 +261,38 @@ async def set_hold(
 
 
 async def set_featured(
-    session: AsyncSession, admin: User, campaign_id: str, featured: bool
+    session: AsyncSession, admin: User, campaign_id: str, featured: bool, ip: str | None = None
 ) -> Campaign:
+    """Mark or unmark a campaign as featured (browse shows featured ones first, in a strip);
+    audit-logged. Raises CampaignNotFound (404)."""
     campaign = await get_any(session, campaign_id, lock=True)
     campaign.featured = featured
+    await audit.record(
+        session,
+        actor_id=admin.id,
+        action="giving.feature" if featured else "giving.unfeature",
+        target_type="giving_campaign",
+        target_id=campaign.id,
+        ip=ip,
+    )
     await session.flush()
     return campaign
+
+
+async def admin_list(
+    session: AsyncSession, view: str = "active", limit: int = 200
+) -> list[Campaign]:
+    """Campaigns for the admins' campaigns page, newest first: ``held`` (withdrawals on
+    hold), ``featured``, or ``active`` (those an admin may hold or feature: live, paused,
+    waiting for funds, successful or ended)."""
+    stmt = select(Campaign)
+    if view == "held":
+        stmt = stmt.where(Campaign.hold_reason.is_not(None))
+    elif view == "featured":
+        stmt = stmt.where(Campaign.featured.is_(True))
+    else:
+        stmt = stmt.where(Campaign.status.in_(ACTIVE))
+    return list((await session.execute(stmt.order_by(Campaign.id.desc()).limit(limit))).scalars())
 
 
 async def mine(session: AsyncSession, organizer: User) -> list[Campaign]:
@@ -280,10 +307,14 @@ async def browse(
     category: str | None = None,
     sort: str = "newest",
     limit: int = 24,
+    featured_only: bool = False,
 ) -> list[Campaign]:
-    """Live campaigns by ``category`` and words of ``q`` in the title or story; ``sort``:
-    ``newest``, ``trending`` (most raised in the last 7 days), ``featured``."""
+    """Live campaigns by ``category`` and words of ``q`` in the title or story (only those
+    an admin featured if ``featured_only``); ``sort``: ``newest``, ``trending`` (most raised
+    in the last 7 days), ``featured`` (featured first)."""
     stmt = select(Campaign).where(Campaign.status == states.LIVE)
+    if featured_only:
+        stmt = stmt.where(Campaign.featured.is_(True))
     if category:
         stmt = stmt.where(Campaign.category == category)
     if q:

@@ -9,13 +9,12 @@ Another organizer's campaign or withdrawal, or a donation without its token, is 
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated
 
 from fastapi import APIRouter, File, Path, Query, Response, UploadFile, status
 
-from kro.giving import campaigns, donations, receipts, withdrawals
+from kro.giving import admin_endpoints, campaigns, donations, messages, receipts, withdrawals
+from kro.giving.config import GivingSettings
 from kro.giving.errors import (
     CampaignNotAcceptingDonations,
     CampaignNotFound,
@@ -25,6 +24,7 @@ from kro.giving.errors import (
     ImageTooLarge,
     InsufficientCampaignBalance,
     KycRequired,
+    MessageNotFound,
     NoCoverImage,
     NotWithdrawable,
     ReasonRequired,
@@ -44,9 +44,11 @@ from kro.giving.schemas import (
     DonationOut,
     FeatureIn,
     HoldIn,
+    MessageOut,
     OrganizerCampaignOut,
     OrganizerDonationOut,
     QuoteOut,
+    ReasonIn,
     RefundAskIn,
     RefundDecisionIn,
     ReportDecisionIn,
@@ -135,7 +137,7 @@ async def cover_image(campaign_id: str, session: DbSession, storage: FileStorage
 
 @public.get("/quote", responses=error_responses(DonationBelowMinimum))
 async def quote(
-    settings: AppSettings,
+    settings: GivingSettings,
     amount: Annotated[int, Query(gt=0, le=10_000_000_000)],
     tip: Annotated[int | None, Query(ge=0, le=10_000_000_000)] = None,
     cover_fees: bool = False,
@@ -159,7 +161,7 @@ async def quote(
     ),
 )
 async def donate(
-    campaign_id: str, body: DonationIn, session: DbSession, settings: AppSettings
+    campaign_id: str, body: DonationIn, session: DbSession, settings: GivingSettings
 ) -> Envelope[CheckoutOut]:
     """Give to a live campaign, no account needed: returns the donation (keep its
     ``access_token``) and the hosted checkout to send the donor to. 409
@@ -228,6 +230,18 @@ async def report(campaign_id: str, body: ReportIn, session: DbSession) -> Envelo
         session, campaign_id, body.reason, body.details, str(body.email) if body.email else None
     )
     return ok(ReportOut.model_validate(row))
+
+
+@public.post(
+    "/campaigns/{campaign_id}/messages/{donation_id}/flag",
+    responses=error_responses(CampaignNotFound, MessageNotFound),
+)
+async def flag_message(
+    campaign_id: str, donation_id: str, body: ReasonIn, session: DbSession
+) -> Envelope[MessageOut]:
+    """Anyone flags a donor's words of support: it waits for an admin (still shown)."""
+    donation = await messages.flag(session, campaign_id, donation_id, body.reason)
+    return ok(MessageOut.of(donation))
 
 
 @public.get("/me/donations")
@@ -359,6 +373,21 @@ async def my_withdrawal(
 
 # Last: its path would otherwise take POST …/updates and …/withdrawals.
 @organizer.post(
+    "/campaigns/{campaign_id}/messages/{donation_id}/hide",
+    responses=error_responses(CampaignNotFound, MessageNotFound, ReasonRequired),
+)
+async def hide_message(
+    campaign_id: str, donation_id: str, body: ReasonIn, user: CurrentUser, session: DbSession
+) -> Envelope[MessageOut]:
+    """The organizer hides words of support on their campaign, with a reason (recorded); the
+    gift stays on the wall."""
+    donation = await messages.hide_as_organizer(
+        session, user, campaign_id, donation_id, body.reason
+    )
+    return ok(MessageOut.of(donation))
+
+
+@organizer.post(
     "/campaigns/{campaign_id}/{action}",
     responses=error_responses(CampaignNotFound, InvalidTransition),
 )
@@ -428,61 +457,11 @@ async def hold(
 
 @admin.put("/campaigns/{campaign_id}/featured", responses=error_responses(CampaignNotFound))
 async def feature(
-    campaign_id: str, body: FeatureIn, user: AdminUser, session: DbSession
+    campaign_id: str, body: FeatureIn, user: AdminUser, session: DbSession, ip: ClientIp
 ) -> Envelope[CampaignOut]:
-    return ok(
-        CampaignOut.of(await campaigns.set_featured(session, user, campaign_id, body.featured))
-    )
-
-
-@admin.get(
-    "/campaigns/{campaign_id}/donations.csv",
-    response_class=Response,
-    responses={200: {"content": {"text/csv": {}}}, **error_responses(CampaignNotFound)},
-)
-async def export_donations(campaign_id: str, _: AdminUser, session: DbSession) -> Response:
-    """Every donation of a campaign as CSV (amounts in minor units)."""
-    campaign = await campaigns.get_any(session, campaign_id)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        [
-            "donation_id",
-            "receipt",
-            "status",
-            "name",
-            "email",
-            "amount",
-            "tip",
-            "cover",
-            "total",
-            "currency",
-            "anonymous",
-            "paid_at",
-        ]
-    )
-    for d in await donations.of_campaign(session, campaign.id):
-        writer.writerow(
-            [
-                d.id,
-                d.receipt_number or "",
-                d.status,
-                d.donor_name,
-                d.donor_email,
-                d.amount,
-                d.tip,
-                d.cover,
-                d.total,
-                d.currency,
-                d.anonymous,
-                d.paid_at.isoformat() if d.paid_at else "",
-            ]
-        )
-    return Response(
-        out.getvalue(),
-        media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{campaign.id}.csv"'},
-    )
+    """Mark or unmark as featured (browse shows featured campaigns first); audit-logged."""
+    campaign = await campaigns.set_featured(session, user, campaign_id, body.featured, ip)
+    return ok(CampaignOut.of(campaign))
 
 
 @admin.get("/reports")
@@ -559,3 +538,4 @@ async def decide_withdrawal(
 router.include_router(public)
 router.include_router(organizer)
 router.include_router(admin)
+router.include_router(admin_endpoints.router)

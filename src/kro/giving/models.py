@@ -1,7 +1,8 @@
 """Tables of ``kro.giving`` (imported by ``kro.registry``, so ``Base.metadata`` has them):
 ``giving_campaigns``, ``giving_campaign_events``, ``giving_donations``,
 ``giving_receipt_counters``, ``giving_withdrawals``, ``giving_withdrawal_events``,
-``giving_updates``, ``giving_reports``.
+``giving_updates``, ``giving_reports``, ``giving_configurations``, ``giving_message_events``,
+``giving_update_optouts``.
 
 Users, payments, payouts and bank accounts are referred to by id, never by relationship.
 Amounts are minor units of the row's ``currency``.
@@ -100,6 +101,12 @@ class Donation(Base):
     anonymous: Mapped[bool] = mapped_column(default=False)
     hide_amount: Mapped[bool] = mapped_column(default=False)
     message: Mapped[str | None] = mapped_column(String(1000), default=None)
+    message_status: Mapped[str] = mapped_column(
+        String(8),
+        default="shown",
+        server_default="shown",
+        comment="shown | flagged (waits for an admin, still shown) | hidden",
+    )
     opt_in: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(
         String(20),
@@ -117,6 +124,16 @@ class Donation(Base):
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def public_name(self) -> str:
+        """The name the donor wall shows: "Anonymous" for an anonymous gift."""
+        return "Anonymous" if self.anonymous else self.donor_name
+
+    @property
+    def public_message(self) -> str | None:
+        """The words of support the campaign page shows (none once hidden)."""
+        return None if self.message_status == "hidden" else self.message
 
     @property
     def receipt_number(self) -> str | None:
@@ -197,4 +214,48 @@ class CampaignReport(Base):
         String(16), default="open", comment="open | dismissed | actioned"
     )
     resolved_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class GivingConfiguration(Base):
+    """The tip and minimum donation in force (an admin's change). Rows are never changed: the
+    newest is in force, the older ones are its history (as escrow's fee configurations); with
+    no row the settings ``KRO_GIVING_DEFAULT_TIP_BPS`` and ``KRO_GIVING_MIN_DONATION`` apply."""
+
+    __tablename__ = "giving_configurations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("gcf"))
+    default_tip_bps: Mapped[int] = mapped_column(comment="basis points of the gift; 1000 = 10 %")
+    min_donation: Mapped[int] = mapped_column(MinorUnits, comment="minor units")
+    created_by: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(String(500), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MessageEvent(Base):
+    """Moderation of a donor's words of support (the donation's message): ``flag`` (anyone),
+    ``hide`` (the organizer or an admin, with a reason), ``keep`` (an admin clears the flags).
+    Who, when, why."""
+
+    __tablename__ = "giving_message_events"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("gme"))
+    donation_id: Mapped[str] = mapped_column(ForeignKey("giving_donations.id"), index=True)
+    action: Mapped[str] = mapped_column(String(8), comment="flag | hide | keep")
+    actor_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    actor_role: Mapped[str] = mapped_column(String(16), comment="public | organizer | admin")
+    reason: Mapped[str | None] = mapped_column(String(500), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UpdateOptOut(Base):
+    """An address that asked (through the signed link in an update email) for no more of a
+    campaign's updates."""
+
+    __tablename__ = "giving_update_optouts"
+    __table_args__ = (UniqueConstraint("campaign_id", "email"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("guo"))
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("giving_campaigns.id"))
+    email: Mapped[str] = mapped_column(String(320), comment="lower-cased")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -7,21 +7,29 @@ errors beside their fields.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import File, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
-from kro.giving import campaigns, donations, states, withdrawals
+from kro.giving import campaigns, donations, messages, states, withdrawals
+from kro.giving.config import GivingSettings
 from kro.giving.errors import CampaignNotFound
 from kro.giving.models import Campaign
-from kro.giving.schemas import CampaignIn, DonationIn, ReportIn, UpdateIn, WithdrawalIn
-from kro.identity.dependencies import AppSettings
+from kro.giving.schemas import (
+    CampaignIn,
+    DonationIn,
+    ReasonIn,
+    ReportIn,
+    UpdateIn,
+    WithdrawalIn,
+)
 from kro.identity.models import User
 from kro.kit.deps import DbSession, FileStorage
 from kro.payouts import service as payouts
 from kro.web import navigation
 from kro.web.dependencies import OptionalViewer, PageUser
+from kro.web.errors import SignInRequired
 from kro.web.forms import Form, read_form
 from kro.web.routing import page_router
 from kro.web.templating import redirect, render
@@ -66,11 +74,13 @@ async def browse(
 ) -> Response:
     """Live campaigns: search, category, newest | trending | featured."""
     rows = await campaigns.browse(session, q=q, category=category or None, sort=sort)
+    featured = [] if q or category else await campaigns.browse(session, featured_only=True, limit=4)
     return render(
         request,
         "giving/browse.html",
         {
             "campaigns": rows,
+            "featured": featured,
             "q": q or "",
             "category": category or "",
             "sort": sort,
@@ -83,10 +93,11 @@ async def browse(
 async def _campaign_page(
     request: Request,
     session: DbSession,
-    settings: AppSettings,
+    settings: GivingSettings,
     viewer: User | None,
     campaign: Campaign,
     form: Form | None = None,
+    failed: str | None = None,
 ) -> Response:
     ctx = form.context() if form else {}
     base = _base_url(request)
@@ -106,6 +117,7 @@ async def _campaign_page(
             "page_url": f"{base}/giving/campaigns/{campaign.id}",
             "image_url": _image_url(base, campaign),
             "is_organizer": viewer is not None and viewer.id == campaign.organizer_id,
+            "failed": failed,
         },
         status=form.status if form else 200,
     )
@@ -116,7 +128,7 @@ async def campaign_page(
     campaign_id: str,
     request: Request,
     session: DbSession,
-    settings: AppSettings,
+    settings: GivingSettings,
     viewer: OptionalViewer,
 ) -> Response:
     """The shareable campaign page; 404 before it is approved (except to its organizer)."""
@@ -129,7 +141,7 @@ async def donate(
     campaign_id: str,
     request: Request,
     session: DbSession,
-    settings: AppSettings,
+    settings: GivingSettings,
     viewer: OptionalViewer,
 ) -> Response:
     """As ``POST /v1/giving/campaigns/{id}/donations``: a preset or a custom amount in naira,
@@ -208,7 +220,7 @@ async def report(
     campaign_id: str,
     request: Request,
     session: DbSession,
-    settings: AppSettings,
+    settings: GivingSettings,
     viewer: OptionalViewer,
 ) -> Response:
     """As ``POST /v1/giving/campaigns/{id}/reports``: the campaign goes to the review queue."""
@@ -229,6 +241,37 @@ async def report(
         return await _campaign_page(request, session, settings, viewer, campaign, form)
     message = "Thank you: our trust and safety team will look at this fundraiser."
     return redirect(request, f"/giving/campaigns/{campaign.id}", message=message)
+
+
+@router.post("/giving/campaigns/{campaign_id}/messages/{donation_id}/{action}")
+async def moderate_message(
+    campaign_id: str,
+    donation_id: str,
+    action: Literal["flag", "hide"],
+    request: Request,
+    session: DbSession,
+    settings: GivingSettings,
+    viewer: OptionalViewer,
+) -> Response:
+    """As ``POST /v1/giving/campaigns/{id}/messages/{donation}/flag`` (anyone) or, for the
+    organizer, ``POST /v1/giving/my/campaigns/{id}/messages/{donation}/hide``."""
+    campaign = await campaigns.public(session, campaign_id, viewer)
+    if action == "hide" and viewer is None:
+        raise SignInRequired()
+    form = await read_form(request)
+    body = form.parse(ReasonIn, {"reason": form["reason"]})
+    if body is not None:
+        async with form.saving(session, field="reason"):
+            if viewer is not None and action == "hide":
+                await messages.hide_as_organizer(
+                    session, viewer, campaign.id, donation_id, body.reason
+                )
+            else:
+                await messages.flag(session, campaign.id, donation_id, body.reason)
+    if not form.ok:
+        return await _campaign_page(request, session, settings, viewer, campaign, form, donation_id)
+    done = "Hidden." if action == "hide" else "Thank you: an admin will look at these words."
+    return redirect(request, f"/giving/campaigns/{campaign.id}", message=done)
 
 
 @router.get("/giving/donations")

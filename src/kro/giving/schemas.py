@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
@@ -177,9 +177,9 @@ class WallEntry(BaseModel):
     @classmethod
     def of(cls, d: Donation) -> WallEntry:
         return cls(
-            name="Anonymous" if d.anonymous else d.donor_name,
+            name=d.public_name,
             amount=None if d.hide_amount else d.amount,
-            message=d.message,
+            message=d.public_message,
             at=d.paid_at,
         )
 
@@ -290,3 +290,84 @@ class RefundDecisionIn(BaseModel):
 
 class ReportDecisionIn(BaseModel):
     outcome: Literal["dismissed", "actioned"]
+
+
+class TermsIn(BaseModel):
+    """New giving terms (in force for donations started from now on); a fresh TOTP code."""
+
+    default_tip_bps: int = Field(ge=0, le=3_000, description="basis points; 1000 = 10 %")
+    min_donation: int = Field(ge=100, le=100_000_000, description="minor units")
+    note: str | None = Field(default=None, max_length=500)
+    totp_code: str | None = Field(default=None, max_length=16)
+
+
+class ConfigurationOut(BaseModel):
+    """One configuration row: the newest is in force."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    default_tip_bps: int
+    min_donation: int
+    created_by: str
+    note: str | None
+    created_at: datetime
+
+
+class TermsOut(BaseModel):
+    """The terms in force (``default_tip_bps`` basis points, ``min_donation`` minor units)
+    and the history of changes, newest first (empty: the settings' defaults apply)."""
+
+    default_tip_bps: int
+    min_donation: int
+    history: list[ConfigurationOut]
+
+
+class DayTotalOut(BaseModel):
+    """One Lagos day's paid gifts: minor units, tips apart from ``amount``."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    day: date
+    count: int
+    amount: int
+    tip: int
+    cover: int
+    total: int
+
+
+class ReasonIn(BaseModel):
+    """Why words of support are flagged (anyone) or hidden (the organizer): recorded."""
+
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class ModerationIn(BaseModel):
+    """An admin's decision on flagged words of support: ``hide`` (with a reason) or
+    ``keep``."""
+
+    action: Literal["hide", "keep"]
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class MessageOut(BaseModel):
+    """Words of support as moderators see them (``message_status``: shown | flagged |
+    hidden)."""
+
+    donation_id: str
+    campaign_id: str
+    name: str
+    message: str | None
+    message_status: str
+    flags: int = 0
+
+    @classmethod
+    def of(cls, d: Donation, flags: int = 0) -> MessageOut:
+        return cls(
+            donation_id=d.id,
+            campaign_id=d.campaign_id,
+            name=d.public_name,
+            message=d.message,
+            message_status=d.message_status,
+            flags=flags,
+        )

@@ -1,7 +1,8 @@
 """The admin console's first KRO Giving page (``/admin/giving``): campaigns waiting for review
 (approve, reject with a reason), withdrawals to authorize (fresh TOTP) or reject, refund
-requests, open reports. Thin: each form calls the function the admin JSON API calls, with
-its errors beside the same field of the item whose form was sent (``failed``: its id)."""
+requests, open reports, flagged words of support (hide with a reason, or keep). Thin: each
+form calls the function the admin JSON API calls, with its errors beside the same field of
+the item whose form was sent (``failed``: its id)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kro.giving import campaigns, donations, notices, states, withdrawals
+from kro.giving import campaigns, donations, messages, notices, states, withdrawals
 from kro.giving.models import Campaign, Withdrawal
-from kro.giving.schemas import DecisionIn, ReviewIn
+from kro.giving.schemas import DecisionIn, ModerationIn, ReviewIn
 from kro.identity.admin_pages import add_tile
 from kro.identity.dependencies import ClientIp
 from kro.kit.deps import DbSession
@@ -54,6 +55,7 @@ async def _page(
             "withdrawals": await withdrawals.queue(session),
             "refunds": await donations.refund_requests(session),
             "reports": await campaigns.open_reports(session),
+            "flagged": await messages.flagged(session),
             "failed": failed,
         },
         status=form.status if form else 200,
@@ -139,3 +141,19 @@ async def report(
     if not form.ok:
         return await _page(request, session, form)
     return redirect(request, HOME, message=f"Report {outcome}.")
+
+
+@router.post(HOME + "/messages/{donation_id}")
+async def moderate(
+    donation_id: str, request: Request, viewer: PageAdmin, session: DbSession, ip: ClientIp
+) -> Response:
+    """As ``POST /v1/admin/giving/messages/{donation_id}``: ``hide`` (a reason) or ``keep``."""
+    form = await read_form(request)
+    body = form.parse(ModerationIn, {"action": form["action"], "reason": form["reason"] or None})
+    if body is not None:
+        async with form.saving(session, field="reason"):
+            await messages.decide(session, viewer, donation_id, body.action, body.reason, ip)
+    if not form.ok:
+        return await _page(request, session, form, donation_id)
+    done = "hidden" if body and body.action == "hide" else "kept"
+    return redirect(request, HOME, message=f"Words of support {done}.")
