@@ -164,3 +164,38 @@ async def test_the_portal_edits_an_employee_and_records_a_pay_change(
         assert (await stranger.get(page)).status_code == 404
         mine = f"/pensions/{other.employer['id']}/employees/{employee['id']}"
         assert (await stranger.get(mine)).status_code == 404
+
+
+async def test_roles_are_checked_by_the_dependencies(
+    http: httpx.AsyncClient, platform: Platform
+) -> None:
+    """A viewer reads but changes nothing; a finance approver cannot maintain employees nor
+    submit; on the schedule page the refusal is shown in place with its code."""
+    team = await make_team(http)
+    data(await team.import_rows(people(3)))
+    viewer_email = f"v-{team.employer['id']}@example.com"
+    viewer = await register_and_login(http, viewer_email)
+    member = {"email": viewer_email, "role": "viewer"}
+    data(await http.post(f"{team.base}/members", json=member, headers=team.hr), 201)
+    upload = {"file": ("s.csv", b"staff_id\n", "text/csv")}
+    r = await http.post(f"{team.base}/employees/import", files=upload, headers=viewer)
+    error(r, 403, "role_required")
+    error(await http.post(f"{team.base}/members", json=member, headers=team.finance), 403)
+    period = {"period": utcnow().date().strftime("%Y-%m")}
+    error(
+        await http.post(f"{team.base}/schedules", json=period, headers=team.finance),
+        403,
+        "role_required",
+    )
+    schedule = data(await http.post(f"{team.base}/schedules", json=period, headers=team.hr), 201)
+    assert len(data(await http.get(f"{team.base}/schedules", headers=viewer))) == 1
+    page = f"/pensions/{team.employer['id']}/schedules/{schedule['id']}"
+    async with signed_in(platform.base_url, team.finance_email) as finance:
+        r = await post_page(finance, page, f"{page}/submit", {})
+        assert r.status_code == 403 and 'data-code="role_required"' in r.text
+        r = await post_page(finance, page, f"{page}/nonsense", {})
+        assert r.status_code == 404
+    assert (
+        data(await http.get(f"{team.base}/schedules/{schedule['id']}", headers=viewer))["status"]
+        == "draft"
+    )

@@ -26,12 +26,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro import documents
-from kro.identity.models import User
 from kro.kit.clock import utcnow
 from kro.kit.errors import BadRequest
 from kro.pensions import rules, states
 from kro.pensions.employees import pay_history, pay_on
-from kro.pensions.employers import FINANCE, HR, Actor, access, audit, snapshot
+from kro.pensions.employers import Access, audit, snapshot
 from kro.pensions.errors import CertificateNotFound, EmployeeNotFound, NotReady, PolicyNotFound
 from kro.pensions.exports import naira
 from kro.pensions.models import (
@@ -57,10 +56,10 @@ GLI_FIELDS = (
 
 
 async def add_policy(
-    session: AsyncSession, actor: Actor, employer_id: str, fields: dict[str, Any]
+    session: AsyncSession, found: Access, fields: dict[str, Any]
 ) -> PensionGliPolicy:
     """Record a GLI policy (HR officer or finance approver)."""
-    await access(session, actor.user, employer_id, HR, FINANCE)
+    actor, employer_id = found.actor, found.employer.id
     policy = PensionGliPolicy(employer_id=employer_id, created_by=actor.id, **fields)
     session.add(policy)
     await session.flush()
@@ -82,8 +81,7 @@ MAX_CERTIFICATE = 5 * 1024 * 1024
 async def upload_certificate(
     session: AsyncSession,
     storage: Any,
-    actor: Actor,
-    employer_id: str,
+    found: Access,
     policy_id: str,
     data: bytes,
     content_type: str,
@@ -91,7 +89,7 @@ async def upload_certificate(
     """Keep the insurer's GLI certificate (PDF, PNG or JPEG, at most 5 MB) with the policy
     (PenCom asks for it each year; the Guidelines want it displayed). PolicyNotFound (404),
     BadRequest (400) for another type or size."""
-    await access(session, actor.user, employer_id, HR, FINANCE)
+    actor, employer_id = found.actor, found.employer.id
     policy = await session.get(PensionGliPolicy, policy_id)
     if policy is None or policy.employer_id != employer_id:
         raise PolicyNotFound()
@@ -115,11 +113,10 @@ async def upload_certificate(
     return policy
 
 
-async def policies(session: AsyncSession, user: User, employer_id: str) -> list[PensionGliPolicy]:
-    await access(session, user, employer_id)
+async def policies(session: AsyncSession, found: Access) -> list[PensionGliPolicy]:
     rows = await session.scalars(
         select(PensionGliPolicy)
-        .where(PensionGliPolicy.employer_id == employer_id)
+        .where(PensionGliPolicy.employer_id == found.employer.id)
         .order_by(PensionGliPolicy.cover_end.desc())
     )
     return list(rows)
@@ -209,10 +206,11 @@ def required_months(
 
 
 async def readiness(
-    session: AsyncSession, settings: Settings, user: User, employer_id: str
+    session: AsyncSession, settings: Settings, found: Access
 ) -> tuple[PensionEmployer, list[Item]]:
     """Each PCC item with its evidence (see the module docstring)."""
-    employer = (await access(session, user, employer_id)).employer
+    employer = found.employer
+    employer_id = employer.id
     today = utcnow().date()
     people = await in_service(session, employer_id, today)
     unverified = [e.staff_id for e in people if e.register_status != "verified"]
@@ -299,12 +297,12 @@ async def readiness(
 
 
 async def issue_certificate(
-    session: AsyncSession, settings: Settings, actor: Actor, employer_id: str
+    session: AsyncSession, settings: Settings, found: Access
 ) -> PensionCertificate:
-    """Issue the compliance report when every item holds (NotReady, 422, with the failing
-    items otherwise); valid to 31 December of this year."""
-    await access(session, actor.user, employer_id, HR, FINANCE)
-    _, items = await readiness(session, settings, actor.user, employer_id)
+    """Issue the compliance report (HR officer or finance approver) when every item holds
+    (NotReady, 422, with the failing items otherwise); valid to 31 December of this year."""
+    actor, employer_id = found.actor, found.employer.id
+    _, items = await readiness(session, settings, found)
     failing = [i.key for i in items if not i.ok]
     if failing:
         raise NotReady(details={"failing": failing})
@@ -335,26 +333,23 @@ def verify_url(settings: Settings, certificate: PensionCertificate) -> str:
     return f"{settings.base_url}/pensions/verify/{certificate.token}"
 
 
-async def certificates(
-    session: AsyncSession, user: User, employer_id: str
-) -> list[PensionCertificate]:
-    await access(session, user, employer_id)
+async def certificates(session: AsyncSession, found: Access) -> list[PensionCertificate]:
     rows = await session.scalars(
         select(PensionCertificate)
-        .where(PensionCertificate.employer_id == employer_id)
+        .where(PensionCertificate.employer_id == found.employer.id)
         .order_by(PensionCertificate.issued_at.desc())
     )
     return list(rows)
 
 
 async def certificate_pdf(
-    session: AsyncSession, settings: Settings, user: User, employer_id: str, certificate_id: str
+    session: AsyncSession, settings: Settings, found: Access, certificate_id: str
 ) -> tuple[PensionCertificate, bytes]:
-    employer = (await access(session, user, employer_id)).employer
+    employer = found.employer
     certificate = await session.get(PensionCertificate, certificate_id)
-    if certificate is None or certificate.employer_id != employer_id:
+    if certificate is None or certificate.employer_id != employer.id:
         raise CertificateNotFound()
-    _, items = await readiness(session, settings, user, employer_id)
+    _, items = await readiness(session, settings, found)
     url = verify_url(settings, certificate)
     pdf = documents.render(
         "pensions/certificate.typ",
@@ -405,11 +400,10 @@ async def verify(session: AsyncSession, token: str) -> Verification:
     )
 
 
-async def statement_pdf(
-    session: AsyncSession, user: User, employer_id: str, employee_id: str, year: int
-) -> bytes:
+async def statement_pdf(session: AsyncSession, found: Access, employee_id: str, year: int) -> bytes:
     """An employee's contributions for ``year`` from the confirmed schedules (PDF)."""
-    employer = (await access(session, user, employer_id)).employer
+    employer = found.employer
+    employer_id = employer.id
     employee = await session.get(PensionEmployee, employee_id)
     if employee is None or employee.employer_id != employer_id:
         raise EmployeeNotFound()

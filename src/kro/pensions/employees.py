@@ -10,10 +10,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kro.identity.models import User
 from kro.kit.clock import utcnow
 from kro.pensions import importer
-from kro.pensions.employers import FINANCE, HR, Actor, access, audit, snapshot
+from kro.pensions.employers import Access, audit, snapshot
 from kro.pensions.errors import (
     EmployeeNotFound,
     ExitBeforeHire,
@@ -45,22 +44,18 @@ EMPLOYEE_FIELDS = (
 PAY_FIELDS = ("basic", "housing", "transport", "other", "voluntary")
 
 
-async def get(
-    session: AsyncSession, user: User, employer_id: str, employee_id: str
-) -> PensionEmployee:
-    """An employee of an employer the caller is on; EmployerNotFound / EmployeeNotFound (404)."""
-    await access(session, user, employer_id)
+async def get(session: AsyncSession, found: Access, employee_id: str) -> PensionEmployee:
+    """An employee of the caller's employer; EmployeeNotFound (404) for anyone else's."""
     employee = await session.get(PensionEmployee, employee_id)
-    if employee is None or employee.employer_id != employer_id:
+    if employee is None or employee.employer_id != found.employer.id:
         raise EmployeeNotFound()
     return employee
 
 
-async def list_all(session: AsyncSession, user: User, employer_id: str) -> list[PensionEmployee]:
-    await access(session, user, employer_id)
+async def list_all(session: AsyncSession, found: Access) -> list[PensionEmployee]:
     rows = await session.scalars(
         select(PensionEmployee)
-        .where(PensionEmployee.employer_id == employer_id)
+        .where(PensionEmployee.employer_id == found.employer.id)
         .order_by(PensionEmployee.staff_id)
     )
     return list(rows)
@@ -87,14 +82,10 @@ def pay_on(history: list[PensionPay], day: date) -> Pay | None:
 
 
 async def create(
-    session: AsyncSession,
-    actor: Actor,
-    employer_id: str,
-    fields: dict[str, Any],
-    pay: dict[str, int],
+    session: AsyncSession, found: Access, fields: dict[str, Any], pay: dict[str, int]
 ) -> PensionEmployee:
     """Add one employee with their pay from the hire date (HR officer). StaffIdTaken (409)."""
-    await access(session, actor.user, employer_id, HR)
+    actor, employer_id = found.actor, found.employer.id
     taken = await session.scalar(
         select(PensionEmployee.id).where(
             PensionEmployee.employer_id == employer_id,
@@ -120,15 +111,15 @@ async def create(
 
 
 async def update(
-    session: AsyncSession, actor: Actor, employer_id: str, employee_id: str, fields: dict[str, Any]
+    session: AsyncSession, found: Access, employee_id: str, fields: dict[str, Any]
 ) -> PensionEmployee:
     """Change an employee's details (HR officer); a changed PIN or PFA is checked again. An
     ``exit_date`` makes them a leaver (prorated in that month, absent after it).
 
     Raises ExitBeforeHire (422, ``details.field = "exit_date"``) and UnknownPfa (422,
     ``details.field = "pfa_code"``), writing nothing."""
-    await access(session, actor.user, employer_id, HR)
-    employee = await get(session, actor.user, employer_id, employee_id)
+    actor = found.actor
+    employee = await get(session, found, employee_id)
     exit_date = fields.get("exit_date", employee.exit_date)
     if exit_date is not None and exit_date < employee.hire_date:
         raise ExitBeforeHire(details={"field": "exit_date"})
@@ -159,8 +150,7 @@ async def update(
 
 async def set_pay(
     session: AsyncSession,
-    actor: Actor,
-    employer_id: str,
+    found: Access,
     employee_id: str,
     effective_from: date,
     pay: dict[str, int],
@@ -169,8 +159,8 @@ async def set_pay(
     the pay they had, later rows of the history still take over from their own dates. A date
     before the hire date is the hire date (the first row, which it would otherwise never
     override); the same day again replaces that row."""
-    await access(session, actor.user, employer_id, HR)
-    employee = await get(session, actor.user, employer_id, employee_id)
+    actor = found.actor
+    employee = await get(session, found, employee_id)
     effective_from = max(effective_from, employee.hire_date)
     row = await session.scalar(
         select(PensionPay).where(
@@ -210,13 +200,13 @@ class ImportResult:
 
 
 async def import_file(
-    session: AsyncSession, actor: Actor, employer_id: str, filename: str, content: bytes
+    session: AsyncSession, found: Access, filename: str, content: bytes
 ) -> ImportResult:
     """Validate the whole file first; with any error raise ImportInvalid (422) carrying every
     error (row, column, reason) and write nothing. Otherwise create or update by ``staff_id``
     (new pay effective from the hire date for a new employee, from the first of the current
     month for a changed one). All or nothing: the request's transaction holds every row."""
-    await access(session, actor.user, employer_id, HR)
+    actor, employer_id = found.actor, found.employer.id
     try:
         table = importer.read_table(filename, content)
     except importer.ImportFileError as exc:
@@ -337,24 +327,22 @@ async def ask_register(settings: Settings, employees: list[tuple[str, str]]) -> 
     return answers
 
 
-async def pins_to_check(
-    session: AsyncSession, user: User, employer_id: str
-) -> list[tuple[str, str]]:
-    """``(employee_id, pin)`` of the employer's employees with a PIN (HR or finance)."""
-    await access(session, user, employer_id, HR, FINANCE)
+async def pins_to_check(session: AsyncSession, found: Access) -> list[tuple[str, str]]:
+    """``(employee_id, pin)`` of the employer's employees with a PIN."""
     rows = await session.execute(
         select(PensionEmployee.id, PensionEmployee.rsa_pin).where(
-            PensionEmployee.employer_id == employer_id, PensionEmployee.rsa_pin.is_not(None)
+            PensionEmployee.employer_id == found.employer.id,
+            PensionEmployee.rsa_pin.is_not(None),
         )
     )
     return [(i, p) for i, p in rows.all() if p]
 
 
 async def apply_register(
-    session: AsyncSession, actor: Actor, employer_id: str, answers: dict[str, Any]
+    session: AsyncSession, found: Access, answers: dict[str, Any]
 ) -> list[RegisterFinding]:
     """Record the register's answers on the employees (audited when a status changes)."""
-    await access(session, actor.user, employer_id, HR, FINANCE)
+    actor, employer_id = found.actor, found.employer.id
     findings = []
     for employee in await session.scalars(
         select(PensionEmployee).where(
@@ -382,13 +370,14 @@ async def apply_register(
 
 
 async def check_register(
-    session: AsyncSession, settings: Settings, actor: Actor, employer_id: str
+    session: AsyncSession, settings: Settings, found: Access
 ) -> list[RegisterFinding]:
-    """Check every PIN against PenCom's register: read, commit nothing held, ask, then write.
-    Raises ProviderError (502-504) when the register cannot answer."""
-    pins = await pins_to_check(session, actor.user, employer_id)  # read only: no lock held
+    """Check every PIN against PenCom's register (HR officer or finance approver): read,
+    commit nothing held, ask, then write. Raises ProviderError (502-504) when the register
+    cannot answer."""
+    pins = await pins_to_check(session, found)  # read only: no lock held
     answers = await ask_register(settings, pins)
-    return await apply_register(session, actor, employer_id, answers)
+    return await apply_register(session, found, answers)
 
 
 __all__ = ["ProviderError"]

@@ -40,14 +40,33 @@ class Actor:
 
 @dataclass(frozen=True)
 class Access:
-    """An employer as one member sees it."""
+    """An employer as one member of its team sees it, and that member acting (``user``, from
+    ``ip``): what the services take, so every query is scoped to ``employer``. Built by
+    :func:`access` (the request dependencies of :mod:`kro.pensions.dependencies`)."""
 
     employer: PensionEmployer
     member: PensionMember
+    user: User
+    ip: str | None = None
 
     @property
     def role(self) -> str:
         return self.member.role
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.user, self.ip)
+
+    def require(self, *roles: str, owner: bool = False) -> None:
+        """RoleRequired (403) unless the member has one of ``roles`` (any role when none is
+        given) or, with ``owner``, owns the team. The owner may act in every role (a small
+        employer's one person); maker-checker still keeps them from approving what they
+        prepared."""
+        member = self.member
+        if (roles and member.role not in roles and not member.owner) or (
+            owner and not member.owner
+        ):
+            raise RoleRequired(details={"role": member.role, "needed": list(roles) or ["owner"]})
 
 
 async def audit(
@@ -110,14 +129,19 @@ async def register(session: AsyncSession, actor: Actor, fields: dict[str, Any]) 
         employer.id,
         after=snapshot(employer, EMPLOYER_FIELDS),
     )
-    return Access(employer, member)
+    return Access(employer, member, actor.user, actor.ip)
 
 
 async def access(
-    session: AsyncSession, user: User, employer_id: str, *roles: str, owner: bool = False
+    session: AsyncSession,
+    user: User,
+    employer_id: str,
+    *roles: str,
+    owner: bool = False,
+    ip: str | None = None,
 ) -> Access:
     """The employer if ``user`` is on its team (else EmployerNotFound, 404: another employer's
-    data is never confirmed to exist); with ``roles``, RoleRequired (403) unless theirs is one."""
+    data is never confirmed to exist); with ``roles`` or ``owner``, see :meth:`Access.require`."""
     member = await session.scalar(
         select(PensionMember).where(
             PensionMember.employer_id == employer_id, PensionMember.user_id == user.id
@@ -126,11 +150,9 @@ async def access(
     employer = await session.get(PensionEmployer, employer_id) if member else None
     if member is None or employer is None:
         raise EmployerNotFound()
-    # The owner may act in every role (a small employer's one person); maker-checker still
-    # keeps them from approving what they prepared.
-    if (roles and member.role not in roles and not member.owner) or (owner and not member.owner):
-        raise RoleRequired(details={"role": member.role, "needed": list(roles) or ["owner"]})
-    return Access(employer, member)
+    found = Access(employer, member, user, ip)
+    found.require(*roles, owner=owner)
+    return found
 
 
 async def list_for(session: AsyncSession, user: User) -> list[Access]:
@@ -141,14 +163,12 @@ async def list_for(session: AsyncSession, user: User) -> list[Access]:
         .where(PensionMember.user_id == user.id)
         .order_by(PensionEmployer.created_at)
     )
-    return [Access(e, m) for e, m in rows.tuples()]
+    return [Access(e, m, user) for e, m in rows.all()]
 
 
-async def update(
-    session: AsyncSession, actor: Actor, employer_id: str, fields: dict[str, Any]
-) -> Access:
-    """Change the employer's details (owner)."""
-    found = await access(session, actor.user, employer_id, owner=True)
+async def update(session: AsyncSession, found: Access, fields: dict[str, Any]) -> Access:
+    """Change the employer's details (the owner: see the dependencies)."""
+    actor, employer_id = found.actor, found.employer.id
     before = snapshot(found.employer, EMPLOYER_FIELDS)
     for name, value in fields.items():
         if name in EMPLOYER_FIELDS and value is not None:
@@ -167,11 +187,9 @@ async def update(
     return found
 
 
-async def add_member(
-    session: AsyncSession, actor: Actor, employer_id: str, email: str, role: str
-) -> PensionMember:
-    """Add a registered user to the team (owner). UserNotFound (422), MemberExists (409)."""
-    await access(session, actor.user, employer_id, owner=True)
+async def add_member(session: AsyncSession, found: Access, email: str, role: str) -> PensionMember:
+    """Add a registered user to the team (the owner). UserNotFound (422), MemberExists (409)."""
+    actor, employer_id = found.actor, found.employer.id
     user = await session.scalar(select(User).where(func.lower(User.email) == email.lower()))
     if user is None:
         raise UserNotFound()
@@ -196,18 +214,15 @@ async def add_member(
     return member
 
 
-async def members(
-    session: AsyncSession, user: User, employer_id: str
-) -> list[tuple[PensionMember, User]]:
+async def members(session: AsyncSession, found: Access) -> list[tuple[PensionMember, User]]:
     """The team, with each member's user."""
-    await access(session, user, employer_id)
     rows = await session.execute(
         select(PensionMember, User)
         .join(User, User.id == PensionMember.user_id)
-        .where(PensionMember.employer_id == employer_id)
+        .where(PensionMember.employer_id == found.employer.id)
         .order_by(PensionMember.created_at)
     )
-    return list(rows.tuples())
+    return [(m, u) for m, u in rows.all()]
 
 
 async def headcount(session: AsyncSession, employer_id: str, on: date) -> int:

@@ -18,6 +18,13 @@ from kro.kit.errors import BadRequest, InvalidTransition
 from kro.kit.openapi import error_responses
 from kro.payments.errors import NoProviderAvailable, PaymentRejected, ProvidersUnavailable
 from kro.pensions import compliance, employees, employers, exports, schedules
+from kro.pensions.dependencies import (
+    ComplianceOfficer,
+    EmployerMember,
+    EmployerOwner,
+    FinanceApprover,
+    HrOfficer,
+)
 from kro.pensions.employers import Actor
 from kro.pensions.errors import (
     CertificateNotFound,
@@ -75,12 +82,8 @@ from kro.providers.errors import ProviderRejected, ProviderTimeout, ProviderUnav
 
 router = APIRouter(prefix="/v1/pensions", tags=["pensions"])
 E = "/employers/{employer_id}"
-SCOPE = (EmployerNotFound, RoleRequired)
+SCOPE = (EmployerNotFound, RoleRequired)  # what the role dependencies answer
 PROVIDER = (ProviderUnavailable, ProviderTimeout, ProviderRejected)
-
-
-def _actor(user: CurrentUser, ip: str | None) -> Actor:
-    return Actor(user, ip)
 
 
 async def _employer_out(
@@ -95,7 +98,7 @@ async def register_employer(
     body: EmployerIn, user: CurrentUser, ip: ClientIp, session: DbSession, settings: AppSettings
 ) -> Envelope[EmployerOut]:
     """Register an employer; you become its owner and HR officer."""
-    found = await employers.register(session, _actor(user, ip), body.model_dump())
+    found = await employers.register(session, Actor(user, ip), body.model_dump())
     return ok(await _employer_out(session, settings, found))
 
 
@@ -111,34 +114,27 @@ async def list_employers(
 
 @router.get(E, responses=error_responses(EmployerNotFound))
 async def get_employer(
-    employer_id: str, user: CurrentUser, session: DbSession, settings: AppSettings
+    found: EmployerMember, session: DbSession, settings: AppSettings
 ) -> Envelope[EmployerOut]:
     """An employer with its headcount and whether the PRA 2014 covers it (3+ employees)."""
-    found = await employers.access(session, user, employer_id)
     return ok(await _employer_out(session, settings, found))
 
 
 @router.patch(E, responses=error_responses(*SCOPE))
 async def update_employer(
-    employer_id: str,
+    found: EmployerOwner,
     body: EmployerPatch,
-    user: CurrentUser,
-    ip: ClientIp,
     session: DbSession,
     settings: AppSettings,
 ) -> Envelope[EmployerOut]:
     """Change the employer's details (owner)."""
-    found = await employers.update(
-        session, _actor(user, ip), employer_id, body.model_dump(exclude_none=True)
-    )
+    found = await employers.update(session, found, body.model_dump(exclude_none=True))
     return ok(await _employer_out(session, settings, found))
 
 
 @router.get(E + "/members", responses=error_responses(EmployerNotFound))
-async def list_members(
-    employer_id: str, user: CurrentUser, session: DbSession
-) -> Envelope[list[MemberOut]]:
-    rows = await employers.members(session, user, employer_id)
+async def list_members(found: EmployerMember, session: DbSession) -> Envelope[list[MemberOut]]:
+    rows = await employers.members(session, found)
     return ok(
         [
             MemberOut(user_id=u.id, email=u.email, name=u.full_name, role=m.role, owner=m.owner)
@@ -153,12 +149,10 @@ async def list_members(
     responses=error_responses(*SCOPE, UserNotFound, MemberExists),
 )
 async def add_member(
-    employer_id: str, body: MemberIn, user: CurrentUser, ip: ClientIp, session: DbSession
+    found: EmployerOwner, body: MemberIn, session: DbSession
 ) -> Envelope[MemberOut]:
     """Add a registered user to the team with a role (owner)."""
-    member = await employers.add_member(
-        session, _actor(user, ip), employer_id, body.email, body.role
-    )
+    member = await employers.add_member(session, found, body.email, body.role)
     return ok(
         MemberOut(user_id=member.user_id, email=body.email, name="", role=member.role, owner=False)
     )
@@ -194,10 +188,8 @@ async def confirm_totp(
 
 
 @router.get(E + "/employees", responses=error_responses(EmployerNotFound))
-async def list_employees(
-    employer_id: str, user: CurrentUser, session: DbSession
-) -> Envelope[list[EmployeeOut]]:
-    rows = await employees.list_all(session, user, employer_id)
+async def list_employees(found: EmployerMember, session: DbSession) -> Envelope[list[EmployeeOut]]:
+    rows = await employees.list_all(session, found)
     return ok([EmployeeOut.model_validate(e) for e in rows])
 
 
@@ -207,13 +199,11 @@ async def list_employees(
     responses=error_responses(*SCOPE, StaffIdTaken),
 )
 async def create_employee(
-    employer_id: str, body: EmployeeIn, user: CurrentUser, ip: ClientIp, session: DbSession
+    found: HrOfficer, body: EmployeeIn, session: DbSession
 ) -> Envelope[EmployeeOut]:
     """Add one employee with their monthly pay (kobo) from the hire date (HR officer)."""
     fields = body.model_dump(exclude={"pay"})
-    employee = await employees.create(
-        session, _actor(user, ip), employer_id, fields, body.pay.model_dump()
-    )
+    employee = await employees.create(session, found, fields, body.pay.model_dump())
     return ok(EmployeeOut.model_validate(employee))
 
 
@@ -221,11 +211,9 @@ async def create_employee(
     E + "/employees/{employee_id}", responses=error_responses(EmployerNotFound, EmployeeNotFound)
 )
 async def get_employee(
-    employer_id: str, employee_id: str, user: CurrentUser, session: DbSession
+    found: EmployerMember, employee_id: str, session: DbSession
 ) -> Envelope[EmployeeOut]:
-    return ok(
-        EmployeeOut.model_validate(await employees.get(session, user, employer_id, employee_id))
-    )
+    return ok(EmployeeOut.model_validate(await employees.get(session, found, employee_id)))
 
 
 @router.patch(
@@ -233,17 +221,15 @@ async def get_employee(
     responses=error_responses(*SCOPE, EmployeeNotFound, ExitBeforeHire, UnknownPfa),
 )
 async def update_employee(
-    employer_id: str,
+    found: HrOfficer,
     employee_id: str,
     body: EmployeePatch,
-    user: CurrentUser,
-    ip: ClientIp,
     session: DbSession,
 ) -> Envelope[EmployeeOut]:
     """Change an employee's details (HR officer): fields left out are kept; ``exit_date``
     makes them a leaver (prorated that month). A changed PIN or PFA is checked again."""
     employee = await employees.update(
-        session, _actor(user, ip), employer_id, employee_id, body.model_dump(exclude_unset=True)
+        session, found, employee_id, body.model_dump(exclude_unset=True)
     )
     return ok(EmployeeOut.model_validate(employee))
 
@@ -253,10 +239,10 @@ async def update_employee(
     responses=error_responses(EmployerNotFound, EmployeeNotFound),
 )
 async def pay_history(
-    employer_id: str, employee_id: str, user: CurrentUser, session: DbSession
+    found: EmployerMember, employee_id: str, session: DbSession
 ) -> Envelope[list[PayOut]]:
     """The employee's pay history (kobo a month), oldest first."""
-    employee = await employees.get(session, user, employer_id, employee_id)
+    employee = await employees.get(session, found, employee_id)
     rows = await employees.pay_history(session, employee.id)
     return ok([PayOut.model_validate(p) for p in rows])
 
@@ -265,27 +251,21 @@ async def pay_history(
     E + "/employees/{employee_id}/pay", responses=error_responses(*SCOPE, EmployeeNotFound)
 )
 async def change_pay(
-    employer_id: str,
+    found: HrOfficer,
     employee_id: str,
     body: PayChangeIn,
-    user: CurrentUser,
-    ip: ClientIp,
     session: DbSession,
 ) -> Envelope[PayOut]:
     """New monthly pay from ``effective_from`` (past periods keep their pay; a date before
     the hire date is the hire date): the row as stored."""
     pay = body.model_dump(exclude={"effective_from"})
-    row = await employees.set_pay(
-        session, _actor(user, ip), employer_id, employee_id, body.effective_from, pay
-    )
+    row = await employees.set_pay(session, found, employee_id, body.effective_from, pay)
     return ok(PayOut.model_validate(row))
 
 
 @router.post(E + "/employees/import", responses=error_responses(*SCOPE, ImportInvalid))
 async def import_employees(
-    employer_id: str,
-    user: CurrentUser,
-    ip: ClientIp,
+    found: HrOfficer,
     session: DbSession,
     file: Annotated[UploadFile, File(description="CSV or XLSX, the columns of docs/pensions.md")],
 ) -> Envelope[ImportOut]:
@@ -293,9 +273,7 @@ async def import_employees(
     ``import_invalid`` with ``details.errors`` = every ``{row, column, reason}``. Re-importing
     updates by ``staff_id``."""
     content = await file.read(10 * 1024 * 1024 + 1)
-    result = await employees.import_file(
-        session, _actor(user, ip), employer_id, file.filename or "import.csv", content
-    )
+    result = await employees.import_file(session, found, file.filename or "import.csv", content)
     return ok(
         ImportOut(
             rows=result.rows,
@@ -309,11 +287,11 @@ async def import_employees(
 
 @router.post(E + "/employees/register-check", responses=error_responses(*SCOPE, *PROVIDER))
 async def register_check(
-    employer_id: str, user: CurrentUser, ip: ClientIp, session: DbSession, settings: AppSettings
+    found: ComplianceOfficer, session: DbSession, settings: AppSettings
 ) -> Envelope[list[FindingOut]]:
     """Check every RSA PIN against PenCom's register: another PFA or another name is flagged
     (``mismatch``) and blocks submitting a schedule."""
-    findings = await employees.check_register(session, settings, _actor(user, ip), employer_id)
+    findings = await employees.check_register(session, settings, found)
     return ok(
         [FindingOut(employee_id=f.employee_id, status=f.status, note=f.note) for f in findings]
     )
@@ -324,14 +302,13 @@ async def register_check(
     responses=error_responses(EmployerNotFound, EmployeeNotFound),
 )
 async def employee_statement(
-    employer_id: str,
+    found: EmployerMember,
     employee_id: str,
-    user: CurrentUser,
     session: DbSession,
     year: int = Query(ge=2000, le=2100),
 ) -> Response:
     """The employee's contributions for ``year`` (PDF)."""
-    pdf = await compliance.statement_pdf(session, user, employer_id, employee_id, year)
+    pdf = await compliance.statement_pdf(session, found, employee_id, year)
     return Response(pdf, media_type="application/pdf")
 
 
@@ -340,9 +317,9 @@ async def employee_statement(
 
 @router.get(E + "/schedules", responses=error_responses(EmployerNotFound))
 async def list_schedules(
-    employer_id: str, user: CurrentUser, ip: ClientIp, session: DbSession
+    found: EmployerMember, session: DbSession
 ) -> Envelope[list[ScheduleSummaryOut]]:
-    rows = await schedules.list_for(session, _actor(user, ip), employer_id)
+    rows = await schedules.list_for(session, found)
     return ok([ScheduleSummaryOut.model_validate(s) for s in rows])
 
 
@@ -352,43 +329,30 @@ async def list_schedules(
     responses=error_responses(*SCOPE, InvalidPeriod, ScheduleExists, NothingToSchedule),
 )
 async def prepare_schedule(
-    employer_id: str,
+    found: HrOfficer,
     body: ScheduleIn,
-    user: CurrentUser,
-    ip: ClientIp,
     session: DbSession,
     settings: AppSettings,
 ) -> Envelope[ScheduleOut]:
     """Prepare the month's schedule (HR officer): every employee active in the period with
     that period's pay, prorated for joiners and leavers, half-up per line."""
-    found = await schedules.prepare(
-        session,
-        settings,
-        _actor(user, ip),
-        employer_id,
-        body.period,
-        employer_bears_all=body.employer_bears_all,
+    view = await schedules.prepare(
+        session, settings, found, body.period, employer_bears_all=body.employer_bears_all
     )
-    return ok(ScheduleOut.of(found))
+    return ok(ScheduleOut.of(view))
 
 
 @router.get(
     E + "/schedules/{schedule_id}", responses=error_responses(EmployerNotFound, ScheduleNotFound)
 )
 async def get_schedule(
-    employer_id: str,
+    found: EmployerMember,
     schedule_id: str,
-    user: CurrentUser,
-    ip: ClientIp,
     session: DbSession,
     settings: AppSettings,
 ) -> Envelope[ScheduleOut]:
     """A schedule with its lines, the penalty if paid today and who was left out."""
-    return ok(
-        ScheduleOut.of(
-            await schedules.get(session, settings, _actor(user, ip), employer_id, schedule_id)
-        )
-    )
+    return ok(ScheduleOut.of(await schedules.get(session, settings, found, schedule_id)))
 
 
 ACTION = (*SCOPE, ScheduleNotFound, InvalidTransition)
@@ -398,19 +362,13 @@ ACTION = (*SCOPE, ScheduleNotFound, InvalidTransition)
     E + "/schedules/{schedule_id}/submit", responses=error_responses(*ACTION, RegisterMismatch)
 )
 async def submit_schedule(
-    employer_id: str,
+    found: HrOfficer,
     schedule_id: str,
-    user: CurrentUser,
-    ip: ClientIp,
     session: DbSession,
     settings: AppSettings,
 ) -> Envelope[ScheduleOut]:
     """The maker submits (HR officer); PINs flagged by PenCom's register block it."""
-    return ok(
-        ScheduleOut.of(
-            await schedules.submit(session, settings, _actor(user, ip), employer_id, schedule_id)
-        )
-    )
+    return ok(ScheduleOut.of(await schedules.submit(session, settings, found, schedule_id)))
 
 
 @router.post(
@@ -419,49 +377,37 @@ async def submit_schedule(
     responses=error_responses(*ACTION, NothingToSchedule),
 )
 async def adjust_schedule(
-    employer_id: str,
+    found: HrOfficer,
     schedule_id: str,
-    user: CurrentUser,
-    ip: ClientIp,
     session: DbSession,
     settings: AppSettings,
 ) -> Envelope[ScheduleOut]:
     """Correct an approved schedule (HR officer): a new ``adjustment`` schedule referring to
     it with what is still owed per employee; the approved schedule itself never changes."""
-    view = await schedules.adjust(session, settings, _actor(user, ip), employer_id, schedule_id)
+    view = await schedules.adjust(session, settings, found, schedule_id)
     return ok(ScheduleOut.of(view))
 
 
 @router.post(E + "/schedules/{schedule_id}/reject", responses=error_responses(*ACTION))
 async def reject_schedule(
-    employer_id: str,
+    found: FinanceApprover,
     schedule_id: str,
     body: RejectIn,
-    user: CurrentUser,
-    ip: ClientIp,
     session: DbSession,
     settings: AppSettings,
 ) -> Envelope[ScheduleOut]:
-    view = await schedules.reject(
-        session, settings, _actor(user, ip), employer_id, schedule_id, body.reason
-    )
+    view = await schedules.reject(session, settings, found, schedule_id, body.reason)
     return ok(ScheduleOut.of(view))
 
 
 @router.post(E + "/schedules/{schedule_id}/discard", responses=error_responses(*ACTION))
 async def discard_schedule(
-    employer_id: str,
+    found: HrOfficer,
     schedule_id: str,
-    user: CurrentUser,
-    ip: ClientIp,
     session: DbSession,
     settings: AppSettings,
 ) -> Envelope[ScheduleOut]:
-    return ok(
-        ScheduleOut.of(
-            await schedules.discard(session, settings, _actor(user, ip), employer_id, schedule_id)
-        )
-    )
+    return ok(ScheduleOut.of(await schedules.discard(session, settings, found, schedule_id)))
 
 
 @router.post(
@@ -469,19 +415,15 @@ async def discard_schedule(
     responses=error_responses(*ACTION, MakerChecker, TotpRequired),
 )
 async def approve_schedule(
-    employer_id: str,
+    found: FinanceApprover,
     schedule_id: str,
     body: ApproveIn,
-    user: CurrentUser,
-    ip: ClientIp,
     session: DbSession,
     settings: AppSettings,
 ) -> Envelope[ScheduleOut]:
     """The checker approves (finance approver, not the maker) with a fresh TOTP code; the
     schedule is immutable from now on."""
-    view = await schedules.approve(
-        session, settings, _actor(user, ip), employer_id, schedule_id, body.totp_code
-    )
+    view = await schedules.approve(session, settings, found, schedule_id, body.totp_code)
     return ok(ScheduleOut.of(view))
 
 
@@ -492,11 +434,9 @@ async def approve_schedule(
     ),
 )
 async def pay_schedule(
-    employer_id: str,
+    found: FinanceApprover,
     schedule_id: str,
     body: PayScheduleIn,
-    user: CurrentUser,
-    ip: ClientIp,
     session: DbSession,
     settings: AppSettings,
 ) -> Envelope[PaymentOut]:
@@ -504,7 +444,7 @@ async def pay_schedule(
     penalty, to pay on Remita's page (``authorization_url``) or at a bank. The schedule is
     ``confirmed`` once Remita's status check says paid (its notification is unsigned)."""
     schedule, payment = await schedules.pay(
-        session, settings, _actor(user, ip), employer_id, schedule_id, body.callback_url
+        session, settings, found, schedule_id, body.callback_url
     )
     return ok(
         PaymentOut(
@@ -524,10 +464,10 @@ async def pay_schedule(
     responses=error_responses(*SCOPE, ScheduleNotFound),
 )
 async def check_payment(
-    employer_id: str, schedule_id: str, user: CurrentUser, ip: ClientIp, session: DbSession
+    found: EmployerMember, schedule_id: str, session: DbSession
 ) -> Envelope[ScheduleSummaryOut]:
     """Ask Remita now about the schedule's RRR (you paid it); the answer settles it."""
-    schedule = await schedules.check_payment(session, _actor(user, ip), employer_id, schedule_id)
+    schedule = await schedules.check_payment(session, found, schedule_id)
     return ok(ScheduleSummaryOut.model_validate(schedule))
 
 
@@ -536,15 +476,13 @@ async def check_payment(
     responses=error_responses(EmployerNotFound, ScheduleNotFound),
 )
 async def list_exports(
-    employer_id: str,
+    found: EmployerMember,
     schedule_id: str,
-    user: CurrentUser,
-    ip: ClientIp,
     session: DbSession,
     settings: AppSettings,
 ) -> Envelope[list[dict[str, object]]]:
     """The PFAs of the schedule, each with its line count and total (kobo)."""
-    view = await schedules.get(session, settings, _actor(user, ip), employer_id, schedule_id)
+    view = await schedules.get(session, settings, found, schedule_id)
     return ok(
         [
             {"pfa_code": pfa, "lines": len(items), "total": sum(x.total for x in items)}
@@ -558,56 +496,34 @@ async def list_exports(
     responses=error_responses(EmployerNotFound, ScheduleNotFound),
 )
 async def export_pfa(
-    employer_id: str,
+    found: EmployerMember,
     schedule_id: str,
     pfa_code: str,
     fmt: str,
-    user: CurrentUser,
-    ip: ClientIp,
     session: DbSession,
     settings: AppSettings,
 ) -> Response:
     """One PFA's file (``csv`` or ``xlsx``), or ``summary.pdf`` for the whole schedule."""
-    found, schedule = await schedules.load(session, _actor(user, ip), employer_id, schedule_id)
+    schedule = await schedules.load(session, found, schedule_id)
     view = await schedules.view(session, settings, schedule)
-    name = f"{schedule.period}-{pfa_code}.{fmt}"
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-    if pfa_code == "summary" and fmt == "pdf":
-        pdf = exports.summary_pdf(found.employer, schedule, view.lines)
-        return Response(pdf, media_type="application/pdf", headers=headers)
-    lines = exports.by_pfa(view.lines).get(pfa_code)
-    if lines is None or fmt not in ("csv", "xlsx"):
-        raise ScheduleNotFound("No such export of this schedule.")
-    if fmt == "csv":
-        return Response(
-            exports.pfa_csv(found.employer, schedule, pfa_code, lines),
-            media_type="text/csv",
-            headers=headers,
-        )
-    content = exports.pfa_xlsx(found.employer, schedule, pfa_code, lines)
-    return Response(
-        content,
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers=headers,
-    )
+    name = f"{pfa_code}.{fmt}"
+    content, media = exports.export_file(found.employer, schedule, view.lines, name)
+    headers = {"Content-Disposition": f'attachment; filename="{schedule.period}-{name}"'}
+    return Response(content, media_type=media, headers=headers)
 
 
 # GLI and compliance -----------------------------------------------------------------------------
 
 
 @router.get(E + "/gli", responses=error_responses(EmployerNotFound))
-async def list_policies(
-    employer_id: str, user: CurrentUser, session: DbSession
-) -> Envelope[list[GliOut]]:
-    return ok([GliOut.of(p) for p in await compliance.policies(session, user, employer_id)])
+async def list_policies(found: EmployerMember, session: DbSession) -> Envelope[list[GliOut]]:
+    return ok([GliOut.of(p) for p in await compliance.policies(session, found)])
 
 
 @router.post(E + "/gli", status_code=status.HTTP_201_CREATED, responses=error_responses(*SCOPE))
-async def add_policy(
-    employer_id: str, body: GliIn, user: CurrentUser, ip: ClientIp, session: DbSession
-) -> Envelope[GliOut]:
+async def add_policy(found: ComplianceOfficer, body: GliIn, session: DbSession) -> Envelope[GliOut]:
     """Record a Group Life Insurance policy (s.4(5)): cover = multiple × annual emoluments."""
-    policy = await compliance.add_policy(session, _actor(user, ip), employer_id, body.model_dump())
+    policy = await compliance.add_policy(session, found, body.model_dump())
     return ok(GliOut.of(policy))
 
 
@@ -616,10 +532,8 @@ async def add_policy(
     responses=error_responses(*SCOPE, PolicyNotFound, BadRequest),
 )
 async def upload_gli_certificate(
-    employer_id: str,
+    found: ComplianceOfficer,
     policy_id: str,
-    user: CurrentUser,
-    ip: ClientIp,
     session: DbSession,
     storage: FileStorage,
     file: Annotated[UploadFile, File(description="the insurer's certificate: PDF, PNG or JPEG")],
@@ -629,8 +543,7 @@ async def upload_gli_certificate(
     policy = await compliance.upload_certificate(
         session,
         storage,
-        _actor(user, ip),
-        employer_id,
+        found,
         policy_id,
         data,
         file.content_type or "",
@@ -640,11 +553,10 @@ async def upload_gli_certificate(
 
 @router.get(E + "/gli/cover", responses=error_responses(EmployerNotFound))
 async def gli_cover(
-    employer_id: str, user: CurrentUser, session: DbSession, settings: AppSettings
+    found: EmployerMember, session: DbSession, settings: AppSettings
 ) -> Envelope[list[CoverOut]]:
     """Each employee's required (3 × ATE) and actual cover today; shortfalls flagged."""
-    await employers.access(session, user, employer_id)
-    _, cover = await compliance.covers(session, settings, employer_id, utcnow().date())
+    _, cover = await compliance.covers(session, settings, found.employer.id, utcnow().date())
     return ok(
         [
             CoverOut(
@@ -661,10 +573,10 @@ async def gli_cover(
 
 @router.get(E + "/compliance", responses=error_responses(EmployerNotFound))
 async def readiness(
-    employer_id: str, user: CurrentUser, session: DbSession, settings: AppSettings
+    found: EmployerMember, session: DbSession, settings: AppSettings
 ) -> Envelope[ReadinessOut]:
     """PCC readiness: each item with its evidence."""
-    _, items = await compliance.readiness(session, settings, user, employer_id)
+    _, items = await compliance.readiness(session, settings, found)
     return ok(
         ReadinessOut(
             ready=all(i.ok for i in items),
@@ -690,18 +602,18 @@ def _certificate_out(settings: AppSettings, c: PensionCertificate) -> Certificat
     responses=error_responses(*SCOPE, NotReady),
 )
 async def issue_certificate(
-    employer_id: str, user: CurrentUser, ip: ClientIp, session: DbSession, settings: AppSettings
+    found: ComplianceOfficer, session: DbSession, settings: AppSettings
 ) -> Envelope[CertificateOut]:
     """Issue the compliance report (valid to 31 December) when every item holds."""
-    c = await compliance.issue_certificate(session, settings, _actor(user, ip), employer_id)
+    c = await compliance.issue_certificate(session, settings, found)
     return ok(_certificate_out(settings, c))
 
 
 @router.get(E + "/certificates", responses=error_responses(EmployerNotFound))
 async def list_certificates(
-    employer_id: str, user: CurrentUser, session: DbSession, settings: AppSettings
+    found: EmployerMember, session: DbSession, settings: AppSettings
 ) -> Envelope[list[CertificateOut]]:
-    rows = await compliance.certificates(session, user, employer_id)
+    rows = await compliance.certificates(session, found)
     return ok([_certificate_out(settings, c) for c in rows])
 
 
@@ -710,14 +622,13 @@ async def list_certificates(
     responses=error_responses(EmployerNotFound, CertificateNotFound),
 )
 async def certificate_pdf(
-    employer_id: str,
+    found: EmployerMember,
     certificate_id: str,
-    user: CurrentUser,
     session: DbSession,
     settings: AppSettings,
 ) -> Response:
     """The compliance report PDF with its QR code."""
-    _, pdf = await compliance.certificate_pdf(session, settings, user, employer_id, certificate_id)
+    _, pdf = await compliance.certificate_pdf(session, settings, found, certificate_id)
     return Response(pdf, media_type="application/pdf")
 
 

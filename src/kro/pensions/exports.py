@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from kro import documents
+from kro.pensions.errors import ScheduleNotFound
 from kro.pensions.models import PensionEmployer, PensionSchedule, PensionScheduleLine
 from kro.pensions.operators import PFAS, PFCS, pfa_name
 
@@ -139,3 +140,26 @@ def summary_pdf(
             "groups": groups,
         },
     )
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def export_file(
+    employer: PensionEmployer,
+    schedule: PensionSchedule,
+    lines: list[PensionScheduleLine],
+    name: str,
+) -> tuple[bytes, str]:
+    """The file ``name`` of a schedule and its media type: ``<PFA>.csv`` or ``<PFA>.xlsx``
+    (one PFA's lines) or ``summary.pdf`` (the whole schedule). ScheduleNotFound (404) for
+    any other name."""
+    if name == "summary.pdf":
+        return summary_pdf(employer, schedule, lines), "application/pdf"
+    pfa, _, fmt = name.rpartition(".")
+    mine = by_pfa(lines).get(pfa)
+    if mine is None or fmt not in ("csv", "xlsx"):
+        raise ScheduleNotFound("No such export of this schedule.")
+    if fmt == "csv":
+        return pfa_csv(employer, schedule, pfa, mine), "text/csv"
+    return pfa_xlsx(employer, schedule, pfa, mine), XLSX

@@ -26,7 +26,7 @@ from kro.payments.collect.service import CollectRequest
 from kro.payments.models import Payment
 from kro.pensions import rules, states
 from kro.pensions.employees import pay_history, pay_on
-from kro.pensions.employers import FINANCE, HR, Access, Actor, access, audit
+from kro.pensions.employers import Access, Actor, audit
 from kro.pensions.errors import (
     InvalidPeriod,
     MakerChecker,
@@ -127,8 +127,7 @@ async def _employees(session: AsyncSession, employer_id: str, period: str) -> li
 async def prepare(
     session: AsyncSession,
     settings: Settings,
-    actor: Actor,
-    employer_id: str,
+    found: Access,
     period: str,
     *,
     employer_bears_all: bool = False,
@@ -137,7 +136,7 @@ async def prepare(
     with that period's pay (effective-dated), prorated for joiners and leavers. Employees
     without a PIN are left out (listed apart). ScheduleExists (409) when the period has a
     regular schedule that is not discarded; NothingToSchedule (422)."""
-    found = await access(session, actor.user, employer_id, HR)
+    actor, employer_id = found.actor, found.employer.id
     check_period(period)
     taken = await session.scalar(
         select(PensionSchedule.id).where(
@@ -241,7 +240,7 @@ async def compute_lines(
 
 
 async def adjust(
-    session: AsyncSession, settings: Settings, actor: Actor, employer_id: str, schedule_id: str
+    session: AsyncSession, settings: Settings, found: Access, schedule_id: str
 ) -> ScheduleView:
     """A correction of an approved (remitted, confirmed) schedule, which never changes: an
     ``adjustment`` schedule for the same period and deadline that refers to it, holding per
@@ -249,7 +248,8 @@ async def adjust(
     an earlier effective date, a PIN fixed, a joiner added) less what the original and earlier
     adjustments carried, where positive (an overpayment is not refunded here). Then it goes
     through the same submit → approve → pay steps. NothingToSchedule (422) when nothing is owed."""
-    _, original = await load(session, actor, employer_id, schedule_id, HR)
+    actor, employer_id = found.actor, found.employer.id
+    original = await load(session, found, schedule_id)
     if original.status not in states.IMMUTABLE or original.kind != "regular":
         raise InvalidTransition(
             "Only an approved regular schedule can be adjusted.",
@@ -330,20 +330,16 @@ async def adjust(
 
 
 async def load(
-    session: AsyncSession,
-    actor: Actor,
-    employer_id: str,
-    schedule_id: str,
-    *roles: str,
-    lock: bool = False,
-) -> tuple[Access, PensionSchedule]:
-    found = await access(session, actor.user, employer_id, *roles)
+    session: AsyncSession, found: Access, schedule_id: str, *, lock: bool = False
+) -> PensionSchedule:
+    """A schedule of the caller's employer (``lock``: FOR UPDATE, reloaded); ScheduleNotFound
+    (404) for anyone else's."""
     schedule = await session.get(
         PensionSchedule, schedule_id, with_for_update=lock or None, populate_existing=lock
     )
-    if schedule is None or schedule.employer_id != employer_id:
+    if schedule is None or schedule.employer_id != found.employer.id:
         raise ScheduleNotFound()
-    return found, schedule
+    return schedule
 
 
 async def view(
@@ -375,29 +371,29 @@ async def view(
     return ScheduleView(schedule, lines, without, penalty, months)
 
 
-async def list_for(session: AsyncSession, actor: Actor, employer_id: str) -> list[PensionSchedule]:
-    await access(session, actor.user, employer_id)
+async def list_for(session: AsyncSession, found: Access) -> list[PensionSchedule]:
     rows = await session.scalars(
         select(PensionSchedule)
-        .where(PensionSchedule.employer_id == employer_id)
+        .where(PensionSchedule.employer_id == found.employer.id)
         .order_by(PensionSchedule.period.desc(), PensionSchedule.created_at.desc())
     )
     return list(rows)
 
 
 async def get(
-    session: AsyncSession, settings: Settings, actor: Actor, employer_id: str, schedule_id: str
+    session: AsyncSession, settings: Settings, found: Access, schedule_id: str
 ) -> ScheduleView:
-    _, schedule = await load(session, actor, employer_id, schedule_id)
+    schedule = await load(session, found, schedule_id)
     return await view(session, settings, schedule)
 
 
 async def submit(
-    session: AsyncSession, settings: Settings, actor: Actor, employer_id: str, schedule_id: str
+    session: AsyncSession, settings: Settings, found: Access, schedule_id: str
 ) -> ScheduleView:
     """The maker submits a draft for approval (HR officer). Lines whose PIN PenCom's register
     flagged (another PFA, another name) block it: RegisterMismatch (422) naming them."""
-    _, schedule = await load(session, actor, employer_id, schedule_id, HR, lock=True)
+    actor = found.actor
+    schedule = await load(session, found, schedule_id, lock=True)
     states.SCHEDULE.next(schedule.status, "submit")
     flagged = list(
         await session.scalars(
@@ -419,36 +415,36 @@ async def submit(
 async def reject(
     session: AsyncSession,
     settings: Settings,
-    actor: Actor,
-    employer_id: str,
+    found: Access,
     schedule_id: str,
     reason: str,
 ) -> ScheduleView:
     """The checker sends a submitted schedule back to draft (finance approver)."""
-    _, schedule = await load(session, actor, employer_id, schedule_id, FINANCE, lock=True)
-    await _record(session, schedule, "reject", actor, reason)
+    schedule = await load(session, found, schedule_id, lock=True)
+    await _record(session, schedule, "reject", found.actor, reason)
     return await view(session, settings, schedule)
 
 
 async def discard(
-    session: AsyncSession, settings: Settings, actor: Actor, employer_id: str, schedule_id: str
+    session: AsyncSession, settings: Settings, found: Access, schedule_id: str
 ) -> ScheduleView:
-    _, schedule = await load(session, actor, employer_id, schedule_id, HR, lock=True)
-    await _record(session, schedule, "discard", actor)
+    """The maker drops a draft (HR officer)."""
+    schedule = await load(session, found, schedule_id, lock=True)
+    await _record(session, schedule, "discard", found.actor)
     return await view(session, settings, schedule)
 
 
 async def approve(
     session: AsyncSession,
     settings: Settings,
-    actor: Actor,
-    employer_id: str,
+    found: Access,
     schedule_id: str,
     totp_code: str | None,
 ) -> ScheduleView:
     """The checker approves (finance approver) with a fresh TOTP code; who prepared or
     submitted it cannot (MakerChecker, 403). From now on the schedule is immutable."""
-    _, schedule = await load(session, actor, employer_id, schedule_id, FINANCE, lock=True)
+    actor = found.actor
+    schedule = await load(session, found, schedule_id, lock=True)
     states.SCHEDULE.next(schedule.status, "approve")
     if actor.id in (schedule.prepared_by, schedule.submitted_by):
         raise MakerChecker()
@@ -461,8 +457,7 @@ async def approve(
 async def pay(
     session: AsyncSession,
     settings: Settings,
-    actor: Actor,
-    employer_id: str,
+    found: Access,
     schedule_id: str,
     callback_url: str | None,
 ) -> tuple[PensionSchedule, Payment]:
@@ -470,7 +465,8 @@ async def pay(
     per employee, through Remita (an RRR, a hosted page). The schedule becomes ``remitted``;
     it is ``confirmed`` when Remita's status check says paid. Calling again while the RRR is
     open returns it. Raises the payments core's errors (422, 402, 503)."""
-    found, schedule = await load(session, actor, employer_id, schedule_id, FINANCE)
+    actor, employer_id = found.actor, found.employer.id
+    schedule = await load(session, found, schedule_id)
     if schedule.status == states.REMITTED and schedule.payment_id:
         current = await payments.get_payment(session, schedule.payment_id)
         if current.status in pay_states.OPEN:
@@ -495,7 +491,7 @@ async def pay(
         metadata={"schedule_id": schedule.id, "employer_id": employer_id},
     )
     payment = await payments.collect(session, settings, request)
-    _, schedule = await load(session, actor, employer_id, schedule_id, FINANCE, lock=True)
+    schedule = await load(session, found, schedule_id, lock=True)
     months = current_view.months_late_today
     schedule.penalty, schedule.penalty_months = penalty, months
     for line in current_view.lines:
@@ -518,13 +514,11 @@ def pension_account(schedule_id: str) -> chart.AccountDef:
     )
 
 
-async def check_payment(
-    session: AsyncSession, actor: Actor, employer_id: str, schedule_id: str
-) -> PensionSchedule:
+async def check_payment(session: AsyncSession, found: Access, schedule_id: str) -> PensionSchedule:
     """Ask the payments core to check the schedule's payment with Remita now (the payer came
     back from the hosted page, or says they paid at a bank): a ``payments.verify_payment`` job,
     which settles from Remita's status answer only."""
-    _, schedule = await load(session, actor, employer_id, schedule_id)
+    schedule = await load(session, found, schedule_id)
     if schedule.payment_id and schedule.status == states.REMITTED:
         await enqueue(
             session,

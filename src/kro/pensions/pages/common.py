@@ -1,0 +1,27 @@
+"""What the employer portal's pages share: the path prefix and what every employer page
+shows (the employer, the viewer's role, coverage)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kro.kit.clock import utcnow
+from kro.pensions import employers
+from kro.pensions.employers import Access
+from kro.settings import Settings
+
+P = "/pensions/{employer_id}"
+
+
+async def base(session: AsyncSession, settings: Settings, found: Access) -> dict[str, Any]:
+    """The employer, the viewer's membership, the headcount and whether the PRA covers it."""
+    count = await employers.headcount(session, found.employer.id, utcnow().date())
+    return {
+        "employer": found.employer,
+        "member": found.member,
+        "headcount": count,
+        "covered": employers.covered(settings, count),
+        "threshold": settings.pensions_coverage_threshold,
+    }
