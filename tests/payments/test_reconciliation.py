@@ -289,6 +289,7 @@ async def test_cli_reconciles_every_configuration(
             "KRO_DATABASE_URL": db_url,
             "KRO_PAYSTACK_SECRET_KEY": SECRET_KEY,
             "KRO_GATEWAY_SANDBOX_BASE_URL": f"{gateway.base_url}/sandbox",
+            "KRO_PAYSTACK_BASE_URL": gateway.sandbox,  # the platform's own account
         }.items():
             monkeypatch.setenv(name, value)
         monkeypatch.setenv("COLUMNS", "200")
@@ -296,6 +297,7 @@ async def test_cli_reconciles_every_configuration(
         result = await asyncio.to_thread(CliRunner().invoke, cli, args)
         assert result.exit_code == 0, result.output
         assert "clean" in result.output and shop.tenant_id in result.output
+        assert "platform" in result.output  # the products' payments, on the platform's account
         listed = data(await http.get(REPORTS, headers=shop.key))
         assert [(r["status"], r["counts"]["matched"]) for r in listed] == [("clean", 1)]
 

@@ -55,6 +55,7 @@ class ReconciliationReportOut(BaseModel):
     counts: ReconciliationCounts
     findings: list[ReconciliationFinding]
     error: str | None
+    actor: str = Field(description="who ran it: schedule, cli, api_key:…")
     started_at: datetime
     finished_at: datetime | None
 
@@ -75,6 +76,7 @@ class ReconciliationReportOut(BaseModel):
             ),
             findings=[ReconciliationFinding.model_validate(f) for f in r.findings or []],
             error=r.error,
+            actor=r.actor,
             started_at=r.started_at,
             finished_at=r.finished_at,
         )

@@ -29,6 +29,17 @@ charge known only to the provider (``missing_here``) is reported, never booked.
 In test mode every tenant without its own keys shares the platform's sandbox account, so the
 list holds other tenants' and the products' charges: a charge whose reference is any payment of
 ours that is not this configuration's is skipped, never reported.
+
+**The platform's own accounts** (:mod:`kro.payments.platform`: ``platform_paystack`` …, through
+which the products collect) are reconciled the same way: a platform configuration's payments
+are the products' (``tenant_id`` NULL) taken through its provider, and its report is stored
+with ``tenant_id`` ``""`` and ``mode`` ``platform`` (:func:`platform_configs`). Only the
+providers whose status endpoint answers for our reference (``verification.ASKABLE``) are
+reconciled: Paystack by its list and status endpoint; Fincra and Remita have no list
+(``list_charges`` is ``[]``), so each payment of the day that reached them is asked about one
+by one and the report has every finding but ``missing_here``. Providus (a bank transfer into a
+dynamic account: no list, no status by our reference) is skipped with the reason logged: its
+payments are settled from its notifications, each confirmed with the provider before value.
 """
 
 from __future__ import annotations
@@ -39,19 +50,20 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kro.kit.clock import utcnow
 from kro.kit.db import unit_of_work
 from kro.ledger import service as ledger
-from kro.payments import charges, states
+from kro.payments import charges, platform, states
 from kro.payments.errors import (
     FutureDay,
     ReportNotFound,
     UnknownProviderConfig,
 )
 from kro.payments.models import Payment, ProviderConfig
+from kro.payments.reconciliation import verification
 from kro.payments.reconciliation.models import (
     CLEAN,
     DISCREPANCIES,
@@ -60,7 +72,12 @@ from kro.payments.reconciliation.models import (
 )
 from kro.providers import registry
 from kro.providers.base import ChargeStatus, PaymentProvider, ProviderCharge
-from kro.providers.errors import ProviderRejected, ProviderTimeout, ProviderUnavailable
+from kro.providers.errors import (
+    ProviderRejected,
+    ProviderTimeout,
+    ProviderUnavailable,
+    UnknownProvider,
+)
 from kro.settings import Settings
 
 log = structlog.get_logger("kro.payments.reconciliation.service")
@@ -245,12 +262,15 @@ async def reconcile_day(
     tenant_id: str | None = None,
     actor: str = ACTOR,
 ) -> list[ReconciliationReport]:
-    """Reconcile every enabled configuration (all tenants and both modes, or only
-    ``provider`` / ``tenant_id``) over ``day``, each in its own transaction (committed here:
-    this is a unit-of-work owner, for the CLI). Returns the reports in configuration order."""
+    """Reconcile every enabled configuration (all tenants and both modes, then the
+    platform's own; or only ``provider`` / ``tenant_id``'s) over ``day``, each in its own
+    transaction (committed here: this is a unit-of-work owner, for the CLI). Returns the
+    reports in configuration order."""
     async with unit_of_work(sessions) as read:
         configs = await enabled_configs(read, provider=provider, tenant_id=tenant_id)
         read.expunge_all()
+    if tenant_id is None:
+        configs += [c for c in platform_configs(settings) if provider in (None, c.provider)]
     reports = []
     for config in configs:
         async with unit_of_work(sessions) as session:
@@ -274,6 +294,34 @@ async def enabled_configs(
         stmt = stmt.where(ProviderConfig.tenant_id == tenant_id)
     order = (ProviderConfig.tenant_id, ProviderConfig.mode, ProviderConfig.provider)
     return list(await session.scalars(stmt.order_by(*order)))
+
+
+def platform_configs(settings: Settings) -> list[ProviderConfig]:
+    """The platform's own configurations to reconcile (``KRO_PAYMENTS_PROVIDERS`` and the
+    dedicated ones, in that order), transient; those whose provider can be asked about a
+    payment by our reference only (``verification.ASKABLE``). Each skipped one is logged with
+    the reason (see the module docstring)."""
+    found = []
+    for name in dict.fromkeys([*settings.payments_providers, *platform.DEDICATED]):
+        if name in verification.ASKABLE:
+            found.append(platform.config(name))
+        else:
+            log.info("reconciliation_skipped", provider=name, mode=platform.PLATFORM,
+                     reason="no charge list and no status by our reference: settled from its "
+                     "notifications, each confirmed with the provider")  # fmt: skip
+    return found
+
+
+async def load_config(session: AsyncSession, config_id: str) -> ProviderConfig | None:
+    """The configuration ``config_id`` names: a tenant's stored one, or a platform one
+    (``platform_<provider>``, transient); None when there is no such thing."""
+    prefix = f"{platform.PLATFORM}_"
+    if config_id.startswith(prefix):
+        try:
+            return platform.config(config_id.removeprefix(prefix))
+        except UnknownProvider:
+            return None
+    return await session.get(ProviderConfig, config_id)
 
 
 async def config_for(
@@ -301,16 +349,22 @@ async def _payments_of(
 ) -> list[Payment]:
     rows = await session.scalars(
         select(Payment)
-        .where(
-            Payment.tenant_id == config.tenant_id,
-            Payment.mode == config.mode,
-            Payment.provider_config_id == config.id,
-            Payment.created_at >= start,
-            Payment.created_at < end,
-        )
+        .where(*_owned_by(config), Payment.created_at >= start, Payment.created_at < end)
         .order_by(Payment.id)
     )
     return list(rows)
+
+
+def _owned_by(config: ProviderConfig) -> list[ColumnElement[bool]]:
+    """A tenant configuration's payments are those routed through it; a platform one's are
+    the products' (no tenant) taken through its provider."""
+    if config.mode == platform.PLATFORM:
+        return [Payment.tenant_id.is_(None), Payment.provider == config.provider]
+    return [
+        Payment.tenant_id == config.tenant_id,
+        Payment.mode == config.mode,
+        Payment.provider_config_id == config.id,
+    ]
 
 
 def reached_provider(payment: Payment) -> bool:
@@ -543,3 +597,16 @@ async def get_report(
     if report is None or report.tenant_id != tenant_id or report.mode != mode:
         raise ReportNotFound()
     return report
+
+
+async def list_platform_reports(
+    session: AsyncSession, filters: ReportFilter, *, limit: int, cursor: str | None
+) -> tuple[list[ReconciliationReport], bool]:
+    """The reports of the platform's own configurations (``tenant_id`` ``""``, mode
+    ``platform``), as :func:`list_reports`: for the admin API and console."""
+    return await list_reports(session, "", platform.PLATFORM, filters, limit=limit, cursor=cursor)
+
+
+async def get_platform_report(session: AsyncSession, report_id: str) -> ReconciliationReport:
+    """One report of the platform's configurations; a tenant's → ReportNotFound (404)."""
+    return await get_report(session, "", platform.PLATFORM, report_id)

@@ -3,11 +3,12 @@
 ``payments.reconcile`` is periodic. It ticks every :data:`TICK` and does its work once per
 ``KRO_RECONCILE_INTERVAL`` seconds (hourly by default; read at run time, so the interval is
 the running settings', rounded to ticks): then it enqueues one ``payments.reconcile_config``
-job per enabled provider configuration and per UTC day that the last
-``KRO_RECONCILE_LOOKBACK`` seconds touch (today and the day before, or more). One job per
-configuration and day keeps provider calls apart: a provider that is down fails only its own
-jobs, and workers share the load. Both handlers are idempotent: reconciling twice writes a
-second report and settles nothing twice.
+job per enabled provider configuration — every tenant's, then the platform's own
+(:func:`.service.platform_configs`, through which the products collect) — and per UTC day
+that the last ``KRO_RECONCILE_LOOKBACK`` seconds touch (today and the day before, or more).
+One job per configuration and day keeps provider calls apart: a provider that is down fails
+only its own jobs, and workers share the load. Both handlers are idempotent: reconciling twice
+writes a second report and settles nothing twice.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from kro.jobs.scheduler import periodic
 from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
 from kro.kit.db import unit_of_work
-from kro.payments.models import Payment, ProviderConfig
+from kro.payments.models import Payment
 from kro.payments.reconciliation import service as reconciliation
 from kro.payments.reconciliation import verification
 
@@ -36,12 +37,14 @@ def is_due(slot_start: datetime, interval_seconds: int) -> bool:
 
 @periodic("payments.reconcile", every=TICK, max_attempts=3)
 async def reconcile(ctx: JobContext, payload: dict[str, Any]) -> None:
-    """Fan out ``payments.reconcile_config`` for each enabled configuration and recent day."""
+    """Fan out ``payments.reconcile_config`` for each enabled configuration (the tenants', then
+    the platform's) and recent day."""
     slot_start = datetime.fromisoformat(payload["scheduled_for"].replace("Z", "+00:00"))
     if not is_due(slot_start, ctx.settings.reconcile_interval):
         return
     days = reconciliation.days_back(utcnow(), timedelta(seconds=ctx.settings.reconcile_lookback))
-    for config in await reconciliation.enabled_configs(ctx.session):
+    configs = await reconciliation.enabled_configs(ctx.session)
+    for config in configs + reconciliation.platform_configs(ctx.settings):
         for day in days:
             await enqueue(
                 ctx.session,
@@ -54,11 +57,11 @@ async def reconcile(ctx: JobContext, payload: dict[str, Any]) -> None:
 @job_handler("payments.reconcile_config")
 async def reconcile_config(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Reconcile one configuration over one day: ``{"config_id", "day": "YYYY-MM-DD",
-    "actor"?}``. The provider is asked with no transaction open; the report and settlements
-    commit with the job."""
+    "actor"?}`` (a tenant's id, or ``platform_<provider>``). The provider is asked with no
+    transaction open; the report and settlements commit with the job."""
     async with unit_of_work(ctx.sessions) as read:
-        config = await read.get(ProviderConfig, payload["config_id"])
-        if config is not None:
+        config = await reconciliation.load_config(read, str(payload["config_id"]))
+        if config is not None and config in read:
             read.expunge(config)
     if config is None or not config.enabled:
         return
