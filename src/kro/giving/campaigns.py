@@ -30,6 +30,7 @@ from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
 from kro.kit.ids import new_id
 from kro.kit.storage import Storage
+from kro.settings import Settings
 
 CATEGORIES = ("medical", "education", "emergency", "community", "faith", "business", "other")
 REPORT_REASONS = ("fraud", "misleading", "prohibited")
@@ -346,16 +347,22 @@ async def review_queue(session: AsyncSession) -> list[Campaign]:
 
 
 async def post_update(
-    session: AsyncSession, organizer: User, campaign_id: str, title: str, body: str
+    session: AsyncSession,
+    settings: Settings,
+    organizer: User,
+    campaign_id: str,
+    title: str,
+    body: str,
 ) -> CampaignUpdate:
-    """News on a campaign; donors who opted in hear of it (:mod:`.notices`)."""
+    """News on a campaign; every donor who opted in is emailed once, account or not
+    (:func:`.notices.update_posted`). Raises CampaignNotFound (404)."""
     from kro.giving import notices
 
     campaign = await own(session, organizer, campaign_id)
     update = CampaignUpdate(id=new_id("gup"), campaign_id=campaign.id, title=title, body=body)
     session.add(update)
     await session.flush()
-    await notices.update_posted(session, campaign, update)
+    await notices.update_posted(session, settings, campaign, update)
     return update
 
 

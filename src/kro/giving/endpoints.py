@@ -13,7 +13,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Path, Query, Response, UploadFile, status
 
-from kro.giving import admin_endpoints, campaigns, donations, messages, receipts, withdrawals
+from kro.giving import (
+    admin_endpoints,
+    campaigns,
+    donations,
+    messages,
+    receipts,
+    subscribers,
+    withdrawals,
+)
 from kro.giving.config import GivingSettings
 from kro.giving.errors import (
     CampaignNotAcceptingDonations,
@@ -30,6 +38,7 @@ from kro.giving.errors import (
     ReasonRequired,
     RefundWindowClosed,
     ReportNotFound,
+    UnsubscribeLinkInvalid,
     UnsupportedImage,
     WithdrawalNotFound,
     WithdrawalsOnHold,
@@ -55,6 +64,8 @@ from kro.giving.schemas import (
     ReportIn,
     ReportOut,
     ReviewIn,
+    UnsubscribedOut,
+    UnsubscribeIn,
     UpdateIn,
     UpdateOut,
     WallEntry,
@@ -244,6 +255,19 @@ async def flag_message(
     return ok(MessageOut.of(donation))
 
 
+@public.post(
+    "/updates/unsubscribe",
+    responses=error_responses(UnsubscribeLinkInvalid, CampaignNotFound),
+)
+async def unsubscribe(
+    body: UnsubscribeIn, session: DbSession, settings: AppSettings
+) -> Envelope[UnsubscribedOut]:
+    """Stop a campaign's update emails to the address the link's signed ``token`` names (no
+    account needed; idempotent). 404 ``unsubscribe_link_invalid``."""
+    campaign, email = await subscribers.unsubscribe(session, settings, body.token)
+    return ok(UnsubscribedOut(campaign_id=campaign.id, email=email))
+
+
 @public.get("/me/donations")
 async def my_donations(user: CurrentUser, session: DbSession) -> Envelope[list[DonationOut]]:
     """A signed-in donor's donations (given while signed in, or to their email)."""
@@ -309,10 +333,17 @@ async def campaign_donations(
     responses=error_responses(CampaignNotFound),
 )
 async def post_update(
-    campaign_id: str, body: UpdateIn, user: CurrentUser, session: DbSession
+    campaign_id: str,
+    body: UpdateIn,
+    user: CurrentUser,
+    session: DbSession,
+    settings: AppSettings,
 ) -> Envelope[UpdateOut]:
-    """Post news; donors with an account who opted in are emailed."""
-    update = await campaigns.post_update(session, user, campaign_id, body.title, body.body)
+    """Post news; every donor who opted in (account or not) is emailed once, with a link to
+    unsubscribe."""
+    update = await campaigns.post_update(
+        session, settings, user, campaign_id, body.title, body.body
+    )
     return ok(UpdateOut.model_validate(update))
 
 

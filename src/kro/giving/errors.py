@@ -93,3 +93,8 @@ class DateRangeInvalid(Unprocessable):
 class MessageNotFound(NotFound):
     code = "message_not_found"
     message = "No such words of support."
+
+
+class UnsubscribeLinkInvalid(NotFound):
+    code = "unsubscribe_link_invalid"
+    message = "This unsubscribe link is not valid."

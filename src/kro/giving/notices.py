@@ -1,18 +1,20 @@
 """What KROGiving tells people, through :mod:`kro.notifications` (outbox, the same
 transaction as the change): the organizer at each step of a withdrawal and of the review,
-donors with an account who opted in when the organizer posts an update."""
+every donor who opted in (account or not) when the organizer posts an update, every donor
+their receipt."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kro.giving import subscribers
 from kro.giving.models import Campaign, CampaignUpdate, Donation, Withdrawal
 from kro.giving.monthly.models import MonthlyGift
 from kro.notifications.events import EMAIL, EventSpec, register
 from kro.notifications.service import notify, notify_address
+from kro.settings import Settings
 
 register(
     EventSpec("giving.campaign_reviewed", EMAIL),
@@ -55,33 +57,30 @@ async def withdrawal_updated(session: AsyncSession, withdrawal: Withdrawal, even
     )
 
 
-async def update_posted(session: AsyncSession, campaign: Campaign, update: CampaignUpdate) -> None:
-    """Donors with an account who opted in; donors without one are not emailed yet (the
-    notifications core addresses users only)."""
-    stmt = (
-        select(Donation.donor_user_id)
-        .where(
-            Donation.campaign_id == campaign.id,
-            Donation.status == "paid",
-            Donation.opt_in.is_(True),
-            Donation.donor_user_id.is_not(None),
-        )
-        .distinct()
-    )
-    for user_id in (await session.execute(stmt)).scalars():
-        assert user_id is not None
-        await notify(
+async def update_posted(
+    session: AsyncSession, settings: Settings, campaign: Campaign, update: CampaignUpdate
+) -> int:
+    """Email the update to every address that opted in (:mod:`.subscribers`), with or
+    without an account, once per address per update (the outbox's key: the update's id),
+    each with its own signed unsubscribe link. Returns how many were queued."""
+    recipients = await subscribers.of_campaign(session, campaign.id)
+    for person in recipients:
+        await notify_address(
             session,
-            user_id,
+            person.email,
             "giving.update_posted",
             {
+                "recipient_name": person.name,
                 "title": campaign.title,
                 "update_title": update.title,
                 "body": update.body,
                 "campaign_id": campaign.id,
+                "url": f"{settings.base_url}/giving/campaigns/{campaign.id}",
+                "unsubscribe_url": subscribers.unsubscribe_url(settings, campaign.id, person.email),
             },
             dedupe_key=update.id,
         )
+    return len(recipients)
 
 
 async def donation_receipt(session: AsyncSession, donation_id: str, base_url: str) -> None:

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from fastapi import File, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
-from kro.giving import campaigns, donations, messages, states, withdrawals
+from kro.giving import campaigns, donations, messages, states, subscribers, withdrawals
 from kro.giving.config import GivingSettings
 from kro.giving.errors import CampaignNotFound
 from kro.giving.models import Campaign
@@ -24,6 +24,7 @@ from kro.giving.schemas import (
     UpdateIn,
     WithdrawalIn,
 )
+from kro.identity.dependencies import AppSettings
 from kro.identity.models import User
 from kro.kit.deps import DbSession, FileStorage
 from kro.payouts import service as payouts
@@ -274,6 +275,29 @@ async def moderate_message(
     return redirect(request, f"/giving/campaigns/{campaign.id}", message=done)
 
 
+@router.get("/giving/updates/unsubscribe")
+async def unsubscribe_page(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    token: Annotated[str, Query(max_length=1000)] = "",
+) -> Response:
+    """What the link in an update email opens: the campaign and the address, and a button
+    (a mail scanner following the link changes nothing). A forged link: the 404 page."""
+    campaign, email = await subscribers.read_token(session, settings, token)
+    ctx = {"campaign": campaign, "email": email, "token": token, "done": False}
+    return render(request, "giving/unsubscribe.html", ctx)
+
+
+@router.post("/giving/updates/unsubscribe")
+async def unsubscribe(request: Request, session: DbSession, settings: AppSettings) -> Response:
+    """As ``POST /v1/giving/updates/unsubscribe``."""
+    form = await read_form(request)
+    campaign, email = await subscribers.unsubscribe(session, settings, form["token"])
+    ctx = {"campaign": campaign, "email": email, "token": form["token"], "done": True}
+    return render(request, "giving/unsubscribe.html", ctx)
+
+
 @router.get("/giving/donations")
 async def my_donations(request: Request, viewer: PageUser, session: DbSession) -> Response:
     """A signed-in donor's donations (given while signed in, or to their email)."""
@@ -370,13 +394,19 @@ async def manage(
 
 @router.post("/giving/my/{campaign_id}/updates")
 async def post_update(
-    campaign_id: str, request: Request, viewer: PageUser, session: DbSession
+    campaign_id: str,
+    request: Request,
+    viewer: PageUser,
+    session: DbSession,
+    settings: AppSettings,
 ) -> Response:
     form = await read_form(request)
     body = form.parse(UpdateIn, {"title": form["update_title"], "body": form["update_body"]})
     if body is not None:
         async with form.saving(session):
-            await campaigns.post_update(session, viewer, campaign_id, body.title, body.body)
+            await campaigns.post_update(
+                session, settings, viewer, campaign_id, body.title, body.body
+            )
     if not form.ok:
         return await _manage_page(request, session, viewer, campaign_id, form)
     return redirect(request, f"/giving/my/{campaign_id}", message="Update posted.")

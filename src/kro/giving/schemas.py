@@ -371,3 +371,14 @@ class MessageOut(BaseModel):
             message_status=d.message_status,
             flags=flags,
         )
+
+
+class UnsubscribeIn(BaseModel):
+    token: str = Field(min_length=10, max_length=1000, description="from the email's link")
+
+
+class UnsubscribedOut(BaseModel):
+    """The campaign whose updates stop, and the address (lower-cased)."""
+
+    campaign_id: str
+    email: str
