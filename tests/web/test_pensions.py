@@ -16,7 +16,8 @@ from playwright.async_api import BrowserContext, Page, expect
 from kro.kit.clock import utcnow
 from tests.pensions.conftest import people, to_csv
 from tests.support.platform import Platform
-from tests.web.browser import PHONE, Camera
+from tests.web.browser import DESKTOP, PHONE, Camera
+from tests.web.test_admin_console import admin_signs_in
 from tests.web.test_escrow_journey import sign_up
 
 
@@ -161,3 +162,25 @@ async def test_an_employer_remits_a_month_and_gets_its_certificate(
     await expect(hr.locator("#verdict")).to_have_text(re.compile("Genuine and valid"))
     await camera.shoot(hr, "verification")
     await finance_context.close()
+    await _an_admin_revokes_it(platform, context, hr, camera)
+
+
+async def _an_admin_revokes_it(
+    platform: Platform, context: BrowserContext, verification: Page, camera: Camera
+) -> None:
+    """The admin console lists the certificate; revoking needs a reason; the public page the
+    QR code opens then says revoked."""
+    admin_context = await context.browser.new_context(viewport=DESKTOP, locale="en-NG")  # type: ignore[union-attr]
+    admin = await admin_context.new_page()
+    await admin_signs_in(admin, platform)
+    await admin.get_by_role("link", name="Pensions").first.click()
+    await expect(admin.locator("#employers")).to_contain_text("Zenon Foods Ltd")
+    await admin.get_by_role("button", name="Revoke").click()
+    await expect(admin.locator(".field.has-error .error")).to_contain_text("validation_error")
+    await admin.get_by_label(re.compile("^Reason to revoke")).fill("Issued on a forged GLI")
+    await admin.get_by_role("button", name="Revoke").click()
+    await expect(admin.get_by_role("status")).to_contain_text("revoked")
+    await camera.shoot(admin, "admin-pensions")
+    await admin_context.close()
+    await verification.reload()
+    await expect(verification.locator("#verdict")).to_have_text("Genuine but revoked")

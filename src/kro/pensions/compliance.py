@@ -381,22 +381,26 @@ class Verification:
     number: str | None = None
     employer: str | None = None
     valid_until: date | None = None
+    revoked_on: date | None = None
 
 
 async def verify(session: AsyncSession, token: str) -> Verification:
-    """Public: is the certificate behind ``token`` genuine and still valid?"""
+    """Public: is the certificate behind ``token`` genuine and still valid (not expired, not
+    revoked by an admin)?"""
     certificate = await session.scalar(
         select(PensionCertificate).where(PensionCertificate.token == token)
     )
     if certificate is None:
         return Verification(False, False)
     employer = await session.get(PensionEmployer, certificate.employer_id)
+    revoked = certificate.revoked_at.date() if certificate.revoked_at else None
     return Verification(
         True,
-        utcnow().date() <= certificate.valid_until,
+        revoked is None and utcnow().date() <= certificate.valid_until,
         certificate.number,
         employer.name if employer else None,
         certificate.valid_until,
+        revoked,
     )
 
 

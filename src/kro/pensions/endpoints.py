@@ -643,5 +643,6 @@ async def verify_certificate(token: str, session: DbSession) -> Envelope[Verific
             number=v.number,
             employer=v.employer,
             valid_until=v.valid_until,
+            revoked_on=v.revoked_on,
         )
     )

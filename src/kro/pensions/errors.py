@@ -91,3 +91,8 @@ class ExitBeforeHire(Unprocessable):
 class UnknownPfa(Unprocessable):
     code = "unknown_pfa"
     message = "Unknown PFA code (see the list of licensed PFAs)."
+
+
+class CertificateRevoked(Conflict):
+    code = "certificate_revoked"
+    message = "This certificate is already revoked."

@@ -208,7 +208,9 @@ class PensionGliPolicy(Base):
 
 class PensionCertificate(Base):
     """A compliance report issued when every readiness item held; valid to 31 December of
-    ``year``. ``token``: the secret in the QR code's public verification URL."""
+    ``year``. ``token``: the secret in the QR code's public verification URL. An admin may
+    revoke it (``revoked_at``, ``revoked_by``, ``revoke_reason``): the verification page then
+    says so."""
 
     __tablename__ = "pension_certificates"
 
@@ -220,3 +222,6 @@ class PensionCertificate(Base):
     valid_until: Mapped[date] = mapped_column(Date)
     issued_by: Mapped[str] = mapped_column(String(32))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    revoked_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    revoke_reason: Mapped[str | None] = mapped_column(String(500), default=None)

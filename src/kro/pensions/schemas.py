@@ -395,11 +395,20 @@ class CertificateOut(BaseModel):
 
 
 class VerificationOut(BaseModel):
+    """Public: ``valid`` is false once expired or revoked (``revoked_on``)."""
+
     genuine: bool
     valid: bool
     number: str | None
     employer: str | None
     valid_until: date | None
+    revoked_on: date | None = None
+
+
+class RevokeIn(BaseModel):
+    """Why an admin revokes a certificate (kept in the audit log, not shown publicly)."""
+
+    reason: str = Field(min_length=3, max_length=500)
 
 
 class TotpEnrolmentOut(BaseModel):
