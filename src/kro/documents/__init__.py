@@ -45,17 +45,30 @@ def template_path(name: str) -> Path:
 
 def render(name: str, data: Mapping[str, Any]) -> bytes:
     """Compile template ``name`` with ``data`` (JSON-serialisable) into PDF bytes."""
+    return _compile(name, data)
+
+
+def render_png(name: str, data: Mapping[str, Any], ppi: float = 144) -> bytes:
+    """Compile a one-page template into a PNG (``ppi`` pixels per inch: a 600 × 315 pt page
+    at 144 ppi is 1200 × 630 px, an Open Graph image). Typst's own rasteriser: no image
+    library needed. CPU-bound: call it from a worker thread in async code."""
+    return _compile(name, data, format="png", ppi=ppi)
+
+
+def _compile(name: str, data: Mapping[str, Any], **options: Any) -> bytes:
     path = template_path(name)
     try:
-        return bytes(
-            typst.compile(
-                str(path),
-                root=str(SRC),
-                sys_inputs={"data": json.dumps(data, default=str)},
-            )
+        out = typst.compile(
+            str(path),
+            root=str(SRC),
+            sys_inputs={"data": json.dumps(data, default=str)},
+            **options,
         )
     except Exception as exc:  # typst raises its own error types with the compiler's report
         raise DocumentError(f"{name}: {exc}") from exc
+    if isinstance(out, list):  # a PNG per page; a preview is one page
+        raise DocumentError(f"{name}: {len(out)} pages where one was expected")
+    return bytes(out)
 
 
 def qr_svg(content: str) -> str:

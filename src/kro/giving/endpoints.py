@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Path, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Header, Path, Query, Response, UploadFile, status
 
 from kro.giving import (
     admin_endpoints,
@@ -19,6 +19,7 @@ from kro.giving import (
     donations,
     messages,
     receipts,
+    social,
     subscribers,
     withdrawals,
 )
@@ -144,6 +145,26 @@ async def cover_image(campaign_id: str, session: DbSession, storage: FileStorage
     """The campaign's cover image (its Open Graph image). 404 ``cover_image_not_found``."""
     data, content_type = await campaigns.cover(session, storage, campaign_id)
     return Response(data, media_type=content_type, headers={"Cache-Control": "public, max-age=300"})
+
+
+@public.get(
+    "/campaigns/{campaign_id}/social.png",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}, **error_responses(CampaignNotFound)},
+)
+async def social_image(
+    campaign_id: str,
+    session: DbSession,
+    storage: FileStorage,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """The campaign's social preview (its ``og:image``): a 1200 × 630 PNG of the cover, the
+    title and the progress, made once per change and cached; ETag, 304 when unchanged."""
+    png, version = await social.preview(session, storage, campaign_id)
+    headers = {"ETag": f'"{version}"', "Cache-Control": "public, max-age=300"}
+    if if_none_match == f'"{version}"':
+        return Response(status_code=304, headers=headers)
+    return Response(png, media_type="image/png", headers=headers)
 
 
 @public.get("/quote", responses=error_responses(DonationBelowMinimum))

@@ -54,7 +54,8 @@ def _category_options(everything: str | None = None) -> list[tuple[str, str]]:
 
 
 def _image_url(base: str, campaign: Campaign) -> str | None:
-    """The Open Graph image: the uploaded cover, else the organizer's image link."""
+    """The cover shown on the page: the uploaded one, else the organizer's image link (the
+    Open Graph image is the generated preview, :mod:`.social`)."""
     if campaign.cover_image_key:
         return f"{base}/v1/giving/campaigns/{campaign.id}/cover"
     return campaign.cover_image_url
@@ -117,6 +118,11 @@ async def _campaign_page(
             "tip_percent": f"{settings.giving_default_tip_bps / 100:g}",
             "page_url": f"{base}/giving/campaigns/{campaign.id}",
             "image_url": _image_url(base, campaign),
+            "social_url": (
+                f"{base}/v1/giving/campaigns/{campaign.id}/social.png"
+                if campaign.status in states.PUBLIC
+                else None
+            ),
             "is_organizer": viewer is not None and viewer.id == campaign.organizer_id,
             "failed": failed,
         },
