@@ -74,7 +74,7 @@ async def test_a_fundraiser_from_draft_to_a_donation_with_its_receipt(
         "content", "Surgery for Ada"
     )
     await expect(page.locator('meta[property="og:image"]')).to_have_attribute(
-        "content", re.compile(f"/v1/giving/campaigns/{campaign_id}/cover$")
+        "content", re.compile(f"/v1/giving/campaigns/{campaign_id}/social.png$")
     )
     await expect(page.get_by_role("img", name="Cover of Surgery for Ada")).to_be_visible()
     await expect(page.locator('meta[property="og:url"]')).to_have_attribute(
