@@ -254,7 +254,7 @@ async def _on_succeeded(
     )
     if action == "succeed_late":
         payment.failure_reason = None
-    await _complete(session, payment, charge, action, actor)
+    await complete(session, payment, charge, action, actor)
 
 
 async def _on_authorized(
@@ -325,9 +325,17 @@ async def _open(session: AsyncSession, payment: Payment) -> None:
         await transition(session, payment, "submit", "provider answered", "system")
 
 
-async def _complete(
-    session: AsyncSession, payment: Payment, charge: ProviderCharge, action: str, actor: str
+async def complete(
+    session: AsyncSession,
+    payment: Payment,
+    charge: ProviderCharge,
+    action: str,
+    actor: str,
+    reason: str | None = None,
 ) -> None:
+    """Book the provider's confirmed ``charge`` (the collection and its fee, never more than
+    ``payment.amount``), apply ``action`` (``succeed``, ``capture``, ``succeed_late``,
+    ``accept``) and tell the owner ``payment.completed``."""
     await _open(session, payment)
     # Never more than the payment: anything above it was not the merchant's to collect.
     captured = min(charge.amount_captured or charge.amount, payment.amount)
@@ -336,7 +344,7 @@ async def _complete(
     payment.provider_fee = charge.fee
     payment.paid_at = charge.paid_at or utcnow()
     payment.next_action = None
-    await transition(session, payment, action, f"{payment.provider} confirmed", actor)
+    await transition(session, payment, action, reason or f"{payment.provider} confirmed", actor)
     if action == "capture":
         await emit_payment(session, payment, "payment.captured")
     await emit_payment(session, payment, "payment.completed")
@@ -348,8 +356,13 @@ def provider_book(payment: Payment) -> str:
     return payment.provider if payment.mode == "live" else f"{payment.provider}.test"
 
 
-async def post_collection(session: AsyncSession, payment: Payment, amount: int, fee: int) -> None:
+async def post_collection(
+    session: AsyncSession, payment: Payment, amount: int, fee: int, *, into: str | None = None
+) -> None:
     """Post a confirmed collection of ``amount`` minor units with the provider's ``fee``.
+
+    ``into``: credit this ledger account instead of the owner's, as for a product (a payment
+    in review being refunded is parked in its review account, :mod:`kro.payments.review`).
 
     A product's payment (no tenant) credits the account the product named
     (``payment.credit_account_id``: an escrow account, a campaign, …) and books the provider's
@@ -364,8 +377,8 @@ async def post_collection(session: AsyncSession, payment: Payment, amount: int, 
         debit provider fees       fee    → credit provider clearing     (the provider kept it)
         debit merchant balance    fee    → credit platform fees         (passed on to the merchant)
     """
-    if payment.tenant_id is None:
-        await _post_product_collection(session, payment, amount, fee)
+    if payment.tenant_id is None or into is not None:
+        await _post_product_collection(session, payment, amount, fee, into)
         return
     assert payment.mode is not None
     book, currency = provider_book(payment), payment.currency
@@ -391,12 +404,13 @@ async def post_collection(session: AsyncSession, payment: Payment, amount: int, 
 
 
 async def _post_product_collection(
-    session: AsyncSession, payment: Payment, amount: int, fee: int
+    session: AsyncSession, payment: Payment, amount: int, fee: int, into: str | None = None
 ) -> None:
-    book, currency = payment.provider, payment.currency
+    book = payment.provider if payment.tenant_id is None else provider_book(payment)
+    currency = payment.currency
     clearing = await chart.ensure_provider_clearing(session, book, currency)
     transfers = [
-        TransferSpec(f"trf_{payment.id}_in", clearing.id, payment.credit_account_id, amount,
+        TransferSpec(f"trf_{payment.id}_in", clearing.id, into or payment.credit_account_id, amount,
                      currency, "payment.collected", payment.reference),
     ]  # fmt: skip
     if fee > 0:

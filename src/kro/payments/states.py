@@ -12,6 +12,12 @@ or a product's (escrow, marketplace, giving, pensions).
     processing | requires_action ──flag──▶ needs_review (the provider took another amount or
                                                          currency: nothing is booked; an
                                                          operator decides)
+    needs_review ──accept──▶ completed                  (an admin books what the provider
+                                                         captured; kro.payments.review)
+    needs_review ──refund_all──▶ refunded               (an admin refunds it in full: the
+                                                         refund is pending until the provider
+                                                         confirms, the status moves then; a
+                                                         refused refund leaves it in review)
     requires_action ──underpay──▶ underpaid             (a bank transfer below the amount: it
                                                          went to the payer's wallet)
     failed ──succeed_late──▶ completed                  (paid after a decline; see below)
@@ -59,6 +65,8 @@ GATEWAY = StateMachine(
         (REQUIRES_ACTION, "fail"): FAILED,
         (PROCESSING, "flag"): NEEDS_REVIEW,
         (REQUIRES_ACTION, "flag"): NEEDS_REVIEW,
+        (NEEDS_REVIEW, "accept"): COMPLETED,
+        (NEEDS_REVIEW, "refund_all"): REFUNDED,
         (REQUIRES_ACTION, "underpay"): UNDERPAID,
         (FAILED, "succeed_late"): COMPLETED,
         (REQUIRES_CAPTURE, "capture"): COMPLETED,
@@ -76,6 +84,10 @@ OPEN = frozenset({PENDING, PROCESSING, REQUIRES_ACTION})
 
 CAPTURED = frozenset({COMPLETED, PARTIALLY_REFUNDED, REFUNDED})
 """Statuses in which money was taken (refundable while not ``refunded``)."""
+
+REFUNDABLE = frozenset({COMPLETED, PARTIALLY_REFUNDED, NEEDS_REVIEW})
+"""Statuses a refund may be requested in (:mod:`kro.payments.refunds`); ``needs_review`` only
+once an admin's decision has booked what the provider captured (``amount_captured``)."""
 
 RECEIVED = CAPTURED | {NEEDS_REVIEW}
 """Statuses in which the payer's money reached the provider (a product must not ask again)."""

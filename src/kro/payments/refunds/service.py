@@ -77,13 +77,14 @@ async def request_refund(
     caller (``SELECT … FOR UPDATE``), so concurrent refunds of one payment are serialised.
 
     ``from_account_id``: the ledger account the money leaves (a product's; a merchant's
-    payment always refunds from its merchant balance). ``refund_id``: a chosen id (a product
-    refunding once per order). ``actor``/``ip``: recorded in a merchant's audit log.
+    payment refunds from its merchant balance unless one is named — a payment refunded from
+    review leaves its review account, :mod:`kro.payments.review`). ``refund_id``: a chosen id
+    (a product refunding once per order). ``actor``/``ip``: recorded in a merchant's audit log.
 
     Raises NotRefundable (409), RefundExceedsCaptured (409), InsufficientFunds (409: the
     account cannot cover it). Nothing is written then.
     """
-    if payment.status not in (states.COMPLETED, states.PARTIALLY_REFUNDED):
+    if payment.status not in states.REFUNDABLE:
         raise NotRefundable(details={"status": payment.status})
     left = payment.amount_captured - payment.amount_refunded
     wanted = left if amount is None else amount
@@ -129,7 +130,7 @@ async def _book(
 ) -> None:
     """``refunded account → provider clearing | payer's wallet``, id from the refund."""
     currency = payment.currency
-    if payment.tenant_id is not None:
+    if payment.tenant_id is not None and from_account_id is None:
         assert payment.mode is not None
         merchant = await chart.ensure_merchant_balance(
             session, payment.tenant_id, payment.mode, currency
