@@ -422,7 +422,7 @@ async def statement_pdf(session: AsyncSession, found: Access, employee_id: str, 
         )
         .order_by(PensionSchedule.period)
     )
-    lines = list(rows.tuples())
+    lines = [(period, line) for period, line in rows.all()]
     return documents.render(
         "pensions/statement.typ",
         {
