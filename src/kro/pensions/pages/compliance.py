@@ -16,11 +16,11 @@ from kro.pensions import compliance
 from kro.pensions.dependencies import PageComplianceOfficer, PageMember
 from kro.pensions.employers import Access
 from kro.pensions.operators import INSURERS
-from kro.pensions.pages.common import P, base
+from kro.pensions.pages.common import P, base, show
 from kro.pensions.schemas import GliIn
 from kro.web.forms import Form, read_form
 from kro.web.routing import page_router
-from kro.web.templating import redirect, render
+from kro.web.templating import redirect
 
 router = page_router()
 
@@ -45,9 +45,7 @@ async def _compliance_page(
         "insurers": [(i, i) for i in INSURERS],
         "verify_url": lambda c: compliance.verify_url(settings, c),
     }
-    if form is None:
-        return render(request, "pensions/compliance.html", context)
-    return render(request, "pensions/compliance.html", form.context(**context), status=form.status)
+    return show(request, "pensions/compliance.html", context, form)
 
 
 @router.get(P + "/compliance")

@@ -12,7 +12,7 @@ from kro.kit.deps import DbSession
 from kro.pensions import compliance, employers
 from kro.pensions.dependencies import PageMember, PageOwner
 from kro.pensions.employers import Access, Actor
-from kro.pensions.pages.common import P, base
+from kro.pensions.pages.common import P, base, show
 from kro.pensions.schemas import EmployerIn, MemberIn
 from kro.web.dependencies import PageUser
 from kro.web.forms import Form, read_form
@@ -59,9 +59,7 @@ async def _dashboard(
         "team": await employers.members(session, found),
         "enrolled": await totp.enrolled(session, found.user, purpose=totp.USER),
     }
-    if form is None:
-        return render(request, "pensions/dashboard.html", context)
-    return render(request, "pensions/dashboard.html", form.context(**context), status=form.status)
+    return show(request, "pensions/dashboard.html", context, form)
 
 
 @router.get(P)

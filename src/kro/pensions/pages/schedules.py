@@ -14,7 +14,7 @@ from kro.pensions import exports, schedules
 from kro.pensions.dependencies import APPROVE, MAINTAIN, PageHrOfficer, PageMember
 from kro.pensions.employers import Access
 from kro.pensions.errors import ScheduleNotFound
-from kro.pensions.pages.common import P, base
+from kro.pensions.pages.common import P, base, show
 from kro.pensions.schemas import ScheduleIn
 from kro.pensions.states import SCHEDULE
 from kro.web.forms import FORM, Form, read_form
@@ -91,9 +91,7 @@ async def _schedule_page(
         "groups": groups,
         "url": f"/pensions/{found.employer.id}/schedules/{schedule_id}",
     }
-    if form is None:
-        return render(request, "pensions/schedule.html", context)
-    return render(request, "pensions/schedule.html", form.context(**context), status=form.status)
+    return show(request, "pensions/schedule.html", context, form)
 
 
 @router.get(P + "/schedules/{schedule_id}")
