@@ -21,6 +21,7 @@ from kro.payments.review.errors import (
     PaymentNotInReview,
     ProviderHasNoCharge,
     ReviewCurrencyDiffers,
+    ReviewRefundOnly,
 )
 from kro.payments.review.schemas import ReviewDecisionIn, ReviewPaymentOut
 from kro.providers.errors import ProviderRejected, ProviderTimeout, ProviderUnavailable
@@ -65,7 +66,7 @@ async def _decide(
 
 @router.post(
     "/{payment_id}/review/accept",
-    responses=error_responses(*_DECISION_ERRORS, ReviewCurrencyDiffers),
+    responses=error_responses(*_DECISION_ERRORS, ReviewCurrencyDiffers, ReviewRefundOnly),
 )
 async def accept(
     payment_id: str,
@@ -77,7 +78,8 @@ async def accept(
 ) -> Envelope[ReviewPaymentOut]:
     """Book what the provider captured (asked again now) and complete the payment; its owner
     hears ``payment.completed``. 403 ``totp_required``; 404 ``payment_not_found``; 409
-    ``payment_not_in_review``, ``review_charge_not_confirmed``, ``review_currency_differs``;
+    ``payment_not_in_review``, ``review_charge_not_confirmed``, ``review_currency_differs``,
+    ``review_refund_only``;
     502/503/504 the provider's (nothing decided)."""
     return ok(await _decide("accept", payment_id, body, user, session, settings, ip))
 
@@ -95,6 +97,7 @@ async def refund(
     ip: ClientIp,
 ) -> Envelope[ReviewPaymentOut]:
     """Refund what the provider captured in full (through the refunds module); the payment
-    leaves the queue now and becomes ``refunded`` when the provider confirms. Errors as
-    accepting, without ``review_currency_differs``."""
+    leaves the queue now and becomes ``refunded`` when the provider confirms (back in the
+    queue if it refuses). Errors as accepting, without ``review_currency_differs`` and
+    ``review_refund_only``; 409 ``insufficient_funds``."""
     return ok(await _decide("refund", payment_id, body, user, session, settings, ip))

@@ -23,3 +23,11 @@ class ReviewCurrencyDiffers(Conflict):
 
     code = "review_currency_differs"
     message = "The provider charged another currency: refund it instead of accepting it."
+
+
+class ReviewRefundOnly(Conflict):
+    """A refund was decided and refused by the provider: what it took is parked for the payer,
+    so the payment can only be refunded again."""
+
+    code = "review_refund_only"
+    message = "A refund was already decided for this payment: it can only be refunded again."

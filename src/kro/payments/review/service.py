@@ -17,8 +17,9 @@ the admin's fresh TOTP code, locks the payment, checks it is still in review (40
   from it in full through :mod:`kro.payments.refunds`. The payment stays ``needs_review``
   (out of the queue: ``amount_refunded`` is set) until the provider confirms the refund, then
   ``refund_all → refunded`` and the owner hears ``payment.refunded``; a refused refund is
-  reversed and the payment is back in the queue. The provider's fee stays the platform's
-  expense, as for any refund.
+  reversed and the payment is back in the queue, to be refunded again only (409
+  ``review_refund_only`` for accepting: the money is parked for the payer). The provider's
+  fee stays the platform's expense, as for any refund.
 
 Each decision leaves an audit-log row (``payments.review_accepted`` / ``_refunded``). Services
 only flush.
@@ -44,6 +45,7 @@ from kro.payments.review.errors import (
     PaymentNotInReview,
     ProviderHasNoCharge,
     ReviewCurrencyDiffers,
+    ReviewRefundOnly,
 )
 from kro.providers.base import ChargeStatus, ProviderCharge
 from kro.settings import Settings
@@ -117,8 +119,8 @@ async def decide(
     then the payment locked and re-checked, :func:`apply_decision` and the audit-log row.
 
     Raises TotpRequired (403, field ``totp_code``), PaymentNotFound (404), PaymentNotInReview
-    (409: decided meanwhile), ProviderHasNoCharge (409), ReviewCurrencyDiffers (409, accepting
-    only) and InsufficientFunds (409)."""
+    (409: decided meanwhile), ProviderHasNoCharge (409), ReviewCurrencyDiffers and
+    ReviewRefundOnly (409, accepting only) and InsufficientFunds (409)."""
     await admin.require_totp(session, admin_user, totp_code, field="totp_code")
     payment = _in_review(
         await session.get(Payment, payment_id, with_for_update=True, populate_existing=True)
@@ -170,28 +172,33 @@ async def apply_decision(
 ) -> None:
     """Apply ``decision`` to ``payment`` (locked, in review) from the provider's ``charge``
     (its status endpoint's current answer); see the module docstring. Raises
-    ProviderHasNoCharge, ReviewCurrencyDiffers (409); nothing is written then."""
+    ProviderHasNoCharge, ReviewCurrencyDiffers, ReviewRefundOnly (409); nothing is written
+    then."""
     if charge.status is not ChargeStatus.SUCCEEDED:
         raise ProviderHasNoCharge(details={"provider_status": str(charge.status)})
     currency, captured = charge.currency.upper(), charge.amount_captured or charge.amount
+    if decision == "accept" and payment.amount_captured:
+        raise ReviewRefundOnly(details={"parked": payment.amount_captured})
     if decision == "accept" and currency != payment.currency:
         raise ReviewCurrencyDiffers(details={"ours": payment.currency, "provider": currency})
     note = (
         f"{decision} by an admin: the provider took {captured} {currency}, we asked "
         f"{payment.amount} {payment.currency}; {reason}"
     )
-    payment.amount, payment.currency = captured, currency
-    payment.failure_reason = None
     if decision == "accept":
+        payment.amount, payment.failure_reason = captured, None
         await charges.complete(session, payment, charge, "accept", actor, note)
         return
-    account = await chart.ensure_account(session, review_account(payment.id, currency))
-    await charges.post_collection(session, payment, captured, charge.fee, into=account.id)
-    payment.amount_captured, payment.provider_fee = captured, charge.fee
+    parked = payment.amount_captured > 0  # by an earlier refund the provider refused
+    if not parked:
+        payment.amount, payment.currency, payment.failure_reason = captured, currency, None
+    account = await chart.ensure_account(session, review_account(payment.id, payment.currency))
+    if not parked:
+        await charges.post_collection(session, payment, captured, charge.fee, into=account.id)
+        payment.amount_captured, payment.provider_fee = captured, charge.fee
     await refunds.request_refund(
-        session, payment, None, note[:200], from_account_id=account.id,
-        actor=actor,
-    )  # fmt: skip
+        session, payment, None, note[:200], from_account_id=account.id, actor=actor
+    )
 
 
 def review_account(payment_id: str, currency: str) -> chart.AccountDef:
