@@ -195,6 +195,10 @@ async def test_roles_are_checked_by_the_dependencies(
         assert r.status_code == 403 and 'data-code="role_required"' in r.text
         r = await post_page(finance, page, f"{page}/nonsense", {})
         assert r.status_code == 404
+    someone = data(await http.get(f"{team.base}/employees", headers=viewer))[0]["id"]
+    async with signed_in(platform.base_url, viewer_email) as reader:
+        shown = await reader.get(f"/pensions/{team.employer['id']}/employees/{someone}")
+        assert 'id="read-only"' in shown.text and "Record pay change" not in shown.text
     assert (
         data(await http.get(f"{team.base}/schedules/{schedule['id']}", headers=viewer))["status"]
         == "draft"

@@ -57,16 +57,20 @@ class Access:
     def actor(self) -> Actor:
         return Actor(self.user, self.ip)
 
-    def require(self, *roles: str, owner: bool = False) -> None:
-        """RoleRequired (403) unless the member has one of ``roles`` (any role when none is
-        given) or, with ``owner``, owns the team. The owner may act in every role (a small
-        employer's one person); maker-checker still keeps them from approving what they
-        prepared."""
+    def can(self, *roles: str, owner: bool = False) -> bool:
+        """Whether the member has one of ``roles`` (any role when none is given) or, with
+        ``owner``, owns the team. The owner may act in every role (a small employer's one
+        person); maker-checker still keeps them from approving what they prepared."""
         member = self.member
-        if (roles and member.role not in roles and not member.owner) or (
-            owner and not member.owner
-        ):
-            raise RoleRequired(details={"role": member.role, "needed": list(roles) or ["owner"]})
+        if owner:
+            return member.owner
+        return not roles or member.role in roles or member.owner
+
+    def require(self, *roles: str, owner: bool = False) -> None:
+        """RoleRequired (403) unless :meth:`can`."""
+        if not self.can(*roles, owner=owner):
+            needed = ["owner"] if owner else list(roles)
+            raise RoleRequired(details={"role": self.member.role, "needed": needed})
 
 
 async def audit(

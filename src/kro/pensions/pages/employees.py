@@ -16,7 +16,12 @@ from kro.kit.clock import utcnow
 from kro.kit.deps import DbSession
 from kro.kit.money import to_major
 from kro.pensions import compliance, employees
-from kro.pensions.dependencies import PageComplianceOfficer, PageHrOfficer, PageMember
+from kro.pensions.dependencies import (
+    MAINTAIN,
+    PageComplianceOfficer,
+    PageHrOfficer,
+    PageMember,
+)
 from kro.pensions.employees import PAY_FIELDS
 from kro.pensions.employers import Access
 from kro.pensions.errors import ImportInvalid
@@ -143,6 +148,7 @@ async def _employee_page(
         "year": today.year,
         "pfas": PFA_OPTIONS,
         "url": f"/pensions/{found.employer.id}/employees/{employee_id}",
+        "can_edit": found.can(*MAINTAIN),
         "values": _details_text(employee),
         "errors": {},
         "form_error": None,
