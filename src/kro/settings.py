@@ -17,6 +17,8 @@ DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-in-production-0123456789"
 DEV_ADMIN_PASSWORD = "kro-admin-dev-password"
 DEV_ADMIN_JWT_SECRET = "dev-only-admin-jwt-secret-change-me-0123456789abcdef"
 DEV_WEB_SECRET = "dev-only-web-secret-change-me-in-production-0123456789ab"
+# Dojah's simulator's key (kro.sandbox): production refuses to start with it.
+DEV_DOJAH_SECRET_KEY = "test_sk_kro_sandbox"
 # A known 32-byte key: for development only; production refuses to start with it.
 DEV_SECRETS_KEYRING = "dev1:ZGV2LW9ubHktc2VjcmV0cy1rZXktMzItYnl0ZXMhISE="
 
@@ -454,17 +456,32 @@ class Settings(BaseSettings):
     marketplace_hard_limit: int = Field(30 * 24 * 3600, ge=3600, description="From payment, s")
     marketplace_review_window: int = Field(10 * 24 * 3600, ge=3600, description="Reviews, s")
     marketplace_kyc_to_list: bool = Field(False, description="Sellers verify before listing")
+    # A mutual cancellation nobody answers is accepted after this (Fiverr: 48 h); the
+    # platform's cut of a tip (basis points; 0: the seller gets all of it).
+    marketplace_mutual_cancel_timeout: int = Field(48 * 3600, ge=60, description="Unanswered, s")
+    marketplace_tip_commission_bps: int = Field(0, ge=0, le=10_000, description="Tip cut, bps")
+    # Clearance per seller level (new, level_one, level_two, top_rated) in seconds, as JSON;
+    # a level not named clears in ``marketplace_clearance``.
+    marketplace_clearance_by_level: dict[str, int] = Field(
+        default_factory=dict, description='e.g. {"top_rated": 604800}'
+    )
+    marketplace_review_services: bool = Field(False, description="New services await an admin")
+    marketplace_image_max_bytes: int = Field(5 * 1024 * 1024, ge=1, description="Per image")
     kyc_name_match_bps: int = Field(8_500, ge=0, le=10_000, description="BVN name match, bps")
+    kyc_document_max_bytes: int = Field(10 * 1024 * 1024, ge=1, description="ID document")
     # Dojah (identity verification for KYC): empty base URL = the mounted simulator.
     dojah_base_url: str = Field("", description="https://api.dojah.io; empty = sandbox")
     dojah_app_id: str = Field("kro-sandbox-app", description="Dojah AppId")
-    dojah_secret_key: str = Field("test_sk_kro_sandbox", description="Dojah secret key")
+    dojah_secret_key: str = Field(DEV_DOJAH_SECRET_KEY, description="Dojah secret key")
 
     @model_validator(mode="after")
     def _derive_marketplace(self) -> Settings:
-        """An empty Dojah URL points at the mounted simulator."""
+        """An empty Dojah URL points at the mounted simulator. Production refuses the
+        simulator's secret key: identities would be "verified" by a simulator."""
         if not self.dojah_base_url:
             self.dojah_base_url = f"{self.base_url}/sandbox/dojah"
+        if self.env == "production" and self.dojah_secret_key == DEV_DOJAH_SECRET_KEY:
+            raise ValueError("KRO_DOJAH_SECRET_KEY must be set in production")
         return self
 
     # ---- end of marketplace --------------------------------------------------------------------

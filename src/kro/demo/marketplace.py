@@ -6,9 +6,11 @@ with two packages; a buyer finds it by full-text search, orders the basic packag
 at the sandbox's hosted checkout; then, by scenario:
 
 - ``happy``: the buyer answers the requirements, the seller delivers, the buyer accepts,
-  both review (double-blind); the clearance clock is moved (sandbox admin endpoint); the
-  seller's earnings become available and are withdrawn through the payouts core;
-- ``revision``: as happy, with a revision asked and a second delivery;
+  both review (double-blind) and the buyer tips (its own checkout); the clearance clock is
+  moved (sandbox admin endpoint); the seller's earnings and tip become available and are
+  withdrawn through the payouts core;
+- ``revision``: as happy, with a revision asked and a second delivery, then an extra
+  revision bought mid-order (its own checkout, held with the order) and a third delivery;
 - ``late-cancel``: nothing is delivered; the clocks move past the due date and the grace;
   the buyer cancels the late order and is refunded in full;
 - ``dispute``: the buyer disputes a delivery (the timers stop), the parties argue in the
@@ -123,6 +125,9 @@ class MarketplaceDemo:
                         "includes": ["3 concepts"],
                     },
                 ],
+                "extras": [
+                    {"title": "One more revision", "price": PRICE // 10, "extra_revisions": 1}
+                ],
             },
             expect=201,
         )
@@ -141,9 +146,7 @@ class MarketplaceDemo:
         )
         checkout = buyer.post(f"{M}/orders/{oid}/pay")
         expect(checkout["amount"] == order["buyer_pays"], "checkout amount is off")
-        r = self.api.http.post(checkout["authorization_url"] + "/pay", json={})
-        if r.status_code >= 400:
-            raise DemoFailure(f"checkout pay failed: {r.status_code} {r.text[:300]}")
+        self.pay(checkout)
         wait_for("order paid", lambda: buyer.get(f"{M}/orders/{oid}")["status"] == "paid")
         order = buyer.post(
             f"{M}/orders/{oid}/requirements", {"answers": ["Kola Foods", "Green and gold"]}
@@ -155,10 +158,41 @@ class MarketplaceDemo:
         elif self.scenario == "dispute":
             self.dispute(root, buyer, seller, oid)
         else:
-            self.complete(root, buyer, seller, oid)
+            self.complete(root, buyer, seller, oid, service)
         self.check_ledger(root)
 
-    def complete(self, root: Api, buyer: Api, seller: Api, oid: str) -> None:
+    def pay(self, checkout: dict[str, Any]) -> None:
+        """Pay at the sandbox's hosted checkout (what the payer's click does)."""
+        r = self.api.http.post(checkout["authorization_url"] + "/pay", json={})
+        if r.status_code >= 400:
+            raise DemoFailure(f"checkout pay failed: {r.status_code} {r.text[:300]}")
+
+    def buy_extra(self, buyer: Api, seller: Api, oid: str, service: dict[str, Any]) -> None:
+        self.step("The buyer buys an extra revision mid-order (its own checkout); a third round")
+        extra = service["extras"][0]
+        self.pay(buyer.post(f"{M}/orders/{oid}/extras", {"extra_id": extra["id"]}, expect=201))
+        wait_for(
+            "extra held",
+            lambda: any(e["status"] == "held" for e in buyer.get(f"{M}/orders/{oid}")["extras"]),
+        )
+        order = buyer.post(f"{M}/orders/{oid}/revision", {"message": "Now a square version"})
+        expect(order["revisions_used"] == 2 == order["revisions_allowed"], "extra revision")
+        seller.post(f"{M}/orders/{oid}/deliver", {"message": "Your kit, version 3"})
+
+    def tip(self, buyer: Api, oid: str) -> int:
+        self.step("The buyer tips the seller (its own checkout; all of it to the seller)")
+        amount = PRICE // 25
+        self.pay(buyer.post(f"{M}/orders/{oid}/tip", {"amount": amount}, expect=201))
+        wait_for(
+            "tip credited",
+            lambda: [t["status"] for t in buyer.get(f"{M}/orders/{oid}")["tips"]] == ["clearing"],
+        )
+        self.console.print(f"    tip {naira(amount)}, pending clearance")
+        return amount
+
+    def complete(
+        self, root: Api, buyer: Api, seller: Api, oid: str, service: dict[str, Any]
+    ) -> None:
         self.step("The seller delivers")
         seller.post(f"{M}/orders/{oid}/deliver", {"message": "Your kit, version 1"})
         if self.scenario == "revision":
@@ -166,6 +200,7 @@ class MarketplaceDemo:
             order = buyer.post(f"{M}/orders/{oid}/revision", {"message": "A bolder green"})
             expect(order["status"] == "in_progress" and order["revisions_used"] == 1, "revision")
             seller.post(f"{M}/orders/{oid}/deliver", {"message": "Your kit, version 2"})
+            self.buy_extra(buyer, seller, oid, service)
         self.step("The buyer accepts; both review (double-blind)")
         order = buyer.post(f"{M}/orders/{oid}/accept")
         expect(order["status"] == "completed", f"order is {order['status']}")
@@ -178,6 +213,8 @@ class MarketplaceDemo:
         seller.post(f"{M}/orders/{oid}/reviews", {"rating": 5, "comment": "Clear"}, expect=201)
         expect(len(seller.get(f"{M}/orders/{oid}/reviews")) == 2, "reviews not published")
         self.console.print(f"    seller earns {naira(share)}, pending clearance")
+        if self.scenario == "happy":
+            share += self.tip(buyer, oid)
 
         self.step("The clearance clock is moved 14 days (sandbox admin endpoint)")
         root.post(f"/v1/admin/marketplace/orders/{oid}/advance-clock", {"seconds": 14 * DAY + 60})

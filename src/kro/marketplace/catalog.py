@@ -13,23 +13,34 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select
 from sqlalchemy import Text as _TEXT
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.kit.ids import new_id
 from kro.kyc import service as kyc
+from kro.marketplace import extras, sellers, states
 from kro.marketplace.errors import (
+    CategoryCycle,
     CategoryNotFound,
     InvalidPackages,
     InvalidServiceStatus,
     KycRequired,
+    SellerSuspended,
     ServiceNotFound,
 )
-from kro.marketplace.models import Category, Package, Service
+from kro.marketplace.extras import ExtraSpec
+from kro.marketplace.models import (
+    Category,
+    Order,
+    Package,
+    Review,
+    SellerSuspension,
+    Service,
+)
 
 TIERS = ("basic", "standard", "premium")
-SERVICE_STATES = frozenset({"draft", "active", "paused", "rejected"})
+SERVICE_STATES = frozenset({"draft", "pending_review", "active", "paused", "rejected", "suspended"})
 
 
 @dataclass(frozen=True)
@@ -54,6 +65,7 @@ class ServiceSpec:
     packages: list[PackageSpec]
     tags: list[str] = field(default_factory=list)
     requirements: list[str] = field(default_factory=list)
+    extras: list[ExtraSpec] = field(default_factory=list)
 
 
 def _slug(name: str) -> str:
@@ -74,6 +86,32 @@ async def create_category(
         slug = f"{slug[:90]}-{new_id('cat')[-8:]}"  # two categories may share a name
     category = Category(name=name, slug=slug, parent_id=parent_id, commission_bps=commission_bps)
     session.add(category)
+    await session.flush()
+    return category
+
+
+async def update_category(
+    session: AsyncSession,
+    category_id: str,
+    name: str,
+    parent_id: str | None,
+    commission_bps: int | None,
+) -> Category:
+    """Rename, move (``parent_id`` None: to the top) and set the commission (None: the
+    default) of a category (admin); its slug stays. Raises CategoryNotFound (404),
+    CategoryCycle (422: under itself or one of its subcategories)."""
+    category = await session.get(Category, category_id, with_for_update=True)
+    if category is None:
+        raise CategoryNotFound()
+    above = parent_id
+    while above is not None:
+        if above == category.id:
+            raise CategoryCycle(details={"field": "parent_id"})
+        parent = await session.get(Category, above)
+        if parent is None:
+            raise CategoryNotFound(details={"field": "parent_id"})
+        above = parent.parent_id
+    category.name, category.parent_id, category.commission_bps = name, parent_id, commission_bps
     await session.flush()
     return category
 
@@ -99,16 +137,25 @@ def _check_packages(packages: list[PackageSpec]) -> None:
 
 
 async def create_service(
-    session: AsyncSession, seller_id: str, spec: ServiceSpec, *, kyc_to_list: bool
+    session: AsyncSession,
+    seller_id: str,
+    spec: ServiceSpec,
+    *,
+    kyc_to_list: bool,
+    review: bool = False,
 ) -> Service:
-    """A new ``active`` service with its packages (``kyc_to_list``: the seller must be
-    verified first). Raises CategoryNotFound (404), InvalidPackages (422), KycRequired
-    (403)."""
+    """A new service with its packages and extras: ``active``, or ``pending_review`` when
+    services are reviewed (``review``) until an admin approves it (``kyc_to_list``: the
+    seller must be verified first). Raises CategoryNotFound (404), InvalidPackages,
+    InvalidExtras (422), KycRequired, SellerSuspended (403)."""
     if kyc_to_list and not await kyc.is_verified(session, seller_id):
         raise KycRequired()
+    if await session.get(SellerSuspension, seller_id) is not None:
+        raise SellerSuspended()
     if await session.get(Category, spec.category_id) is None:
         raise CategoryNotFound(details={"field": "category_id"})
     _check_packages(spec.packages)
+    extras.check(spec.extras, min(p.delivery_days for p in spec.packages))
     service = Service(
         seller_id=seller_id,
         category_id=spec.category_id,
@@ -116,7 +163,7 @@ async def create_service(
         description=spec.description,
         tags=[t.strip().lower() for t in spec.tags if t.strip()][:10],
         requirements=spec.requirements,
-        status="active",
+        status="pending_review" if review else "active",
         min_price=min(p.price for p in spec.packages),
         min_delivery_days=min(p.delivery_days for p in spec.packages),
     )
@@ -135,6 +182,20 @@ async def create_service(
             )
         )
     await session.flush()
+    await extras.add(session, service.id, spec.extras)
+    return service
+
+
+async def add_extras(
+    session: AsyncSession, seller_id: str, service_id: str, specs: list[ExtraSpec]
+) -> Service:
+    """The seller adds extras to their service (up to ten in all). Raises ServiceNotFound
+    (404), InvalidExtras (422)."""
+    service = await get_own(session, seller_id, service_id)
+    current = await extras.of_service(session, service.id)
+    extras.check([*[ExtraSpec(e.title, e.price) for e in current], *specs])
+    extras.check(specs, min(p.delivery_days for p in await packages(session, service.id)))
+    await extras.add(session, service.id, specs)
     return service
 
 
@@ -159,8 +220,8 @@ async def set_status(
 ) -> Service:
     """The seller pauses (``paused``) or reopens (``active``) their service."""
     service = await get_own(session, seller_id, service_id)
-    if status not in ("active", "paused") or service.status == "rejected":
-        raise InvalidServiceStatus(details={"field": "status"})
+    if status not in ("active", "paused") or service.status not in ("active", "paused"):
+        raise InvalidServiceStatus(details={"field": "status", "status": service.status})
     service.status = status
     await session.flush()
     return service
@@ -175,7 +236,9 @@ async def packages(session: AsyncSession, service_id: str) -> list[Package]:
 @dataclass(frozen=True)
 class Query:
     """Search and filters; ``min_price``/``max_price`` in minor units; ``sort``: relevance |
-    rating | price | newest; ``cursor`` an opaque offset from the previous page."""
+    rating | price | newest; ``cursor`` an opaque offset from the previous page;
+    ``min_seller_rating`` the seller's average published rating (1-5); ``seller_level``
+    the seller's level at least (new | level_one | level_two | top_rated)."""
 
     text: str = ""
     category_id: str | None = None
@@ -186,6 +249,8 @@ class Query:
     sort: str = "relevance"
     limit: int = 20
     cursor: str | None = None
+    min_seller_rating: float | None = None
+    seller_level: str | None = None
 
 
 def _text_clause(dialect: str, text: str) -> tuple[ColumnElement[bool], ColumnElement[Any]]:
@@ -224,6 +289,7 @@ async def search(session: AsyncSession, q: Query) -> tuple[list[Service], str | 
         stmt = stmt.where(Service.min_price <= q.max_price)
     if q.max_delivery_days is not None:
         stmt = stmt.where(Service.min_delivery_days <= q.max_delivery_days)
+    stmt = _seller_filters(stmt, q)
     rating = Service.rating_sum * 1.0 / func.nullif(Service.rating_count, 0)
     if q.min_rating is not None:
         stmt = stmt.where(rating >= q.min_rating)
@@ -238,6 +304,40 @@ async def search(session: AsyncSession, q: Query) -> tuple[list[Service], str | 
     rows: list[Service] = list((await session.execute(stmt)).scalars())
     more = str(offset + q.limit) if len(rows) > q.limit else None
     return rows[: q.limit], more
+
+
+def _rated_at_least(rating: float) -> Select[Any]:
+    """Sellers whose published buyer reviews average at least ``rating`` (as
+    :func:`kro.marketplace.sellers.stats` computes it)."""
+    return (
+        select(Order.seller_id)
+        .join(Review, Review.order_id == Order.id)
+        .where(Review.role == "buyer", Review.published_at.is_not(None))
+        .group_by(Order.seller_id)
+        .having(func.sum(Review.rating) * 1.0 >= rating * func.count(Review.id))
+    )
+
+
+def _seller_filters(stmt: Select[Any], q: Query) -> Select[Any]:
+    """The seller filters: rating, and level — the thresholds of
+    :data:`kro.marketplace.sellers.LEVELS` in SQL (each level's are stricter than the one
+    below in every respect, so "at least a level" is that level's test)."""
+    if q.min_seller_rating is not None:
+        stmt = stmt.where(Service.seller_id.in_(_rated_at_least(q.min_seller_rating)))
+    level = next((row for row in sellers.LEVELS if row[0] == q.seller_level), None)
+    if level is not None:
+        _, completed, min_rating, on_time = level
+        on_time_count = func.sum(case((Order.late.is_(True), 0), else_=1))
+        done = (
+            select(Order.seller_id)
+            .where(Order.status == states.COMPLETED)
+            .group_by(Order.seller_id)
+            .having(func.count() >= completed, on_time_count * 1.0 >= on_time * func.count())
+        )
+        stmt = stmt.where(
+            Service.seller_id.in_(done), Service.seller_id.in_(_rated_at_least(min_rating))
+        )
+    return stmt
 
 
 async def services_of(session: AsyncSession, seller_id: str) -> list[Service]:

@@ -12,59 +12,76 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, File, Path, Query, UploadFile, status
+from fastapi.responses import Response
 
 from kro.idempotency.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from kro.idempotency.routing import IdempotentRoute, idempotent, user_scope
-from kro.identity.dependencies import AdminUser, AppSettings, ClientIp, CurrentUser
-from kro.identity.errors import TotpRequired
+from kro.identity.dependencies import AppSettings, CurrentUser
 from kro.kit.api import Envelope, Pagination, ok
-from kro.kit.deps import DbSession
+from kro.kit.deps import DbSession, FileStorage
 from kro.kit.errors import InvalidIdempotencyKey, InvalidTransition
 from kro.kit.openapi import error_responses, raises
 from kro.ledger.errors import LedgerBusy
-from kro.marketplace import catalog, disputes, orders, reviews, sellers, timers
+from kro.marketplace import (
+    cancellation,
+    catalog,
+    disputes,
+    images,
+    money,
+    orders,
+    purchases,
+    reviews,
+    sellers,
+)
+from kro.marketplace.admin_endpoints import admin_router
 from kro.marketplace.errors import (
+    CancellationPending,
     CategoryNotFound,
     ClearanceOver,
+    ExtraNotFound,
+    ImageRefused,
+    InvalidExtras,
     InvalidPackages,
     InvalidServiceStatus,
-    InvalidSplit,
     KycRequired,
+    NoCancellationRequest,
     NoRevisionsLeft,
     NotLateEnough,
     NotOrderParty,
     OrderNotFound,
     PackageNotFound,
+    PurchaseNotAllowed,
     RequirementsMissing,
     ReviewNotAllowed,
-    SandboxOnly,
     SelfPurchase,
     ServiceNotFound,
 )
 from kro.marketplace.models import Order
 from kro.marketplace.schemas import (
-    AdminMoneyIn,
-    AdvanceIn,
-    CategoryIn,
+    BuyExtraIn,
+    CancellationIn,
     CategoryOut,
     CheckoutOut,
     DeliveryIn,
     DisputeIn,
     EarningsOut,
+    ExtrasIn,
+    ImageOut,
     OrderIn,
     OrderOut,
     OrderSummaryOut,
     PayIn,
     ProfileIn,
+    PurchaseOut,
     RequirementsIn,
-    ResolveIn,
     ReviewIn,
     ReviewOut,
     SellerOut,
     ServiceIn,
     ServiceOut,
     ServiceStatusIn,
+    TipIn,
 )
 from kro.payments.errors import NoProviderAvailable, PaymentRejected, ProvidersUnavailable
 
@@ -73,6 +90,7 @@ _idempotency = idempotent(user_scope)
 raises(InvalidIdempotencyKey, IdempotencyKeyReused, IdempotencyKeyInUse)(_idempotency.dependency)
 IDEMPOTENT = [_idempotency]
 ORDER_ACTION = (OrderNotFound, NotOrderParty, InvalidTransition)
+LEVELS = "^(new|level_one|level_two|top_rated)$"
 PREFIX = "/v1/marketplace"
 
 
@@ -82,22 +100,6 @@ async def list_categories(
 ) -> Envelope[list[CategoryOut]]:
     """Every category (a tree through ``parent_id``), or the children of ``parent_id``."""
     return ok([CategoryOut.of(c) for c in await catalog.categories(session, parent_id)])
-
-
-@router.post(
-    "/v1/admin/marketplace/categories",
-    status_code=status.HTTP_201_CREATED,
-    tags=["admin: marketplace"],
-    responses=error_responses(CategoryNotFound),
-)
-async def create_category(
-    body: CategoryIn, _: AdminUser, session: DbSession
-) -> Envelope[CategoryOut]:
-    """A new category (``commission_bps`` overrides the default commission)."""
-    category = await catalog.create_category(
-        session, body.name, body.parent_id, body.commission_bps
-    )
-    return ok(CategoryOut.of(category))
 
 
 @router.get(f"{PREFIX}/services")
@@ -112,10 +114,23 @@ async def search_services(
     sort: Annotated[str, Query(pattern="^(relevance|rating|price|newest)$")] = "relevance",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=12)] = None,
+    min_seller_rating: Annotated[float | None, Query(ge=0, le=5)] = None,
+    seller_level: Annotated[str | None, Query(pattern=LEVELS)] = None,
 ) -> Envelope[list[ServiceOut]]:
-    """Active services by full-text query and filters (prices in minor units)."""
+    """Active services by full-text query and filters (prices in minor units; the seller's
+    average rating and level at least)."""
     query = catalog.Query(
-        q, category_id, min_price, max_price, max_delivery_days, min_rating, sort, limit, cursor
+        q,
+        category_id,
+        min_price,
+        max_price,
+        max_delivery_days,
+        min_rating,
+        sort,
+        limit,
+        cursor,
+        min_seller_rating,
+        seller_level,
     )
     rows, more = await catalog.search(session, query)
     pagination = Pagination(limit=limit, has_more=more is not None, next_cursor=more)
@@ -126,23 +141,80 @@ async def search_services(
     f"{PREFIX}/services",
     status_code=status.HTTP_201_CREATED,
     dependencies=IDEMPOTENT,
-    responses=error_responses(CategoryNotFound, InvalidPackages, KycRequired),
+    responses=error_responses(CategoryNotFound, InvalidPackages, InvalidExtras, KycRequired),
 )
 async def create_service(
     body: ServiceIn, user: CurrentUser, session: DbSession, settings: AppSettings
 ) -> Envelope[ServiceOut]:
-    """List a service with one to three packages (one per tier)."""
+    """List a service with one to three packages (one per tier) and optional extras;
+    ``pending_review`` until an admin approves it when services are reviewed."""
     service = await catalog.create_service(
-        session, user.id, body.to_spec(), kyc_to_list=settings.marketplace_kyc_to_list
+        session,
+        user.id,
+        body.to_spec(),
+        kyc_to_list=settings.marketplace_kyc_to_list,
+        review=settings.marketplace_review_services,
     )
-    return ok(ServiceOut.of(service, await catalog.packages(session, service.id)))
+    return ok(await ServiceOut.load(session, service))
+
+
+@router.post(
+    f"{PREFIX}/services/{{service_id}}/extras",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=IDEMPOTENT,
+    responses=error_responses(ServiceNotFound, InvalidExtras),
+)
+async def add_extras(
+    service_id: str, body: ExtrasIn, user: CurrentUser, session: DbSession
+) -> Envelope[ServiceOut]:
+    """The seller adds extras to their service (404 for anyone else's; ten at most)."""
+    specs = [e.to_spec() for e in body.extras]
+    service = await catalog.add_extras(session, user.id, service_id, specs)
+    return ok(await ServiceOut.load(session, service))
+
+
+@router.post(
+    f"{PREFIX}/services/{{service_id}}/images",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(ServiceNotFound, ImageRefused),
+)
+async def upload_image(
+    service_id: str,
+    user: CurrentUser,
+    session: DbSession,
+    settings: AppSettings,
+    storage: FileStorage,
+    file: Annotated[UploadFile, File(description="PNG, JPEG or WebP; 5 MB; five at most")],
+) -> Envelope[ImageOut]:
+    """The seller adds an image to their service (404 for anyone else's)."""
+    limit = settings.marketplace_image_max_bytes
+    data = await file.read(limit + 1)
+    image = await images.add(session, storage, user.id, service_id, data, limit)
+    return ok(ImageOut.of(image))
+
+
+@router.get(
+    f"{PREFIX}/services/{{service_id}}/images/{{image_id}}",
+    responses=error_responses(ServiceNotFound),
+    response_class=Response,
+)
+async def get_image(
+    service_id: str,
+    image_id: str,
+    session: DbSession,
+    storage: FileStorage,
+) -> Response:
+    """An image's bytes while the service is active (404 otherwise)."""
+    image, data = await images.read(session, storage, service_id, image_id)
+    headers = {"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"}
+    return Response(data, media_type=image.content_type, headers=headers)
 
 
 @router.get(f"{PREFIX}/services/{{service_id}}", responses=error_responses(ServiceNotFound))
 async def get_service(service_id: str, session: DbSession) -> Envelope[ServiceOut]:
-    """An active service with its packages."""
+    """An active service with its packages and extras."""
     service = await catalog.get_public(session, service_id)
-    return ok(ServiceOut.of(service, await catalog.packages(session, service.id)))
+    return ok(await ServiceOut.load(session, service))
 
 
 @router.post(
@@ -154,7 +226,7 @@ async def set_service_status(
 ) -> Envelope[ServiceOut]:
     """The seller pauses or reopens their service (404 for anyone else's)."""
     service = await catalog.set_status(session, user.id, service_id, body.status)
-    return ok(ServiceOut.of(service, await catalog.packages(session, service.id)))
+    return ok(await ServiceOut.load(session, service))
 
 
 async def _out(session: DbSession, order: Order, viewer_id: str) -> OrderOut:
@@ -165,13 +237,18 @@ async def _out(session: DbSession, order: Order, viewer_id: str) -> OrderOut:
     f"{PREFIX}/orders",
     status_code=status.HTTP_201_CREATED,
     dependencies=IDEMPOTENT,
-    responses=error_responses(ServiceNotFound, PackageNotFound, SelfPurchase),
+    responses=error_responses(
+        ServiceNotFound, PackageNotFound, ExtraNotFound, SelfPurchase, InvalidExtras
+    ),
 )
 async def place_order(
     body: OrderIn, user: CurrentUser, session: DbSession, settings: AppSettings
 ) -> Envelope[OrderOut]:
-    """Order a package; the order is ``pending`` until paid (and expires unpaid)."""
-    order = await orders.place_order(session, settings, user, body.service_id, body.package_id)
+    """Order a package with extras (``extra_ids``); ``pending`` until paid (and expires
+    unpaid)."""
+    order = await orders.place_order(
+        session, settings, user, body.service_id, body.package_id, body.extra_ids
+    )
     return ok(await _out(session, order, user.id))
 
 
@@ -215,15 +292,7 @@ async def pay(
     payment = await orders.start_payment(
         session, settings, user, order_id, body.callback_url if body else None
     )
-    return ok(
-        CheckoutOut(
-            status=payment.status,
-            authorization_url=payment.authorization_url,
-            reference=payment.reference,
-            amount=payment.amount,
-            currency=payment.currency,
-        )
-    )
+    return ok(CheckoutOut.of(payment))
 
 
 @router.post(
@@ -283,43 +352,88 @@ async def cancel(
     return ok(await _out(session, order, user.id))
 
 
+PURCHASE_ERRORS = (
+    OrderNotFound,
+    NotOrderParty,
+    PurchaseNotAllowed,
+    NoProviderAvailable,
+    PaymentRejected,
+    ProvidersUnavailable,
+)
+
+
+@router.post(
+    f"{PREFIX}/orders/{{order_id}}/extras",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=IDEMPOTENT,
+    responses=error_responses(*PURCHASE_ERRORS, ExtraNotFound),
+)
+async def buy_extra(
+    order_id: str, body: BuyExtraIn, user: CurrentUser, session: DbSession, settings: AppSettings
+) -> Envelope[PurchaseOut]:
+    """The buyer buys an extra on an order paid and not completed: its own checkout for
+    price + service fee; once paid it is held with the order and adds its days/revisions."""
+    row, payment = await purchases.buy_extra(
+        session, settings, user, order_id, body.extra_id, body.callback_url
+    )
+    return ok(PurchaseOut.of(payment, row.id))
+
+
+@router.post(
+    f"{PREFIX}/orders/{{order_id}}/tip",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=IDEMPOTENT,
+    responses=error_responses(*PURCHASE_ERRORS),
+)
+async def tip(
+    order_id: str, body: TipIn, user: CurrentUser, session: DbSession, settings: AppSettings
+) -> Envelope[PurchaseOut]:
+    """The buyer tips the seller of a completed order (its own checkout); the seller gets
+    it less ``KRO_MARKETPLACE_TIP_COMMISSION_BPS`` (default nothing), clearing like an
+    order's earnings."""
+    row, payment = await purchases.tip(
+        session, settings, user, order_id, body.amount, body.callback_url
+    )
+    return ok(PurchaseOut.of(payment, row.id))
+
+
+@router.post(
+    f"{PREFIX}/orders/{{order_id}}/cancellation",
+    responses=error_responses(OrderNotFound, InvalidTransition, CancellationPending),
+)
+async def request_cancellation(
+    order_id: str, body: CancellationIn, user: CurrentUser, session: DbSession
+) -> Envelope[OrderOut]:
+    """Either party asks to cancel a paid order; the other agrees or declines (unanswered:
+    accepted after ``KRO_MARKETPLACE_MUTUAL_CANCEL_TIMEOUT``, 48 h)."""
+    order = await cancellation.request(session, user, order_id, body.reason)
+    return ok(await _out(session, order, user.id))
+
+
+@router.post(
+    f"{PREFIX}/orders/{{order_id}}/cancellation/{{answer}}",
+    responses=error_responses(*ORDER_ACTION, NoCancellationRequest, LedgerBusy),
+)
+async def answer_cancellation(
+    order_id: str,
+    answer: Annotated[str, Path(pattern="^(accept|decline)$")],
+    user: CurrentUser,
+    session: DbSession,
+) -> Envelope[OrderOut]:
+    """The other party accepts (cancelled, the buyer refunded in full) or declines."""
+    order = await cancellation.answer(session, user, order_id, agree=answer == "accept")
+    return ok(await _out(session, order, user.id))
+
+
 @router.get(f"{PREFIX}/earnings")
 async def my_earnings(user: CurrentUser, session: DbSession) -> Envelope[EarningsOut]:
     """The caller's pending clearance and available balance (withdraw via /v1/payouts)."""
-    e = await orders.earnings(session, user.id)
+    e = await money.earnings(session, user.id)
     return ok(
         EarningsOut(
             currency=e.currency, pending_clearance=e.pending_clearance, available=e.available
         )
     )
-
-
-@router.post(
-    "/v1/admin/marketplace/orders/{order_id}/cancel",
-    tags=["admin: marketplace"],
-    responses=error_responses(OrderNotFound, InvalidTransition, LedgerBusy, TotpRequired),
-)
-async def admin_cancel(
-    order_id: str, body: AdminMoneyIn, admin: AdminUser, session: DbSession, ip: ClientIp
-) -> Envelope[OrderOut]:
-    """Cancel a paid, not completed order and refund the buyer in full."""
-    order = await orders.admin_cancel(session, admin, order_id, body.reason, body.totp_code, ip)
-    return ok(await _out(session, order, admin.id))
-
-
-@router.post(
-    "/v1/admin/marketplace/orders/{order_id}/refund",
-    tags=["admin: marketplace"],
-    responses=error_responses(
-        OrderNotFound, InvalidTransition, ClearanceOver, LedgerBusy, TotpRequired
-    ),
-)
-async def admin_refund(
-    order_id: str, body: AdminMoneyIn, admin: AdminUser, session: DbSession, ip: ClientIp
-) -> Envelope[OrderOut]:
-    """Refund a completed order within clearance: the seller's pending earnings clawed back."""
-    order = await orders.admin_refund(session, admin, order_id, body.reason, body.totp_code, ip)
-    return ok(await _out(session, order, admin.id))
 
 
 @router.post(
@@ -355,22 +469,6 @@ async def service_reviews(service_id: str, session: DbSession) -> Envelope[list[
 
 
 @router.post(
-    "/v1/admin/marketplace/orders/{order_id}/advance-clock",
-    tags=["admin: marketplace"],
-    responses=error_responses(OrderNotFound, SandboxOnly, LedgerBusy),
-)
-async def advance_clock(
-    order_id: str, body: AdvanceIn, admin: AdminUser, session: DbSession, settings: AppSettings
-) -> Envelope[OrderOut]:
-    """Sandbox only (404 elsewhere): move the order's clocks ``seconds`` into the past and
-    run the timers (expiry, late, auto-complete, hard limit, clearance, reviews) once."""
-    if not settings.sandbox_enabled or settings.env == "production":
-        raise SandboxOnly()
-    order = await timers.advance_clocks(session, settings, order_id, body.seconds)
-    return ok(await _out(session, order, admin.id))
-
-
-@router.post(
     f"{PREFIX}/orders/{{order_id}}/dispute",
     responses=error_responses(OrderNotFound, InvalidTransition, ClearanceOver),
 )
@@ -381,36 +479,6 @@ async def open_dispute(
     a completed one's earnings are frozen. The reason goes to the order's conversation."""
     order = await disputes.open_dispute(session, user, order_id, body.reason)
     return ok(await _out(session, order, user.id))
-
-
-@router.post(
-    "/v1/admin/marketplace/orders/{order_id}/resolve",
-    tags=["admin: marketplace"],
-    responses=error_responses(
-        OrderNotFound, InvalidTransition, ClearanceOver, InvalidSplit, TotpRequired, LedgerBusy
-    ),
-)
-async def resolve_dispute(
-    order_id: str,
-    body: ResolveIn,
-    admin: AdminUser,
-    session: DbSession,
-    settings: AppSettings,
-    ip: ClientIp,
-) -> Envelope[OrderOut]:
-    """Decide a dispute with a fresh TOTP: complete, cancel (full refund) or split."""
-    order = await disputes.resolve(
-        session,
-        settings,
-        admin,
-        order_id,
-        body.outcome,
-        body.note,
-        body.totp_code,
-        seller_amount=body.seller_amount,
-        ip=ip,
-    )
-    return ok(await _out(session, order, admin.id))
 
 
 @router.put(f"{PREFIX}/profile", responses=error_responses(ServiceNotFound))
@@ -436,3 +504,6 @@ async def get_seller(seller_id: str, session: DbSession) -> Envelope[SellerOut]:
     """A seller's public profile, completed orders, rating, on-time share and level."""
     profile = await sellers.get_profile(session, seller_id)
     return ok(SellerOut.of(profile, await sellers.stats(session, seller_id)))
+
+
+router.include_router(admin_router)

@@ -78,6 +78,16 @@ class InvalidServiceStatus(Unprocessable):
     message = "A seller may only pause or reopen an active or paused service."
 
 
+class ServiceNotReviewable(Conflict):
+    code = "service_not_pending_review"
+    message = "Only a service waiting for review is approved or rejected."
+
+
+class ImageRefused(Unprocessable):
+    code = "image_refused"
+    message = "A service image is a PNG, JPEG or WebP file within the size limit; five at most."
+
+
 class SandboxOnly(NotFound):
     code = "not_found"
     message = "Moving clocks exists only on a sandbox platform."
@@ -86,3 +96,53 @@ class SandboxOnly(NotFound):
 class InvalidSplit(Unprocessable):
     code = "invalid_split"
     message = "A split pays the seller something and leaves the buyer something."
+
+
+class ExtraNotFound(NotFound):
+    code = "extra_not_found"
+    message = "No such extra on this service."
+
+
+class InvalidExtras(Unprocessable):
+    code = "invalid_extras"
+    message = "Up to ten extras, each with a price, leaving at least a day of delivery."
+
+
+class PurchaseNotAllowed(Conflict):
+    code = "purchase_not_allowed"
+    message = "Extras are bought on an order in progress, tips on a completed one."
+
+
+class CancellationPending(Conflict):
+    code = "cancellation_pending"
+    message = "A cancellation request is already waiting for an answer."
+
+
+class NoCancellationRequest(Conflict):
+    code = "no_cancellation_request"
+    message = "Nobody has asked to cancel this order."
+
+
+class ReasonRequired(Unprocessable):
+    code = "reason_required"
+    message = "Say why: the seller reads it."
+
+
+class DateRangeInvalid(Unprocessable):
+    code = "invalid_date_range"
+    message = "The end is on or after the start, at most 366 days later."
+
+
+class SellerSuspended(Forbidden):
+    code = "seller_suspended"
+    message = "This seller account is suspended from listing services."
+
+
+class CategoryCycle(Unprocessable):
+    code = "category_cycle"
+    message = "A category cannot sit under itself or one of its own subcategories."
+
+
+class SellerNotSuspended(NotFound):
+    code = "seller_not_suspended"
+    message = "This seller is not suspended."

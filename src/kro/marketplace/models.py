@@ -34,9 +34,10 @@ class Category(Base):
 
 
 class Service(Base):
-    """A seller's service (gig). ``status``: draft | active | paused | rejected.
-    ``tags`` and ``requirements`` (the questions the buyer answers) are JSON lists of
-    strings. ``rating_sum``/``rating_count`` aggregate the buyers' published reviews."""
+    """A seller's service (gig). ``status``: draft | pending_review (when services are
+    reviewed) | active | paused | rejected (``review_note`` says why) | suspended (by an
+    admin). ``tags`` and ``requirements`` (the questions the buyer answers) are JSON lists
+    of strings. ``rating_sum``/``rating_count`` aggregate the buyers' published reviews."""
 
     __tablename__ = "mkt_services"
     __table_args__ = (Index("ix_mkt_services_status_category", "status", "category_id"),)
@@ -54,8 +55,24 @@ class Service(Base):
     min_delivery_days: Mapped[int] = mapped_column(default=0)
     rating_sum: Mapped[int] = mapped_column(default=0)
     rating_count: Mapped[int] = mapped_column(default=0)
+    review_note: Mapped[str | None] = mapped_column(String(500), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ServiceImage(Base):
+    """An image of a service, stored in :mod:`kro.kit.storage` under ``key``
+    (``marketplace/services/{service}/{image}``); ``position`` orders them (0 first)."""
+
+    __tablename__ = "mkt_service_images"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("img"))
+    service_id: Mapped[str] = mapped_column(ForeignKey("mkt_services.id"), index=True)
+    key: Mapped[str] = mapped_column(String(300))
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(comment="bytes")
+    position: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Package(Base):
@@ -77,8 +94,10 @@ class Package(Base):
 
 class Order(Base):
     """A buyer's order of one package. ``price`` and ``service_fee`` (paid by the buyer on
-    top) and ``commission`` (kept from the seller) are fixed at ordering, minor units.
-    ``answers`` are the buyer's answers to the service's requirements (JSON list)."""
+    top) and ``commission`` (kept from the seller) are fixed at ordering, minor units, the
+    extras chosen then included. ``answers`` are the buyer's answers to the service's
+    requirements (JSON list). ``cancel_requested_*``: a party's pending request for a
+    mutual cancellation (None: none pending)."""
 
     __tablename__ = "mkt_orders"
     __table_args__ = (Index("ix_mkt_orders_status", "status"),)
@@ -110,6 +129,9 @@ class Order(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     refunded_amount: Mapped[int] = mapped_column(MinorUnits, default=0, comment="minor units")
+    cancel_requested_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    cancel_reason: Mapped[str | None] = mapped_column(String(500), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -122,6 +144,83 @@ class Order(Base):
     def seller_share(self) -> int:
         """What the seller earns on completion: price − commission, minor units."""
         return self.price - self.commission
+
+
+class ServiceExtra(Base):
+    """An option a buyer may add to a service's package (Fiverr's gig extras): ``price`` in
+    minor units; ``extra_days`` added to the delivery time (negative: faster delivery; the
+    order never takes less than a day); ``extra_revisions`` added to the revisions."""
+
+    __tablename__ = "mkt_service_extras"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("sxt"))
+    service_id: Mapped[str] = mapped_column(ForeignKey("mkt_services.id"), index=True)
+    title: Mapped[str] = mapped_column(String(80))
+    price: Mapped[int] = mapped_column(MinorUnits, comment="minor units")
+    extra_days: Mapped[int] = mapped_column(default=0, comment="days; negative is faster")
+    extra_revisions: Mapped[int] = mapped_column(default=0)
+
+
+class OrderExtra(Base):
+    """An extra on one order, its money fixed when it was added (minor units).
+
+    ``status``: included (chosen when ordering: in the order's own price and payment) |
+    pending (bought mid-order, awaiting its own payment) | held (paid; in its own escrow
+    account, held like the order's) | released (posted with the order's completion) |
+    refunded (voided and given back with the order's cancellation, or paid too late)."""
+
+    __tablename__ = "mkt_order_extras"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("oxt"))
+    order_id: Mapped[str] = mapped_column(ForeignKey("mkt_orders.id"), index=True)
+    extra_id: Mapped[str] = mapped_column(ForeignKey("mkt_service_extras.id"))
+    title: Mapped[str] = mapped_column(String(80))
+    price: Mapped[int] = mapped_column(MinorUnits, comment="minor units")
+    service_fee: Mapped[int] = mapped_column(MinorUnits, default=0, comment="minor units")
+    commission: Mapped[int] = mapped_column(MinorUnits, default=0, comment="minor units")
+    extra_days: Mapped[int] = mapped_column(default=0)
+    extra_revisions: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(16))
+    payment_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def buyer_pays(self) -> int:
+        """What its own checkout charges (mid-order extras): price + fee, minor units."""
+        return self.price + self.service_fee
+
+    @property
+    def seller_share(self) -> int:
+        """price − commission, minor units."""
+        return self.price - self.commission
+
+
+class Tip(Base):
+    """A buyer's tip on a completed order, paid through its own checkout. ``amount`` in
+    minor units; ``commission`` the platform's cut (``marketplace_tip_commission_bps``,
+    default none). ``status``: pending (awaiting payment) | clearing (in the seller's
+    pending clearance until ``clears_at``) | cleared (in the wallet)."""
+
+    __tablename__ = "mkt_tips"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("tip"))
+    order_id: Mapped[str] = mapped_column(ForeignKey("mkt_orders.id"), index=True)
+    buyer_id: Mapped[str] = mapped_column(String(32))
+    seller_id: Mapped[str] = mapped_column(String(32), index=True)
+    amount: Mapped[int] = mapped_column(MinorUnits, comment="minor units")
+    commission: Mapped[int] = mapped_column(MinorUnits, default=0, comment="minor units")
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    payment_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    clears_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def seller_share(self) -> int:
+        """amount − commission, minor units."""
+        return self.amount - self.commission
 
 
 class OrderEvent(Base):
@@ -208,3 +307,15 @@ class SellerProfile(Base):
     state: Mapped[str] = mapped_column(String(60), default="")
     avatar_key: Mapped[str | None] = mapped_column(String(300), default=None)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class SellerSuspension(Base):
+    """A seller an admin suspended (``reason`` shown to them): their services were
+    suspended with it, and they may list nothing until it is lifted (the row deleted)."""
+
+    __tablename__ = "mkt_seller_suspensions"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(500))
+    admin_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

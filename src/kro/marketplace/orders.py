@@ -10,6 +10,7 @@ and does nothing to an order that moved first — so several workers may run the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -25,7 +26,7 @@ from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
 from kro.kit.ids import new_id
 from kro.ledger import chart
-from kro.marketplace import money, notices, states
+from kro.marketplace import extras, money, notices, sellers, states
 from kro.marketplace.catalog import get_public
 from kro.marketplace.errors import (
     ClearanceOver,
@@ -43,8 +44,10 @@ from kro.marketplace.models import (
     Earning,
     Order,
     OrderEvent,
+    OrderExtra,
     Package,
     Service,
+    Tip,
 )
 from kro.payments import states as pay_states
 from kro.payments.collect import service as payments
@@ -143,6 +146,20 @@ async def post_message(session: AsyncSession, user: User, order_id: str, body: s
     return message
 
 
+async def order_message(
+    session: AsyncSession, user: User, order_id: str, message_id: str
+) -> Message:
+    """One of the latest messages of the order's conversation (its parties only; the page
+    inserts it live). Raises OrderNotFound (404) for anything else."""
+    order = await load_for(session, user, order_id, lock=False)
+    conversation = await chat.find_for_subject(session, CHAT, order.id)
+    rows = await chat.history(session, user.id, conversation.id) if conversation else ([], None)
+    found = next((m for m in rows[0] if m.id == message_id), None)
+    if found is None:
+        raise OrderNotFound()
+    return found
+
+
 async def order_messages(
     session: AsyncSession, user: User, order: Order, limit: int = 30
 ) -> tuple[str | None, list[Message]]:
@@ -155,22 +172,35 @@ async def order_messages(
     return conversation.id, list(reversed(rows))
 
 
+async def commission_bps(session: AsyncSession, settings: Settings, service: Service) -> int:
+    """The seller's commission on ``service``: its category's, else the default (bps)."""
+    category = await session.get(Category, service.category_id)
+    if category is not None and category.commission_bps is not None:
+        return category.commission_bps
+    return settings.marketplace_commission_bps
+
+
 async def place_order(
-    session: AsyncSession, settings: Settings, buyer: User, service_id: str, package_id: str
+    session: AsyncSession,
+    settings: Settings,
+    buyer: User,
+    service_id: str,
+    package_id: str,
+    extra_ids: Sequence[str] = (),
 ) -> Order:
-    """A ``pending`` order of one package, its fee and commission fixed now; it expires
-    unpaid after ``marketplace_order_expiry``. Raises ServiceNotFound, PackageNotFound (404),
-    SelfPurchase (422)."""
+    """A ``pending`` order of one package with the extras chosen (their prices in the
+    order's, their days and revisions in its terms), its fee and commission fixed now; it
+    expires unpaid after ``marketplace_order_expiry``. Raises ServiceNotFound,
+    PackageNotFound, ExtraNotFound (404), SelfPurchase, InvalidExtras (422)."""
     service = await get_public(session, service_id)
     package = await session.get(Package, package_id)
     if package is None or package.service_id != service.id:
         raise PackageNotFound(details={"field": "package_id"})
     if service.seller_id == buyer.id:
         raise SelfPurchase()
-    category = await session.get(Category, service.category_id)
-    bps = settings.marketplace_commission_bps
-    if category is not None and category.commission_bps is not None:
-        bps = category.commission_bps
+    chosen = await extras.choose(session, service.id, extra_ids)
+    price = package.price + sum(e.price for e in chosen)
+    bps = await commission_bps(session, settings, service)
     order = Order(
         service_id=service.id,
         package_id=package.id,
@@ -178,16 +208,19 @@ async def place_order(
         seller_id=service.seller_id,
         title=f"{service.title} ({package.name})"[:200],
         currency=service.currency,
-        price=package.price,
-        service_fee=service_fee(package.price, settings),
-        commission=commission(package.price, bps),
+        price=price,
+        service_fee=service_fee(price, settings),
+        commission=commission(price, bps),
         delivery_days=package.delivery_days,
         revisions_allowed=package.revisions,
         status=states.PENDING,
         expires_at=utcnow() + timedelta(seconds=settings.marketplace_order_expiry),
     )
+    for extra in chosen:
+        extras.apply(order, extra.extra_days, extra.extra_revisions)
     session.add(order)
     await session.flush()
+    await extras.include(session, order, chosen)
     session.add(
         OrderEvent(
             order_id=order.id,
@@ -376,16 +409,19 @@ async def _complete(
     seller_amount: int | None = None,
     payment: Payment | None = None,
 ) -> None:
-    """Completion: both holds posted (or, for a dispute split, the seller's for
-    ``seller_amount`` and the rest refunded), and the earning starts clearing."""
+    """Completion: both holds posted, the held extras' too (or, for a dispute split, the
+    seller's for ``seller_amount`` and the rest refunded, extras included), and the
+    earning starts clearing."""
     await transition(
         session, order, action, actor, role="admin" if action.startswith("resolve") else None
     )
     if seller_amount is None:
-        await money.post_holds(session, order)
+        share = await money.post_holds(session, order)
     else:
         assert payment is not None
         await money.split(session, order, payment, seller_amount, f"dispute split on {order.id}")
+        share = seller_amount
+    clearance = await sellers.clearance_seconds(session, settings, order.seller_id)
     now = utcnow()
     order.completed_at = now
     order.auto_complete_at = None
@@ -393,9 +429,9 @@ async def _complete(
         Earning(
             order_id=order.id,
             seller_id=order.seller_id,
-            amount=order.seller_share if seller_amount is None else seller_amount,
+            amount=share,
             currency=order.currency,
-            clears_at=now + timedelta(seconds=settings.marketplace_clearance),
+            clears_at=now + timedelta(seconds=clearance),
         )
     )
     await session.flush()
@@ -512,10 +548,13 @@ class OrderView:
     events: list[OrderEvent]
     deliveries: list[Delivery]
     earning: Earning | None
+    extras: list[OrderExtra]
+    tips: list[Tip]
 
 
 async def view(session: AsyncSession, order: Order) -> OrderView:
-    """The order with its transitions, deliveries and revision requests, and earning."""
+    """The order with its transitions, deliveries and revision requests, earning, extras
+    and tips."""
     events = await session.execute(
         select(OrderEvent)
         .where(OrderEvent.order_id == order.id)
@@ -527,8 +566,16 @@ async def view(session: AsyncSession, order: Order) -> OrderView:
         .order_by(Delivery.created_at, Delivery.id)
     )
     earning = await session.execute(select(Earning).where(Earning.order_id == order.id))
+    tips = await session.execute(
+        select(Tip).where(Tip.order_id == order.id).order_by(Tip.created_at, Tip.id)
+    )
     return OrderView(
-        order, list(events.scalars()), list(deliveries.scalars()), earning.scalar_one_or_none()
+        order,
+        list(events.scalars()),
+        list(deliveries.scalars()),
+        earning.scalar_one_or_none(),
+        await extras.of_order(session, order.id),
+        list(tips.scalars()),
     )
 
 
@@ -552,22 +599,3 @@ async def list_orders(
     if before:
         stmt = stmt.where(Order.id < before)
     return list((await session.execute(stmt.order_by(Order.id.desc()).limit(limit))).scalars())
-
-
-@dataclass(frozen=True)
-class Earnings:
-    """A seller's money in one currency, minor units: still clearing, and withdrawable."""
-
-    currency: str
-    pending_clearance: int
-    available: int
-
-
-async def earnings(session: AsyncSession, seller_id: str, currency: str = "NGN") -> Earnings:
-    """The seller's pending clearance (ledger) and available wallet balance (payouts)."""
-    from kro.payouts.service import wallet_balances
-
-    wallets = {w.currency: w for w in await wallet_balances(session, seller_id)}
-    available = wallets[currency].available if currency in wallets else 0
-    clearing = await money.pending_clearance(session, seller_id, currency)
-    return Earnings(currency, clearing, available)

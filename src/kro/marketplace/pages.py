@@ -1,6 +1,7 @@
 """The marketplace's pages: browse and search (``/market``), a service page with its
-packages (order one), the order workspace (``/market/orders/{id}``: pay, requirements,
-deliveries, revisions, accept, cancel, reviews) and the seller studio (``/studio``: services,
+packages and extras (order one), the order workspace (``/market/orders/{id}``: pay,
+requirements, deliveries, revisions, extras bought mid-order, accept, cancel, a mutual
+cancellation asked and answered, tips, reviews) and the seller studio (``/studio``: services,
 a new service, orders, earnings with pending clearance; withdrawals are the wallet's pages).
 Thin: each handler calls the service function its JSON endpoint calls and shows its errors
 in place; another user's order is the 404 page.
@@ -18,11 +19,25 @@ from kro.identity.dependencies import AppSettings
 from kro.identity.models import User
 from kro.kit.deps import DbSession
 from kro.kyc import service as kyc
-from kro.marketplace import catalog, disputes, orders, reviews, sellers
+from kro.marketplace import (
+    cancellation,
+    catalog,
+    disputes,
+    extras,
+    money,
+    orders,
+    purchases,
+    reviews,
+    sellers,
+    states,
+)
 from kro.marketplace.models import SellerProfile, Service
 from kro.marketplace.schemas import (
+    BuyExtraIn,
+    CancellationIn,
     DeliveryIn,
     DisputeIn,
+    ExtraOut,
     OrderOut,
     OrderSummaryOut,
     PackageIn,
@@ -32,6 +47,7 @@ from kro.marketplace.schemas import (
     SellerOut,
     ServiceIn,
     ServiceOut,
+    TipIn,
 )
 from kro.web import navigation
 from kro.web.dependencies import OptionalViewer, PageUser
@@ -86,7 +102,7 @@ async def service_page(
 ) -> Response:
     """An active service: packages, rating, published reviews; order a package."""
     service = await catalog.get_public(session, service_id)
-    out = ServiceOut.of(service, await catalog.packages(session, service.id))
+    out = await ServiceOut.load(session, service)
     shown = [ReviewOut.of(r) for r in await reviews.for_service(session, service.id)]
     own = viewer is not None and viewer.id == service.seller_id
     profile = await session.get(SellerProfile, service.seller_id)
@@ -114,11 +130,15 @@ async def place_order(
     session: DbSession,
     settings: AppSettings,
 ) -> Response:
-    """As ``POST /v1/marketplace/orders``; then the order page, where the buyer pays."""
+    """As ``POST /v1/marketplace/orders`` (the extras ticked: ``extra_<id>`` fields); then
+    the order page, where the buyer pays."""
     form = await read_form(request)
     order = None
+    chosen = [k.removeprefix("extra_") for k in form.values if k.startswith("extra_")]
     async with form.saving(session):
-        order = await orders.place_order(session, settings, viewer, service_id, form["package_id"])
+        order = await orders.place_order(
+            session, settings, viewer, service_id, form["package_id"], chosen[:10]
+        )
     if order is None or not form.ok:
         return redirect(request, f"/market/services/{service_id}", message=_first_error(form))
     return redirect(request, order_url(order.id), message="Order placed. Pay to start it.")
@@ -153,7 +173,8 @@ async def _order_page(
     out = OrderOut.of(await orders.view(session, order), viewer.id)
     service = await session.get(Service, order.service_id)
     shown = [ReviewOut.of(r) for r in await reviews.for_order(session, order, viewer.id)]
-    _, chat = await orders.order_messages(session, viewer, order)
+    conversation_id, chat = await orders.order_messages(session, viewer, order)
+    offered = [ExtraOut.of(e) for e in await extras.of_service(session, order.service_id)]
     ctx = form.context() if form else {"values": {}, "errors": {}, "form_error": None}
     request.state.realtime = f"order:{order.id}"
     request.state.realtime_status = order.status
@@ -167,7 +188,9 @@ async def _order_page(
             "reviews": shown,
             "reviewed": any(r.role == out.role for r in shown),
             "messages": [MessageOut.of(m, viewer.id) for m in chat],
+            "conversation_id": conversation_id,
             "viewer_id": viewer.id,
+            "offered_extras": offered if out.role == "buyer" and out.status in states.HELD else [],
         },
         status=form.status if form else 200,
     )
@@ -181,6 +204,22 @@ async def order_page(
     return await _order_page(request, session, viewer, order_id)
 
 
+@router.get("/market/orders/{order_id}/messages/{message_id}")
+async def message_fragment(
+    request: Request, order_id: str, message_id: str, viewer: PageUser, session: DbSession
+) -> Response:
+    """One message of the order's conversation as the ``<li>`` the order page shows
+    (``realtime.js`` inserts it live); anyone else's: the 404 page."""
+    order = await orders.load_for(session, viewer, order_id, lock=False)
+    message = await orders.order_message(session, viewer, order_id, message_id)
+    role = orders.role_of(order, viewer.id)
+    return render(
+        request,
+        "marketplace/_message.html",
+        {"m": MessageOut.of(message, viewer.id), "viewer_id": viewer.id, "role": role},
+    )
+
+
 @router.post("/market/orders/{order_id}/pay")
 async def pay(
     request: Request, order_id: str, viewer: PageUser, session: DbSession, settings: AppSettings
@@ -191,6 +230,42 @@ async def pay(
     async with form.saving(session):
         callback = f"{settings.base_url}{order_url(order_id)}"
         payment = await orders.start_payment(session, settings, viewer, order_id, callback)
+    if payment is None or not form.ok or not payment.authorization_url:
+        return await _order_page(request, session, viewer, order_id, form)
+    return RedirectResponse(payment.authorization_url, status_code=303)
+
+
+@router.post("/market/orders/{order_id}/buy/{kind}")
+async def buy(
+    request: Request,
+    order_id: str,
+    kind: str,
+    viewer: PageUser,
+    session: DbSession,
+    settings: AppSettings,
+) -> Response:
+    """``extra`` (as ``POST …/extras``) or ``tip`` (as ``POST …/tip``, the amount in
+    naira): to the hosted checkout, which comes back to the order page."""
+    form = await read_form(request)
+    callback = f"{settings.base_url}{order_url(order_id)}"
+    payment = None
+    if kind == "extra":
+        pick = form.parse(BuyExtraIn, {"extra_id": form["extra_id"]})
+        if pick:
+            async with form.saving(session):
+                _, payment = await purchases.buy_extra(
+                    session, settings, viewer, order_id, pick.extra_id, callback
+                )
+    elif kind == "tip":
+        amount = form.amount("amount")
+        tip = form.parse(TipIn, {"amount": amount}) if amount is not None else None
+        if tip:
+            async with form.saving(session):
+                _, payment = await purchases.tip(
+                    session, settings, viewer, order_id, tip.amount, callback
+                )
+    else:
+        form.error("kind", "unknown_action", "No such purchase.", status=404)
     if payment is None or not form.ok or not payment.authorization_url:
         return await _order_page(request, session, viewer, order_id, form)
     return RedirectResponse(payment.authorization_url, status_code=303)
@@ -245,6 +320,8 @@ async def _act(
         if reason:
             await disputes.open_dispute(session, viewer, order_id, reason.reason)
             return "Dispute opened. An administrator will decide; keep talking here."
+    elif action.startswith("cancellation"):
+        return await _cancellation(form, session, viewer, order_id, action)
     elif action == "accept":
         await orders.accept(session, settings, viewer, order_id)
         return "Order completed. Thank you!"
@@ -263,6 +340,25 @@ async def _act(
     return ""
 
 
+async def _cancellation(
+    form: Form, session: DbSession, viewer: User, order_id: str, action: str
+) -> str:
+    """cancellation (ask, with a reason) | cancellation_accept | cancellation_decline."""
+    if action == "cancellation":
+        body = form.parse(CancellationIn, {"reason": form["reason"]})
+        if body:
+            await cancellation.request(session, viewer, order_id, body.reason)
+            return "You asked to cancel. The other party has 48 hours to answer."
+        return ""
+    if action in ("cancellation_accept", "cancellation_decline"):
+        agree = action == "cancellation_accept"
+        await cancellation.answer(session, viewer, order_id, agree=agree)
+        return "The order is cancelled and refunded." if agree else "The order goes on."
+    await orders.load_for(session, viewer, order_id, lock=False)  # 404 first
+    form.error("action", "unknown_action", "No such action.", status=404)
+    return ""
+
+
 @router.get("/studio")
 async def studio(request: Request, viewer: PageUser, session: DbSession) -> Response:
     """The seller studio: my services, orders to work on, earnings, identity status."""
@@ -274,7 +370,7 @@ async def studio(request: Request, viewer: PageUser, session: DbSession) -> Resp
         {
             "services": [ServiceOut.of(s) for s in mine],
             "orders": [OrderSummaryOut.of(o, viewer.id) for o in selling],
-            "earnings": await orders.earnings(session, viewer.id),
+            "earnings": await money.earnings(session, viewer.id),
             "kyc_status": await kyc.status(session, viewer.id),
         },
     )
@@ -350,3 +446,9 @@ def _packages_valid(form: Form, packages: list[dict[str, Any]]) -> bool:
             form.error(f"{p['tier']}_price", "invalid_packages", "Check this package.")
             return False
     return True
+
+
+# The admin console's marketplace pages ride on this router (app.py mounts this one).
+from kro.marketplace import admin_pages  # noqa: E402
+
+router.include_router(admin_pages.router)

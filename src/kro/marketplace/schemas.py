@@ -2,30 +2,75 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from kro.marketplace import states
+from kro.marketplace import catalog, extras, images, states
+from kro.marketplace.cancellation import requested_by_role
 from kro.marketplace.catalog import PackageSpec, ServiceSpec
+from kro.marketplace.extras import ExtraSpec
 from kro.marketplace.models import (
     Category,
     Delivery,
     Order,
     OrderEvent,
+    OrderExtra,
     Package,
     Review,
     SellerProfile,
     Service,
+    ServiceExtra,
+    ServiceImage,
+    Tip,
 )
 from kro.marketplace.orders import OrderView, role_of
 from kro.marketplace.sellers import SellerStats
+from kro.payments.models import Payment
 
 
 class CategoryIn(BaseModel):
     name: str = Field(min_length=2, max_length=100)
     parent_id: str | None = Field(None, max_length=32)
     commission_bps: int | None = Field(None, ge=0, le=10_000)
+
+
+class CategoryUpdateIn(BaseModel):
+    """The whole category: ``parent_id`` null moves it to the top; ``commission_bps`` null
+    means the default commission."""
+
+    name: str = Field(min_length=2, max_length=100)
+    parent_id: str | None = Field(None, max_length=32)
+    commission_bps: int | None = Field(None, ge=0, le=10_000)
+
+
+class SuspendIn(BaseModel):
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class DayTotalOut(BaseModel):
+    """One Lagos day: orders paid, GMV (what buyers paid) and the platform's fees, minor
+    units."""
+
+    day: date
+    orders: int
+    gmv: int
+    fees: int
+
+
+class FeesOut(BaseModel):
+    """The money terms in force (environment settings): the buyer's service fee (bps, min,
+    cap in minor units; cap 0: none), the default commission (bps), the tips' cut (bps),
+    clearance (seconds, and per seller level)."""
+
+    service_fee_bps: int
+    service_fee_min: int
+    service_fee_cap: int
+    commission_bps: int
+    tip_commission_bps: int
+    clearance: int
+    clearance_by_level: dict[str, int]
 
 
 class CategoryOut(BaseModel):
@@ -55,6 +100,23 @@ class PackageIn(BaseModel):
     includes: list[str] = Field(default_factory=list, max_length=10)
 
 
+class ExtraIn(BaseModel):
+    """An extra: ``price`` minor units; ``extra_days`` added to the delivery (negative:
+    faster delivery); ``extra_revisions`` added to the revisions."""
+
+    title: str = Field(min_length=1, max_length=80)
+    price: int = Field(gt=0, le=10_000_000_000, description="minor units")
+    extra_days: int = Field(0, ge=-30, le=30)
+    extra_revisions: int = Field(0, ge=0, le=10)
+
+    def to_spec(self) -> ExtraSpec:
+        return ExtraSpec(**self.model_dump())
+
+
+class ExtrasIn(BaseModel):
+    extras: list[ExtraIn] = Field(min_length=1, max_length=10)
+
+
 class ServiceIn(BaseModel):
     category_id: str = Field(max_length=32)
     title: str = Field(min_length=5, max_length=120)
@@ -62,6 +124,7 @@ class ServiceIn(BaseModel):
     tags: list[str] = Field(default_factory=list, max_length=10)
     requirements: list[str] = Field(default_factory=list, max_length=10)
     packages: list[PackageIn] = Field(min_length=1, max_length=3)
+    extras: list[ExtraIn] = Field(default_factory=list, max_length=10)
 
     def to_spec(self) -> ServiceSpec:
         return ServiceSpec(
@@ -71,7 +134,15 @@ class ServiceIn(BaseModel):
             tags=self.tags,
             requirements=self.requirements,
             packages=[PackageSpec(**p.model_dump()) for p in self.packages],
+            extras=[e.to_spec() for e in self.extras],
         )
+
+
+class DecisionIn(BaseModel):
+    """An admin's decision on a service; ``reason`` (shown to the seller) is required to
+    reject or suspend."""
+
+    reason: str | None = Field(None, min_length=3, max_length=500)
 
 
 class ServiceStatusIn(BaseModel):
@@ -100,7 +171,40 @@ class PackageOut(BaseModel):
         )
 
 
+class ExtraOut(BaseModel):
+    id: str
+    title: str
+    price: int
+    extra_days: int
+    extra_revisions: int
+
+    @classmethod
+    def of(cls, e: ServiceExtra) -> ExtraOut:
+        return cls.model_validate(e, from_attributes=True)
+
+
+class ImageOut(BaseModel):
+    """An image of a service; ``url`` serves its bytes."""
+
+    id: str
+    url: str
+    content_type: str
+    size: int
+
+    @classmethod
+    def of(cls, i: ServiceImage) -> ImageOut:
+        return cls(
+            id=i.id,
+            url=f"/v1/marketplace/services/{i.service_id}/images/{i.id}",
+            content_type=i.content_type,
+            size=i.size,
+        )
+
+
 class ServiceOut(BaseModel):
+    """``status``: draft | pending_review | active | paused | rejected | suspended;
+    ``review_note`` the admin's reason for a rejection or suspension."""
+
     id: str
     seller_id: str
     category_id: str
@@ -114,10 +218,19 @@ class ServiceOut(BaseModel):
     rating: float | None
     reviews: int
     packages: list[PackageOut]
+    extras: list[ExtraOut]
+    images: list[ImageOut]
+    review_note: str | None
     created_at: datetime
 
     @classmethod
-    def of(cls, s: Service, packages: list[Package] | None = None) -> ServiceOut:
+    def of(
+        cls,
+        s: Service,
+        packages: list[Package] | None = None,
+        extras: list[ServiceExtra] | None = None,
+        images: list[ServiceImage] | None = None,
+    ) -> ServiceOut:
         return cls(
             id=s.id,
             seller_id=s.seller_id,
@@ -132,17 +245,45 @@ class ServiceOut(BaseModel):
             rating=round(s.rating_sum / s.rating_count, 2) if s.rating_count else None,
             reviews=s.rating_count,
             packages=[PackageOut.of(p) for p in packages or []],
+            extras=[ExtraOut.of(e) for e in extras or []],
+            images=[ImageOut.of(i) for i in images or []],
+            review_note=s.review_note,
             created_at=s.created_at,
+        )
+
+    @classmethod
+    async def load(cls, session: AsyncSession, s: Service) -> ServiceOut:
+        """The service with its packages, extras and images read."""
+        return cls.of(
+            s,
+            await catalog.packages(session, s.id),
+            await extras.of_service(session, s.id),
+            await images.of_service(session, s.id),
         )
 
 
 class OrderIn(BaseModel):
     service_id: str = Field(max_length=32)
     package_id: str = Field(max_length=32)
+    extra_ids: list[str] = Field(default_factory=list, max_length=10)
 
 
 class PayIn(BaseModel):
     callback_url: str | None = Field(None, max_length=500)
+
+
+class BuyExtraIn(BaseModel):
+    extra_id: str = Field(max_length=32)
+    callback_url: str | None = Field(None, max_length=500)
+
+
+class TipIn(BaseModel):
+    amount: int = Field(ge=100, le=10_000_000_000, description="minor units")
+    callback_url: str | None = Field(None, max_length=500)
+
+
+class CancellationIn(BaseModel):
+    reason: str = Field(min_length=3, max_length=500)
 
 
 class RequirementsIn(BaseModel):
@@ -169,6 +310,68 @@ class CheckoutOut(BaseModel):
     reference: str
     amount: int
     currency: str
+
+    @classmethod
+    def of(cls, p: Payment) -> CheckoutOut:
+        return CheckoutOut.model_validate(p, from_attributes=True)
+
+
+class PurchaseOut(CheckoutOut):
+    """The checkout of an extra bought mid-order or a tip (``purchase_id``: its id)."""
+
+    purchase_id: str
+
+    @classmethod
+    def of(cls, p: Payment, purchase_id: str = "") -> PurchaseOut:
+        return cls(**CheckoutOut.of(p).model_dump(), purchase_id=purchase_id)
+
+
+class OrderExtraOut(BaseModel):
+    """``status``: included (in the order's price) | pending (its checkout not paid) |
+    held | released | refunded; ``price``, ``service_fee``, ``commission`` minor units (the
+    fee and commission of an included extra are in the order's)."""
+
+    id: str
+    extra_id: str
+    title: str
+    price: int
+    service_fee: int
+    commission: int
+    extra_days: int
+    extra_revisions: int
+    status: str
+
+    @classmethod
+    def of(cls, e: OrderExtra) -> OrderExtraOut:
+        return cls.model_validate(e, from_attributes=True)
+
+
+class TipOut(BaseModel):
+    """``status``: pending (not paid) | clearing | cleared | refunded; minor units."""
+
+    id: str
+    amount: int
+    seller_earns: int
+    status: str
+    clears_at: datetime | None
+
+    @classmethod
+    def of(cls, t: Tip) -> TipOut:
+        return cls(
+            id=t.id,
+            amount=t.amount,
+            seller_earns=t.seller_share,
+            status=t.status,
+            clears_at=t.clears_at,
+        )
+
+
+class CancellationOut(BaseModel):
+    """A mutual cancellation request waiting for the other party's answer."""
+
+    requested_by: str
+    requested_at: datetime
+    reason: str | None
 
 
 class TransitionOut(BaseModel):
@@ -255,12 +458,21 @@ class OrderOut(BaseModel):
     actions: list[str]
     transitions: list[TransitionOut]
     deliveries: list[DeliveryOut]
+    extras: list[OrderExtraOut]
+    tips: list[TipOut]
+    cancellation: CancellationOut | None
     created_at: datetime
 
     @classmethod
     def of(cls, v: OrderView, viewer_id: str) -> OrderOut:
         o = v.order
         role = role_of(o, viewer_id) or "admin"
+        asked = requested_by_role(o)
+        cancellation = None
+        if asked is not None and o.cancel_requested_at is not None:
+            cancellation = CancellationOut(
+                requested_by=asked, requested_at=o.cancel_requested_at, reason=o.cancel_reason
+            )
         return cls(
             id=o.id,
             service_id=o.service_id,
@@ -284,9 +496,12 @@ class OrderOut(BaseModel):
             expires_at=o.expires_at,
             earning_status=v.earning.status if v.earning else None,
             clears_at=v.earning.clears_at if v.earning else None,
-            actions=sorted(states.available(o.status, role)),
+            actions=sorted(states.available(o.status, role, asked)),
             transitions=[TransitionOut.of(e) for e in v.events],
             deliveries=[DeliveryOut.of(d) for d in v.deliveries],
+            extras=[OrderExtraOut.of(e) for e in v.extras],
+            tips=[TipOut.of(t) for t in v.tips],
+            cancellation=cancellation,
             created_at=o.created_at,
         )
 

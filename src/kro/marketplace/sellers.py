@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kro.marketplace import states
 from kro.marketplace.errors import ServiceNotFound
 from kro.marketplace.models import Order, Review, SellerProfile
+from kro.settings import Settings
 
 # (level, completed orders, rating at least, on-time share at least), best first.
 LEVELS = (
@@ -102,3 +103,14 @@ async def stats(session: AsyncSession, seller_id: str) -> SellerStats:
     return SellerStats(
         completed, rating, int(count or 0), on_time, level_for(completed, rating, on_time)
     )
+
+
+async def clearance_seconds(session: AsyncSession, settings: Settings, seller_id: str) -> int:
+    """How long this seller's earnings clear, by their level now:
+    ``marketplace_clearance_by_level`` (seconds per level), else ``marketplace_clearance``
+    (14 days; Fiverr clears top sellers' in 7)."""
+    by_level = settings.marketplace_clearance_by_level
+    if not by_level:
+        return settings.marketplace_clearance
+    level = (await stats(session, seller_id)).level
+    return by_level.get(level, settings.marketplace_clearance)

@@ -10,6 +10,12 @@
     paid | in_progress ──cancel_late (buyer, late + grace)──▶ cancelled (full refund)
     paid | in_progress | delivered ──hard_limit (system)──▶ cancelled (full refund)
     paid | in_progress | delivered ──mutual_cancel (admin)──▶ cancelled (full refund)
+    paid | in_progress | delivered ──request_cancellation | decline_cancellation (a party)──▶
+        the same state (a mutual cancellation asked for, or refused by the other party)
+    paid | in_progress | delivered ──agree_cancellation (the other party)
+        | cancellation_timeout (system, 48 h unanswered)──▶ cancelled (full refund)
+    paid | in_progress | delivered ──add_extra (system: an extra's payment verified)──▶ same
+    completed ──tip (system: a tip's payment verified)──▶ completed
     completed ──refund (admin, within clearance)──▶ refunded (pending earnings clawed back)
     paid | in_progress | delivered ──dispute (either party)──▶ disputed   (timers frozen)
     disputed ──resolve_complete | resolve_split (admin, TOTP)──▶ completed
@@ -52,6 +58,12 @@ ORDER = StateMachine(
         (PAID, "mutual_cancel"): CANCELLED,
         (IN_PROGRESS, "mutual_cancel"): CANCELLED,
         (DELIVERED, "mutual_cancel"): CANCELLED,
+        **{(s, "request_cancellation"): s for s in (PAID, IN_PROGRESS, DELIVERED)},
+        **{(s, "decline_cancellation"): s for s in (PAID, IN_PROGRESS, DELIVERED)},
+        **{(s, "agree_cancellation"): CANCELLED for s in (PAID, IN_PROGRESS, DELIVERED)},
+        **{(s, "cancellation_timeout"): CANCELLED for s in (PAID, IN_PROGRESS, DELIVERED)},
+        **{(s, "add_extra"): s for s in (PAID, IN_PROGRESS, DELIVERED)},
+        (COMPLETED, "tip"): COMPLETED,
         (COMPLETED, "refund"): REFUNDED,
         (PAID, "dispute"): DISPUTED,
         (IN_PROGRESS, "dispute"): DISPUTED,
@@ -75,6 +87,12 @@ ACTORS: dict[str, str] = {
     "cancel_late": "buyer",
     "hard_limit": "system",
     "mutual_cancel": "admin",
+    "request_cancellation": "either",
+    "decline_cancellation": "either",
+    "agree_cancellation": "either",
+    "cancellation_timeout": "system",
+    "add_extra": "system",
+    "tip": "system",
     "refund": "admin",
     "dispute": "either",
     "resolve_complete": "admin",
@@ -87,10 +105,24 @@ ACTORS: dict[str, str] = {
 HELD = frozenset({PAID, IN_PROGRESS, DELIVERED})
 
 
-def available(status: str, role: str) -> frozenset[str]:
-    """What ``role`` may do to an order in ``status`` now (pages show only these)."""
-    return frozenset(
+# A pending mutual cancellation: its requester waits; the other party answers.
+ANSWERS = frozenset({"agree_cancellation", "decline_cancellation"})
+
+
+def available(
+    status: str, role: str, cancel_requested_by_role: str | None = None
+) -> frozenset[str]:
+    """What ``role`` may do to an order in ``status`` now (pages show only these), given
+    the role of whoever asked for a mutual cancellation that is still pending (if any):
+    only the other party answers it, and nobody asks twice."""
+    allowed = {
         action
         for (source, action) in ORDER.table
         if source == status and ACTORS[action] in (role, "either")
-    )
+    }
+    if cancel_requested_by_role is None or status not in HELD:
+        return frozenset(allowed - ANSWERS)
+    allowed.discard("request_cancellation")
+    if cancel_requested_by_role == role:
+        allowed -= ANSWERS
+    return frozenset(allowed)

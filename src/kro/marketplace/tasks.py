@@ -11,7 +11,7 @@ import structlog
 from kro.jobs.registry import JobContext, job_handler
 from kro.jobs.scheduler import periodic
 from kro.kit.clock import utcnow
-from kro.marketplace import orders, reviews, timers
+from kro.marketplace import orders, purchases, reviews, timers
 
 log = structlog.get_logger("kro.marketplace.tasks")
 
@@ -46,6 +46,41 @@ async def refund_payment(ctx: JobContext, payload: dict[str, Any]) -> None:
     await orders.refund_stray_payment(ctx.session, payload["payment_id"], payload["order_id"])
 
 
+@job_handler("marketplace_extra.payment_completed")
+async def extra_payment_completed(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """An extra bought mid-order is paid: held with the order (or refunded; idempotent)."""
+    await purchases.extra_paid(ctx.session, payload["payment_id"], payload["purpose_id"])
+
+
+@job_handler("marketplace_tip.payment_completed")
+async def tip_payment_completed(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """A tip is paid: into the seller's pending clearance (idempotent)."""
+    await purchases.tip_paid(
+        ctx.session, ctx.settings, payload["payment_id"], payload["purpose_id"]
+    )
+
+
+@job_handler("marketplace_extra.payment_failed")
+@job_handler("marketplace_tip.payment_failed")
+async def purchase_payment_failed(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """An extra's or a tip's checkout failed: nothing changes; the buyer may try again."""
+    log.info("marketplace_purchase_payment_failed", **payload)
+
+
+@job_handler("marketplace_extra.payment_needs_review")
+@job_handler("marketplace_tip.payment_needs_review")
+async def purchase_payment_needs_review(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """The provider took another amount than asked: nothing booked; an operator acts."""
+    log.warning("marketplace_purchase_payment_needs_review", **payload)
+
+
+@job_handler("marketplace_extra.payment_refunded")
+@job_handler("marketplace_tip.payment_refunded")
+async def purchase_payment_refunded(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """A refund of an extra or a tip went through; the order already shows it."""
+    log.info("marketplace_purchase_payment_refunded", **payload)
+
+
 @periodic("marketplace.expire_unpaid", every=timedelta(minutes=1))
 async def expire_unpaid(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Cancel orders left unpaid past their expiry."""
@@ -72,8 +107,16 @@ async def hard_limit(ctx: JobContext, payload: dict[str, Any]) -> None:
 
 @periodic("marketplace.clear_earnings", every=timedelta(minutes=5))
 async def clear_earnings(ctx: JobContext, payload: dict[str, Any]) -> None:
-    """Make earnings whose clearance period is over available in the sellers' wallets."""
-    await timers.clear_earnings(ctx.session, utcnow())
+    """Make earnings and tips whose clearance period is over available in the wallets."""
+    now = utcnow()
+    await timers.clear_earnings(ctx.session, now)
+    await timers.clear_tips(ctx.session, now)
+
+
+@periodic("marketplace.cancel_unanswered", every=timedelta(minutes=5))
+async def cancel_unanswered(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Accept mutual cancellation requests left unanswered past the timeout."""
+    await timers.cancel_unanswered(ctx.session, ctx.settings, utcnow())
 
 
 @periodic("marketplace.publish_reviews", every=timedelta(minutes=15))

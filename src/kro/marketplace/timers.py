@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kro.kit.clock import utcnow
 from kro.marketplace import money, states
 from kro.marketplace.errors import OrderNotFound
-from kro.marketplace.models import Earning, Order
+from kro.marketplace.models import Earning, Order, Tip
 from kro.marketplace.orders import PURPOSE, _cancel_paid, _complete, transition
 from kro.payments.collect import service as payments
 from kro.settings import Settings
@@ -53,8 +53,13 @@ async def mark_late(session: AsyncSession, now: datetime, limit: int = 200) -> i
 async def auto_complete(
     session: AsyncSession, settings: Settings, now: datetime, limit: int = 200
 ) -> int:
-    """Complete delivered orders whose last delivery is ``marketplace_auto_complete`` old."""
-    stmt = select(Order).where(Order.status == states.DELIVERED, Order.auto_complete_at <= now)
+    """Complete delivered orders whose last delivery is ``marketplace_auto_complete`` old
+    (not while a mutual cancellation request waits for its answer)."""
+    stmt = select(Order).where(
+        Order.status == states.DELIVERED,
+        Order.auto_complete_at <= now,
+        Order.cancel_requested_at.is_(None),  # a cancellation request waits for its answer
+    )
     orders = await _due(session, stmt, limit)
     for order in orders:
         await _complete(session, settings, order, "auto_complete", None)
@@ -68,6 +73,39 @@ async def enforce_hard_limit(session: AsyncSession, now: datetime, limit: int = 
     for order in orders:
         await _cancel_paid(session, order, "hard_limit", None, "not completed by the hard limit")
     return len(orders)
+
+
+async def cancel_unanswered(
+    session: AsyncSession, settings: Settings, now: datetime, limit: int = 200
+) -> int:
+    """Accept mutual cancellation requests left unanswered ``marketplace_mutual_cancel_
+    timeout`` (48 h): cancelled, the buyer refunded in full."""
+    from kro.marketplace.cancellation import clear_request
+
+    since = now - timedelta(seconds=settings.marketplace_mutual_cancel_timeout)
+    stmt = select(Order).where(Order.status.in_(states.HELD), Order.cancel_requested_at <= since)
+    orders = await _due(session, stmt, limit)
+    for order in orders:
+        reason = order.cancel_reason or "unanswered cancellation request"
+        clear_request(order)
+        await _cancel_paid(session, order, "cancellation_timeout", None, reason)
+    return len(orders)
+
+
+async def clear_tips(session: AsyncSession, now: datetime, limit: int = 200) -> int:
+    """Move tips whose clearance is over into the sellers' wallets."""
+    stmt = (
+        select(Tip)
+        .where(Tip.status == "clearing", Tip.clears_at <= now)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    tips = list((await session.execute(stmt)).scalars())
+    for tip in tips:
+        await money.clear_tip(session, tip)
+        tip.status, tip.cleared_at = "cleared", now
+    await session.flush()
+    return len(tips)
 
 
 async def clear_earnings(session: AsyncSession, now: datetime, limit: int = 200) -> int:
@@ -98,6 +136,7 @@ SHIFTED = (
     "auto_complete_at",
     "hard_limit_at",
     "completed_at",
+    "cancel_requested_at",
 )
 
 
@@ -122,12 +161,18 @@ async def advance_clocks(
     ).scalar_one_or_none()
     if earning is not None:
         earning.clears_at -= delta
+    tips = await session.execute(select(Tip).where(Tip.order_id == order.id))
+    for tip in tips.scalars():
+        if tip.clears_at is not None:
+            tip.clears_at -= delta
     await session.flush()
     now = utcnow()
     await expire_unpaid(session, now)
     await mark_late(session, now)
     await auto_complete(session, settings, now)
     await enforce_hard_limit(session, now)
+    await cancel_unanswered(session, settings, now)
     await clear_earnings(session, now)
+    await clear_tips(session, now)
     await reviews.publish_due(session, now, settings.marketplace_review_window)
     return order
