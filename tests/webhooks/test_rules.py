@@ -148,5 +148,6 @@ def test_private_hosts_are_refused_in_test_mode_too_in_production(url: str) -> N
     with pytest.raises(InvalidWebhookUrl):
         check_url(url, "test", allow_internal=False)
     assert Settings(env="production", jwt_secret="j" * 40, admin_jwt_secret="a" * 40,
-                    admin_password="p" * 20, secrets_keyring=KEYRING, web_secret="w" * 40
+                    admin_password="p" * 20, secrets_keyring=KEYRING, web_secret="w" * 40,
+                    dojah_secret_key="d" * 20
                     ).webhook_internal_test_urls is False  # fmt: skip

@@ -26,3 +26,18 @@ class CaseNotPending(Conflict):
 class ReasonRequired(Unprocessable):
     code = "reason_required"
     message = "Say why the verification is rejected."
+
+
+class DocumentRefused(Unprocessable):
+    code = "kyc_document_refused"
+    message = "An ID document is a PNG, JPEG or PDF file within the size limit."
+
+
+class DocumentNotAllowed(Conflict):
+    code = "kyc_document_not_allowed"
+    message = "Submit your BVN and NIN first; a verified identity needs no document."
+
+
+class DocumentNotFound(NotFound):
+    code = "kyc_document_not_found"
+    message = "No ID document was uploaded for this verification."

@@ -23,7 +23,11 @@ class KycCase(Base):
     or waiting for an admin), ``verified`` or ``rejected`` (``reason`` says why).
 
     ``match_score`` is the name match in basis points (10 000 = identical) between the name
-    the user gave and the name on the BVN record, when the provider returned one."""
+    the user gave and the name on the BVN record, when the provider returned one.
+
+    The ID document (optional, shown to the admin reviewing the case) is stored through
+    :mod:`kro.kit.storage` under ``document_key``: its ``document_type`` (passport |
+    drivers_license | national_id | voters_card) and ``document_content_type``."""
 
     __tablename__ = "kyc_cases"
 
@@ -39,6 +43,9 @@ class KycCase(Base):
     match_score: Mapped[int | None] = mapped_column(default=None, comment="basis points")
     needs_review: Mapped[bool] = mapped_column(default=False)
     document_key: Mapped[str | None] = mapped_column(String(300), default=None)
+    document_type: Mapped[str | None] = mapped_column(String(32), default=None)
+    document_content_type: Mapped[str | None] = mapped_column(String(40), default=None)
+    document_uploaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     reason: Mapped[str | None] = mapped_column(String(500), default=None)
     reviewed_by: Mapped[str | None] = mapped_column(String(32), default=None)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

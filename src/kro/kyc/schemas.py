@@ -33,6 +33,8 @@ class KycOut(BaseModel):
     reason: str | None = None
     submitted_at: datetime | None = None
     decided_at: datetime | None = None
+    document_type: str | None = None
+    document_uploaded_at: datetime | None = None
 
     @classmethod
     def of(cls, case: KycCase | None) -> KycOut:
@@ -47,16 +49,20 @@ class KycOut(BaseModel):
             reason=case.reason,
             submitted_at=case.submitted_at,
             decided_at=case.decided_at,
+            document_type=case.document_type,
+            document_uploaded_at=case.document_uploaded_at,
         )
 
 
 class KycCaseOut(KycOut):
-    """What an admin sees of a case in the review queue."""
+    """What an admin sees of a case in the review queue; ``document_url`` serves its ID
+    document (admins only), when one was uploaded."""
 
     user_id: str
     bvn_name: str | None
     match_score: int | None
     needs_review: bool
+    document_url: str | None
 
     @classmethod
     def admin(cls, case: KycCase) -> KycCaseOut:
@@ -66,4 +72,5 @@ class KycCaseOut(KycOut):
             bvn_name=case.bvn_name,
             match_score=case.match_score,
             needs_review=case.needs_review,
+            document_url=f"/v1/admin/kyc/cases/{case.id}/document" if case.document_key else None,
         )
