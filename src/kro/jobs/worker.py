@@ -36,7 +36,7 @@ from kro.jobs.errors import PermanentJobError, RetryJob
 from kro.jobs.queue import ClaimedJob
 from kro.jobs.registry import JobContext, extra_modules, get_handler, handler_names, load_handlers
 from kro.kit.clock import utcnow
-from kro.kit.db import create_engine, session_factory, unit_of_work
+from kro.kit.db import READ_ONLY_COMMIT, create_engine, session_factory, unit_of_work
 from kro.kit.ids import new_id
 from kro.kit.logging import configure_logging
 from kro.settings import Settings
@@ -59,8 +59,8 @@ def _refuse_handler_commit(session: Session) -> None:
 
     Releasing a SAVEPOINT (``begin_nested``, used by the ledger's atomic batches) also fires
     ``before_commit``; only the outermost commit is refused."""
-    if session.in_nested_transaction():
-        return
+    if session.in_nested_transaction() or session.info.get(READ_ONLY_COMMIT):
+        return  # a savepoint, or a transaction that wrote nothing (kro.kit.db.end_read_only)
     if not session.info.get(_RUNNER_COMMITS):
         raise RuntimeError("a job handler must not commit ctx.session; the worker commits it")
 

@@ -102,6 +102,45 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.info[_WROTE] = False
+
+    @event.listens_for(sync_engine, "before_cursor_execute")
+    def _on_statement(
+        conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
+    ) -> None:
+        # Anything but a plain read counts as a write (a CTE may write: counted too).
+        if not statement.lstrip()[:6].upper().startswith(("SELECT", "PRAGMA", "BEGIN")):
+            conn.info[_WROTE] = True
+
+
+_WROTE = "kro_wrote"
+READ_ONLY_COMMIT = "kro.db.read_only_commit"
+"""``session.info`` key set while :func:`end_read_only` commits a transaction that wrote
+nothing (the job worker, which refuses a handler's commit, lets this one through)."""
+
+
+async def end_read_only(session: AsyncSession) -> None:
+    """Before a call to another service (a payment provider): end ``session``'s transaction
+    if it has written nothing, so that no lock is held across the call (DESIGN.md §5).
+
+    On SQLite every transaction takes the database's one write lock at ``BEGIN IMMEDIATE``,
+    so even a transaction that only read would make every other writer wait for the provider;
+    committing a transaction that wrote nothing changes no data and the next statement begins
+    a new one. A transaction that wrote (or holds unflushed changes) is left alone, and so is
+    every transaction on PostgreSQL, where reads take no lock. Callers re-read and re-check
+    what they rely on after the call, as they must anyway."""
+    if not session.in_transaction() or session.in_nested_transaction():
+        return  # nothing to end, or inside a savepoint its owner will release
+    if session.new or session.dirty or session.deleted:
+        return
+    connection = await session.connection()
+    if connection.dialect.name != "sqlite" or connection.info.get(_WROTE, True):
+        return
+    session.info[READ_ONLY_COMMIT] = True  # a job's session may end a transaction this way
+    try:
+        await session.commit()
+    finally:
+        session.info.pop(READ_ONLY_COMMIT, None)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
