@@ -1,7 +1,9 @@
 """The marketplace in a real browser: a seller lists a service from the studio (a mistake
 first, shown beside its field), a buyer finds it by search, orders the basic package, pays
-at the sandbox's hosted checkout, answers the requirements; the seller delivers, the buyer
-accepts and reviews, and the seller's studio shows the earnings in pending clearance; the
+at the sandbox's hosted checkout, answers the requirements and chats (the seller's open page
+shows a new message in place); the seller delivers, the buyer
+accepts, reviews and tips (at the sandbox's checkout), and the seller's studio shows the
+earnings and the tip in pending clearance; the
 seller's identity check waits in the admin queue, where the admin approves it."""
 
 from __future__ import annotations
@@ -73,6 +75,13 @@ async def test_a_seller_lists_and_a_buyer_orders_through_the_pages(
 
     await seller.goto(order_url)
     await expect(seller.get_by_text("Any questions?")).to_be_visible()
+    # A new message appears on the seller's open page in place (no reload).
+    await expect(seller.locator("body")).to_have_attribute("data-live", "connected")
+    await seller.evaluate("window.stayed = true")
+    await buyer.get_by_label("Your message").fill("Is a square version possible?")
+    await buyer.get_by_role("button", name="Send").click()
+    await expect(seller.get_by_text("Is a square version possible?")).to_be_visible(timeout=20_000)
+    assert await seller.evaluate("window.stayed === true"), "the page reloaded"
     await seller.get_by_label("Message to the buyer").fill("Here is your logo.")
     await seller.get_by_role("button", name="Deliver").click()
     await expect(seller.get_by_role("status")).to_contain_text("Delivered")
@@ -83,9 +92,20 @@ async def test_a_seller_lists_and_a_buyer_orders_through_the_pages(
     await buyer.get_by_label("Your review").fill("Great work, fast.")
     await buyer.get_by_role("button", name="Post review").click()
     await expect(buyer.get_by_text("shown when both of you have reviewed")).to_be_visible()
+    await buyer.get_by_label("Amount (₦)").fill("2,000")
+    await buyer.get_by_role("button", name="Send a tip").click()
+    await expect(buyer).to_have_url(re.compile(r"/sandbox/paystack/"))
+    await buyer.get_by_role("button", name="Pay", exact=True).click()
+    await expect(buyer).to_have_url(re.compile(re.escape(order_url)))
+    for _ in range(60):  # the tip is credited once the charge is verified (a job)
+        if await buyer.get_by_text("You tipped").count():
+            break
+        await buyer.wait_for_timeout(500)
+        await buyer.reload()
+    await expect(buyer.get_by_text("You tipped")).to_be_visible()
 
     await seller.goto(base + "/studio")
-    await expect(seller.locator("#pending-clearance")).to_have_text("₦40,000.00")
+    await expect(seller.locator("#pending-clearance")).to_have_text("₦42,000.00")
     await expect(seller.locator("#available")).to_have_text("₦0.00")
     await camera.shoot(seller, "studio")
 
