@@ -7,6 +7,10 @@
   approves the case), withdraws; a new admin authorizes with TOTP; the payout settles.
 - ``all-or-nothing-fails``: the campaign ends short of its goal and every donor is refunded
   through the provider.
+- ``monthly``: a donor gives monthly at the checkout (a Paystack plan); the next month's
+  charge is triggered in the sandbox and booked as a second donation with its own receipt; the
+  donor, from the link in the receipt email (read in the sandbox's inbox), changes the amount
+  and then stops the gift, without an account; the sandbox then refuses to charge it.
 
 Both end by asking the server for the ledger invariant. Exit status 1 on any discrepancy.
 """
@@ -21,7 +25,7 @@ from rich.console import Console
 
 from kro.demo.client import Api, DemoFailure, expect, wait_for
 
-SCENARIOS = ("keep-it-all", "all-or-nothing-fails")
+SCENARIOS = ("keep-it-all", "all-or-nothing-fails", "monthly")
 PASSWORD = "demo-password-123"
 BANK_CODE = "058"  # a sandbox test account that resolves to a name
 ACCOUNT_NUMBER = "0000000002"
@@ -223,9 +227,82 @@ class AllOrNothingFailsDemo(GivingDemo):
         self.invariant(root)
 
 
+class MonthlyDemo(GivingDemo):
+    def run(self) -> None:
+        root = self.root()
+        self.step("A campaign goes live")
+        organizer = self.organizer()
+        cid = self.campaign(organizer, root)["id"]
+
+        self.step("Chioma gives ₦5,000 every month (a Paystack plan at the checkout)")
+        first = self.give(cid, "Chioma Obi", 500_000, tip=0, monthly=True)
+        email = first["donor_email"]
+        manage = self.manage_link(email, first["receipt_number"])
+        gift_id, token = manage.split("/giving/monthly/", 1)[1].split("?token=", 1)
+        gift = wait_for(
+            "monthly gift active",
+            lambda: (
+                (g := self.api.get(f"/v1/giving/monthly/{gift_id}?token={token}"))["status"]
+                == "active"
+                and g
+            ),
+        )
+        self.console.print(f"    {gift['id']}: {naira(gift['total'])} a month, {gift['status']}")
+
+        self.step("A month later Paystack charges the saved card (triggered in the sandbox)")
+        code = self.subscription_code(email)
+        r = self.api.http.post(f"/sandbox/paystack/_sandbox/subscriptions/{code}/renew")
+        expect(r.status_code == 200, f"sandbox renewal: {r.status_code} {r.text[:200]}")
+        c = wait_for(
+            "the second month booked",
+            lambda: (m := organizer.get(f"/v1/giving/my/campaigns/{cid}"))["donors"] == 2 and m,
+        )
+        expect(c["raised"] == 1_000_000, f"raised {c['raised']} after two months")
+        self.console.print(f"    raised {naira(c['raised'])} from {c['donors']} monthly gifts")
+
+        self.step("From the link in the receipt, Chioma changes it to ₦7,500, then stops it")
+        gift = self.api.post(
+            f"/v1/giving/monthly/{gift_id}/amount", {"token": token, "amount": 750_000}
+        )
+        expect(gift["total"] == 750_000, f"new monthly total {gift['total']}")
+        new_code = self.subscription_code(email)
+        expect(new_code != code, "the new amount is a new subscription")
+        gift = self.api.post(f"/v1/giving/monthly/{gift_id}/cancel", {"token": token})
+        expect(gift["status"] == "cancelled", f"gift is {gift['status']}")
+        r = self.api.http.post(f"/sandbox/paystack/_sandbox/subscriptions/{new_code}/renew")
+        expect(r.status_code == 400, f"a stopped gift was charged: {r.status_code}")
+        self.console.print("    stopped: Paystack charges it no more")
+        self.invariant(root)
+
+    def manage_link(self, email: str, receipt_number: str) -> str:
+        """The manage link in the receipt email, from the sandbox's inbox."""
+
+        def link() -> str | None:
+            r = self.api.http.get("/sandbox/messaging/inbox/messages", params={"to": email})
+            for message in r.json()["messages"]:
+                body = str(message.get("body") or "")
+                if (
+                    receipt_number in str(message.get("subject") or "")
+                    and "/giving/monthly/" in body
+                ):
+                    return next(w for w in body.split() if "/giving/monthly/" in w)
+            return None
+
+        url: str = wait_for("the receipt email with its manage link", link)
+        return url
+
+    def subscription_code(self, email: str) -> str:
+        """The donor's newest active subscription at the Paystack sandbox."""
+        r = self.api.http.get("/sandbox/paystack/_sandbox/subscriptions", params={"email": email})
+        active = [s for s in r.json()["data"] if s["status"] == "active"]
+        expect(bool(active), f"no active subscription for {email}")
+        return str(active[0]["subscription_code"])
+
+
 DEMOS: dict[str, type[GivingDemo]] = {
     "keep-it-all": GivingDemo,
     "all-or-nothing-fails": AllOrNothingFailsDemo,
+    "monthly": MonthlyDemo,
 }
 
 

@@ -547,6 +547,26 @@ def build_subscriptions_router(sandbox: "PaystackSandbox") -> APIRouter:
         await _toggle(request, integration, session, True)
         return _ok("Subscription enabled successfully", None)
 
+    @router.get("/_sandbox/subscriptions", tags=["paystack sandbox control"])
+    async def subscriptions_of(email: str, session: Db) -> JSONResponse:
+        """A customer's subscriptions by email, newest first (test control, like the
+        dashboard's customer page; no auth, as the other control paths)."""
+        stmt = (
+            select(Subscription)
+            .join(Customer, Customer.id == Subscription.customer_id)
+            .where(Customer.email == email.lower())
+            .order_by(Subscription.id.desc())
+        )
+        rows = [
+            {
+                "subscription_code": sub.subscription_code,
+                "status": sub.status,
+                "amount": sub.amount,
+            }
+            for sub in await session.scalars(stmt)
+        ]
+        return _ok("Subscriptions retrieved", rows)
+
     @router.post("/_sandbox/subscriptions/{code}/renew", tags=["paystack sandbox control"])
     async def renew_now(code: str, session: Db) -> JSONResponse:
         """Charge the subscription's next period now (test control; no auth, as the other
