@@ -1,6 +1,6 @@
-"""The JSON API of ``kro.giving``: ``/v1/giving/…`` (public campaigns and the donation flow,
-no account needed; organizers' campaigns, updates and withdrawals) and
-``/v1/admin/giving/…`` (review queue, holds, reports, refunds, withdrawals with TOTP).
+"""The JSON API of ``kro.giving``: ``/v1/giving/…`` (public campaigns, the donation flow and
+words of support, no account needed; organizers' campaigns, updates and withdrawals); the
+admins' ``/v1/admin/giving/…`` is :mod:`.admin_endpoints`, included here.
 
 Thin handlers over the use cases (:mod:`.campaigns`, :mod:`.donations`,
 :mod:`.withdrawals`, :mod:`.receipts`); each route lists its errors in ``responses=``.
@@ -38,33 +38,25 @@ from kro.giving.errors import (
     NotWithdrawable,
     ReasonRequired,
     RefundWindowClosed,
-    ReportNotFound,
     UnsubscribeLinkInvalid,
     UnsupportedImage,
     WithdrawalNotFound,
     WithdrawalsOnHold,
 )
-from kro.giving.models import Campaign
 from kro.giving.schemas import (
     CampaignIn,
     CampaignOut,
     CheckoutOut,
-    DecisionIn,
     DonationIn,
     DonationOut,
-    FeatureIn,
-    HoldIn,
     MessageOut,
     OrganizerCampaignOut,
     OrganizerDonationOut,
     QuoteOut,
     ReasonIn,
     RefundAskIn,
-    RefundDecisionIn,
-    ReportDecisionIn,
     ReportIn,
     ReportOut,
-    ReviewIn,
     UnsubscribedOut,
     UnsubscribeIn,
     UpdateIn,
@@ -73,8 +65,7 @@ from kro.giving.schemas import (
     WithdrawalIn,
     WithdrawalOut,
 )
-from kro.identity.dependencies import AdminUser, AppSettings, ClientIp, CurrentUser
-from kro.identity.errors import TotpRequired
+from kro.identity.dependencies import AppSettings, CurrentUser
 from kro.kit.api import Envelope, ok
 from kro.kit.deps import DbSession, FileStorage
 from kro.kit.errors import InvalidTransition
@@ -86,13 +77,7 @@ from kro.payouts.errors import BankAccountNotFound
 router = APIRouter(tags=["giving"])
 public = APIRouter(prefix="/v1/giving", tags=["giving"])
 organizer = APIRouter(prefix="/v1/giving/my", tags=["giving"])
-admin = APIRouter(prefix="/v1/admin/giving", tags=["admin: giving"])
 PDF = {"content": {"application/pdf": {}}, "description": "A PDF"}
-
-
-async def _organizer_out(session: DbSession, campaign: Campaign) -> OrganizerCampaignOut:
-    base = CampaignOut.of(campaign).model_dump()
-    return OrganizerCampaignOut(**base, available=await campaigns.balance(session, campaign))
 
 
 # ---- public --------------------------------------------------------------------------------
@@ -311,7 +296,7 @@ async def create_campaign(
 ) -> Envelope[OrganizerCampaignOut]:
     """Start a campaign in ``draft``."""
     campaign = await campaigns.create(session, user, body.to_draft())
-    return ok(await _organizer_out(session, campaign))
+    return ok(await OrganizerCampaignOut.load(session, campaign))
 
 
 @organizer.get("/campaigns")
@@ -324,7 +309,9 @@ async def my_campaign(
     campaign_id: str, user: CurrentUser, session: DbSession
 ) -> Envelope[OrganizerCampaignOut]:
     """One of the caller's campaigns with its withdrawable balance; 404 for anyone else's."""
-    return ok(await _organizer_out(session, await campaigns.own(session, user, campaign_id)))
+    return ok(
+        await OrganizerCampaignOut.load(session, await campaigns.own(session, user, campaign_id))
+    )
 
 
 @organizer.put(
@@ -335,7 +322,7 @@ async def edit_campaign(
 ) -> Envelope[OrganizerCampaignOut]:
     """Edit a draft (or a rejected campaign, which goes back to draft); a live one's words."""
     campaign = await campaigns.edit(session, user, campaign_id, body.to_draft())
-    return ok(await _organizer_out(session, campaign))
+    return ok(await OrganizerCampaignOut.load(session, campaign))
 
 
 @organizer.get("/campaigns/{campaign_id}/donations", responses=error_responses(CampaignNotFound))
@@ -408,7 +395,7 @@ async def upload_cover(
     content_type = (file.content_type or "").split(";")[0].strip()
     data = await file.read(campaigns.IMAGE_MAX_BYTES + 1)
     campaign = await campaigns.set_cover(session, storage, user, campaign_id, data, content_type)
-    return ok(await _organizer_out(session, campaign))
+    return ok(await OrganizerCampaignOut.load(session, campaign))
 
 
 @organizer.get("/withdrawals")
@@ -451,143 +438,9 @@ async def act(
 ) -> Envelope[OrganizerCampaignOut]:
     """``submit`` for review, ``pause``, ``resume``, ``close``. 409 ``invalid_transition``."""
     campaign = await campaigns.organizer_act(session, user, campaign_id, action)
-    return ok(await _organizer_out(session, campaign))
-
-
-# ---- admin ---------------------------------------------------------------------------------
-
-
-@admin.get("/review-queue")
-async def review_queue(_: AdminUser, session: DbSession) -> Envelope[list[CampaignOut]]:
-    """Campaigns waiting for approval."""
-    return ok([CampaignOut.of(c) for c in await campaigns.review_queue(session)])
-
-
-@admin.get("/campaigns/{campaign_id}", responses=error_responses(CampaignNotFound))
-async def admin_campaign(
-    campaign_id: str, _: AdminUser, session: DbSession
-) -> Envelope[OrganizerCampaignOut]:
-    return ok(await _organizer_out(session, await campaigns.get_any(session, campaign_id)))
-
-
-@admin.post(
-    "/campaigns/{campaign_id}/review",
-    responses=error_responses(CampaignNotFound, ReasonRequired, InvalidTransition),
-)
-async def review(
-    campaign_id: str, body: ReviewIn, user: AdminUser, session: DbSession, ip: ClientIp
-) -> Envelope[CampaignOut]:
-    """``approve`` / ``reject`` (reason) a campaign in review; ``pause`` (suspend, reason),
-    ``resume``, ``close`` a live one. Audit-logged."""
-    from kro.giving import notices
-
-    campaign = await campaigns.admin_act(session, user, campaign_id, body.action, body.reason, ip)
-    if body.action in ("approve", "reject", "pause"):
-        await notices.campaign_reviewed(session, campaign, body.reason)
-    return ok(CampaignOut.of(campaign))
-
-
-@admin.post(
-    "/campaigns/{campaign_id}/end",
-    responses=error_responses(CampaignNotFound, InvalidTransition, InsufficientFunds, LedgerBusy),
-)
-async def end_campaign(
-    campaign_id: str, user: AdminUser, session: DbSession, ip: ClientIp
-) -> Envelope[CampaignOut]:
-    """End a campaign now, as its end date would: all-or-nothing ones settle (a failure
-    refunds every donor)."""
-    return ok(CampaignOut.of(await donations.admin_end(session, user, campaign_id, ip)))
-
-
-@admin.put("/campaigns/{campaign_id}/hold", responses=error_responses(CampaignNotFound))
-async def hold(
-    campaign_id: str, body: HoldIn, user: AdminUser, session: DbSession, ip: ClientIp
-) -> Envelope[CampaignOut]:
-    """Hold the campaign's withdrawals with a reason the organizer sees, or lift it (null)."""
-    return ok(CampaignOut.of(await campaigns.set_hold(session, user, campaign_id, body.reason, ip)))
-
-
-@admin.put("/campaigns/{campaign_id}/featured", responses=error_responses(CampaignNotFound))
-async def feature(
-    campaign_id: str, body: FeatureIn, user: AdminUser, session: DbSession, ip: ClientIp
-) -> Envelope[CampaignOut]:
-    """Mark or unmark as featured (browse shows featured campaigns first); audit-logged."""
-    campaign = await campaigns.set_featured(session, user, campaign_id, body.featured, ip)
-    return ok(CampaignOut.of(campaign))
-
-
-@admin.get("/reports")
-async def reports(_: AdminUser, session: DbSession) -> Envelope[list[ReportOut]]:
-    """Open reports, oldest first."""
-    return ok([ReportOut.model_validate(r) for r in await campaigns.open_reports(session)])
-
-
-@admin.post("/reports/{report_id}", responses=error_responses(ReportNotFound))
-async def resolve_report(
-    report_id: str, body: ReportDecisionIn, user: AdminUser, session: DbSession, ip: ClientIp
-) -> Envelope[ReportOut]:
-    row = await campaigns.resolve_report(session, user, report_id, body.outcome, ip)
-    return ok(ReportOut.model_validate(row))
-
-
-@admin.get("/refund-requests")
-async def refund_requests(_: AdminUser, session: DbSession) -> Envelope[list[DonationOut]]:
-    return ok([DonationOut.model_validate(d) for d in await donations.refund_requests(session)])
-
-
-@admin.post(
-    "/donations/{donation_id}/refund",
-    responses=error_responses(
-        DonationNotFound, DonationNotRefundable, InsufficientFunds, LedgerBusy
-    ),
-)
-async def decide_refund(
-    donation_id: str, body: RefundDecisionIn, user: AdminUser, session: DbSession, ip: ClientIp
-) -> Envelope[DonationOut]:
-    """Approve (everything the donor paid goes back through the provider) or decline a
-    donor's refund request. Audit-logged."""
-    donation = await donations.decide_refund(session, user, donation_id, body.approve, ip)
-    return ok(DonationOut.model_validate(donation))
-
-
-@admin.get("/withdrawals")
-async def withdrawal_queue(
-    _: AdminUser, session: DbSession, status: Annotated[str | None, Query(max_length=16)] = None
-) -> Envelope[list[WithdrawalOut]]:
-    """Withdrawals waiting for an admin (pending, error), or those of ``status``."""
-    return ok([WithdrawalOut.model_validate(w) for w in await withdrawals.queue(session, status)])
-
-
-@admin.post(
-    "/withdrawals/{withdrawal_id}/decision",
-    responses=error_responses(
-        TotpRequired,
-        WithdrawalNotFound,
-        InvalidTransition,
-        WithdrawalsOnHold,
-        BankAccountNotFound,
-        InsufficientFunds,
-        LedgerBusy,
-    ),
-)
-async def decide_withdrawal(
-    withdrawal_id: str, body: DecisionIn, user: AdminUser, session: DbSession, ip: ClientIp
-) -> Envelope[WithdrawalOut]:
-    """Authorize (a payout to the organizer's bank account starts) or reject (the money stays
-    in the campaign). Needs a fresh TOTP (403 ``totp_required``); audit-logged."""
-    row = await withdrawals.decide(
-        session,
-        user,
-        withdrawal_id,
-        approve=body.approve,
-        totp_code=body.totp_code,
-        note=body.note,
-        ip=ip,
-    )
-    return ok(WithdrawalOut.model_validate(row))
+    return ok(await OrganizerCampaignOut.load(session, campaign))
 
 
 router.include_router(public)
 router.include_router(organizer)
-router.include_router(admin)
 router.include_router(admin_endpoints.router)

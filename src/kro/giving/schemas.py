@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.giving import campaigns as campaign_service
 from kro.giving.campaigns import CampaignDraft
@@ -93,6 +94,12 @@ class OrganizerCampaignOut(CampaignOut):
     """The organizer's view: also the balance they may withdraw now (minor units)."""
 
     available: int
+
+    @classmethod
+    async def load(cls, session: AsyncSession, c: Campaign) -> OrganizerCampaignOut:
+        """With the available balance read from the ledger."""
+        available = await campaign_service.balance(session, c)
+        return cls(**CampaignOut.of(c).model_dump(), available=available)
 
 
 class DonationIn(BaseModel):
