@@ -81,6 +81,25 @@ async def test_admins_see_late_remittances_and_revoke_a_certificate(
         r = await post_form(console_client, "/admin/pensions", action, reason)
         assert r.status_code == 409 and 'data-code="certificate_revoked"' in r.text
 
+    # The admin API says the same.
+    api = "/v1/admin/pensions"
+    late_rows = data(await http.get(f"{api}/late", headers=admin.headers))
+    mine = next(x for x in late_rows if x["schedule_id"] == schedule["id"])
+    assert (mine["paid"], mine["penalty"]) == (False, penalty) and mine["months_late"] >= 1
+    assert data(await http.get(f"{api}/schedule-counts", headers=admin.headers))["draft"] >= 1
+    coverage = data(await http.get(f"{api}/employers", headers=admin.headers))
+    assert {e["id"]: e["covered"] for e in coverage}[certified.employer["id"]] is True
+    listed = data(await http.get(f"{api}/certificates", headers=admin.headers))
+    assert next(c for c in listed if c["id"] == certificate["id"])["revoke_reason"] == (
+        "GLI certificate found forged"
+    )
+    revoke = f"{api}/certificates/{certificate['id']}/revoke"
+    again = await http.post(revoke, json={"reason": "again"}, headers=admin.headers)
+    error(again, 409, "certificate_revoked")
+    unknown = f"{api}/certificates/pcc_nope/revoke"
+    error(await http.post(unknown, json={"reason": "x" * 5}, headers=admin.headers), 404)
+    error(await http.get(f"{api}/certificates", headers=certified.hr), 401)
+
     seen = data(await http.get(f"/v1/pensions/verify/{token}"))
     assert seen["genuine"] and not seen["valid"] and seen["revoked_on"] == today.isoformat()
     public = await http.get(f"/pensions/verify/{token}")

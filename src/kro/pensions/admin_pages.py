@@ -74,7 +74,7 @@ async def revoke(
     body = form.parse(RevokeIn)
     if body is not None:
         async with form.saving(session):
-            found = await oversight.revoke_certificate(
+            found, _ = await oversight.revoke_certificate(
                 session, viewer, certificate_id, body.reason, ip=ip
             )
     if not form.ok:

@@ -1,4 +1,5 @@
-"""``/v1/pensions/…``: thin handlers over the pensions services. Each route lists its errors
+"""``/v1/pensions/…``: thin handlers over the pensions services (the admins'
+``/v1/admin/pensions/…`` is :mod:`.admin_endpoints`, included here). Each route lists its errors
 in ``responses=``; those of ``CurrentUser`` and request validation are added by
 :mod:`kro.kit.openapi`. Another employer's objects are 404."""
 
@@ -17,7 +18,7 @@ from kro.kit.deps import DbSession, FileStorage
 from kro.kit.errors import BadRequest, InvalidTransition
 from kro.kit.openapi import error_responses
 from kro.payments.errors import NoProviderAvailable, PaymentRejected, ProvidersUnavailable
-from kro.pensions import compliance, employees, employers, exports, schedules
+from kro.pensions import admin_endpoints, compliance, employees, employers, exports, schedules
 from kro.pensions.dependencies import (
     ComplianceOfficer,
     EmployerMember,
@@ -80,7 +81,7 @@ from kro.pensions.schemas import (
 )
 from kro.providers.errors import ProviderRejected, ProviderTimeout, ProviderUnavailable
 
-router = APIRouter(prefix="/v1/pensions", tags=["pensions"])
+api = APIRouter(prefix="/v1/pensions", tags=["pensions"])
 E = "/employers/{employer_id}"
 SCOPE = (EmployerNotFound, RoleRequired)  # what the role dependencies answer
 PROVIDER = (ProviderUnavailable, ProviderTimeout, ProviderRejected)
@@ -93,7 +94,7 @@ async def _employer_out(
     return EmployerOut.of(found, count, employers.covered(settings, count))
 
 
-@router.post("/employers", status_code=status.HTTP_201_CREATED)
+@api.post("/employers", status_code=status.HTTP_201_CREATED)
 async def register_employer(
     body: EmployerIn, user: CurrentUser, ip: ClientIp, session: DbSession, settings: AppSettings
 ) -> Envelope[EmployerOut]:
@@ -102,7 +103,7 @@ async def register_employer(
     return ok(await _employer_out(session, settings, found))
 
 
-@router.get("/employers")
+@api.get("/employers")
 async def list_employers(
     user: CurrentUser, session: DbSession, settings: AppSettings
 ) -> Envelope[list[EmployerOut]]:
@@ -112,7 +113,7 @@ async def list_employers(
     )
 
 
-@router.get(E, responses=error_responses(EmployerNotFound))
+@api.get(E, responses=error_responses(EmployerNotFound))
 async def get_employer(
     found: EmployerMember, session: DbSession, settings: AppSettings
 ) -> Envelope[EmployerOut]:
@@ -120,7 +121,7 @@ async def get_employer(
     return ok(await _employer_out(session, settings, found))
 
 
-@router.patch(E, responses=error_responses(*SCOPE))
+@api.patch(E, responses=error_responses(*SCOPE))
 async def update_employer(
     found: EmployerOwner,
     body: EmployerPatch,
@@ -132,7 +133,7 @@ async def update_employer(
     return ok(await _employer_out(session, settings, found))
 
 
-@router.get(E + "/members", responses=error_responses(EmployerNotFound))
+@api.get(E + "/members", responses=error_responses(EmployerNotFound))
 async def list_members(found: EmployerMember, session: DbSession) -> Envelope[list[MemberOut]]:
     rows = await employers.members(session, found)
     return ok(
@@ -143,7 +144,7 @@ async def list_members(found: EmployerMember, session: DbSession) -> Envelope[li
     )
 
 
-@router.post(
+@api.post(
     E + "/members",
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(*SCOPE, UserNotFound, MemberExists),
@@ -158,7 +159,7 @@ async def add_member(
     )
 
 
-@router.post(
+@api.post(
     "/me/totp", status_code=status.HTTP_201_CREATED, responses=error_responses(TotpAlreadyEnrolled)
 )
 async def enrol_totp(
@@ -176,7 +177,7 @@ async def enrol_totp(
     )
 
 
-@router.post("/me/totp/confirm", responses=error_responses(TotpRequired))
+@api.post("/me/totp/confirm", responses=error_responses(TotpRequired))
 async def confirm_totp(
     body: TotpConfirmIn, user: CurrentUser, session: DbSession
 ) -> Envelope[dict[str, bool]]:
@@ -187,13 +188,13 @@ async def confirm_totp(
 # Employees ------------------------------------------------------------------------------------
 
 
-@router.get(E + "/employees", responses=error_responses(EmployerNotFound))
+@api.get(E + "/employees", responses=error_responses(EmployerNotFound))
 async def list_employees(found: EmployerMember, session: DbSession) -> Envelope[list[EmployeeOut]]:
     rows = await employees.list_all(session, found)
     return ok([EmployeeOut.model_validate(e) for e in rows])
 
 
-@router.post(
+@api.post(
     E + "/employees",
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(*SCOPE, StaffIdTaken),
@@ -207,7 +208,7 @@ async def create_employee(
     return ok(EmployeeOut.model_validate(employee))
 
 
-@router.get(
+@api.get(
     E + "/employees/{employee_id}", responses=error_responses(EmployerNotFound, EmployeeNotFound)
 )
 async def get_employee(
@@ -216,7 +217,7 @@ async def get_employee(
     return ok(EmployeeOut.model_validate(await employees.get(session, found, employee_id)))
 
 
-@router.patch(
+@api.patch(
     E + "/employees/{employee_id}",
     responses=error_responses(*SCOPE, EmployeeNotFound, ExitBeforeHire, UnknownPfa),
 )
@@ -234,7 +235,7 @@ async def update_employee(
     return ok(EmployeeOut.model_validate(employee))
 
 
-@router.get(
+@api.get(
     E + "/employees/{employee_id}/pay",
     responses=error_responses(EmployerNotFound, EmployeeNotFound),
 )
@@ -247,9 +248,7 @@ async def pay_history(
     return ok([PayOut.model_validate(p) for p in rows])
 
 
-@router.post(
-    E + "/employees/{employee_id}/pay", responses=error_responses(*SCOPE, EmployeeNotFound)
-)
+@api.post(E + "/employees/{employee_id}/pay", responses=error_responses(*SCOPE, EmployeeNotFound))
 async def change_pay(
     found: HrOfficer,
     employee_id: str,
@@ -263,7 +262,7 @@ async def change_pay(
     return ok(PayOut.model_validate(row))
 
 
-@router.post(E + "/employees/import", responses=error_responses(*SCOPE, ImportInvalid))
+@api.post(E + "/employees/import", responses=error_responses(*SCOPE, ImportInvalid))
 async def import_employees(
     found: HrOfficer,
     session: DbSession,
@@ -285,7 +284,7 @@ async def import_employees(
     )
 
 
-@router.post(E + "/employees/register-check", responses=error_responses(*SCOPE, *PROVIDER))
+@api.post(E + "/employees/register-check", responses=error_responses(*SCOPE, *PROVIDER))
 async def register_check(
     found: ComplianceOfficer, session: DbSession, settings: AppSettings
 ) -> Envelope[list[FindingOut]]:
@@ -297,7 +296,7 @@ async def register_check(
     )
 
 
-@router.get(
+@api.get(
     E + "/employees/{employee_id}/statement",
     responses=error_responses(EmployerNotFound, EmployeeNotFound),
 )
@@ -315,7 +314,7 @@ async def employee_statement(
 # Schedules ------------------------------------------------------------------------------------
 
 
-@router.get(E + "/schedules", responses=error_responses(EmployerNotFound))
+@api.get(E + "/schedules", responses=error_responses(EmployerNotFound))
 async def list_schedules(
     found: EmployerMember, session: DbSession
 ) -> Envelope[list[ScheduleSummaryOut]]:
@@ -323,7 +322,7 @@ async def list_schedules(
     return ok([ScheduleSummaryOut.model_validate(s) for s in rows])
 
 
-@router.post(
+@api.post(
     E + "/schedules",
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(*SCOPE, InvalidPeriod, ScheduleExists, NothingToSchedule),
@@ -342,7 +341,7 @@ async def prepare_schedule(
     return ok(ScheduleOut.of(view))
 
 
-@router.get(
+@api.get(
     E + "/schedules/{schedule_id}", responses=error_responses(EmployerNotFound, ScheduleNotFound)
 )
 async def get_schedule(
@@ -358,7 +357,7 @@ async def get_schedule(
 ACTION = (*SCOPE, ScheduleNotFound, InvalidTransition)
 
 
-@router.post(
+@api.post(
     E + "/schedules/{schedule_id}/submit", responses=error_responses(*ACTION, RegisterMismatch)
 )
 async def submit_schedule(
@@ -371,7 +370,7 @@ async def submit_schedule(
     return ok(ScheduleOut.of(await schedules.submit(session, settings, found, schedule_id)))
 
 
-@router.post(
+@api.post(
     E + "/schedules/{schedule_id}/adjust",
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(*ACTION, NothingToSchedule),
@@ -388,7 +387,7 @@ async def adjust_schedule(
     return ok(ScheduleOut.of(view))
 
 
-@router.post(E + "/schedules/{schedule_id}/reject", responses=error_responses(*ACTION))
+@api.post(E + "/schedules/{schedule_id}/reject", responses=error_responses(*ACTION))
 async def reject_schedule(
     found: FinanceApprover,
     schedule_id: str,
@@ -400,7 +399,7 @@ async def reject_schedule(
     return ok(ScheduleOut.of(view))
 
 
-@router.post(E + "/schedules/{schedule_id}/discard", responses=error_responses(*ACTION))
+@api.post(E + "/schedules/{schedule_id}/discard", responses=error_responses(*ACTION))
 async def discard_schedule(
     found: HrOfficer,
     schedule_id: str,
@@ -410,7 +409,7 @@ async def discard_schedule(
     return ok(ScheduleOut.of(await schedules.discard(session, settings, found, schedule_id)))
 
 
-@router.post(
+@api.post(
     E + "/schedules/{schedule_id}/approve",
     responses=error_responses(*ACTION, MakerChecker, TotpRequired),
 )
@@ -427,7 +426,7 @@ async def approve_schedule(
     return ok(ScheduleOut.of(view))
 
 
-@router.post(
+@api.post(
     E + "/schedules/{schedule_id}/pay",
     responses=error_responses(
         *ACTION, NoProviderAvailable, PaymentRejected, ProvidersUnavailable, *PROVIDER
@@ -459,7 +458,7 @@ async def pay_schedule(
     )
 
 
-@router.post(
+@api.post(
     E + "/schedules/{schedule_id}/check-payment",
     responses=error_responses(*SCOPE, ScheduleNotFound),
 )
@@ -471,7 +470,7 @@ async def check_payment(
     return ok(ScheduleSummaryOut.model_validate(schedule))
 
 
-@router.get(
+@api.get(
     E + "/schedules/{schedule_id}/exports",
     responses=error_responses(EmployerNotFound, ScheduleNotFound),
 )
@@ -491,7 +490,7 @@ async def list_exports(
     )
 
 
-@router.get(
+@api.get(
     E + "/schedules/{schedule_id}/exports/{pfa_code}.{fmt}",
     responses=error_responses(EmployerNotFound, ScheduleNotFound),
 )
@@ -515,19 +514,19 @@ async def export_pfa(
 # GLI and compliance -----------------------------------------------------------------------------
 
 
-@router.get(E + "/gli", responses=error_responses(EmployerNotFound))
+@api.get(E + "/gli", responses=error_responses(EmployerNotFound))
 async def list_policies(found: EmployerMember, session: DbSession) -> Envelope[list[GliOut]]:
     return ok([GliOut.of(p) for p in await compliance.policies(session, found)])
 
 
-@router.post(E + "/gli", status_code=status.HTTP_201_CREATED, responses=error_responses(*SCOPE))
+@api.post(E + "/gli", status_code=status.HTTP_201_CREATED, responses=error_responses(*SCOPE))
 async def add_policy(found: ComplianceOfficer, body: GliIn, session: DbSession) -> Envelope[GliOut]:
     """Record a Group Life Insurance policy (s.4(5)): cover = multiple × annual emoluments."""
     policy = await compliance.add_policy(session, found, body.model_dump())
     return ok(GliOut.of(policy))
 
 
-@router.post(
+@api.post(
     E + "/gli/{policy_id}/certificate",
     responses=error_responses(*SCOPE, PolicyNotFound, BadRequest),
 )
@@ -551,7 +550,7 @@ async def upload_gli_certificate(
     return ok(GliOut.of(policy))
 
 
-@router.get(E + "/gli/cover", responses=error_responses(EmployerNotFound))
+@api.get(E + "/gli/cover", responses=error_responses(EmployerNotFound))
 async def gli_cover(
     found: EmployerMember, session: DbSession, settings: AppSettings
 ) -> Envelope[list[CoverOut]]:
@@ -571,7 +570,7 @@ async def gli_cover(
     )
 
 
-@router.get(E + "/compliance", responses=error_responses(EmployerNotFound))
+@api.get(E + "/compliance", responses=error_responses(EmployerNotFound))
 async def readiness(
     found: EmployerMember, session: DbSession, settings: AppSettings
 ) -> Envelope[ReadinessOut]:
@@ -596,7 +595,7 @@ def _certificate_out(settings: AppSettings, c: PensionCertificate) -> Certificat
     )
 
 
-@router.post(
+@api.post(
     E + "/certificates",
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(*SCOPE, NotReady),
@@ -609,7 +608,7 @@ async def issue_certificate(
     return ok(_certificate_out(settings, c))
 
 
-@router.get(E + "/certificates", responses=error_responses(EmployerNotFound))
+@api.get(E + "/certificates", responses=error_responses(EmployerNotFound))
 async def list_certificates(
     found: EmployerMember, session: DbSession, settings: AppSettings
 ) -> Envelope[list[CertificateOut]]:
@@ -617,7 +616,7 @@ async def list_certificates(
     return ok([_certificate_out(settings, c) for c in rows])
 
 
-@router.get(
+@api.get(
     E + "/certificates/{certificate_id}.pdf",
     responses=error_responses(EmployerNotFound, CertificateNotFound),
 )
@@ -632,7 +631,7 @@ async def certificate_pdf(
     return Response(pdf, media_type="application/pdf")
 
 
-@router.get("/verify/{token}")
+@api.get("/verify/{token}")
 async def verify_certificate(token: str, session: DbSession) -> Envelope[VerificationOut]:
     """Public: is this certificate genuine and still valid (nothing else is shown)."""
     v = await compliance.verify(session, token)
@@ -646,3 +645,8 @@ async def verify_certificate(token: str, session: DbSession) -> Envelope[Verific
             revoked_on=v.revoked_on,
         )
     )
+
+
+router = APIRouter()  # what the app mounts: the employers' API and the admins'
+router.include_router(api)
+router.include_router(admin_endpoints.router)

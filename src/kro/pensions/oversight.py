@@ -156,10 +156,11 @@ async def certificates(
 
 async def revoke_certificate(
     session: AsyncSession, admin: User, certificate_id: str, reason: str, *, ip: str | None
-) -> PensionCertificate:
+) -> tuple[PensionCertificate, PensionEmployer]:
     """Revoke a certificate (an admin: e.g. issued on evidence later found wrong): its public
     verification says *revoked* from now on. Audited as ``pensions.certificate.revoked`` with
-    the reason. CertificateNotFound (404), CertificateRevoked (409)."""
+    the reason. Returns it with its employer. CertificateNotFound (404), CertificateRevoked
+    (409)."""
     certificate = await session.get(PensionCertificate, certificate_id, with_for_update=True)
     if certificate is None:
         raise CertificateNotFound()
@@ -177,4 +178,6 @@ async def revoke_certificate(
         before={"revoked": False},
         after={"revoked": True, "reason": reason, "number": certificate.number},
     )
-    return certificate
+    employer = await session.get(PensionEmployer, certificate.employer_id)
+    assert employer is not None  # a foreign key
+    return certificate, employer
