@@ -5,12 +5,10 @@ console). No mocks of our database."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -25,35 +23,12 @@ from kro.payments.models import Payment
 from tests.escrow.test_disputes import enrolled_admin
 from tests.giving.console import console
 from tests.payments.merchant import Merchant, customer_pays
-from tests.payments.test_reconciliation import force, platform
+from tests.payments.test_reconciliation import force
 from tests.support.api import data, error
 from tests.support.platform import SECRET_KEY, Platform, eventually, sandbox_pay
 
 PURPOSE = "recontest"
 ADMIN_REPORTS = "/v1/admin/reconciliation/reports"
-
-
-@pytest.fixture
-async def quiet(
-    db_url: str,
-    tmp_path_factory: pytest.TempPathFactory,
-    sessions: async_sessionmaker[AsyncSession],
-) -> AsyncIterator[Platform]:
-    """Paystack's webhooks never reach us: only reconciliation learns what was paid."""
-    async with platform(
-        db_url, tmp_path_factory, sessions, sandbox_webhook_url="http://127.0.0.1:9/nowhere"
-    ) as p:
-        yield p
-
-
-@pytest.fixture
-async def loud(
-    db_url: str,
-    tmp_path_factory: pytest.TempPathFactory,
-    sessions: async_sessionmaker[AsyncSession],
-) -> AsyncIterator[Platform]:
-    async with platform(db_url, tmp_path_factory, sessions) as p:
-        yield p
 
 
 def today() -> str:
@@ -83,6 +58,15 @@ async def status_of(sessions: async_sessionmaker[AsyncSession], payment_id: str)
         payment = await session.get(Payment, payment_id)
         assert payment is not None
         return payment.status
+
+
+async def until_status(
+    sessions: async_sessionmaker[AsyncSession], payment_id: str, status: str
+) -> None:
+    async def reached() -> bool:
+        return await status_of(sessions, payment_id) == status
+
+    await eventually(reached)
 
 
 async def heard(sessions: async_sessionmaker[AsyncSession], suffix: str) -> int:
@@ -116,22 +100,22 @@ async def daily_run(
 
 
 async def test_unpaid_webhook_settled_ghost_and_ledger_drift_reported(
-    quiet: Platform, sessions: async_sessionmaker[AsyncSession]
+    quiet_gateway: Platform, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with httpx.AsyncClient(base_url=quiet.base_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=quiet_gateway.base_url, timeout=30) as http:
         staff = await enrolled_admin(http)
         admin = staff.headers
         # Paid at the sandbox; the webhook never arrives.
-        paid = await open_payment(quiet, sessions, 450_000)
+        paid = await open_payment(quiet_gateway, sessions, 450_000)
         await sandbox_pay(http, str(paid.authorization_url))
         # Completed here without its collection in the ledger.
-        drifted = await open_payment(quiet, sessions, 120_000)
+        drifted = await open_payment(quiet_gateway, sessions, 120_000)
         await sandbox_pay(http, str(drifted.authorization_url))
         await force(sessions, drifted.id, status="completed", amount_captured=120_000)
         # A charge at Paystack with our prefix that we never made.
         ghost = new_id("pay").replace("_", "-")
         r = await http.post(
-            f"{quiet.sandbox}/transaction/initialize",
+            f"{quiet_gateway.sandbox}/transaction/initialize",
             json={"email": "x@example.com", "amount": 99_900, "reference": ghost},
             headers={"Authorization": f"Bearer {SECRET_KEY}"},
         )
@@ -199,7 +183,7 @@ async def test_unpaid_webhook_settled_ghost_and_ledger_drift_reported(
         error(await http.get(ADMIN_REPORTS, params={"status": "odd"}, headers=admin), 422)
         r = await http.get(ADMIN_REPORTS, headers=shop.key)
         assert r.status_code in (401, 403)
-        async with console(quiet.base_url, staff) as browser:
+        async with console(quiet_gateway.base_url, staff) as browser:
             page = await browser.get("/admin/reconciliation", params={"status": "discrepancies"})
             assert page.status_code == 200 and f"/admin/reconciliation/{report['id']}" in page.text
             page = await browser.get(f"/admin/reconciliation/{report['id']}")
@@ -216,19 +200,16 @@ async def test_unpaid_webhook_settled_ghost_and_ledger_drift_reported(
 
 
 async def test_a_clean_day_and_the_schedule(
-    loud: Platform, sessions: async_sessionmaker[AsyncSession]
+    gateway: Platform, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with httpx.AsyncClient(base_url=loud.base_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=gateway.base_url, timeout=30) as http:
         staff = await enrolled_admin(http)
         admin = staff.headers
-        paid = await open_payment(loud, sessions, 300_000)
+        paid = await open_payment(gateway, sessions, 300_000)
         await sandbox_pay(http, str(paid.authorization_url))
 
-        async def completed() -> bool:
-            return await status_of(sessions, paid.id) == "completed"
-
-        await eventually(completed)
-        await open_payment(loud, sessions, 200_000)  # an open checkout, not paid yet
+        await until_status(sessions, paid.id, "completed")
+        await open_payment(gateway, sessions, 200_000)  # an open checkout, not paid yet
 
         report = await daily_run(http, sessions, admin)
         assert report["status"] == "clean", report
@@ -258,6 +239,6 @@ async def test_a_clean_day_and_the_schedule(
         rows = await eventually(scheduled)
         assert {r["provider"] for r in rows} == {"paystack", "fincra", "remita"}
         assert all(r["status"] == "clean" for r in rows if r["provider"] == "paystack")
-        async with console(loud.base_url, staff) as browser:
+        async with console(gateway.base_url, staff) as browser:
             page = await browser.get("/admin/reconciliation", params={"provider": "fincra"})
             assert page.status_code == 200 and "paystack" not in page.text.split("<table")[-1]

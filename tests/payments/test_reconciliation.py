@@ -4,8 +4,6 @@ ledger compared with the providers' lists and status endpoints (no mocks)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,58 +20,11 @@ from kro.ledger.service import balances_for_owner, get_transfer
 from kro.payments.models import Payment
 from kro.payments.reconciliation.service import days_back
 from kro.payments.reconciliation.tasks import is_due
-from tests.escrow.conftest import assert_ledger_ok
 from tests.payments.merchant import Merchant, customer_pays, set_faults
 from tests.support.api import data, error
-from tests.support.platform import SECRET_KEY, Platform, eventually, run_platform
+from tests.support.platform import SECRET_KEY, Platform, eventually
 
 REPORTS = "/v1/reconciliation/reports"
-
-
-@asynccontextmanager
-async def platform(
-    db_url: str,
-    tmp_path_factory: pytest.TempPathFactory,
-    sessions: async_sessionmaker[AsyncSession],
-    **overrides: Any,
-) -> AsyncIterator[Platform]:
-    """The whole platform, without periodic jobs (a test's reports are only its own); the
-    ledger invariant must hold afterwards."""
-    sandbox_db = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sandbox')}/sandbox.db"
-    with run_platform(
-        db_url,
-        sandbox_db,
-        gateway_provider_timeout=3.0,
-        api_rate_limit="100000/minute",
-        worker_schedule_periodic=False,
-        **overrides,
-    ) as p:
-        yield p
-    await assert_ledger_ok(sessions)
-
-
-@pytest.fixture
-async def gateway(
-    db_url: str,
-    tmp_path_factory: pytest.TempPathFactory,
-    sessions: async_sessionmaker[AsyncSession],
-) -> AsyncIterator[Platform]:
-    async with platform(db_url, tmp_path_factory, sessions) as p:
-        yield p
-
-
-@pytest.fixture
-async def quiet_gateway(
-    db_url: str,
-    tmp_path_factory: pytest.TempPathFactory,
-    sessions: async_sessionmaker[AsyncSession],
-) -> AsyncIterator[Platform]:
-    """The Paystack sandbox cannot reach our webhook inbox: only reconciliation can learn what
-    happened at the provider."""
-    async with platform(
-        db_url, tmp_path_factory, sessions, sandbox_webhook_url="http://127.0.0.1:9/nowhere"
-    ) as p:
-        yield p
 
 
 def today() -> str:

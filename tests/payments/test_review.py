@@ -5,11 +5,9 @@ scenario, and the payment's owner hears the outcome."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -20,22 +18,17 @@ from kro.payments.models import Payment
 from tests.escrow.test_disputes import Admin, enrolled_admin
 from tests.giving.console import console, fresh_code, post_form
 from tests.payments.merchant import Merchant, customer_pays
-from tests.payments.test_platform_reconciliation import heard, open_payment, status_of
-from tests.payments.test_reconciliation import force, platform
+from tests.payments.test_platform_reconciliation import (
+    heard,
+    open_payment,
+    status_of,
+    until_status,
+)
+from tests.payments.test_reconciliation import force
 from tests.support.api import data, error
-from tests.support.platform import Platform, eventually, sandbox_pay
+from tests.support.platform import Platform, sandbox_pay
 
 REVIEW = "/v1/admin/payments"
-
-
-@pytest.fixture
-async def gateway(
-    db_url: str,
-    tmp_path_factory: pytest.TempPathFactory,
-    sessions: async_sessionmaker[AsyncSession],
-) -> AsyncIterator[Platform]:
-    async with platform(db_url, tmp_path_factory, sessions) as p:
-        yield p
 
 
 async def in_review(
@@ -50,10 +43,7 @@ async def in_review(
     await force(sessions, payment.id, **drift)
     await sandbox_pay(http, str(payment.authorization_url))
 
-    async def flagged() -> bool:
-        return await status_of(sessions, payment.id) == "needs_review"
-
-    await eventually(flagged)
+    await until_status(sessions, payment.id, "needs_review")
     return payment
 
 
@@ -135,10 +125,7 @@ async def test_refunding_from_the_console(
         error(await decide(http, admin, payment.id, "refund", fresh_code(admin)), 409,
               "payment_not_in_review")  # fmt: skip
 
-        async def refunded() -> bool:
-            return await status_of(sessions, payment.id) == "refunded"
-
-        await eventually(refunded)
+        await until_status(sessions, payment.id, "refunded")
         assert await heard(sessions, "payment_refunded") == 1
         assert await heard(sessions, "payment_completed") == 0
 

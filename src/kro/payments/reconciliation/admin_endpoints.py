@@ -12,12 +12,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from kro.identity.dependencies import AdminUser
-from kro.kit.api import Envelope, Pagination, ok
+from kro.kit.api import Envelope, ok
 from kro.kit.deps import DbSession
 from kro.kit.openapi import error_responses
 from kro.payments.errors import ReportNotFound
 from kro.payments.reconciliation import service as reconciliation
-from kro.payments.reconciliation.endpoints import ReconciliationReportOut
+from kro.payments.reconciliation.endpoints import ReconciliationReportOut, page_out
 from kro.payments.reconciliation.models import STATUSES
 
 router = APIRouter(prefix="/v1/admin/reconciliation", tags=["admin: reconciliation"])
@@ -39,12 +39,7 @@ async def list_reports(
     page, more = await reconciliation.list_platform_reports(
         session, reconciliation.ReportFilter(provider, day, status), limit=limit, cursor=cursor
     )
-    return ok(
-        [ReconciliationReportOut.of(r) for r in page],
-        pagination=Pagination(
-            limit=limit, has_more=more, next_cursor=page[-1].id if more else None
-        ),
-    )
+    return page_out(page, more, limit)
 
 
 @router.get("/reports/{report_id}", responses=error_responses(ReportNotFound))

@@ -82,6 +82,18 @@ class ReconciliationReportOut(BaseModel):
         )
 
 
+def page_out(
+    page: list[ReconciliationReport], more: bool, limit: int
+) -> Envelope[list[ReconciliationReportOut]]:
+    """A page of reports with its cursor (the last id when there are more)."""
+    return ok(
+        [ReconciliationReportOut.of(r) for r in page],
+        pagination=Pagination(
+            limit=limit, has_more=more, next_cursor=page[-1].id if more else None
+        ),
+    )
+
+
 class ReconcileIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -141,12 +153,7 @@ async def list_reports(
     page, more = await reconciliation.list_reports(
         session, ctx.tenant_id, ctx.mode, filters, limit=limit, cursor=cursor
     )
-    return ok(
-        [ReconciliationReportOut.of(r) for r in page],
-        pagination=Pagination(
-            limit=limit, has_more=more, next_cursor=page[-1].id if more else None
-        ),
-    )
+    return page_out(page, more, limit)
 
 
 @router.get("/v1/reconciliation/reports/{report_id}", responses=error_responses(ReportNotFound))

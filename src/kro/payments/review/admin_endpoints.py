@@ -48,56 +48,35 @@ async def waiting(
     return ok([ReviewPaymentOut.model_validate(p) for p in rows])
 
 
-async def _decide(
-    decision: review.Decision,
+@router.post(
+    "/{payment_id}/review/{decision}",
+    responses=error_responses(
+        *_DECISION_ERRORS, ReviewCurrencyDiffers, ReviewRefundOnly, InsufficientFunds
+    ),
+)
+async def decide(
     payment_id: str,
+    decision: review.Decision,
     body: ReviewDecisionIn,
     user: AdminUser,
     session: DbSession,
     settings: AppSettings,
-    ip: str | None,
-) -> ReviewPaymentOut:
+    ip: ClientIp,
+) -> Envelope[ReviewPaymentOut]:
+    """An admin's decision on a payment in review, the provider asked again first:
+
+    - ``accept``: book what the provider captured and complete the payment; its owner hears
+      ``payment.completed``. 409 ``review_currency_differs`` (another currency: refund it),
+      ``review_refund_only`` (a refused refund left it parked for the payer).
+    - ``refund``: refund what the provider captured in full (the refunds module); the payment
+      leaves the queue now and becomes ``refunded`` when the provider confirms (back in the
+      queue if it refuses). 409 ``insufficient_funds``.
+
+    Both: 403 ``totp_required``; 404 ``payment_not_found``; 409 ``payment_not_in_review``,
+    ``review_charge_not_confirmed``; 502/503/504 the provider's (nothing decided); 422
+    ``validation_error`` (another decision)."""
     payment = await review.ask_and_decide(
         session, settings, user, payment_id,
         decision=decision, reason=body.reason, totp_code=body.totp_code, ip=ip,
     )  # fmt: skip
-    return ReviewPaymentOut.model_validate(payment)
-
-
-@router.post(
-    "/{payment_id}/review/accept",
-    responses=error_responses(*_DECISION_ERRORS, ReviewCurrencyDiffers, ReviewRefundOnly),
-)
-async def accept(
-    payment_id: str,
-    body: ReviewDecisionIn,
-    user: AdminUser,
-    session: DbSession,
-    settings: AppSettings,
-    ip: ClientIp,
-) -> Envelope[ReviewPaymentOut]:
-    """Book what the provider captured (asked again now) and complete the payment; its owner
-    hears ``payment.completed``. 403 ``totp_required``; 404 ``payment_not_found``; 409
-    ``payment_not_in_review``, ``review_charge_not_confirmed``, ``review_currency_differs``,
-    ``review_refund_only``;
-    502/503/504 the provider's (nothing decided)."""
-    return ok(await _decide("accept", payment_id, body, user, session, settings, ip))
-
-
-@router.post(
-    "/{payment_id}/review/refund",
-    responses=error_responses(*_DECISION_ERRORS, InsufficientFunds),
-)
-async def refund(
-    payment_id: str,
-    body: ReviewDecisionIn,
-    user: AdminUser,
-    session: DbSession,
-    settings: AppSettings,
-    ip: ClientIp,
-) -> Envelope[ReviewPaymentOut]:
-    """Refund what the provider captured in full (through the refunds module); the payment
-    leaves the queue now and becomes ``refunded`` when the provider confirms (back in the
-    queue if it refuses). Errors as accepting, without ``review_currency_differs`` and
-    ``review_refund_only``; 409 ``insufficient_funds``."""
-    return ok(await _decide("refund", payment_id, body, user, session, settings, ip))
+    return ok(ReviewPaymentOut.model_validate(payment))
