@@ -53,7 +53,11 @@ from kro.payments.inbox.providus import router as providus_router
 from kro.payments.merchant.balance_endpoints import router as tenant_balance_router
 from kro.payments.merchant.endpoints import router as merchant_payments_router
 from kro.payments.merchant.pages import router as merchant_payment_pages
+from kro.payments.reconciliation.admin_endpoints import router as reconciliation_admin_router
+from kro.payments.reconciliation.admin_pages import router as reconciliation_admin_pages
 from kro.payments.reconciliation.endpoints import router as tenant_reconciliation_router
+from kro.payments.review.admin_endpoints import router as review_admin_router
+from kro.payments.review.admin_pages import router as review_admin_pages
 from kro.payouts.admin_endpoints import router as payouts_admin_router
 from kro.payouts.admin_pages import router as payouts_admin_pages
 from kro.payouts.endpoints import router as payouts_router
@@ -283,6 +287,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         escrow_settings_router,
         escrow_templates_router,
         webhooks_admin_router,
+        reconciliation_admin_router,
+        review_admin_router,
         payouts_admin_router,
         ledger_router,
         tenants_router,
@@ -314,6 +320,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         escrow_admin_pages,
         payouts_admin_pages,
         webhooks_admin_pages,
+        reconciliation_admin_pages,
+        review_admin_pages,
         ledger_pages,
         audit_pages,
         # the merchant dashboard, under /dashboard
