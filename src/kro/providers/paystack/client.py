@@ -17,6 +17,7 @@ transfer-recipient, transfer), paystack.com/docs/api/errors.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -313,16 +314,23 @@ class PaystackClient(ProviderClient):
             page += 1
 
     def _parse(self, model: type[M], data: Any, operation: str) -> M:
-        return self._validate(TypeAdapter(model), data, operation)
+        parsed: M = self._validate(_adapter(model), data, operation)
+        return parsed
 
     def _parse_list(self, model: type[M], data: Any, operation: str) -> list[M]:
-        return self._validate(TypeAdapter(list[model]), data, operation)  # type: ignore[valid-type]
+        return self._validate(_adapter(list[model]), data, operation)  # type: ignore[valid-type]
 
     def _validate(self, adapter: TypeAdapter[T], data: Any, operation: str) -> T:
         try:
             return adapter.validate_python(data)
         except ValidationError as exc:
             raise self._http.unexpected(operation, f"{exc.error_count()} errors") from exc
+
+
+@functools.cache
+def _adapter(shape: Any) -> TypeAdapter[Any]:
+    """One validator per response shape, built once (building one costs more than using it)."""
+    return TypeAdapter(shape)
 
 
 def _rejection(status: int, body: dict[str, Any], operation: str) -> Rejection:
