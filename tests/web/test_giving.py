@@ -2,8 +2,9 @@
 mistake first, shown beside its field) and submits it; an admin approves it in the console; a
 donor without an account opens the shareable page (Open Graph tags), gives with a preset
 amount, a tip and fee cover at the sandbox's hosted checkout, lands on the thank-you page with
-a numbered receipt whose PDF reads back; the organizer sees the gift raised, tip and cover
-kept out."""
+a numbered receipt whose PDF reads back, and flags the words of support it left; the admin
+keeps them and features the fundraiser (it shows in the browse page's strip); the organizer
+sees the gift raised, tip and cover kept out."""
 
 from __future__ import annotations
 
@@ -63,7 +64,6 @@ async def test_a_fundraiser_from_draft_to_a_donation_with_its_receipt(
     await admin.get_by_role("button", name="Approve").click()
     await expect(admin.get_by_role("status")).to_contain_text("approve done")
     await expect(admin.get_by_text("Nothing waits for review.")).to_be_visible()
-    await admin_context.close()
 
     donor = await context.browser.new_context(  # type: ignore[union-attr]
         viewport={"width": 360, "height": 780}, locale="en-NG", timezone_id="Africa/Lagos"
@@ -86,6 +86,7 @@ async def test_a_fundraiser_from_draft_to_a_donation_with_its_receipt(
     await page.get_by_label("Your email").fill("bola@example.com")
     await page.get_by_label("Tip to KRO Giving (₦, optional)").fill("500")
     await page.get_by_label("Cover the card fee").check()
+    await page.get_by_label("Words of support (optional)").fill("Get well soon, Ada")
     await page.get_by_role("button", name="Donate").click()
     await expect(page).to_have_url(re.compile(r"/sandbox/paystack/"))
     await page.get_by_role("button", name="Pay", exact=True).click()
@@ -117,7 +118,29 @@ async def test_a_fundraiser_from_draft_to_a_donation_with_its_receipt(
     await page.get_by_label("What is wrong").select_option("misleading")
     await page.get_by_role("button", name="Report").click()
     await expect(page.get_by_role("status")).to_contain_text("trust and safety")
+    # Anyone may flag words of support: they wait for an admin, still shown.
+    await page.get_by_text("Flag these words").click()
+    await page.get_by_label("Reason for flagging").fill("Testing the flag")
+    await page.get_by_role("button", name="Flag", exact=True).click()
+    await expect(page.get_by_role("status")).to_contain_text("an admin will look")
+    await expect(page.get_by_text("Get well soon, Ada")).to_be_visible()
     await donor.close()
+
+    # The admin keeps the flagged words, then features the fundraiser on its own page.
+    await admin.goto(base + "/admin/giving")
+    await expect(admin.get_by_text("Get well soon, Ada")).to_be_visible()
+    await admin.get_by_role("button", name="Keep").click()
+    await expect(admin.get_by_role("status")).to_contain_text("kept")
+    await admin.get_by_role("link", name="Campaigns", exact=True).click()
+    await admin.get_by_role("button", name="Feature", exact=True).click()
+    await expect(admin.get_by_role("status")).to_contain_text("Featured on the browse page")
+    await camera.shoot(admin, "admin-campaigns")
+    await admin_context.close()
+    browse = await organizer.context.new_page()
+    await browse.goto(base + "/giving")
+    strip = browse.get_by_role("region", name="Featured fundraisers")
+    await expect(strip.get_by_role("link", name="Surgery for Ada")).to_be_visible()
+    await browse.close()
 
     await organizer.reload()
     await expect(organizer.locator("#raised")).to_have_text("₦5,000.00")
