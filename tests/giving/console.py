@@ -59,3 +59,11 @@ async def post_form(
     """Open ``page`` for its CSRF token and post ``fields`` to ``action``."""
     html = (await client.get(page)).text
     return await client.post(action, data={**fields, "csrf_token": token(html)})
+
+
+async def sign_in(client: httpx.AsyncClient, email: str, password: str) -> None:
+    """Sign ``client`` in on the web pages (the cookie session)."""
+    page = await client.get("/sign-in")
+    form = {"email": email, "password": password, "csrf_token": token(page.text)}
+    r = await client.post("/sign-in", data=form)
+    assert r.status_code == 303, r.text

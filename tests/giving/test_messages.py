@@ -9,9 +9,11 @@ import secrets
 import httpx
 
 from tests.giving.conftest import Giving
-from tests.giving.console import console, post_form, repeated_ids
+from tests.giving.console import console, post_form, repeated_ids, sign_in
 from tests.support.api import data, error, register_and_login
 from tests.support.platform import Platform
+
+PASSWORD = "correct horse battery"  # register_and_login's
 
 
 async def test_flag_queue_hide_and_keep(giving: Giving, http: httpx.AsyncClient) -> None:
@@ -124,3 +126,30 @@ async def test_flag_on_the_page_and_decide_in_the_console(
         assert r.status_code == 303
         assert "Visit spam.example now" not in (await admin.get("/admin/giving")).text
     assert "spam.example" not in (await http.get(page)).text
+
+
+async def test_the_organizer_hides_from_the_campaign_page(
+    giving: Giving, http: httpx.AsyncClient, platform: Platform
+) -> None:
+    tag = secrets.token_hex(3)
+    owner, stranger = f"owner-{tag}@example.com", f"stranger-{tag}@example.com"
+    mine = Giving(http, await register_and_login(http, owner), giving.admin)
+    await register_and_login(http, stranger)
+    await mine.launch()
+    gift = await mine.give(200_000, tip=0, message="Off-topic words")
+    page = f"/giving/campaigns/{mine.id}"
+    action = f"{page}/messages/{gift['id']}/hide"
+    async with httpx.AsyncClient(base_url=platform.base_url) as other:
+        await sign_in(other, stranger, PASSWORD)
+        assert "Hide these words" not in (await other.get(page)).text
+        r = await post_form(other, page, action, {"reason": "Not my campaign"})
+        assert r.status_code == 404 and 'data-code="campaign_not_found"' in r.text
+        assert "Off-topic words" in (await other.get(page)).text
+    async with httpx.AsyncClient(base_url=platform.base_url) as organizer:
+        await sign_in(organizer, owner, PASSWORD)
+        assert "Hide these words" in (await organizer.get(page)).text
+        r = await post_form(organizer, page, action, {"reason": ""})
+        assert r.status_code == 422 and f'id="e-reason-{gift["id"]}"' in r.text
+        r = await post_form(organizer, page, action, {"reason": "Off topic"})
+        assert r.status_code == 303
+    assert "Off-topic words" not in (await http.get(page)).text

@@ -265,6 +265,8 @@ async def moderate_message(
     campaign = await campaigns.public(session, campaign_id, viewer)
     if action == "hide" and viewer is None:
         raise SignInRequired()
+    if action == "hide" and viewer is not None and viewer.id != campaign.organizer_id:
+        raise CampaignNotFound()  # another organizer's campaign: the 404 page
     form = await read_form(request)
     body = form.parse(ReasonIn, {"reason": form["reason"]})
     if body is not None:
