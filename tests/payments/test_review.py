@@ -112,6 +112,8 @@ async def test_refunding_from_the_console(
         payment = await in_review(http, gateway, sessions, 300_000, amount=299_000)
         page = "/admin/payments/review"
         async with console(gateway.base_url, admin) as browser:
+            overview = (await browser.get("/admin")).text
+            assert "Payments in review" in overview and f'href="{page}"' in overview
             html = (await browser.get(page)).text
             assert f'id="payment-{payment.id}"' in html
             fields = {"decision": "refund", "reason": "wrong amount", "totp_code": "000000"}

@@ -84,7 +84,8 @@ async def request_refund(
     Raises NotRefundable (409), RefundExceedsCaptured (409), InsufficientFunds (409: the
     account cannot cover it). Nothing is written then.
     """
-    if payment.status not in states.REFUNDABLE:
+    unparked = payment.status == states.NEEDS_REVIEW and not payment.amount_captured
+    if payment.status not in states.REFUNDABLE or unparked:
         raise NotRefundable(details={"status": payment.status})
     left = payment.amount_captured - payment.amount_refunded
     wanted = left if amount is None else amount
