@@ -12,6 +12,8 @@ from kro import __version__
 from kro.audit.pages import router as audit_pages
 from kro.conversations.endpoints import router as conversations_router
 from kro.devtools import router as dev_router
+from kro.disputes.endpoints import router as disputes_router
+from kro.disputes.pages import router as dispute_pages
 from kro.escrow.admin_endpoints import router as escrow_admin_router
 from kro.escrow.admin_endpoints import settings_router as escrow_settings_router
 from kro.escrow.admin_pages import router as escrow_admin_pages
@@ -300,6 +302,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tenant_balance_router,
         kyc_router,
         conversations_router,
+        disputes_router,
         marketplace_router,
         giving_router,
         giving_monthly_router,
@@ -329,6 +332,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         merchant_payment_pages,
         # the products on the core
         kyc_pages,
+        dispute_pages,
         marketplace_pages,
         giving_pages,
         giving_monthly_pages,

@@ -5,6 +5,7 @@ Alembic's env and the test fixtures import this module; add a line when a module
 
 import kro.audit.models
 import kro.conversations.models
+import kro.disputes.models
 import kro.escrow.models
 import kro.giving.models
 import kro.giving.monthly.models

@@ -1,10 +1,11 @@
-"""The admin console's orders and disputes (thread, evidence, resolve with TOTP), fee
-configuration with history, condition templates.
+"""The admin console's escrow orders with their disputes (thread, evidence, resolve with
+TOTP), fee configuration with history, condition templates.
 
 Thin: each page calls the function the admin JSON API (:mod:`kro.escrow.admin_endpoints`)
-calls — :mod:`kro.escrow.disputes` for orders and resolutions, :mod:`kro.escrow.catalog` for
-fees and templates — with the same errors beside the same fields. Amounts are typed in naira
-and carried in kobo.
+calls — :mod:`kro.escrow.disputes` for orders and resolutions (on the core
+:mod:`kro.disputes`, whose ``/admin/disputes`` lists every product's disputes),
+:mod:`kro.escrow.catalog` for fees and templates — with the same errors beside the same
+fields. Amounts are typed in naira and carried in kobo.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from fastapi import Query, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kro.disputes import pages as dispute_pages
 from kro.escrow import catalog, disputes, service, states
 from kro.escrow.fees import FeePolicy
 from kro.escrow.schemas import FeeIn, OrderOut, ResolveIn, TemplateIn
@@ -40,11 +42,6 @@ STATUS_FILTERS = [
     ("", "Every status"),
     (OPEN, "Open issues and disputes"),
     *[(s, s.replace("_", " ").capitalize()) for s in sorted(states.ORDER.states())],
-]
-OUTCOMES = [
-    ("split", "Split: part to the seller, the rest back to the buyer"),
-    ("release", "Release: everything to the seller"),
-    ("refund", "Refund: everything back to the buyer"),
 ]
 
 
@@ -98,7 +95,8 @@ async def _order_page(
             "seller": await identity.get_user(session, order.seller_id),
             "thread": await disputes.admin_thread(session, order_id),
             "open": order.status in disputes.OPEN,
-            "outcomes": OUTCOMES,
+            "outcomes": list(disputes.OUTCOMES),
+            "order_disputes": await disputes.order_disputes(session, order_id),
         },
         status=form.status if form else 200,
     )
@@ -119,11 +117,7 @@ async def evidence(
 ) -> Response:
     """A file a party attached to the thread, as a download (never shown inline)."""
     message, data = await disputes.admin_evidence_file(session, storage, order_id, message_id)
-    return Response(
-        content=data,
-        media_type=message.evidence_type or "application/octet-stream",
-        headers={"Content-Disposition": f'attachment; filename="{message.evidence_name}"'},
-    )
+    return dispute_pages.download(message, data)
 
 
 @router.post("/admin/orders/{order_id}/resolve")

@@ -1,43 +1,38 @@
-"""Issues and disputes (seed 001: ISSUE_REPORTED / DISPUTED → resolution, REFUNDED).
+"""Issues and disputes (seed 001: ISSUE_REPORTED / DISPUTED → resolution, REFUNDED), on the
+core :mod:`kro.disputes`.
 
-The buyer reports an issue on an order that is ``in_progress`` or ``completed``; the seller
-answers; either side may escalate to ``disputed``; both post messages and evidence. The
-buyer may end it by releasing the money. Otherwise an admin resolves it — release, refund or
-split by amount — with a fresh TOTP code, and the resolution is audit-logged
-(DESIGN.md section 6).
+The buyer reports an issue on an order that is ``in_progress`` or ``completed`` (a core
+dispute opens); the seller answers; either side may escalate to ``disputed``; both post
+messages and evidence in the dispute's thread. The buyer may end it by releasing the money
+(the dispute is withdrawn). Otherwise an admin resolves it — release, refund or split by
+amount — with a fresh TOTP code, audit-logged by the core (DESIGN.md section 6); the money
+moves here, in :func:`_settle`, registered for the ``escrow`` purpose.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
-from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kro.audit import service as audit
+from kro.disputes import registry, resolution
+from kro.disputes import service as core
+from kro.disputes.models import Dispute, DisputeMessage
+from kro.disputes.registry import Decision, Purpose
+from kro.disputes.service import Evidence
 from kro.escrow import notices, service, settlement, states
-from kro.escrow.errors import EvidenceNotFound, NoOpenIssue, NotOrderParty, OrderNotFound
-from kro.escrow.models import EscrowMessage, EscrowOrder
-from kro.identity import admin as identity_admin
+from kro.escrow.errors import NoOpenIssue, NotOrderParty, OrderNotFound
+from kro.escrow.models import EscrowOrder
 from kro.identity.models import User
-from kro.kit.ids import new_id
 from kro.kit.storage import Storage
 
+__all__ = ["OPEN", "Evidence", "Outcome"]
+
+PURPOSE = "escrow"
 Outcome = Literal["release", "refund", "split"]
 OPEN = frozenset({states.ISSUE_REPORTED, states.DISPUTED})
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """A stored file attached to a message: storage key, file name, MIME type, size in bytes."""
-
-    key: str
-    name: str
-    content_type: str
-    size: int
 
 
 def _party(order: EscrowOrder, user: User) -> str:
@@ -47,25 +42,12 @@ def _party(order: EscrowOrder, user: User) -> str:
     return role
 
 
-def _message(
-    order: EscrowOrder,
-    user: User | None,
-    role: str,
-    kind: str,
-    body: str,
-    evidence: Evidence | None,
-) -> EscrowMessage:
-    return EscrowMessage(
-        order_id=order.id,
-        author_id=user.id if user else None,
-        author_role=role,
-        kind=kind,
-        body=body,
-        evidence_key=evidence.key if evidence else None,
-        evidence_name=evidence.name if evidence else None,
-        evidence_type=evidence.content_type if evidence else None,
-        evidence_size=evidence.size if evidence else None,
-    )
+async def _dispute(session: AsyncSession, order: EscrowOrder) -> Dispute:
+    """The order's active dispute; NoOpenIssue (409) when none is."""
+    dispute = await core.active_for(session, PURPOSE, order.id, lock=True)
+    if dispute is None:
+        raise NoOpenIssue(details={"state": order.status})
+    return dispute
 
 
 async def report_issue(
@@ -74,24 +56,23 @@ async def report_issue(
     """The buyer reports a problem; the inspection clock stops. 403 for the seller; 409 unless
     the order is in progress or completed."""
     order = await service.act(session, user, order_id, "report_issue")
-    session.add(_message(order, user, "buyer", "issue", body, evidence))
-    await session.flush()
+    subject = core.Subject.of(PURPOSE, order)
+    await core.open_dispute(session, subject, user, "buyer", body, evidence)
     return order
 
 
 async def post_message(
     session: AsyncSession, user: User, order_id: str, body: str, evidence: Evidence | None = None
-) -> EscrowMessage:
+) -> DisputeMessage:
     """A party's answer or evidence on an open issue or dispute. OrderNotFound (404);
     NoOpenIssue (409) when none is open."""
     order = await service.load_for(session, user, order_id, lock=True)
     role = _party(order, user)
     if order.status not in OPEN:
         raise NoOpenIssue(details={"state": order.status})
-    kind = "evidence" if evidence else "answer" if role == "seller" else "message"
-    message = _message(order, user, role, kind, body, evidence)
-    session.add(message)
-    await session.flush()
+    message = await core.post_message(
+        session, await _dispute(session, order), user, role, body, evidence
+    )
     await notices.message_posted(session, order, message.id)
     return message
 
@@ -101,8 +82,7 @@ async def escalate(session: AsyncSession, user: User, order_id: str, reason: str
     order = await service.load_for(session, user, order_id, lock=True)
     role = _party(order, user)
     await service.transition(session, order, "escalate", user, reason=reason)
-    session.add(_message(order, user, role, "message", reason, None))
-    await session.flush()
+    await core.escalate(session, await _dispute(session, order), user, role, reason)
     return order
 
 
@@ -111,23 +91,67 @@ async def buyer_release(session: AsyncSession, user: User, order_id: str) -> Esc
     order = await service.load_for(session, user, order_id, lock=True)
     if _party(order, user) != "buyer":
         raise NotOrderParty("Only the buyer can release this order.")
-    await service.transition(session, order, "release", user, reason="buyer released after issue")
+    reason = "buyer released after issue"
+    await service.transition(session, order, "release", user, reason=reason)
     await settlement.release(session, order)
-    await session.flush()
+    await core.withdraw(session, await _dispute(session, order), user, "buyer", reason)
     return order
 
 
-async def messages(session: AsyncSession, user: User, order_id: str) -> list[EscrowMessage]:
+async def messages(session: AsyncSession, user: User, order_id: str) -> list[DisputeMessage]:
     """The issue and dispute thread, oldest first (parties only)."""
     order = await service.load_for(session, user, order_id, lock=False)
-    return await _thread(session, order.id)
+    return await core.thread_for(session, PURPOSE, order.id)
 
 
-async def _thread(session: AsyncSession, order_id: str) -> list[EscrowMessage]:
-    rows = await session.execute(
-        select(EscrowMessage).where(EscrowMessage.order_id == order_id).order_by(EscrowMessage.id)
+# -- Resolution: the core decides, escrow moves the money --------------------------------------
+
+
+async def _settle(session: AsyncSession, decision: Decision) -> dict[str, Any]:
+    """``release``: the seller is paid as if every condition were met. ``refund``: the buyer
+    gets back everything paid (through the provider, or to the wallet it came from).
+    ``split``: the seller gets ``seller_amount`` minor units, the platform keeps its fee, the
+    buyer gets the rest. Raises InvalidTransition (409), InvalidSplit (422), and what the
+    refund raises (kro.payments.refunds.request_refund)."""
+    order = await session.get(
+        EscrowOrder, decision.dispute.purpose_id, with_for_update=True, populate_existing=True
     )
-    return list(rows.scalars())
+    if order is None:
+        raise OrderNotFound()
+    outcome, note = decision.outcome, decision.note
+    await service.transition(session, order, f"resolve_{outcome}", decision.admin, reason=note)
+    payment = await service.order_payment(session, order)
+    if outcome == "release":
+        await settlement.release(session, order)
+    elif outcome == "refund":
+        await settlement.refund(session, order, payment, f"dispute resolved: {note}")
+    else:
+        amount = decision.seller_amount or 0
+        await settlement.split(session, order, payment, amount, f"dispute split: {note}")
+    return {"seller_amount": order.released_amount, "refunded": order.refunded_amount}
+
+
+OUTCOMES = (
+    ("split", "Split: part to the seller, the rest back to the buyer"),
+    ("release", "Release: everything to the seller"),
+    ("refund", "Refund: everything back to the buyer"),
+)
+registry.register(
+    Purpose(PURPOSE, "Escrow", "escrow_order", OUTCOMES, _settle, admin_url="/admin/orders/{id}")
+)
+
+
+async def _order_dispute(session: AsyncSession, order_id: str, outcome: str) -> Dispute:
+    """The active dispute of an order; without one, the order's state machine refuses the
+    resolution (InvalidTransition, 409) as it did before disputes were a core module."""
+    order = await session.get(EscrowOrder, order_id)
+    if order is None:
+        raise OrderNotFound()
+    dispute = await core.active_for(session, PURPOSE, order.id)
+    if dispute is None:
+        states.ORDER.next(order.status, f"resolve_{outcome}")
+        raise NoOpenIssue(details={"state": order.status})
+    return dispute
 
 
 async def resolve(
@@ -140,44 +164,52 @@ async def resolve(
     seller_amount: int | None = None,
     ip: str | None = None,
 ) -> EscrowOrder:
-    """Resolve an open issue or dispute (the caller has checked the admin's TOTP).
+    """Resolve an order's open issue or dispute (the caller has checked the admin's TOTP);
+    see :func:`_settle`. Raises OrderNotFound (404), InvalidTransition (409), InvalidSplit
+    (422) and what :func:`kro.disputes.resolution.resolve` raises."""
+    dispute = await _order_dispute(session, order_id, outcome)
+    await resolution.resolve(
+        session, admin, dispute.id, outcome, note, seller_amount=seller_amount, ip=ip
+    )
+    return await _resolved_order(session, order_id)
 
-    ``release``: the seller is paid as if every condition were met. ``refund``: the buyer gets
-    back everything paid (through the provider, or to the wallet it came from). ``split``: the
-    seller gets ``seller_amount`` minor units, the platform keeps its fee, the buyer gets the
-    rest. Raises OrderNotFound (404), InvalidTransition (409), InvalidSplit (422), and what
-    the refund raises (kro.payments.refunds.request_refund).
-    """
-    order = await session.get(EscrowOrder, order_id, with_for_update=True)
+
+async def resolve_with_totp(
+    session: AsyncSession,
+    admin: User,
+    order_id: str,
+    outcome: Outcome,
+    note: str,
+    *,
+    totp_code: str,
+    seller_amount: int | None = None,
+    ip: str | None = None,
+) -> EscrowOrder:
+    """:func:`resolve` after checking the admin's fresh TOTP code (DESIGN.md section 6: a
+    money move by an admin needs a second factor). Raises TotpRequired (403, on field
+    ``totp_code``) and what :func:`resolve` raises."""
+    dispute = await _order_dispute(session, order_id, outcome)
+    await resolution.resolve_with_totp(
+        session,
+        admin,
+        dispute.id,
+        outcome,
+        note,
+        totp_code=totp_code,
+        seller_amount=seller_amount,
+        ip=ip,
+    )
+    return await _resolved_order(session, order_id)
+
+
+async def _resolved_order(session: AsyncSession, order_id: str) -> EscrowOrder:
+    order = await session.get(EscrowOrder, order_id)
     if order is None:
         raise OrderNotFound()
-    await service.transition(session, order, f"resolve_{outcome}", admin, reason=note)
-    payment = await service.order_payment(session, order)
-    if outcome == "release":
-        await settlement.release(session, order)
-    elif outcome == "refund":
-        await settlement.refund(session, order, payment, f"dispute resolved: {note}")
-    else:
-        await settlement.split(
-            session, order, payment, seller_amount or 0, f"dispute split: {note}"
-        )
-    session.add(_message(order, admin, "admin", "resolution", note, None))
-    await audit.record(
-        session,
-        actor_id=admin.id,
-        action="escrow.dispute_resolved",
-        target_type="escrow_order",
-        target_id=order.id,
-        ip=ip,
-        details={
-            "outcome": outcome,
-            "seller_amount": order.released_amount,
-            "refunded": order.refunded_amount,
-            "note": note,
-        },
-    )
-    await session.flush()
     return order
+
+
+# -- Evidence -----------------------------------------------------------------------------------
 
 
 async def attach_evidence(
@@ -189,31 +221,26 @@ async def attach_evidence(
     filename: str,
     content_type: str,
     data: bytes,
-) -> EscrowMessage:
+) -> DisputeMessage:
     """Store ``data`` and post it as evidence on the open issue or dispute (NoOpenIssue, 409,
-    otherwise).
-    The file is written before the row; a failed transaction leaves an unreferenced file."""
+    otherwise). The file is written before the row; a failed transaction leaves an
+    unreferenced file."""
     order = await service.load_for(session, user, order_id, lock=False)
     if order.status not in OPEN:
         raise NoOpenIssue()
-    safe = re.sub(r"[^A-Za-z0-9._-]", "_", filename)[-100:] or "evidence"
-    key = f"evidence/{order.id}/{new_id('evd')}/{safe}"
-    await storage.put(key, data, content_type)
-    return await post_message(
-        session, user, order_id, note, Evidence(key, safe, content_type, len(data))
+    evidence = await core.store_evidence(
+        storage, await _dispute(session, order), filename, content_type, data
     )
+    return await post_message(session, user, order_id, note, evidence)
 
 
 async def evidence_file(
     session: AsyncSession, storage: Storage, user: User, order_id: str, message_id: str
-) -> tuple[EscrowMessage, bytes]:
+) -> tuple[DisputeMessage, bytes]:
     """A message's attached file, for the order's parties; OrderNotFound or EvidenceNotFound
     (404) otherwise."""
     order = await service.load_for(session, user, order_id, lock=False)
-    message = await session.get(EscrowMessage, message_id)
-    if message is None or message.order_id != order.id or message.evidence_key is None:
-        raise EvidenceNotFound()
-    return message, await storage.get(message.evidence_key)
+    return await admin_evidence_file(session, storage, order.id, message_id)
 
 
 # -- What administrators see and do (the admin API and the admin console) --------------------
@@ -253,36 +280,20 @@ async def admin_view(session: AsyncSession, order_id: str) -> service.OrderView:
     return await service.view(session, order)
 
 
-async def admin_thread(session: AsyncSession, order_id: str) -> list[EscrowMessage]:
+async def order_disputes(session: AsyncSession, order_id: str) -> list[Dispute]:
+    """Every dispute an order has had, newest first (the console links each)."""
+    return await core.search(session, purpose=PURPOSE, query=order_id)
+
+
+async def admin_thread(session: AsyncSession, order_id: str) -> list[DisputeMessage]:
     """Any order's issue and dispute thread, oldest first."""
-    return await _thread(session, order_id)
+    return await core.thread_for(session, PURPOSE, order_id)
 
 
 async def admin_evidence_file(
     session: AsyncSession, storage: Storage, order_id: str, message_id: str
-) -> tuple[EscrowMessage, bytes]:
+) -> tuple[DisputeMessage, bytes]:
     """A message's attached file on any order; EvidenceNotFound (404) otherwise."""
-    message = await session.get(EscrowMessage, message_id)
-    if message is None or message.order_id != order_id or message.evidence_key is None:
-        raise EvidenceNotFound()
-    return message, await storage.get(message.evidence_key)
-
-
-async def resolve_with_totp(
-    session: AsyncSession,
-    admin: User,
-    order_id: str,
-    outcome: Outcome,
-    note: str,
-    *,
-    totp_code: str,
-    seller_amount: int | None = None,
-    ip: str | None = None,
-) -> EscrowOrder:
-    """:func:`resolve` after checking the admin's fresh TOTP code (DESIGN.md section 6: a
-    money move by an admin needs a second factor). Raises TotpRequired (403, on field
-    ``totp_code``) and what :func:`resolve` raises."""
-    await identity_admin.require_totp(session, admin, totp_code, field="totp_code")
-    return await resolve(
-        session, admin, order_id, outcome, note, seller_amount=seller_amount, ip=ip
+    return await core.evidence_file(
+        session, storage, message_id, purpose=PURPOSE, purpose_id=order_id
     )

@@ -87,8 +87,9 @@ class EscrowOrderEvent(Base):
 
 
 class EscrowMessage(Base):
-    """A message on an issue or dispute: the buyer's report, the seller's answer, evidence
-    notes, the admin's resolution. ``evidence_key`` points at a stored file, if any."""
+    """A message on an issue or dispute, as escrow stored them before disputes became the
+    core module :mod:`kro.disputes`. No longer written or read: threads live in
+    ``dispute_messages``; the table stays until a migration moves its rows there."""
 
     __tablename__ = "escrow_messages"
 
