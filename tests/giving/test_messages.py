@@ -64,6 +64,11 @@ async def test_flag_queue_hide_and_keep(giving: Giving, http: httpx.AsyncClient)
     assert kept["message_status"] == "shown"
     assert data(await http.get("/v1/admin/giving/messages/flagged", headers=admin)) == []
     error(await http.post(f"{moderate}/don_nope", json={"action": "keep"}, headers=admin), 404)
+    # Flagged again after it was kept: the queue counts the new flags only.
+    data(await http.post(f"{base}/messages/{kind['id']}/flag", json={"reason": "Again"}))
+    queue = data(await http.get("/v1/admin/giving/messages/flagged", headers=admin))
+    assert [(m["donation_id"], m["flags"]) for m in queue] == [(kind["id"], 1)]
+    data(await http.post(f"{moderate}/{kind['id']}", json={"action": "keep"}, headers=admin))
 
     wall = data(await http.get(f"{base}/donors"))
     assert len(wall) == 3  # the gift stays on the wall, so it still adds up

@@ -6,7 +6,7 @@ audit-logged. Services only flush."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.audit import service as audit
@@ -120,10 +120,21 @@ async def decide(
 
 
 async def flagged(session: AsyncSession) -> list[tuple[Donation, int]]:
-    """Flagged words of support, oldest first, each with its number of flags."""
+    """Flagged words of support, oldest first, each with its number of flags since an admin
+    last kept it."""
+    kept = (
+        select(MessageEvent.donation_id, func.max(MessageEvent.created_at).label("at"))
+        .where(MessageEvent.action == "keep")
+        .group_by(MessageEvent.donation_id)
+        .subquery()
+    )
     flags = (
         select(MessageEvent.donation_id, func.count().label("n"))
-        .where(MessageEvent.action == "flag")
+        .outerjoin(kept, kept.c.donation_id == MessageEvent.donation_id)
+        .where(
+            MessageEvent.action == "flag",
+            or_(kept.c.at.is_(None), MessageEvent.created_at > kept.c.at),
+        )
         .group_by(MessageEvent.donation_id)
         .subquery()
     )
