@@ -90,6 +90,12 @@ async def test_accepting_books_what_the_provider_took(
         await force(sessions, theirs["id"], amount=90_500)
         await customer_pays(http, theirs)
         await shop.until(theirs["id"], "needs_review")
+        # Only an admin decides: the merchant's own key cannot, nor can any other decision.
+        body = {"totp_code": "123456", "reason": "mine"}
+        url = f"{REVIEW}/{theirs['id']}/review"
+        r = await http.post(f"{url}/accept", json=body, headers=shop.key)
+        assert r.status_code in (401, 403)
+        error(await http.post(f"{url}/keep", json=body, headers=admin.headers), 422)
         data(await decide(http, admin, theirs["id"], "accept"))
         assert (await shop.payment(theirs["id"]))["status"] == "completed"
 
