@@ -36,6 +36,7 @@ from kro.kit import api, openapi
 from kro.kit.db import create_engine, session_factory, unit_of_work
 from kro.kit.logging import configure_logging
 from kro.kit.ratelimit import RateLimiter
+from kro.kit.routing import guarded
 from kro.kit.storage import LocalStorage, S3Storage, Storage
 from kro.kyc.endpoints import router as kyc_router
 from kro.kyc.pages import router as kyc_pages
@@ -309,7 +310,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pensions_router,
     )
     for router in routers:
-        app.include_router(router)
+        app.include_router(guarded(router))
     # The web apps (kro.web): the same services behind HTML pages.
     install_web(app, settings)
     pages = (
@@ -339,7 +340,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pensions_pages,
     )
     for router in pages:
-        app.include_router(router)
+        app.include_router(guarded(router))
     if settings.env != "production":
         app.include_router(dev_router)
     mount_realtime(app, settings)
