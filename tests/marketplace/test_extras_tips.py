@@ -49,7 +49,9 @@ async def buy(market: Market, extra_id: str) -> dict[str, Any]:
         )
 
     await eventually(held)
-    return market.order
+    # Read again: on PostgreSQL (read committed) the read that saw the extra held may have
+    # read the order's row just before the payment's job committed.
+    return await market.get()
 
 
 async def test_extras_chosen_when_ordering(market: Market, http: httpx.AsyncClient) -> None:

@@ -430,10 +430,16 @@ async def create_service(
     if body is not None:
         async with form.saving(session):
             service = await catalog.create_service(
-                session, viewer.id, body.to_spec(), kyc_to_list=settings.marketplace_kyc_to_list
+                session,
+                viewer.id,
+                body.to_spec(),
+                kyc_to_list=settings.marketplace_kyc_to_list,
+                review=settings.marketplace_review_services,
             )
     if service is None or not form.ok:
         return await _new_service_page(request, session, form)
+    if service.status != "active":  # waiting for an admin's review
+        return redirect(request, f"/studio/services/{service.id}", message="Sent for review.")
     return redirect(request, f"/market/services/{service.id}", message="Your service is live.")
 
 
@@ -448,7 +454,9 @@ def _packages_valid(form: Form, packages: list[dict[str, Any]]) -> bool:
     return True
 
 
-# The admin console's marketplace pages ride on this router (app.py mounts this one).
-from kro.marketplace import admin_pages  # noqa: E402
+# The studio's service page and the admin console's marketplace pages ride on this router
+# (app.py mounts this one).
+from kro.marketplace import admin_pages, studio_pages  # noqa: E402
 
+router.include_router(studio_pages.router)
 router.include_router(admin_pages.router)
