@@ -9,8 +9,11 @@ units.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from fastapi import Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.disputes import registry, resolution, service, states
@@ -25,6 +28,8 @@ from kro.web.dependencies import PageAdmin
 from kro.web.forms import Form, read_form
 from kro.web.routing import page_router
 from kro.web.templating import redirect, render
+
+M = TypeVar("M", bound=BaseModel)
 
 router = page_router(tags=["admin dispute pages"])
 navigation.add("admin", "Disputes", "/admin/disputes", order=25)
@@ -136,6 +141,23 @@ async def evidence(
     return download(message, data)
 
 
+async def read_resolution(request: Request, model: type[M], currency: str) -> tuple[Form, M | None]:
+    """The posted resolution form, parsed with the API's schema ``model`` (``outcome``,
+    ``seller_amount``, ``note``, ``totp_code``); the seller's share of a split is typed in
+    major units of ``currency`` and carried in minor units. ``None`` with the form's errors
+    when it does not parse."""
+    form = await read_form(request)
+    outcome = form["outcome"]
+    amount = form.amount("seller_amount", currency) if outcome == "split" else None
+    values = {
+        "outcome": outcome,
+        "seller_amount": amount,
+        "note": form["note"],
+        "totp_code": form["totp_code"],
+    }
+    return form, form.parse(model, values)
+
+
 @router.post("/admin/disputes/{dispute_id}/resolve")
 async def resolve(
     request: Request,
@@ -148,18 +170,7 @@ async def resolve(
     """Decide the dispute (as ``POST /v1/admin/disputes/{id}/resolve``) with a fresh TOTP
     code in the same form."""
     dispute = await service.get(session, dispute_id)
-    form = await read_form(request)
-    outcome = form["outcome"]
-    amount = form.amount("seller_amount", dispute.currency) if outcome == "split" else None
-    body = form.parse(
-        ResolveIn,
-        {
-            "outcome": outcome,
-            "seller_amount": amount,
-            "note": form["note"],
-            "totp_code": form["totp_code"],
-        },
-    )
+    form, body = await read_resolution(request, ResolveIn, dispute.currency)
     if body is not None:
         async with form.saving(session):
             await resolution.resolve_with_totp(

@@ -126,17 +126,7 @@ async def resolve(
 ) -> Response:
     """Release, refund or split (as ``POST /v1/admin/escrow/orders/{id}/resolve``), with a
     fresh TOTP code in the same form; the seller's share of a split is typed in naira."""
-    form = await read_form(request)
-    outcome = form["outcome"]
-    body = form.parse(
-        ResolveIn,
-        {
-            "outcome": outcome,
-            "seller_amount": form.amount("seller_amount") if outcome == "split" else None,
-            "note": form["note"],
-            "totp_code": form["totp_code"],
-        },
-    )
+    form, body = await dispute_pages.read_resolution(request, ResolveIn, "NGN")
     if body is not None:
         async with form.saving(session):
             await disputes.resolve_with_totp(
