@@ -117,6 +117,9 @@ async def test_keep_it_all_tips_cover_wall_receipt_and_refund(
     assert c["raised"] == 1_500_000 and c["donors"] == 2
     assert c["available"] == 1_000_000 + 500_000 - fee_anon
     assert await balance(sessions, tips_account("NGN")) == 150_000
+    # The refund left through the same provider book the gift came in by: the platform's own
+    # Paystack account, never the merchants' test-mode book.
+    assert await balance(sessions, chart.provider_clearing_account("paystack.test", "NGN")) == 0
     csv_text = (
         await http.get(
             f"/v1/admin/giving/campaigns/{giving.id}/donations.csv", headers=giving.admin.headers

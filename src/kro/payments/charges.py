@@ -351,8 +351,12 @@ async def complete(
 
 
 def provider_book(payment: Payment) -> str:
-    """The ledger's name for the provider in the payment's mode: test-mode money is the
-    sandbox's (``paystack.test``), never mixed with live."""
+    """The ledger's name for the provider account the payment went through: a product's
+    payment is the platform's own account (``paystack``); a merchant's is the provider in the
+    payment's mode — test-mode money is the sandbox's (``paystack.test``), never mixed with
+    live. Collections and refunds of one payment use the same book."""
+    if payment.tenant_id is None:
+        return payment.provider
     return payment.provider if payment.mode == "live" else f"{payment.provider}.test"
 
 
@@ -406,8 +410,7 @@ async def post_collection(
 async def _post_product_collection(
     session: AsyncSession, payment: Payment, amount: int, fee: int, into: str | None = None
 ) -> None:
-    book = payment.provider if payment.tenant_id is None else provider_book(payment)
-    currency = payment.currency
+    book, currency = provider_book(payment), payment.currency
     clearing = await chart.ensure_provider_clearing(session, book, currency)
     transfers = [
         TransferSpec(f"trf_{payment.id}_in", clearing.id, into or payment.credit_account_id, amount,
