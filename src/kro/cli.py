@@ -248,10 +248,11 @@ def reconcile(
     day: str = typer.Option(None, "--date", help="UTC day YYYY-MM-DD (default: today)"),
     tenant: str = typer.Option(None, help="Only this tenant's configurations"),
 ) -> None:
-    """Reconcile every enabled provider configuration (all tenants, both modes) over one UTC
-    day against KRO_DATABASE_URL: open payments are settled from the provider's answer, the
-    rest is compared and reported (also at GET /v1/reconciliation/reports). Exit code 1 if any
-    report has discrepancies or errors."""
+    """Reconcile every enabled provider configuration (all tenants in both modes, and the
+    platform's own accounts) over one UTC day against KRO_DATABASE_URL: open payments are
+    settled from the provider's answer, the rest is compared and reported (also at
+    GET /v1/reconciliation/reports and, for admins, /v1/admin/reconciliation/reports). Exit
+    code 1 if any report has discrepancies or errors."""
     from datetime import date
 
     from rich.console import Console

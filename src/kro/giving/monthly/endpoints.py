@@ -7,11 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from kro.giving.config import GivingSettings
 from kro.giving.errors import DonationBelowMinimum
 from kro.giving.monthly import service
 from kro.giving.monthly.errors import MonthlyGiftCancelled, MonthlyGiftNotFound
 from kro.giving.monthly.schemas import GiftAmountIn, GiftTokenIn, MonthlyGiftOut
-from kro.identity.dependencies import AppSettings
 from kro.kit.api import Envelope, ok
 from kro.kit.deps import DbSession
 from kro.kit.openapi import error_responses
@@ -34,7 +34,7 @@ async def get_gift(
     responses=error_responses(MonthlyGiftNotFound, ProviderRejected, ProviderUnavailable),
 )
 async def cancel(
-    gift_id: str, body: GiftTokenIn, session: DbSession, settings: AppSettings
+    gift_id: str, body: GiftTokenIn, session: DbSession, settings: GivingSettings
 ) -> Envelope[MonthlyGiftOut]:
     """No more months (the provider's subscription is disabled). Cancelling twice is a no-op."""
     gift = await service.cancel(session, settings, gift_id, body.token)
@@ -53,7 +53,7 @@ async def cancel(
     ),
 )
 async def change_amount(
-    gift_id: str, body: GiftAmountIn, session: DbSession, settings: AppSettings
+    gift_id: str, body: GiftAmountIn, session: DbSession, settings: GivingSettings
 ) -> Envelope[MonthlyGiftOut]:
     """Give ``amount`` minor units a month from the next charge on (tip and fee cover are
     recomputed). 409 for a cancelled gift; 422 below the minimum or before the first month

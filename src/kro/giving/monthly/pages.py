@@ -10,8 +10,8 @@ from typing import Annotated
 from fastapi import Query, Request
 from fastapi.responses import Response
 
+from kro.giving.config import GivingSettings
 from kro.giving.monthly import service
-from kro.identity.dependencies import AppSettings
 from kro.kit.deps import DbSession
 from kro.web.forms import Form, read_form
 from kro.web.routing import page_router
@@ -49,7 +49,7 @@ async def manage(
 
 @router.post("/giving/monthly/{gift_id}/amount")
 async def change_amount(
-    gift_id: str, request: Request, session: DbSession, settings: AppSettings
+    gift_id: str, request: Request, session: DbSession, settings: GivingSettings
 ) -> Response:
     """As ``POST /v1/giving/monthly/{id}/amount``, the amount typed in naira."""
     form = await read_form(request)
@@ -65,7 +65,7 @@ async def change_amount(
 
 @router.post("/giving/monthly/{gift_id}/cancel")
 async def cancel(
-    gift_id: str, request: Request, session: DbSession, settings: AppSettings
+    gift_id: str, request: Request, session: DbSession, settings: GivingSettings
 ) -> Response:
     """As ``POST /v1/giving/monthly/{id}/cancel``."""
     form = await read_form(request)
