@@ -126,3 +126,57 @@ async def test_console_pages(market: Market, http: httpx.AsyncClient, platform: 
         assert bad.status_code == 422 and "invalid_date_range" in bad.text
         dashboard = await client.get("/admin")
         assert "Marketplace: services to review" in dashboard.text
+
+
+async def test_fee_terms_changed_with_a_fresh_code(
+    market: Market, http: httpx.AsyncClient, platform: Platform
+) -> None:
+    admin = await enrolled_admin(http)
+    new = {
+        "service_fee_bps": 1_000,
+        "service_fee_min": 50_000,
+        "service_fee_cap": 0,
+        "commission_bps": 1_000,
+        "tip_commission_bps": 500,
+        "note": "Launch promotion",
+    }
+    r = await http.put(f"{ADMIN}/fees", json=new, headers=admin.headers)
+    error(r, 403, "totp_required")
+    before = await market.place()  # placed under the old terms: it keeps them
+    out = data(
+        await http.put(
+            f"{ADMIN}/fees", json={**new, "totp_code": admin.code()}, headers=admin.headers
+        )
+    )
+    assert (out["service_fee_bps"], out["commission_bps"], out["tip_commission_bps"]) == (
+        1_000,
+        1_000,
+        500,
+    )
+    after = await market.place()
+    price = after["price"]
+    assert (after["service_fee"], after["commission"]) == (price // 10, price // 10)
+    assert before["service_fee"] == (price * 550 + 5_000) // 10_000
+    again = data(await http.get(f"{PREFIX}/orders/{before['id']}", headers=market.buyer))
+    assert again["service_fee"] == before["service_fee"]
+    # The console's form: a wrong code is shown beside its field; nothing changes.
+    fresh_code(admin)
+    async with console(platform.base_url, admin) as client:
+        page = "/admin/market/categories"
+        form = {
+            "service_fee_bps": "550",
+            "service_fee_min": "0",
+            "service_fee_cap": "0",
+            "default_commission_bps": "2000",
+            "tip_commission_bps": "0",
+            "totp_code": "000000",
+        }
+        r = await post_form(client, page, "/admin/market/terms", form)
+        assert r.status_code in (403, 422) and 'id="e-totp_code"' in r.text
+        assert repeated_ids(r.text) == []
+        r = await post_form(
+            client, page, "/admin/market/terms", form | {"totp_code": fresh_code(admin)}
+        )
+        assert r.status_code == 303
+    terms = data(await http.get(f"{ADMIN}/fees", headers=admin.headers))
+    assert (terms["service_fee_bps"], terms["commission_bps"]) == (550, 2_000)

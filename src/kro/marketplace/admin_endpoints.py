@@ -7,6 +7,7 @@ includes this router."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from typing import Annotated
 
@@ -20,7 +21,7 @@ from kro.kit.deps import DbSession
 from kro.kit.errors import InvalidTransition
 from kro.kit.openapi import error_responses
 from kro.ledger.errors import LedgerBusy
-from kro.marketplace import catalog, disputes, moderation, orders, reports, timers
+from kro.marketplace import catalog, disputes, moderation, orders, reports, terms, timers
 from kro.marketplace.errors import (
     CategoryCycle,
     CategoryNotFound,
@@ -49,6 +50,7 @@ from kro.marketplace.schemas import (
     ResolveIn,
     ServiceOut,
     SuspendIn,
+    TermsIn,
 )
 from kro.settings import Settings
 
@@ -192,18 +194,30 @@ async def update_category(
 
 
 @admin_router.get("/v1/admin/marketplace/fees")
-async def fees(_: AdminUser, settings: AppSettings) -> Envelope[FeesOut]:
-    """The money terms in force (set in the environment; per category: the categories)."""
-    return ok(admin_fees(settings))
+async def fees(_: AdminUser, session: DbSession, settings: AppSettings) -> Envelope[FeesOut]:
+    """The money terms in force (the newest an admin set, else the environment's; per
+    category: the categories' commission)."""
+    return ok(await admin_fees(session, settings))
 
 
-def admin_fees(settings: Settings) -> FeesOut:
+@admin_router.put("/v1/admin/marketplace/fees", responses=error_responses(TotpRequired))
+async def change_fees(
+    body: TermsIn,
+    admin: AdminUser,
+    session: DbSession,
+    settings: AppSettings,
+    ip: ClientIp,
+) -> Envelope[FeesOut]:
+    """Put new money terms in force for orders, extras and tips placed from now on (a
+    fresh TOTP code; audit-logged)."""
+    await terms.change(session, admin, body.to_terms(), body.note, totp_code=body.totp_code, ip=ip)
+    return ok(await admin_fees(session, settings))
+
+
+async def admin_fees(session: DbSession, settings: Settings) -> FeesOut:
+    """The terms in force and the clearance settings."""
     return FeesOut(
-        service_fee_bps=settings.marketplace_service_fee_bps,
-        service_fee_min=settings.marketplace_service_fee_min,
-        service_fee_cap=settings.marketplace_service_fee_cap,
-        commission_bps=settings.marketplace_commission_bps,
-        tip_commission_bps=settings.marketplace_tip_commission_bps,
+        **asdict(await terms.current(session, settings)),
         clearance=settings.marketplace_clearance,
         clearance_by_level=dict(settings.marketplace_clearance_by_level),
     )

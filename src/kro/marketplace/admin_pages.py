@@ -20,11 +20,11 @@ from kro.identity.dependencies import AppSettings, ClientIp
 from kro.kit.clock import utcnow
 from kro.kit.deps import DbSession
 from kro.kit.errors import KroError
-from kro.marketplace import catalog, moderation, reports
+from kro.marketplace import catalog, moderation, reports, terms
 from kro.marketplace.admin_endpoints import admin_fees
 from kro.marketplace.errors import ReasonRequired
 from kro.marketplace.models import Service
-from kro.marketplace.schemas import CategoryIn, CategoryOut, CategoryUpdateIn, ServiceOut
+from kro.marketplace.schemas import CategoryIn, CategoryOut, CategoryUpdateIn, ServiceOut, TermsIn
 from kro.settings import Settings
 from kro.web import navigation
 from kro.web.dependencies import PageAdmin
@@ -129,7 +129,7 @@ async def _categories(
             **ctx,
             "tree": _tree([CategoryOut.of(c) for c in rows]),
             "options": [("", "— top level —"), *[(c.id, c.name) for c in rows]],
-            "fees": admin_fees(settings),
+            "fees": await admin_fees(session, settings),
         },
         status=form.status if form else 200,
     )
@@ -198,6 +198,33 @@ async def update_category(
     if not form.ok:
         return await _categories(request, session, settings, form)
     return redirect(request, CATEGORIES, message="Category saved.")
+
+
+@router.post(HOME + "/terms")
+async def change_terms(
+    request: Request,
+    viewer: PageAdmin,
+    session: DbSession,
+    settings: AppSettings,
+    ip: ClientIp,
+) -> Response:
+    """As ``PUT /v1/admin/marketplace/fees`` (basis points; the fee's minimum and cap in
+    naira; a fresh authenticator code)."""
+    form = await read_form(request)
+    minimum, cap = form.amount("service_fee_min"), form.amount("service_fee_cap")
+    names = ("service_fee_bps", "tip_commission_bps", "totp_code", "note")
+    raw = {name: form[name] or None for name in names}
+    # "default_commission_bps" on the page: the category form beside it has "commission_bps"
+    raw["commission_bps"] = form["default_commission_bps"] or None
+    body = form.parse(TermsIn, {**raw, "service_fee_min": minimum, "service_fee_cap": cap})
+    if body is not None and minimum is not None and cap is not None:
+        async with form.saving(session, field="totp_code"):
+            await terms.change(
+                session, viewer, body.to_terms(), body.note, totp_code=body.totp_code, ip=ip
+            )
+    if not form.ok:
+        return await _categories(request, session, settings, form)
+    return redirect(request, CATEGORIES, message="New terms in force for what is placed now.")
 
 
 @router.get(REPORTS)

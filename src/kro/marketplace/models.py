@@ -319,3 +319,20 @@ class SellerSuspension(Base):
     reason: Mapped[str] = mapped_column(String(500))
     admin_id: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FeeTerms(Base):
+    """Money terms an admin put in force (:mod:`kro.marketplace.terms`); append-only, the
+    newest in force. Basis points; ``service_fee_min``/``_cap`` minor units (cap 0: none)."""
+
+    __tablename__ = "mkt_fee_terms"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("mft"))
+    service_fee_bps: Mapped[int] = mapped_column(comment="basis points")
+    service_fee_min: Mapped[int] = mapped_column(MinorUnits, comment="minor units")
+    service_fee_cap: Mapped[int] = mapped_column(MinorUnits, comment="minor units; 0 none")
+    commission_bps: Mapped[int] = mapped_column(comment="basis points")
+    tip_commission_bps: Mapped[int] = mapped_column(comment="basis points")
+    created_by: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(String(500), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -26,7 +26,7 @@ from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
 from kro.kit.ids import new_id
 from kro.ledger import chart
-from kro.marketplace import extras, money, notices, sellers, states
+from kro.marketplace import extras, money, notices, sellers, states, terms
 from kro.marketplace.catalog import get_public
 from kro.marketplace.errors import (
     ClearanceOver,
@@ -192,6 +192,7 @@ async def place_order(
     order's, their days and revisions in its terms), its fee and commission fixed now; it
     expires unpaid after ``marketplace_order_expiry``. Raises ServiceNotFound,
     PackageNotFound, ExtraNotFound (404), SelfPurchase, InvalidExtras (422)."""
+    settings = await terms.effective(session, settings)  # the fee terms in force
     service = await get_public(session, service_id)
     package = await session.get(Package, package_id)
     if package is None or package.service_id != service.id:

@@ -24,7 +24,7 @@ from kro.identity.models import User
 from kro.kit.clock import utcnow
 from kro.kit.ids import new_id
 from kro.ledger import chart
-from kro.marketplace import extras, money, sellers, states
+from kro.marketplace import extras, money, sellers, states, terms
 from kro.marketplace.errors import PurchaseNotAllowed
 from kro.marketplace.models import Order, OrderExtra, Service, Tip
 from kro.marketplace.orders import (
@@ -87,6 +87,7 @@ async def buy_extra(
     (409), and the payments core's errors."""
     order = await load_for(session, buyer, order_id, lock=False)
     _require(order, buyer, "cancel")  # the buyer pays
+    settings = await terms.effective(session, settings)
     if order.status not in states.HELD:
         raise PurchaseNotAllowed(details={"status": order.status})
     extra = await extras.find(session, order.service_id, extra_id)
@@ -160,6 +161,7 @@ async def tip(
     and the payments core's errors."""
     order = await load_for(session, buyer, order_id, lock=False)
     _require(order, buyer, "cancel")
+    settings = await terms.effective(session, settings)
     if order.status != states.COMPLETED:
         raise PurchaseNotAllowed(details={"status": order.status})
     row = Tip(

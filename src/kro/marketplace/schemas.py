@@ -27,6 +27,7 @@ from kro.marketplace.models import (
 )
 from kro.marketplace.orders import OrderView, role_of
 from kro.marketplace.sellers import SellerStats
+from kro.marketplace.terms import Terms
 from kro.payments.models import Payment
 
 
@@ -59,10 +60,32 @@ class DayTotalOut(BaseModel):
     fees: int
 
 
+class TermsIn(BaseModel):
+    """New money terms: basis points, the fee's minimum and cap in minor units (cap 0:
+    none); a note; a fresh TOTP code."""
+
+    service_fee_bps: int = Field(ge=0, le=10_000)
+    service_fee_min: int = Field(ge=0, le=10_000_000_000)
+    service_fee_cap: int = Field(ge=0, le=10_000_000_000)
+    commission_bps: int = Field(ge=0, le=10_000)
+    tip_commission_bps: int = Field(ge=0, le=10_000)
+    note: str | None = Field(None, max_length=500)
+    totp_code: str | None = Field(None, max_length=20)
+
+    def to_terms(self) -> Terms:
+        return Terms(
+            self.service_fee_bps,
+            self.service_fee_min,
+            self.service_fee_cap,
+            self.commission_bps,
+            self.tip_commission_bps,
+        )
+
+
 class FeesOut(BaseModel):
-    """The money terms in force (environment settings): the buyer's service fee (bps, min,
-    cap in minor units; cap 0: none), the default commission (bps), the tips' cut (bps),
-    clearance (seconds, and per seller level)."""
+    """The money terms in force (the newest an admin set, else the environment's): the
+    buyer's service fee (bps, min, cap in minor units; cap 0: none), the default commission
+    (bps), the tips' cut (bps); clearance (seconds, and per seller level: environment)."""
 
     service_fee_bps: int
     service_fee_min: int
