@@ -10,13 +10,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from kro.disputes.schemas import MessageOut
 from kro.escrow import catalog, disputes, service
 from kro.escrow.errors import InvalidSplit, OrderNotFound, TemplateNotFound
 from kro.escrow.fees import FeePolicy
 from kro.escrow.schemas import (
     FeeConfigOut,
     FeeIn,
-    MessageOut,
     OrderOut,
     OrderSummaryOut,
     ResolveIn,

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, File, Form, Query, Response, UploadFile, status
 
+from kro.disputes.schemas import MessageOut
 from kro.escrow import catalog, disputes, service
 from kro.escrow.errors import (
     AmountBelowFee,
@@ -31,7 +32,6 @@ from kro.escrow.errors import (
 from kro.escrow.schemas import (
     CheckoutOut,
     MessageIn,
-    MessageOut,
     OrderIn,
     OrderOut,
     OrderSummaryOut,

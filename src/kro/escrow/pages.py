@@ -15,6 +15,7 @@ from fastapi import File, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kro.disputes import pages as dispute_pages
 from kro.escrow import catalog, disputes, service, states
 from kro.escrow.endpoints import EVIDENCE_TYPES
 from kro.escrow.errors import FileTooLarge, UnsupportedFileType
@@ -305,11 +306,7 @@ async def evidence(
 ) -> Response:
     """The attached file (parties only)."""
     message, data = await disputes.evidence_file(session, storage, viewer, order_id, message_id)
-    return Response(
-        content=data,
-        media_type=message.evidence_type or "application/octet-stream",
-        headers={"Content-Disposition": f'attachment; filename="{message.evidence_name}"'},
-    )
+    return dispute_pages.download(message, data)
 
 
 @router.post("/orders/{order_id}/{action}")

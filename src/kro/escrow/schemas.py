@@ -105,20 +105,6 @@ class MessageIn(BaseModel):
     body: str = Field(min_length=1, max_length=5000)
 
 
-class MessageOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: str
-    author_id: str | None
-    author_role: str
-    kind: str
-    body: str
-    evidence_name: str | None
-    evidence_type: str | None
-    evidence_size: int | None
-    created_at: datetime
-
-
 class ResolveIn(BaseModel):
     """An admin's resolution. ``split`` needs ``seller_amount`` (minor units)."""
 
