@@ -229,3 +229,28 @@ async def test_tip_after_completion_clears_to_the_seller(
         "pending_clearance": 0,
         "available": share + 200_000,
     }
+
+
+async def test_an_extra_paid_after_the_order_ended_is_given_back(
+    market: Market, http: httpx.AsyncClient
+) -> None:
+    ids = await with_extras(market)
+    await market.start()
+    url = f"{PREFIX}/orders/{market.id}/extras"
+    checkout = data(
+        await http.post(url, json={"extra_id": ids[FAST["title"]]}, headers=market.buyer), 201
+    )
+    admin = await enrolled_admin(http)
+    body = {"reason": "both agree", "totp_code": admin.code()}
+    cancel = f"/v1/admin/marketplace/orders/{market.id}/cancel"
+    order = data(await http.post(cancel, json=body, headers=admin.headers))
+    assert order["extras"][0]["status"] == "pending"  # not paid: nothing to give back yet
+    await sandbox_pay(http, checkout["authorization_url"])
+
+    async def refunded() -> bool:
+        return (await market.get())["extras"][0]["status"] == "refunded"
+
+    await eventually(refunded)
+    order = await market.get()
+    assert order["refunded"] == order["buyer_pays"] + FAST["price"] + fee(FAST["price"])
+    assert order["delivery_days"] == 3  # the order's terms never changed

@@ -129,23 +129,33 @@ async def _verified(
 async def extra_paid(session: AsyncSession, payment_id: str, extra_id: str) -> bool:
     """An extra's payment is verified (job ``marketplace_extra.payment_completed``;
     idempotent): held like the order's money, its days and revisions added to the order —
-    or, if the order no longer takes it, refunded in full. Returns whether it was added."""
+    or, if the order no longer takes it, refunded in full. Returns whether it was added.
+    Locks the order, then the extra (the order of locks of cancellation and completion)."""
+    found = await session.get(OrderExtra, extra_id)
+    if found is None:
+        return False
+    order = await _lock_order(session, found.order_id)
     row = await session.get(OrderExtra, extra_id, with_for_update=True, populate_existing=True)
     payment = await _verified(session, payment_id, EXTRA, extra_id)
     if row is None or payment is None or row.status != "pending":
         return False
-    order = await session.get(Order, row.order_id, with_for_update=True, populate_existing=True)
-    assert order is not None
-    row.paid_at = utcnow()
+    now = row.paid_at = utcnow()
     if order.status not in states.HELD:
         await money.refund_extra(session, order, row, f"order {order.id} is {order.status}")
         return False
     await money.place_extra_holds(session, order, row)
     row.status = "held"
     extras.apply(order, row.extra_days, row.extra_revisions)
-    order.late = order.due_at is not None and order.due_at <= row.paid_at
+    if order.late and order.due_at is not None and order.due_at > now:
+        order.late = False  # more days bought: no longer late (the timer flags it again)
     await transition(session, order, "add_extra", None, reason=row.title[:500])
     return True
+
+
+async def _lock_order(session: AsyncSession, order_id: str) -> Order:
+    order = await session.get(Order, order_id, with_for_update=True, populate_existing=True)
+    assert order is not None  # purchases refer to their order by foreign key
+    return order
 
 
 async def tip(
@@ -185,13 +195,15 @@ async def tip_paid(session: AsyncSession, settings: Settings, payment_id: str, t
     """A tip's payment is verified (job ``marketplace_tip.payment_completed``; idempotent):
     into the seller's pending clearance, clearing as the seller's order earnings do
     (:func:`kro.marketplace.sellers.clearance_seconds`) — or, if the order was refunded
-    meanwhile, given back. Returns whether it was credited."""
+    meanwhile, given back. Returns whether it was credited. Locks the order, then the tip."""
+    found = await session.get(Tip, tip_id)
+    if found is None:
+        return False
+    order = await _lock_order(session, found.order_id)
     row = await session.get(Tip, tip_id, with_for_update=True, populate_existing=True)
     payment = await _verified(session, payment_id, TIP, tip_id)
     if row is None or payment is None or row.status != "pending":
         return False
-    order = await session.get(Order, row.order_id, with_for_update=True, populate_existing=True)
-    assert order is not None
     if order.status != states.COMPLETED:
         await money.refund_payment_from(
             session, payment, row.id, row.currency, f"order {order.id} is {order.status}"
