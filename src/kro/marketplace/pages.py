@@ -345,10 +345,13 @@ async def _cancellation(
 ) -> str:
     """cancellation (ask, with a reason) | cancellation_accept | cancellation_decline."""
     if action == "cancellation":
-        body = form.parse(CancellationIn, {"reason": form["reason"]})
+        # "cancel_reason" on the page: the dispute form beside it has "reason".
+        body = form.parse(CancellationIn, {"reason": form["cancel_reason"]})
         if body:
             await cancellation.request(session, viewer, order_id, body.reason)
             return "You asked to cancel. The other party has 48 hours to answer."
+        if "reason" in form.errors:
+            form.errors["cancel_reason"] = form.errors.pop("reason")
         return ""
     if action in ("cancellation_accept", "cancellation_decline"):
         agree = action == "cancellation_accept"
