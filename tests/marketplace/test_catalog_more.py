@@ -173,3 +173,23 @@ async def test_search_by_seller_rating_and_level(
         assert await sellers.clearance_seconds(session, settings, seller_id) == 7 * 24 * 3600
         fallback = await sellers.clearance_seconds(session, settings, other_id)
         assert timedelta(seconds=fallback) == timedelta(days=14)
+
+
+async def test_a_sellers_avatar(market: Market, http: httpx.AsyncClient) -> None:
+    url = f"{PREFIX}/profile/avatar"
+    png = {"file": ("me.png", PNG, "image/png")}
+    error(await http.post(url, files=png, headers=market.seller), 404)  # no profile yet
+    profile = {"display_name": "Sola Designs", "headline": "Logos that last"}
+    data(await http.put(f"{PREFIX}/profile", json=profile, headers=market.seller))
+    bad = {"file": ("me.png", b"GIF89a", "image/png")}
+    error(await http.post(url, files=bad, headers=market.seller), 422, "image_refused")
+    out = data(await http.post(url, files=png, headers=market.seller))
+    assert out["avatar_url"]
+    served = await http.get(out["avatar_url"])
+    assert served.status_code == 200 and served.content == PNG
+    seller_id = market.service["seller_id"]
+    assert data(await http.get(f"{PREFIX}/sellers/{seller_id}"))["avatar_url"] == out["avatar_url"]
+    page = await http.get(f"/market/services/{market.service['id']}")
+    assert out["avatar_url"] in page.text
+    buyer_id = data(await http.get("/v1/me", headers=market.buyer))["id"]
+    error(await http.get(f"{PREFIX}/sellers/{buyer_id}/avatar"), 404)

@@ -206,8 +206,10 @@ async def get_image(
 ) -> Response:
     """An image's bytes while the service is active (404 otherwise)."""
     image, data = await images.read(session, storage, service_id, image_id)
-    headers = {"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"}
-    return Response(data, media_type=image.content_type, headers=headers)
+    return Response(data, media_type=image.content_type, headers=IMAGE_HEADERS)
+
+
+IMAGE_HEADERS = {"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"}
 
 
 @router.get(f"{PREFIX}/services/{{service_id}}", responses=error_responses(ServiceNotFound))
@@ -497,6 +499,32 @@ async def save_profile(
     )
     profile = await sellers.save_profile(session, user.id, spec)
     return ok(SellerOut.of(profile, await sellers.stats(session, user.id)))
+
+
+@router.post(f"{PREFIX}/profile/avatar", responses=error_responses(ServiceNotFound, ImageRefused))
+async def upload_avatar(
+    user: CurrentUser,
+    session: DbSession,
+    settings: AppSettings,
+    storage: FileStorage,
+    file: Annotated[UploadFile, File(description="PNG, JPEG or WebP; 5 MB")],
+) -> Envelope[SellerOut]:
+    """The caller's avatar on their seller profile (create the profile first)."""
+    limit = settings.marketplace_image_max_bytes
+    data = await file.read(limit + 1)
+    profile = await images.set_avatar(session, storage, user.id, data, limit)
+    return ok(SellerOut.of(profile, await sellers.stats(session, user.id)))
+
+
+@router.get(
+    f"{PREFIX}/sellers/{{seller_id}}/avatar",
+    responses=error_responses(ServiceNotFound),
+    response_class=Response,
+)
+async def get_avatar(seller_id: str, session: DbSession, storage: FileStorage) -> Response:
+    """A seller's avatar (404 when none)."""
+    content_type, data = await images.avatar(session, storage, seller_id)
+    return Response(data, media_type=content_type, headers=IMAGE_HEADERS)
 
 
 @router.get(f"{PREFIX}/sellers/{{seller_id}}", responses=error_responses(ServiceNotFound))

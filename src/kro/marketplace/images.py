@@ -2,7 +2,8 @@
 production) as escrow evidence and conversation attachments are: PNG, JPEG or WebP —
 the type read from the file's first bytes, not trusted from the upload — at most
 ``marketplace_image_max_bytes`` each and :data:`MAX_IMAGES` per service. Shown on the
-service page; served to anyone while the service is active."""
+service page; served to anyone while the service is active. A seller's avatar (one, the
+same types and limit) is stored the same way under ``marketplace/avatars/{user}/…``."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from kro.kit.ids import new_id
 from kro.kit.storage import Storage
 from kro.marketplace.catalog import get_own, get_public
 from kro.marketplace.errors import ImageRefused, ServiceNotFound
-from kro.marketplace.models import ServiceImage
+from kro.marketplace.models import SellerProfile, ServiceImage
 
 MAX_IMAGES = 5
 
@@ -82,3 +83,30 @@ async def read(
     if image is None or image.service_id != service.id:
         raise ServiceNotFound()
     return image, await storage.get(image.key)
+
+
+async def set_avatar(
+    session: AsyncSession, storage: Storage, user_id: str, data: bytes, max_bytes: int
+) -> SellerProfile:
+    """Store the caller's avatar on their seller profile (replacing the previous one).
+    Raises ServiceNotFound (404: no profile yet), ImageRefused (422)."""
+    profile = await session.get(SellerProfile, user_id, with_for_update=True)
+    if profile is None:
+        raise ServiceNotFound("Create your seller profile first.")
+    content_type = sniff(data)
+    if content_type is None or not data or len(data) > max_bytes:
+        raise ImageRefused(details={"field": "file", "max_bytes": max_bytes})
+    key = f"marketplace/avatars/{user_id}/{new_id('img')}"
+    await storage.put(key, data, content_type)
+    profile.avatar_key = key
+    await session.flush()
+    return profile
+
+
+async def avatar(session: AsyncSession, storage: Storage, user_id: str) -> tuple[str, bytes]:
+    """A seller's avatar: its type and bytes. Raises ServiceNotFound (404: none)."""
+    profile = await session.get(SellerProfile, user_id)
+    if profile is None or profile.avatar_key is None:
+        raise ServiceNotFound("No avatar.")
+    data = await storage.get(profile.avatar_key)
+    return sniff(data) or "application/octet-stream", data

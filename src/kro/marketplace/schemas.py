@@ -613,6 +613,7 @@ class SellerOut(BaseModel):
     reviews: int
     on_time: float | None
     level: str
+    avatar_url: str | None
 
     @classmethod
     def of(cls, p: SellerProfile, st: SellerStats) -> SellerOut:
@@ -630,4 +631,5 @@ class SellerOut(BaseModel):
             reviews=st.reviews,
             on_time=st.on_time,
             level=st.level,
+            avatar_url=f"/v1/marketplace/sellers/{p.user_id}/avatar" if p.avatar_key else None,
         )
