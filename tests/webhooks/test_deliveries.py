@@ -244,3 +244,17 @@ async def test_a_stale_job_does_not_send_twice(
     assert len(receiver.received()) == 2
     delivery = await delivery_of(sessions, event_id)
     assert (delivery.status, delivery.attempt_count) == ("succeeded", 2)
+
+
+async def test_the_signature_time_is_the_wall_clock_when_the_business_clock_moved(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, receiver: Receiver
+) -> None:
+    """A development server's clock moved ahead (timers simulated) still signs at the real
+    time, which receivers compare with their own clocks (Standard Webhooks' tolerance)."""
+    ep = await new_endpoint(sessions, receiver.url, events=("payment.completed",))
+    clock.advance(timedelta(days=3))
+    await emit(sessions, data={"id": "pay_10"})
+    assert await run_jobs(sessions, settings) == 1
+    [got] = receiver.received()
+    assert Webhook(ep.secret).verify(got.body, got.headers)["data"] == {"id": "pay_10"}
+    assert abs(int(got.headers["webhook-timestamp"]) - datetime.now(UTC).timestamp()) < 60

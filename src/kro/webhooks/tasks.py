@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kro.jobs.errors import PermanentJobError
@@ -31,7 +31,10 @@ async def deliver(ctx: JobContext, payload: dict[str, Any]) -> None:
     if plan.message is None:
         await attempts.give_up(ctx.session, plan)
         return
-    outcome = await send(plan.message, at=utcnow(), timeout_seconds=ctx.settings.webhook_timeout)
+    # Signed at the wall clock: the receiver checks webhook-timestamp against its own clock
+    # (Standard Webhooks' tolerance), never against the platform's movable business clock.
+    signed_at = datetime.now(UTC)
+    outcome = await send(plan.message, at=signed_at, timeout_seconds=ctx.settings.webhook_timeout)
     await attempts.record(
         ctx.session,
         plan,
