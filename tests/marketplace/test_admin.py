@@ -8,7 +8,7 @@ from __future__ import annotations
 import httpx
 
 from kro.kit.clock import utcnow
-from kro.marketplace.reports import LAGOS
+from kro.kit.days import LAGOS
 from tests.escrow.test_disputes import enrolled_admin
 from tests.giving.console import console, fresh_code, post_form, repeated_ids
 from tests.marketplace.conftest import PREFIX, Market, gig

@@ -15,7 +15,6 @@ from fastapi import APIRouter, Query, Response
 from kro.giving import campaigns, config, donations, messages, reports, withdrawals
 from kro.giving.errors import (
     CampaignNotFound,
-    DateRangeInvalid,
     DonationNotFound,
     DonationNotRefundable,
     MessageNotFound,
@@ -46,6 +45,7 @@ from kro.giving.schemas import (
 from kro.identity.dependencies import AdminUser, AppSettings, ClientIp
 from kro.identity.errors import TotpRequired
 from kro.kit.api import Envelope, ok
+from kro.kit.days import DateRangeInvalid
 from kro.kit.deps import DbSession
 from kro.kit.errors import InvalidTransition
 from kro.kit.openapi import error_responses

@@ -85,11 +85,6 @@ class NoCoverImage(NotFound):
     message = "This campaign has no cover image."
 
 
-class DateRangeInvalid(Unprocessable):
-    code = "invalid_date_range"
-    message = "The range must run forwards and span at most 366 days."
-
-
 class MessageNotFound(NotFound):
     code = "message_not_found"
     message = "No such words of support."

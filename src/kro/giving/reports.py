@@ -7,19 +7,16 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.giving import campaigns, donations
-from kro.giving.errors import DateRangeInvalid
 from kro.giving.models import Campaign, Donation
+from kro.kit import days
 from kro.web.formatting import money
 
-LAGOS = ZoneInfo("Africa/Lagos")
-MAX_DAYS = 366
 CSV_COLUMNS = (
     "donation_id",
     "receipt",
@@ -52,29 +49,22 @@ class DayTotal:
     total: int = 0
 
 
-def _lagos_midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, LAGOS)
-
-
 async def per_day(
     session: AsyncSession, start: date, end: date, currency: str = "NGN"
 ) -> list[DayTotal]:
     """Every day from ``start`` to ``end`` (inclusive, at most 366), days without gifts as
     zeros. Raises DateRangeInvalid (422) when ``end`` is before ``start`` or the range is
     longer."""
-    days = (end - start).days + 1
-    if days < 1 or days > MAX_DAYS:
-        raise DateRangeInvalid(details={"field": "end", "max_days": MAX_DAYS})
     stmt = select(Donation.paid_at, Donation.amount, Donation.tip, Donation.cover).where(
         Donation.paid_at.is_not(None),
         Donation.currency == currency,
-        Donation.paid_at >= _lagos_midnight(start),
-        Donation.paid_at < _lagos_midnight(end + timedelta(days=1)),
+        Donation.paid_at >= days.midnight(start),
+        Donation.paid_at < days.midnight(end + timedelta(days=1)),
     )
-    sums = {start + timedelta(days=i): [0, 0, 0, 0] for i in range(days)}
+    sums = {day: [0, 0, 0, 0] for day in days.span(start, end)}
     for paid_at, amount, tip, cover in await session.execute(stmt):
         assert paid_at is not None  # the query's condition
-        row = sums[paid_at.astimezone(LAGOS).date()]
+        row = sums[days.day_of(paid_at)]
         row[0] += 1
         row[1] += amount
         row[2] += tip

@@ -17,6 +17,7 @@ from kro.idempotency.routing import IdempotentRoute
 from kro.identity.dependencies import AdminUser, AppSettings, ClientIp
 from kro.identity.errors import TotpRequired
 from kro.kit.api import Envelope, ok
+from kro.kit.days import DateRangeInvalid
 from kro.kit.deps import DbSession
 from kro.kit.errors import InvalidTransition
 from kro.kit.openapi import error_responses
@@ -26,7 +27,6 @@ from kro.marketplace.errors import (
     CategoryCycle,
     CategoryNotFound,
     ClearanceOver,
-    DateRangeInvalid,
     InvalidServiceStatus,
     InvalidSplit,
     OrderNotFound,

@@ -7,7 +7,7 @@ the function the admin JSON API calls, its errors shown in place."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated
 
 from fastapi import Query, Request
@@ -17,9 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.identity.admin_pages import add_tile
 from kro.identity.dependencies import AppSettings, ClientIp
-from kro.kit.clock import utcnow
 from kro.kit.deps import DbSession
-from kro.kit.errors import KroError
 from kro.marketplace import catalog, moderation, reports, terms
 from kro.marketplace.admin_endpoints import admin_fees
 from kro.marketplace.errors import ReasonRequired
@@ -29,6 +27,7 @@ from kro.settings import Settings
 from kro.web import navigation
 from kro.web.dependencies import PageAdmin
 from kro.web.forms import Form, read_form
+from kro.web.reports import per_day_page
 from kro.web.routing import page_router
 from kro.web.templating import redirect, render
 
@@ -236,13 +235,11 @@ async def per_day(
     end: Annotated[date | None, Query()] = None,
 ) -> Response:
     """Orders paid, GMV and fees per Lagos day (the last 30 days by default)."""
-    last = end or utcnow().astimezone(reports.LAGOS).date()
-    first = start or last - timedelta(days=29)
-    form = Form({"start": first.isoformat(), "end": last.isoformat()})
-    rows: list[reports.DayTotal] = []
-    try:
-        rows = await reports.per_day(session, first, last)
-    except KroError as exc:
-        form.fail(exc)
-    ctx = form.context(rows=rows, total=reports.grand_total(rows))
-    return render(request, "marketplace/admin_reports.html", ctx, status=form.status)
+    return await per_day_page(
+        request,
+        "marketplace/admin_reports.html",
+        start,
+        end,
+        lambda first, last: reports.per_day(session, first, last),
+        reports.grand_total,
+    )

@@ -128,11 +128,6 @@ class ReasonRequired(Unprocessable):
     message = "Say why: the seller reads it."
 
 
-class DateRangeInvalid(Unprocessable):
-    code = "invalid_date_range"
-    message = "The end is on or after the start, at most 366 days later."
-
-
 class SellerSuspended(Forbidden):
     code = "seller_suspended"
     message = "This seller account is suspended from listing services."

@@ -6,18 +6,13 @@ counts on the day it was paid (the refunds are the payments core's own report)."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kro.kit.clock import utcnow
-from kro.marketplace.errors import DateRangeInvalid
+from kro.kit import days
 from kro.marketplace.models import Order, OrderExtra, Tip
-
-LAGOS = ZoneInfo("Africa/Lagos")
-MAX_DAYS = 366
 
 
 @dataclass(frozen=True)
@@ -30,24 +25,17 @@ class DayTotal:
     fees: int
 
 
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, LAGOS)
-
-
 async def per_day(
     session: AsyncSession, start: date, end: date, currency: str = "NGN"
 ) -> list[DayTotal]:
     """Every day from ``start`` to ``end`` (inclusive, at most 366; days without orders as
     zeros). Raises DateRangeInvalid (422)."""
-    days = (end - start).days + 1
-    if days < 1 or days > MAX_DAYS:
-        raise DateRangeInvalid(details={"field": "end", "max_days": MAX_DAYS})
-    low, high = _midnight(start), _midnight(end + timedelta(days=1))
-    sums = {start + timedelta(days=i): [0, 0, 0] for i in range(days)}
+    low, high = days.midnight(start), days.midnight(end + timedelta(days=1))
+    sums = {day: [0, 0, 0] for day in days.span(start, end)}
 
     def add(at: datetime | None, orders: int, gmv: int, fees: int) -> None:
         if at is not None:
-            row = sums[at.astimezone(LAGOS).date()]
+            row = sums[days.day_of(at)]
             row[0], row[1], row[2] = row[0] + orders, row[1] + gmv, row[2] + fees
 
     paid = select(Order.paid_at, Order.price, Order.service_fee, Order.commission).where(
@@ -76,7 +64,7 @@ async def per_day(
 
 def grand_total(rows: list[DayTotal]) -> DayTotal:
     """The sum of ``rows`` (its ``day`` the first one's)."""
-    first = rows[0].day if rows else utcnow().astimezone(LAGOS).date()
+    first = rows[0].day if rows else days.today()
     return DayTotal(
         first,
         sum(r.orders for r in rows),

@@ -4,20 +4,19 @@ the last 30 days by default) and the CSV export of one campaign's donations. Thi
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated
 
 from fastapi import Query, Request
 from fastapi.responses import Response
 
 from kro.giving import reports
-from kro.kit.clock import utcnow
 from kro.kit.deps import DbSession
 from kro.kit.errors import KroError
 from kro.web.dependencies import PageAdmin
 from kro.web.forms import Form
+from kro.web.reports import per_day_page
 from kro.web.routing import page_router
-from kro.web.templating import render
 
 router = page_router(tags=["admin giving pages"])
 PAGE = "/admin/giving/reports"
@@ -32,19 +31,24 @@ async def per_day(
     end: Annotated[date | None, Query()] = None,
 ) -> Response:
     """The table for ``start``..``end`` (a bad range: the error beside ``end``)."""
-    last = end or utcnow().astimezone(reports.LAGOS).date()
-    first = start or last - timedelta(days=29)
-    form = Form({"start": first.isoformat(), "end": last.isoformat()})
-    rows: list[reports.DayTotal] = []
-    try:
-        rows = await reports.per_day(session, first, last)
-    except KroError as exc:
-        form.fail(exc)
-    return render(
+    return await _page(request, session, start, end)
+
+
+async def _page(
+    request: Request,
+    session: DbSession,
+    start: date | None = None,
+    end: date | None = None,
+    form: Form | None = None,
+) -> Response:
+    return await per_day_page(
         request,
         "giving/admin_reports.html",
-        form.context(rows=rows, total=reports.grand_total(rows)),
-        status=form.status,
+        start,
+        end,
+        lambda first, last: reports.per_day(session, first, last),
+        reports.grand_total,
+        form,
     )
 
 
@@ -62,10 +66,7 @@ async def export(
         campaign, text = await reports.donations_csv(session, campaign_id.strip())
     except KroError as exc:
         form.fail(exc, "campaign_id")
-        last = utcnow().astimezone(reports.LAGOS).date()
-        rows = await reports.per_day(session, last - timedelta(days=29), last)
-        ctx = form.context(rows=rows, total=reports.grand_total(rows))
-        return render(request, "giving/admin_reports.html", ctx, status=form.status)
+        return await _page(request, session, form=form)
     return Response(
         text,
         media_type="text/csv; charset=utf-8",
