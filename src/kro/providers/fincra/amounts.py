@@ -1,49 +1,23 @@
 """Fincra speaks **major units** (``101.51`` naira) as JSON numbers; we speak ``int`` minor
-units. Conversion happens here, with ``Decimal`` only: bodies are read with
-``parse_float=Decimal`` and written by :func:`dumps`, so no amount ever passes through a float.
-"""
+units: :mod:`kro.providers.major_units` converts, with ``Decimal`` only (DESIGN.md §4)."""
 
 from __future__ import annotations
 
-import json
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from kro.kit.money import MoneyError, from_major, to_major
+from kro.providers.major_units import dumps, loads, to_number
+from kro.providers.major_units import to_minor as _to_minor
+
+__all__ = ["dumps", "loads", "to_fincra", "to_minor"]
 
 
 def to_minor(value: Any, currency: str) -> int:
-    """A Fincra amount (number read as ``Decimal``, int or numeric string) → minor units.
-
-    Raises ValueError for floats, booleans, non-numbers and fractions of a minor unit.
-    """
-    if isinstance(value, bool | float) or not isinstance(value, int | Decimal | str):
-        raise ValueError(f"not a Fincra amount: {value!r}")
-    try:
-        return from_major(Decimal(str(value).strip()), currency)
-    except (InvalidOperation, MoneyError) as exc:
-        raise ValueError(f"not an amount in {currency}: {value!r}") from exc
+    """A Fincra amount → minor units; ValueError for floats, non-numbers and fractions of a
+    minor unit."""
+    return _to_minor(value, currency, "Fincra")
 
 
 def to_fincra(amount: int, currency: str) -> Decimal:
-    """Minor units → the major-unit number we send: ``1_000_000`` kobo → ``10000``,
-    ``10_151`` → ``101.51``."""
-    value = to_major(amount, currency)
-    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
-
-
-def dumps(value: Any) -> str:
-    """Compact JSON as ``JSON.stringify`` writes it, ``Decimal`` as a plain number."""
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, dict):
-        items = (f"{json.dumps(str(k), ensure_ascii=False)}:{dumps(v)}" for k, v in value.items())
-        return "{" + ",".join(items) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(dumps(v) for v in value) + "]"
-    return json.dumps(value, ensure_ascii=False)
-
-
-def loads(raw: bytes | str) -> Any:
-    """JSON with every non-integer number as ``Decimal``."""
-    return json.loads(raw, parse_float=Decimal)
+    """Minor units → the major-unit number Fincra is sent."""
+    return to_number(amount, currency)
