@@ -133,7 +133,9 @@ async def donate(
     )
     monthly_gift = None
     if gift.monthly:
-        monthly_gift, payment = await _start_monthly(session, settings, campaign, gift, request)
+        monthly_gift, payment = await _start_monthly(
+            session, settings, campaign, gift, charge, request
+        )
     else:
         payment = await payments.collect(session, settings, request)
     donation = Donation(
@@ -166,6 +168,7 @@ async def _start_monthly(
     settings: Settings,
     campaign: Campaign,
     gift: Gift,
+    charge: Quote,
     request: CollectRequest,
 ) -> tuple[MonthlyGift, Payment]:
     """The first donation of a monthly gift: a checkout on a monthly plan of the same total
@@ -179,7 +182,6 @@ async def _start_monthly(
         purpose_id=gift_id,
         plan_name=f"KRO Giving monthly: {campaign.title}",
     )
-    charge = quote(settings, gift.amount, gift.tip, gift.cover_fees)
     monthly_gift = MonthlyGift(
         id=gift_id,
         campaign_id=campaign.id,
