@@ -34,6 +34,7 @@ from kro.jobs.registry import extra_modules
 from kro.jobs.worker import in_process_worker
 from kro.kit import api, openapi
 from kro.kit.db import create_engine, session_factory, unit_of_work
+from kro.kit.http import close_shared_client
 from kro.kit.logging import configure_logging
 from kro.kit.ratelimit import RateLimiter
 from kro.kit.routing import guarded
@@ -235,6 +236,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await stack.enter_async_context(app.state.realtime.running())
             await stack.enter_async_context(in_process_worker(app.state, settings))
             yield
+        await close_shared_client()
         await engine.dispose()
         tracing.shutdown(app.state.tracer_provider)
 

@@ -15,14 +15,22 @@ so a tight scrape interval cannot load the database):
 from __future__ import annotations
 
 import time
+from typing import Any, cast
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, Gauge
 from prometheus_fastapi_instrumentator import Instrumentator
+from prometheus_fastapi_instrumentator import routing as instrumentator_routing
+from prometheus_fastapi_instrumentator.middleware import PrometheusInstrumentatorMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette._utils import get_route_path
+from starlette.requests import Request
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Scope
 
 from kro.jobs import service as jobs
 from kro.kit.clock import utcnow
+from kro.kit.routing import EVERYTHING, PrefixGuard
 from kro.payments.breaker import breakers
 from kro.payments.collect import service as payments
 from kro.payouts import service as payouts
@@ -91,5 +99,56 @@ def instrument_http(app: FastAPI) -> CollectorRegistry:
         excluded_handlers=["/metrics", "/healthz", "/readyz"],
         registry=registry,
     ).instrument(app)
+    for middleware in app.user_middleware:
+        if middleware.cls is cast(Any, PrometheusInstrumentatorMiddleware):
+            middleware.cls = cast(Any, RouteTemplatesByPrefix)
     app.state.http_metrics = registry
     return registry
+
+
+RouteGroup = tuple[tuple[str, ...], list[BaseRoute]]
+"""The literal prefixes that guard a router, and its routes flattened as the library does."""
+
+
+class RouteTemplatesByPrefix(PrometheusInstrumentatorMiddleware):
+    """The library's middleware, finding a request's route template (its ``handler`` label)
+    with the library's own matcher, but only among the routers the path can reach.
+
+    The library flattens every included router of the app again for each request and asks
+    each of its ~950 routes (FastAPI >= 0.116 keeps included routers as wrappers): ~2.5 ms of
+    CPU per request, more than half of a create-payment's budget (bench/payments_api.py
+    --profile, 2026-12-06). Here the routes are flattened once, grouped by the literal
+    prefixes that guard their router (:class:`kro.kit.routing.PrefixGuard`, the same test
+    routing itself applies), and a request is matched against the groups its path starts
+    with, in the app's order: the same template, the first full match winning."""
+
+    def __init__(self, app: ASGIApp, **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self._groups: list[RouteGroup] | None = None
+
+    def _route_groups(self, routes: list[BaseRoute]) -> list[RouteGroup]:
+        if self._groups is None:  # the app's routes are all in place by its first request
+            groups: list[RouteGroup] = []
+            for route in routes:
+                router = getattr(route, "original_router", None)
+                prefixes = router.prefixes if isinstance(router, PrefixGuard) else EVERYTHING
+                groups.append((prefixes, instrumentator_routing._effective_routes([route])))
+            self._groups = groups
+        return self._groups
+
+    def _name(self, scope: Scope, path: str) -> str | None:
+        routes = self._route_groups(getattr(scope.get("app"), "routes", None) or [])
+        reachable = [r for prefixes, group in routes if path.startswith(prefixes) for r in group]
+        return instrumentator_routing._get_route_name(scope, reachable)
+
+    def _get_handler(self, request: Request) -> tuple[str, bool]:
+        scope = request.scope
+        path = get_route_path(scope)
+        name = self._name(scope, path)
+        if name is None and path != "/":
+            # As the library does: a path that would only be redirected to its other form
+            # (trailing slash added or removed) is reported as requested.
+            toggled = path[:-1] if path.endswith("/") else path + "/"
+            if self._name({**scope, "path": toggled}, toggled) is not None:
+                return request.url.path, True
+        return (name, True) if name is not None else (request.url.path, False)

@@ -22,6 +22,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kro import __version__
+from kro.kit import http
 from kro.settings import Settings
 
 EXCLUDED = "healthz,readyz,metrics"
@@ -53,6 +54,10 @@ def instrument_app(app: FastAPI, settings: Settings) -> TracerProvider | None:
         excluded_urls=EXCLUDED,
     )
     HTTPXClientInstrumentor().instrument(tracer_provider=provider)
+    # The shared client's transport is not httpx's own, which the line above patches.
+    http.client_hooks["tracing"] = lambda client: HTTPXClientInstrumentor.instrument_client(
+        client, tracer_provider=provider
+    )
     return provider
 
 

@@ -25,11 +25,8 @@ from typing import Any, Self
 import httpx
 import structlog
 
-from kro.kit.http import make_client
+from kro.kit.http import make_client, not_sent
 from kro.providers.errors import ProviderRejected, ProviderTimeout, ProviderUnavailable
-
-NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
-"""Transport errors raised before the request left us: the provider cannot have acted."""
 
 
 @dataclass(frozen=True)
@@ -127,16 +124,15 @@ class ProviderHttp:
                 timeout=self._timeout,
                 **extra,
             )
-        except NOT_SENT as exc:
-            self._logged(operation, None, started, error=type(exc).__name__)
-            raise ProviderUnavailable(
-                f"{self.name} is unreachable: {type(exc).__name__}",
-                provider=self.provider,
-                operation=operation,
-            ) from exc
         except httpx.HTTPError as exc:
-            # Sent (or partly sent) and no answer: the provider may have acted on it.
             self._logged(operation, None, started, error=type(exc).__name__)
+            if not_sent(exc):
+                raise ProviderUnavailable(
+                    f"{self.name} is unreachable: {type(exc).__name__}",
+                    provider=self.provider,
+                    operation=operation,
+                ) from exc
+            # Sent (or partly sent) and no answer: the provider may have acted on it.
             raise ProviderTimeout(
                 f"No answer from {self.name}: {type(exc).__name__}",
                 provider=self.provider,

@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import stripe
 
+from kro.kit.http import not_sent
 from kro.providers.errors import (
     ProviderError,
     ProviderRejected,
     ProviderTimeout,
     ProviderUnavailable,
 )
-from kro.providers.http import NOT_SENT
 
 PROVIDER = "stripe"
 REJECTED = (
@@ -44,7 +44,7 @@ REJECTED = (
 def translate(exc: stripe.StripeError, operation: str, *, moves_money: bool) -> ProviderError:
     """The provider error for an SDK exception raised by ``operation``."""
     if isinstance(exc, stripe.APIConnectionError):
-        if isinstance(exc.__cause__, NOT_SENT):
+        if not_sent(exc.__cause__):
             return ProviderUnavailable(
                 f"Stripe is unreachable: {type(exc.__cause__).__name__}",
                 provider=PROVIDER, operation=operation,
