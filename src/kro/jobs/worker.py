@@ -60,7 +60,7 @@ def _refuse_handler_commit(session: Session) -> None:
     Releasing a SAVEPOINT (``begin_nested``, used by the ledger's atomic batches) also fires
     ``before_commit``; only the outermost commit is refused."""
     if session.in_nested_transaction() or session.info.get(READ_ONLY_COMMIT):
-        return  # a savepoint, or a transaction that wrote nothing (kro.kit.db.end_read_only)
+        return  # a savepoint, or a transaction that wrote nothing (kro.kit.db.released)
     if not session.info.get(_RUNNER_COMMITS):
         raise RuntimeError("a job handler must not commit ctx.session; the worker commits it")
 

@@ -21,6 +21,7 @@ from sqlalchemy import BigInteger, DateTime, Dialect, MetaData, event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
+    AsyncSessionTransaction,
     async_sessionmaker,
     create_async_engine,
 )
@@ -108,39 +109,94 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
     def _on_statement(
         conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
     ) -> None:
-        # Anything but a plain read counts as a write (a CTE may write: counted too).
-        if not statement.lstrip()[:6].upper().startswith(("SELECT", "PRAGMA", "BEGIN")):
+        # Anything but a plain read counts as a write (a CTE may write: counted too). Savepoint
+        # statements change no data (what a rolled-back savepoint wrote still counts).
+        if not statement.lstrip()[:9].upper().startswith(_NOT_WRITES):
             conn.info[_WROTE] = True
+
+
+_NOT_WRITES = ("SELECT", "PRAGMA", "BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK")
 
 
 _WROTE = "kro_wrote"
 READ_ONLY_COMMIT = "kro.db.read_only_commit"
-"""``session.info`` key set while :func:`end_read_only` commits a transaction that wrote
-nothing (the job worker, which refuses a handler's commit, lets this one through)."""
+"""``session.info`` key set while :func:`released` commits a transaction that wrote nothing
+(the job worker, which refuses a handler's commit, lets this one through)."""
+_SAVEPOINTS = "kro.db.savepoints"  # session.info: the open Savepoints of savepoint()
 
 
-async def end_read_only(session: AsyncSession) -> None:
-    """Before a call to another service (a payment provider): end ``session``'s transaction
-    if it has written nothing, so that no lock is held across the call (DESIGN.md §5).
+class Savepoint:
+    """A savepoint opened by :func:`savepoint`: ``transaction`` is the SQLAlchemy nested
+    transaction to commit or roll back; :func:`released` may end it and open another one."""
+
+    def __init__(self, transaction: AsyncSessionTransaction) -> None:
+        self.transaction = transaction
+
+    async def commit(self) -> None:
+        await self.transaction.commit()
+
+    async def rollback(self) -> None:
+        await self.transaction.rollback()
+
+
+@asynccontextmanager
+async def savepoint(session: AsyncSession) -> AsyncIterator[Savepoint]:
+    """Open a savepoint that :func:`released` may end around a provider call when nothing
+    has been written (the owner commits or rolls back ``yielded.transaction`` at the end, as
+    it would a ``begin_nested()``). Used by page forms (``kro.web.forms``)."""
+    held = Savepoint(await session.begin_nested())
+    stack: list[Savepoint] = session.info.setdefault(_SAVEPOINTS, [])
+    stack.append(held)
+    try:
+        yield held
+    finally:
+        stack.remove(held)
+
+
+@asynccontextmanager
+async def released(session: AsyncSession) -> AsyncIterator[None]:
+    """Around a call to another service (a payment provider): end ``session``'s transaction
+    first if it has written nothing, so that no lock is held across the call (DESIGN.md §5).
 
     On SQLite every transaction takes the database's one write lock at ``BEGIN IMMEDIATE``,
     so even a transaction that only read would make every other writer wait for the provider;
-    committing a transaction that wrote nothing changes no data and the next statement begins
-    a new one. A transaction that wrote (or holds unflushed changes) is left alone, and so is
-    every transaction on PostgreSQL, where reads take no lock. Callers re-read and re-check
-    what they rely on after the call, as they must anyway."""
-    if not session.in_transaction() or session.in_nested_transaction():
-        return  # nothing to end, or inside a savepoint its owner will release
-    if session.new or session.dirty or session.deleted:
-        return
+    committing a transaction that wrote nothing changes no data, and the next statement
+    begins a new one. A savepoint opened by :func:`savepoint` (a page form's) is ended with
+    it and opened again when the call returns, so its owner can still roll back what is
+    written after the call. A transaction that wrote (or holds unflushed changes), one inside
+    any other savepoint, and every transaction on PostgreSQL (where reads take no lock) are
+    left alone. Callers re-read and re-check what they rely on after the call, as they must
+    anyway."""
+    reopen = await _end_read_only(session)
+    try:
+        yield
+    finally:
+        for held in reopen:
+            held.transaction = await session.begin_nested()
+
+
+async def _end_read_only(session: AsyncSession) -> list[Savepoint]:
+    """End the transaction as :func:`released` says; the savepoints to open again."""
+    if not session.in_transaction() or session.new or session.dirty or session.deleted:
+        return []
+    held: list[Savepoint] = list(session.info.get(_SAVEPOINTS, ()))
+    if session.in_nested_transaction():
+        root = session.sync_session.get_transaction()
+        innermost = session.sync_session.get_nested_transaction()
+        mine = len(held) == 1 and held[0].transaction.sync_transaction is innermost
+        if not mine or innermost is None or innermost.parent is not root:
+            return []  # a savepoint of someone else's: its owner expects it to stay open
+    else:
+        held = []
     connection = await session.connection()
     if connection.dialect.name != "sqlite" or connection.info.get(_WROTE, True):
-        return
+        return []
     session.info[READ_ONLY_COMMIT] = True  # a job's session may end a transaction this way
     try:
         await session.commit()
     finally:
         session.info.pop(READ_ONLY_COMMIT, None)
+    return held
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -27,6 +27,7 @@ from fastapi import Request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kro.kit import db
 from kro.kit.errors import KroError
 from kro.web import csrf, formatting
 
@@ -102,18 +103,18 @@ class Form:
     async def saving(self, session: AsyncSession, field: str = FORM) -> AsyncIterator[None]:
         """Run the block in a savepoint; a :class:`KroError` rolls it back (unless the error
         is ``commit_anyway``) and is recorded on its field, else on ``field``."""
-        savepoint = await session.begin_nested()
-        try:
-            yield
-        except KroError as exc:
-            # The rare error whose writes must stand (a wrong code counts as an attempt).
-            await (savepoint.commit() if exc.commit_anyway else savepoint.rollback())
-            self.fail(exc, field)
-        except BaseException:
-            await savepoint.rollback()
-            raise
-        else:
-            await savepoint.commit()
+        async with db.savepoint(session) as held:  # a provider call may release it (SQLite)
+            try:
+                yield
+            except KroError as exc:
+                # The rare error whose writes must stand (a wrong code counts as an attempt).
+                await (held.commit() if exc.commit_anyway else held.rollback())
+                self.fail(exc, field)
+            except BaseException:
+                await held.rollback()
+                raise
+            else:
+                await held.commit()
 
     def context(self, **extra: Any) -> dict[str, Any]:
         """What a template needs to redisplay the form: ``values``, ``errors``,

@@ -23,7 +23,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.kit.clock import utcnow
-from kro.kit.db import end_read_only
+from kro.kit.db import released
 from kro.kit.ids import new_id
 from kro.ledger.service import create_transfers
 from kro.ledger.specs import TransferSpec
@@ -100,10 +100,10 @@ async def collect(session: AsyncSession, settings: Settings, request: CollectReq
         )
     if request.provider is not None:
         registry.spec(request.provider)  # 404 unknown_provider rather than a silent reroute
-    await end_read_only(session)  # no lock held while the provider answers (SQLite)
-    offer = await charges.offer(
-        settings, route, _charge_request(request, reference), platform.PLATFORM
-    )
+    async with released(session):  # no lock held while the provider answers (SQLite)
+        offer = await charges.offer(
+            settings, route, _charge_request(request, reference), platform.PLATFORM
+        )
     payment = Payment(
         id=payment_id,
         provider=offer.config.provider if offer.config else "",

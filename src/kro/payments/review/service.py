@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kro.audit import service as audit
 from kro.identity import admin
 from kro.identity.models import User
-from kro.kit.db import end_read_only
+from kro.kit.db import released
 from kro.ledger import chart
 from kro.payments import charges, states
 from kro.payments.errors import PaymentNotFound
@@ -93,12 +93,11 @@ async def ask_provider(
 ) -> ProviderCharge:
     """The provider's current view of the payment in review (PaymentNotFound,
     PaymentNotInReview first). ``session``'s transaction is ended before the call if it wrote
-    nothing (:func:`kro.kit.db.end_read_only`): no lock is held while the provider answers."""
+    nothing (:func:`kro.kit.db.released`): no lock is held while the provider answers."""
     payment = _in_review(await session.get(Payment, payment_id))
     config: ProviderConfig = await charges.config_of(session, payment)
     reference, provider_id = payment.reference, payment.provider_transaction_id
-    await end_read_only(session)
-    async with charges.adapter(settings, config) as provider:
+    async with released(session), charges.adapter(settings, config) as provider:
         charge: ProviderCharge = await provider.get_charge(reference, provider_id)
     return charge
 

@@ -34,7 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.kit.clock import utcnow
-from kro.kit.db import end_read_only
+from kro.kit.db import released
 from kro.payments import charges, platform, states
 from kro.payments.collect.service import CollectRequest, collect
 from kro.payments.errors import RecurringUnavailable, SubscriptionNotFound
@@ -75,8 +75,7 @@ async def start(
     currency or interval the provider cannot take, and the errors of ``collect``."""
     if interval not in INTERVALS or request.currency != "NGN" or request.method != "card":
         raise RecurringUnavailable(details={"interval": interval, "currency": request.currency})
-    await end_read_only(session)
-    async with _recurring(settings) as provider:
+    async with released(session), _recurring(settings) as provider:
         plan = await provider.create_plan(
             plan_name[:100], request.amount, request.currency, interval
         )
@@ -220,8 +219,7 @@ async def cancel(
         return found
     code, token = found.subscription_code, found.email_token
     if code and token:
-        await end_read_only(session)
-        async with _recurring(settings) as provider:
+        async with released(session), _recurring(settings) as provider:
             await provider.disable_subscription(code, token)
     found = await get(session, subscription_id, lock=True)
     found.status = CANCELLED
@@ -248,8 +246,7 @@ async def change_amount(
         found.email_token,
         found.next_payment_at,
     )
-    await end_read_only(session)
-    async with _recurring(settings) as provider:
+    async with released(session), _recurring(settings) as provider:
         plan = await provider.create_plan(plan_name[:100], amount, found.currency, found.interval)
         new = await provider.subscribe(found.customer_email, plan, start_at)
         await provider.disable_subscription(old_code, old_token)
