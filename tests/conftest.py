@@ -28,6 +28,7 @@ import kro.registry
 from kro.app import create_app
 from kro.kit.clock import clock
 from kro.kit.db import create_engine, session_factory
+from kro.kit.http import close_shared_client
 from kro.settings import Settings
 
 PG_URL = os.environ.get("KRO_TEST_POSTGRES_URL", "")
@@ -42,6 +43,14 @@ def _admin_sync_url() -> str:
 
 def _pg_database_url(name: str) -> str:
     return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def _shared_http_client_closed() -> AsyncIterator[None]:
+    """Tests that call services directly open the shared provider client on the session's
+    event loop (``kro.kit.http.shared_client``); it is closed when the session ends."""
+    yield
+    await close_shared_client()
 
 
 @pytest.fixture(scope="session")

@@ -60,6 +60,8 @@ from kro.payments.merchant.pages import router as merchant_payment_pages
 from kro.payments.reconciliation.admin_endpoints import router as reconciliation_admin_router
 from kro.payments.reconciliation.admin_pages import router as reconciliation_admin_pages
 from kro.payments.reconciliation.endpoints import router as tenant_reconciliation_router
+from kro.payments.refunds.admin_endpoints import router as manual_refunds_admin_router
+from kro.payments.refunds.admin_pages import router as manual_refunds_admin_pages
 from kro.payments.review.admin_endpoints import router as review_admin_router
 from kro.payments.review.admin_pages import router as review_admin_pages
 from kro.payouts.admin_endpoints import router as payouts_admin_router
@@ -294,6 +296,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         webhooks_admin_router,
         reconciliation_admin_router,
         review_admin_router,
+        manual_refunds_admin_router,
         payouts_admin_router,
         ledger_router,
         tenants_router,
@@ -328,6 +331,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         webhooks_admin_pages,
         reconciliation_admin_pages,
         review_admin_pages,
+        manual_refunds_admin_pages,
         ledger_pages,
         audit_pages,
         # the merchant dashboard, under /dashboard

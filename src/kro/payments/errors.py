@@ -84,6 +84,14 @@ class RefundNotFound(NotFound):
     message = "No such refund."
 
 
+class RefundNotManual(Conflict):
+    """Only a refund paid by hand (destination ``manual``) that waits for its operator can be
+    recorded as paid or not."""
+
+    code = "refund_not_manual"
+    message = "This refund is not waiting to be paid by hand."
+
+
 class NotRefundable(Conflict):
     code = "payment_not_refundable"
     message = "Only a completed payment can be refunded."

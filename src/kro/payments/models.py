@@ -116,8 +116,10 @@ class WebhookEvent(Base):
 
 class Refund(Base):
     """Money given back to the payer of ``payment_id``: through the provider that took it
-    (Paystack ``POST /refund``; ``pending`` until ``refund.processed``) or to the payer's wallet
-    (``processed`` at once). ``amount`` minor units; ``provider_refund_id`` is the provider's id.
+    (Paystack ``POST /refund``; ``pending`` until ``refund.processed``), to the payer's wallet
+    (``processed`` at once) or by an operator's bank transfer (``manual``: ``pending`` until
+    recorded, :func:`kro.payments.refunds.service.record_manual_refund`). ``amount`` minor
+    units; ``provider_refund_id`` is the provider's id (``manual:<bank reference>`` by hand).
     The ledger is booked when the refund is requested."""
 
     __tablename__ = "refunds"
@@ -126,7 +128,7 @@ class Refund(Base):
     payment_id: Mapped[str] = mapped_column(String(32), index=True)
     amount: Mapped[int] = mapped_column(MinorUnits, comment="minor units")
     currency: Mapped[str] = mapped_column(String(3))
-    destination: Mapped[str] = mapped_column(String(16), comment="provider | wallet")
+    destination: Mapped[str] = mapped_column(String(16), comment="provider | wallet | manual")
     status: Mapped[str] = mapped_column(String(16), default="pending")
     reason: Mapped[str] = mapped_column(String(200))
     provider_refund_id: Mapped[str | None] = mapped_column(String(64), default=None, index=True)

@@ -12,7 +12,12 @@ requester's transaction — the money is no longer the merchant's or the product
 The refunded account is the merchant balance for a merchant's payment, the account the product
 names (the order's escrow account…) for a product's. A product's payment goes back to the
 payer's wallet where its provider gives no refund (a wallet payment, a Providus bank transfer,
-Fincra): ``processed`` at once.
+Fincra): ``processed`` at once. A product's payment through Remita, which offers no refund API
+(its refunds are manual; its payers are employers, not wallet holders), is refunded **by
+hand**: booked as above, it waits ``pending`` (destination ``manual``) until an operator has
+paid the payer by bank transfer and records it with a fresh TOTP code
+(:func:`record_manual_refund`: ``processed`` with the bank's reference, or ``failed`` and the
+booking reversed).
 
 **Sending** is the job ``payments.send_refund`` (through the outbox), which asks the payment's
 provider adapter with our refund id as its idempotency reference and no transaction open; the
@@ -32,6 +37,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kro.audit import service as audit
+from kro.identity import admin
+from kro.identity.models import User
 from kro.jobs.errors import PermanentJobError, RetryJob
 from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
@@ -44,6 +51,7 @@ from kro.payments.errors import (
     NotRefundable,
     RefundExceedsCaptured,
     RefundNotFound,
+    RefundNotManual,
 )
 from kro.payments.merchant import service as merchant
 from kro.payments.models import Payment, ProviderConfig, Refund
@@ -58,6 +66,10 @@ JOB = "payments.send_refund"
 WALLET = "wallet"
 WALLET_REFUNDED = frozenset({WALLET, "providus", "fincra"})
 """A product's payments through these go back to the payer's wallet (no refund API)."""
+MANUAL = "manual"
+MANUAL_REFUNDED = frozenset({"remita"})
+"""A product's payments through these are refunded by an operator's bank transfer (no refund
+API: Remita's refunds are manual, support.remita.net)."""
 POLL = timedelta(seconds=30)
 MAX_POLLS = 120
 
@@ -93,12 +105,14 @@ async def request_refund(
         raise RefundExceedsCaptured(
             details={"requested": wanted, "refundable": left, "currency": payment.currency}
         )
-    to_wallet = payment.tenant_id is None and payment.provider in WALLET_REFUNDED
+    product = payment.tenant_id is None
+    to_wallet = product and payment.provider in WALLET_REFUNDED
+    by_hand = product and payment.provider in MANUAL_REFUNDED
     refund = Refund(
         payment_id=payment.id,
         amount=wanted,
         currency=payment.currency,
-        destination=WALLET if to_wallet else "provider",
+        destination=WALLET if to_wallet else MANUAL if by_hand else "provider",
         status="pending",
         reason=(reason or "requested_by_merchant")[:200],
         tenant_id=payment.tenant_id,
@@ -112,6 +126,8 @@ async def request_refund(
     payment.amount_refunded += wanted
     if to_wallet:
         await settle_refund(session, payment, refund, _wallet_answer(refund))
+    elif by_hand:
+        log.warning("refund_waits_for_an_operator", refund_id=refund.id, payment_id=payment.id)
     else:
         await enqueue(session, JOB, {"refund_id": refund.id, "poll": 0},
                       dedupe_key=f"refund:{refund.id}:0")  # fmt: skip
@@ -198,6 +214,83 @@ async def create_refund(
     return await request_refund(session, payment, amount, reason, actor=actor, ip=ip)
 
 
+async def record_manual_refund(
+    session: AsyncSession,
+    admin_user: User,
+    refund_id: str,
+    *,
+    paid: bool,
+    bank_reference: str | None,
+    note: str,
+    totp_code: str,
+    ip: str | None = None,
+) -> Refund:
+    """An operator's word on a refund paid by hand (destination ``manual``): ``paid`` — the
+    payer received ``refund.amount`` by bank transfer, ``bank_reference`` naming it — settles
+    it ``processed`` (the payment becomes partially_refunded or refunded, its owner hears);
+    not paid (the transfer could not be made) fails it and reverses the booking. Needs a fresh
+    admin TOTP code (DESIGN.md §6: admin actions that move money); leaves an audit-log row
+    ``payments.manual_refund_recorded``. The payment is locked before the refund, as on
+    every path.
+
+    Raises TotpRequired (403, field ``totp_code``), RefundNotFound (404), RefundNotManual
+    (409: not a refund paid by hand, or recorded already), ValueError for ``paid`` without a
+    reference (the schema requires one)."""
+    if paid and not bank_reference:
+        raise ValueError("a paid manual refund names the bank transfer's reference")
+    await admin.require_totp(session, admin_user, totp_code, field="totp_code")
+    found = await session.get(Refund, refund_id)
+    if found is None:
+        raise RefundNotFound()
+    payment = await session.get(
+        Payment, found.payment_id, with_for_update=True, populate_existing=True
+    )
+    refund = await session.get(Refund, refund_id, with_for_update=True, populate_existing=True)
+    assert payment is not None and refund is not None
+    if refund.destination != MANUAL or refund.status != "pending":
+        raise RefundNotManual(details={"destination": refund.destination, "status": refund.status})
+    answer = ProviderRefund(
+        f"{MANUAL}:{bank_reference}" if paid else "",
+        RefundStatus.SUCCEEDED if paid else RefundStatus.FAILED,
+        refund.amount,
+        refund.currency,
+        None if paid else f"not paid by hand: {note}"[:200],
+    )
+    await settle_refund(session, payment, refund, answer)
+    await audit.record(
+        session,
+        actor_id=admin_user.id,
+        action="payments.manual_refund_recorded",
+        target_type="payment",
+        target_id=payment.id,
+        ip=ip,
+        details={"refund_id": refund.id, "paid": paid, "bank_reference": bank_reference,
+                 "amount": refund.amount, "currency": refund.currency, "note": note},
+    )  # fmt: skip
+    return refund
+
+
+async def waiting_for_an_operator(
+    session: AsyncSession, *, limit: int = 100
+) -> list[tuple[Refund, Payment]]:
+    """Refunds to pay by hand (destination ``manual``, ``pending``) with their payments,
+    oldest first."""
+    rows = await session.execute(
+        select(Refund, Payment)
+        .join(Payment, Payment.id == Refund.payment_id)
+        .where(Refund.destination == MANUAL, Refund.status == "pending")
+        .order_by(Refund.created_at, Refund.id)
+        .limit(limit)
+    )
+    return [(refund, payment) for refund, payment in rows]
+
+
+async def count_waiting_for_an_operator(session: AsyncSession) -> int:
+    """How many refunds wait to be paid by hand."""
+    stmt = select(func.count()).where(Refund.destination == MANUAL, Refund.status == "pending")
+    return int(await session.scalar(stmt) or 0)
+
+
 # Reading --------------------------------------------------------------------------------------
 
 
@@ -207,6 +300,13 @@ async def get_refund(session: AsyncSession, tenant_id: str, mode: str, refund_id
     if refund is None or refund.tenant_id != tenant_id or refund.mode != mode:
         raise RefundNotFound()
     return refund
+
+
+async def payment_of(session: AsyncSession, refund: Refund) -> Payment:
+    """The payment ``refund`` gives money back from."""
+    payment = await session.get(Payment, refund.payment_id)
+    assert payment is not None  # a refund is only ever written for a payment
+    return payment
 
 
 async def refunds_for(session: AsyncSession, payment_id: str) -> list[Refund]:
