@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import kro.registry
 from kro.app import create_app
+from kro.kit import cache
 from kro.kit.clock import clock
 from kro.kit.db import create_engine, session_factory
 from kro.kit.http import close_shared_client
@@ -138,6 +139,7 @@ async def session(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[A
 
 @pytest.fixture(autouse=True)
 def _reset_clock() -> Iterator[None]:
+    cache.clear_all()  # a new test, a new database: nothing read from the last one applies
     yield
     clock.reset()
 

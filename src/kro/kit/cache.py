@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, Generic, TypeVar, cast
 
@@ -49,6 +50,7 @@ class ReadCache(Generic[K, V]):
         self._entries: TTLCache[K, V] = TTLCache(maxsize=maxsize, ttl=ttl, timer=timer)
         self._generation = 0  # bumped by every forget(): a load that spans one is not kept
         self._loading: dict[K, asyncio.Future[object]] = {}
+        _ALL.add(self)
 
     def peek(self, key: K) -> V | None:
         """The cached value, or None (expired or never loaded)."""
@@ -96,10 +98,20 @@ class ReadCache(Generic[K, V]):
             event.listen(session.sync_session, "after_commit", after_commit, once=True)
 
     def clear(self) -> None:
-        """Drop everything (tests; a process-wide reset)."""
+        """Drop everything (tests; a process-wide reset: :func:`clear_all`)."""
         self._generation += 1
         self._entries.clear()
 
     def _drop(self, key: K) -> None:
         self._generation += 1
         self._entries.pop(key, None)
+
+
+_ALL: weakref.WeakSet[ReadCache[Any, Any]] = weakref.WeakSet()
+
+
+def clear_all() -> None:
+    """Drop every entry of every cache of the process (tests start each one on a new
+    database, where what a cache read from the last one means nothing)."""
+    for cache in list(_ALL):
+        cache.clear()

@@ -34,7 +34,7 @@ from kro.webhooks.models import (
     WebhookEndpoint,
 )
 from kro.webhooks.policy import REASON_FAILING, REASON_GONE
-from kro.webhooks.service import ENDPOINT_DISABLED_JOB, queue_attempt
+from kro.webhooks.service import ENDPOINT_DISABLED_JOB, endpoints_changed, queue_attempt
 
 log = structlog.get_logger("kro.webhooks")
 T = TypeVar("T")
@@ -149,6 +149,7 @@ async def disable(
     endpoint.status = EndpointStatus.DISABLED.value
     endpoint.disabled_reason, endpoint.disabled_at = reason, now
     await session.flush()
+    endpoints_changed(session, endpoint.tenant_id, endpoint.mode)
     await enqueue(
         session,
         ENDPOINT_DISABLED_JOB,

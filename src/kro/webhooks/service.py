@@ -19,6 +19,7 @@ from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.jobs.service import enqueue
+from kro.kit.cache import ReadCache
 from kro.kit.clock import utcnow
 from kro.kit.ids import new_id
 from kro.webhooks.delivery import build_body
@@ -104,6 +105,7 @@ async def create_endpoint(
     )
     session.add(endpoint)
     await session.flush()
+    endpoints_changed(session, tenant_id, mode)
     return endpoint
 
 
@@ -170,6 +172,7 @@ async def update_endpoint(
         endpoint.status = EndpointStatus.DISABLED.value
         endpoint.disabled_reason, endpoint.disabled_at = REASON_MANUAL, utcnow()
     await session.flush()
+    endpoints_changed(session, tenant_id, mode)
     return endpoint
 
 
@@ -183,6 +186,7 @@ async def delete_endpoint(
     )
     endpoint.deleted_at = utcnow()
     await session.flush()
+    endpoints_changed(session, tenant_id, mode)
     return endpoint
 
 
@@ -228,18 +232,17 @@ async def emit(
     stored (not attached to ``session``).
 
     Every payment emits, so this is written with Core statements, not the ORM's unit of work:
-    one read of the subscriptions, one insert of the event, and per subscribed endpoint one
-    delivery and its first ``webhooks.deliver`` job.
+    the subscriptions (cached, :data:`SUBSCRIPTIONS`), one insert of the event, and per
+    subscribed endpoint one delivery and its first ``webhooks.deliver`` job.
 
     ``type`` must be one of :data:`EVENT_TYPES`; anything else, or ``data`` that is not plain
     JSON, raises ``ValueError``/``TypeError`` (programming errors)."""
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown webhook event type {type!r}; see EVENT_TYPES")
-    subscriptions = await session.execute(_SUBSCRIPTIONS, {"tenant_id": tenant_id, "mode": mode})
     endpoint_ids = [
-        row.id
-        for row in subscriptions
-        if ALL_EVENTS in row.enabled_events or type in row.enabled_events
+        endpoint_id
+        for endpoint_id, events in await _subscriptions(session, tenant_id, mode)
+        if ALL_EVENTS in events or type in events
     ]
     now = utcnow()
     event = {
@@ -286,6 +289,38 @@ _SUBSCRIPTIONS = (
     )
     .order_by(_ENDPOINTS.c.id)
 )
+
+
+SUBSCRIPTIONS_TTL = 5.0
+SUBSCRIPTIONS: ReadCache[tuple[str, str], tuple[tuple[str, frozenset[str]], ...]] = ReadCache(
+    "webhook_subscriptions", ttl=SUBSCRIPTIONS_TTL
+)
+"""A tenant's enabled endpoints in a mode and the events each takes, by ``(tenant_id, mode)``
+(read on every payment otherwise). Forgotten by every change of an endpoint in this process
+(:func:`endpoints_changed`); another process may go on for up to ``SUBSCRIPTIONS_TTL`` seconds
+without a new endpoint (its first events are not sent there) or with a disabled or deleted one
+(its deliveries are dropped when due: every attempt checks the endpoint again)."""
+_CHANGED = "kro.webhooks.endpoints_changed"  # session.info: this transaction changed endpoints
+
+
+def endpoints_changed(session: AsyncSession, tenant_id: str, mode: str) -> None:
+    """Called by whatever changes the endpoints of ``tenant_id`` in ``mode`` in ``session``:
+    the cached subscriptions are forgotten (now and at its commit), and ``session`` reads
+    them afresh from now on, uncommitted changes included (which no cache may keep)."""
+    SUBSCRIPTIONS.forget((tenant_id, mode), session)
+    session.info[_CHANGED] = True
+
+
+async def _subscriptions(
+    session: AsyncSession, tenant_id: str, mode: str
+) -> tuple[tuple[str, frozenset[str]], ...]:
+    async def load() -> tuple[tuple[str, frozenset[str]], ...]:
+        rows = await session.execute(_SUBSCRIPTIONS, {"tenant_id": tenant_id, "mode": mode})
+        return tuple((row.id, frozenset(row.enabled_events)) for row in rows)
+
+    if session.info.get(_CHANGED):
+        return await load()
+    return await SUBSCRIPTIONS.get((tenant_id, mode), load)
 
 
 async def send_test(session: AsyncSession, *, tenant_id: str, mode: str, endpoint_id: str) -> Event:
