@@ -103,11 +103,12 @@ def _start_once(settings: Settings) -> None:
 def worker() -> None:
     """Run a job worker (production runs several; the embedded default runs one in serve)."""
     from kro.jobs.worker import run_worker
+    from kro.kit import http
     from kro.registry import load_all_handlers
     from kro.settings import get_settings
 
     load_all_handlers()
-    asyncio.run(run_worker(get_settings()))
+    http.run(run_worker(get_settings()))  # its shared provider client closed at the end
 
 
 @app.command("sandbox")
@@ -258,6 +259,7 @@ def reconcile(
     from rich.console import Console
     from rich.table import Table
 
+    from kro.kit import http
     from kro.kit.clock import utcnow
     from kro.kit.db import create_engine, session_factory
     from kro.payments.reconciliation.models import ReconciliationReport
@@ -280,7 +282,7 @@ def reconcile(
         finally:
             await engine.dispose()
 
-    reports = asyncio.run(run())
+    reports = http.run(run())
     table = Table(title=f"Reconciliation {when.isoformat()}")
     for column in ("report", "tenant", "mode", "provider", "status", "ours", "theirs",
                    "matched", "settled", "discrepancies"):  # fmt: skip

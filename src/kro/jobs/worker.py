@@ -35,6 +35,7 @@ from kro.jobs import queue, scheduler
 from kro.jobs.errors import PermanentJobError, RetryJob
 from kro.jobs.queue import ClaimedJob
 from kro.jobs.registry import JobContext, extra_modules, get_handler, handler_names, load_handlers
+from kro.kit import http
 from kro.kit.clock import utcnow
 from kro.kit.db import READ_ONLY_COMMIT, create_engine, session_factory, unit_of_work
 from kro.kit.ids import new_id
@@ -342,7 +343,7 @@ async def run_worker(settings: Settings, *, handler_modules: Sequence[str] = ())
     ``settings.job_extra_modules``: the CLI passes the platform's list of ``tasks`` modules
     (which ``kro.jobs``, a core module, may not name)::
 
-        asyncio.run(run_worker(settings, handler_modules=kro.registry.TASK_MODULES))
+        http.run(run_worker(settings, handler_modules=kro.registry.TASK_MODULES))
     """
     configure_logging(json=settings.log_json, level=settings.log_level)
     load_handlers(handler_modules)
@@ -412,4 +413,4 @@ def main() -> None:
     ``kro worker``, which loads every module's tasks."""
     from kro.settings import get_settings
 
-    asyncio.run(run_worker(get_settings()))
+    http.run(run_worker(get_settings()))

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
+
+T = TypeVar("T")
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=10.0, pool=5.0)
 
@@ -97,3 +100,16 @@ async def close_shared_client() -> None:
     client = _SHARED.pop(asyncio.get_running_loop(), None)
     if client is not None:
         await client.aclose()
+
+
+def run(main: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(main)``, closing the loop's shared client before the loop ends (command
+    line entry points: the app's lifespan does it for a server)."""
+
+    async def closing() -> T:
+        try:
+            return await main
+        finally:
+            await close_shared_client()
+
+    return asyncio.run(closing())
