@@ -145,6 +145,7 @@ async def run(
             },
             log_dir,
             port=ports["platform"],
+            py_spy=args.py_spy,
         ),
         "baseline": Server(
             "baseline",
@@ -256,6 +257,12 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--duplicates", type=float, default=0.2, help="share of repeats")
     parser.add_argument(
         "--events", type=int, default=60_000, help="events written per run (default 60,000)"
+    )
+    parser.add_argument(
+        "--py-spy",
+        default="",
+        help="sample the platform with py-spy (`uv run --with py-spy …`) in the measured runs, "
+        "to files PREFIX.N.txt",
     )
     parser.add_argument("--logs", default="", help="keep the servers' logs in this directory")
     return parser.parse_args()

@@ -37,7 +37,9 @@ from kro.settings import Settings
 _bearer = HTTPBearer(auto_error=False, description="JWT access token from /v1/auth/login")
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
+    """The app's settings. ``async`` (it does no I/O): FastAPI runs a plain ``def``
+    dependency in a worker thread, a thread hop and GIL hand-offs on every request."""
     settings: Settings = request.app.state.settings
     return settings
 
@@ -45,7 +47,7 @@ def get_app_settings(request: Request) -> Settings:
 AppSettings = Annotated[Settings, Depends(get_app_settings)]
 
 
-def token_policy(settings: AppSettings) -> service.TokenPolicy:
+async def token_policy(settings: AppSettings) -> service.TokenPolicy:
     return service.TokenPolicy(
         secret=settings.jwt_secret,
         access_ttl=settings.access_token_ttl,
@@ -100,8 +102,9 @@ async def admin_user(
 AdminUser = Annotated[User, Depends(admin_user)]
 
 
-def client_ip(request: Request) -> str | None:
-    """The caller's address as the proxy reported it (uvicorn ``--proxy-headers``)."""
+async def client_ip(request: Request) -> str | None:
+    """The caller's address as the proxy reported it (uvicorn ``--proxy-headers``); ``async``
+    as :func:`get_app_settings` is."""
     return request.client.host if request.client else None
 
 

@@ -36,8 +36,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-def get_storage(request: Request) -> Storage:
-    """The file storage the app opened at start-up (local or S3)."""
+async def get_storage(request: Request) -> Storage:
+    """The file storage the app opened at start-up (local or S3); ``async`` so that FastAPI
+    calls it inline instead of in a worker thread."""
     storage: Storage = request.app.state.storage
     return storage
 
