@@ -15,7 +15,7 @@ import hashlib
 from typing import Any
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -152,10 +152,13 @@ async def _reopen_if_unsettled(
 
 
 async def _inbox_row(session: AsyncSession, provider: str, key: str) -> WebhookEvent | None:
-    stmt = select(WebhookEvent).where(
-        WebhookEvent.provider == provider, WebhookEvent.event_key == key
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    result = await session.execute(_INBOX_ROW, {"provider": provider, "key": key})
+    return result.scalar_one_or_none()
+
+
+_INBOX_ROW = select(WebhookEvent).where(  # built once: every delivery looks its row up
+    WebhookEvent.provider == bindparam("provider"), WebhookEvent.event_key == bindparam("key")
+)
 
 
 async def received_event(
