@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import time
 
 
 def write_locked(db_url: str) -> bool:
@@ -19,3 +21,16 @@ def write_locked(db_url: str) -> bool:
     finally:
         other.close()
     return False
+
+
+async def free_at_some_point(db_url: str, seconds: float, every: float = 0.1) -> bool:
+    """True if the write lock is free at least once within ``seconds`` (sampled every
+    ``every`` seconds). A request that held it across a slow provider call would keep it the
+    whole time; the platform's job worker may take it for a moment now and then."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if not await asyncio.to_thread(write_locked, db_url):
+            return True
+        if time.monotonic() + every >= deadline:
+            return False
+        await asyncio.sleep(every)

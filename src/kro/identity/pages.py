@@ -10,11 +10,13 @@ from urllib.parse import urlsplit
 
 from fastapi import Query, Request
 from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.identity import magic_links, phone, service
 from kro.identity.captcha import verify_captcha
 from kro.identity.dependencies import AppSettings
 from kro.identity.schemas import LoginIn, RegisterIn
+from kro.kit.db import released
 from kro.kit.deps import DbSession
 from kro.web import navigation
 from kro.web.dependencies import OptionalViewer, PageUser, sign_in, sign_out
@@ -41,9 +43,12 @@ def _client(request: Request) -> magic_links.Client:
     )
 
 
-async def _captcha(request: Request, settings: AppSettings, token: str) -> None:
+async def _captcha(
+    request: Request, session: AsyncSession, settings: AppSettings, token: str
+) -> None:
     if settings.recaptcha_enabled:
-        await verify_captcha(settings, token, request.client.host if request.client else None)
+        async with released(session):  # no lock held while Google answers (SQLite)
+            await verify_captcha(settings, token, request.client.host if request.client else None)
 
 
 @router.get("/sign-up")
@@ -61,7 +66,7 @@ async def sign_up(request: Request, session: DbSession, settings: AppSettings) -
     response = redirect(request, "/", message="Welcome to KRO. Your account is ready.")
     if body is not None:
         async with form.saving(session):
-            await _captcha(request, settings, form["captcha_token"])
+            await _captcha(request, session, settings, form["captcha_token"])
             user = await service.create_user(
                 session, email=body.email, password=body.password, full_name=body.full_name
             )
@@ -89,7 +94,7 @@ async def sign_in_password(request: Request, session: DbSession, settings: AppSe
     response = redirect(request, target)
     if body is not None:
         async with form.saving(session):
-            await _captcha(request, settings, form["captcha_token"])
+            await _captcha(request, session, settings, form["captcha_token"])
             user = await service.authenticate(session, body.email, body.password)
             await sign_in(request, response, session, user, "app")
     if not form.ok:
@@ -118,7 +123,7 @@ async def request_link(request: Request, session: DbSession, settings: AppSettin
         form.error("link_email", "validation_error", "Enter the email address of your account.")
     if form.ok:
         async with form.saving(session):
-            await _captcha(request, settings, form["captcha_token"])
+            await _captcha(request, session, settings, form["captcha_token"])
             policy = magic_links.MagicLinkPolicy.from_settings(settings)
             await magic_links.request_link(session, form["link_email"], policy, _client(request))
     if not form.ok:

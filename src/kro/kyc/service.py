@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.kit.clock import utcnow
+from kro.kit.db import released
 from kro.kyc.errors import (
     AlreadyVerified,
     CaseNotFound,
@@ -159,8 +160,9 @@ async def submit_and_check(
     bvn, nin = check_number(bvn, "bvn"), check_number(nin, "nin")
     client = DojahClient(settings.dojah_base_url, settings.dojah_app_id, settings.dojah_secret_key)
     try:
-        bvn_holder = await client.lookup_bvn(bvn)
-        nin_holder = await client.lookup_nin(nin)
+        async with released(session):  # on SQLite a read began the write lock: let it go
+            bvn_holder = await client.lookup_bvn(bvn)
+            nin_holder = await client.lookup_nin(nin)
     except DojahUnavailable:
         bvn_holder = nin_holder = None
         reachable = False

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 
 from kro.identity.dependencies import AppSettings, CurrentUser
 from kro.kit.api import Envelope, ok
+from kro.kit.db import released
 from kro.kit.deps import DbSession
 from kro.kit.openapi import error_responses
 from kro.ledger.errors import InsufficientFunds, LedgerBusy
@@ -52,10 +53,12 @@ async def wallet(user: CurrentUser, session: DbSession) -> Envelope[list[WalletO
 
 
 @router.get("/v1/banks", responses=error_responses(*PAYSTACK_ERRORS))
-async def banks(user: CurrentUser, settings: AppSettings) -> Envelope[list[BankOut]]:
+async def banks(
+    user: CurrentUser, session: DbSession, settings: AppSettings
+) -> Envelope[list[BankOut]]:
     """Nigerian banks that accept transfers (from Paystack, cached for an hour). 502-504 when
     Paystack fails."""
-    async with gateway.paystack(settings) as client:
+    async with released(session), gateway.paystack(settings) as client:
         items = await service.list_banks(client)
     return ok([BankOut(name=b.name, code=b.code, slug=b.slug) for b in items])
 
@@ -65,12 +68,15 @@ async def banks(user: CurrentUser, settings: AppSettings) -> Envelope[list[BankO
     responses=error_responses(UnknownBank, AccountNotResolved, *PAYSTACK_ERRORS),
 )
 async def resolve_account(
-    query: Annotated[BankAccountIn, Query()], user: CurrentUser, settings: AppSettings
+    query: Annotated[BankAccountIn, Query()],
+    user: CurrentUser,
+    session: DbSession,
+    settings: AppSettings,
 ) -> Envelope[ResolvedAccountOut]:
     """Name enquiry: the name the bank holds for ``account_number`` at ``bank_code``, before
     adding it (nothing is saved). 422 ``unknown_bank`` / ``account_not_resolved``; 502-504 when
     Paystack fails."""
-    async with gateway.paystack(settings) as client:
+    async with released(session), gateway.paystack(settings) as client:
         found = await service.resolve_bank_account(client, query.bank_code, query.account_number)
     return ok(ResolvedAccountOut(**found.__dict__))
 

@@ -20,6 +20,7 @@ from fastapi.responses import Response
 
 from kro.identity.dependencies import AppSettings
 from kro.identity.models import User
+from kro.kit.db import released
 from kro.kit.deps import DbSession
 from kro.kit.errors import KroError
 from kro.payments import gateway
@@ -95,7 +96,8 @@ async def _bank_accounts_page(
     resolved: service.ResolvedBankAccount | None = None,
 ) -> Response:
     form = form or Form()
-    banks, banks_error = await _banks(settings)
+    async with released(session):  # no lock held while Paystack answers (SQLite)
+        banks, banks_error = await _banks(settings)
     accounts = await service.list_bank_accounts(session, viewer.id)
     ctx = form.context(
         accounts=accounts,
@@ -132,7 +134,7 @@ async def look_up_account(
     resolved = None
     if body is not None:
         saving = form.saving(session, field="account_number")
-        async with saving, gateway.paystack(settings) as client:
+        async with saving, released(session), gateway.paystack(settings) as client:
             resolved = await service.resolve_bank_account(
                 client, body.bank_code, body.account_number
             )

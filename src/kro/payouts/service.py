@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.jobs.service import enqueue
+from kro.kit.db import released
 from kro.kit.ids import new_id
 from kro.ledger import chart
 from kro.ledger.service import Entry, account_entries, balances_for_owner, create_transfers
@@ -222,7 +223,8 @@ async def add_bank_account(
     existing = await _bank_account_by_number(session, user_id, bank_code, account_number)
     if existing is not None:
         return existing, False
-    resolved = await resolve_bank_account(client, bank_code, account_number)
+    async with released(session):  # no lock held while the bank answers (SQLite)
+        resolved = await resolve_bank_account(client, bank_code, account_number)
     account = BankAccount(
         user_id=user_id,
         bank_code=bank_code,
