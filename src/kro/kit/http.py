@@ -4,7 +4,7 @@ pooled client that provider calls share, and which transport errors mean "never 
 The shared client speaks through aiohttp (``httpx-aiohttp``'s transport) under httpx's API:
 httpcore's pool re-examines every connection for each request it assigns, which at 32
 concurrent provider calls cost ~2 ms of CPU per call against ~0.35 ms through aiohttp's
-connector (same calls, same server, 2026-12-06; bench/payments_api.py).
+connector (3,000 POSTs to one local JSON server, 32 at a time, 2026-12-06).
 """
 
 from __future__ import annotations

@@ -115,9 +115,9 @@ class RouteTemplatesByPrefix(PrometheusInstrumentatorMiddleware):
     with the library's own matcher, but only among the routers the path can reach.
 
     The library flattens every included router of the app again for each request and asks
-    each of its ~950 routes (FastAPI >= 0.116 keeps included routers as wrappers): ~2.5 ms of
-    CPU per request, more than half of a create-payment's budget (bench/payments_api.py
-    --profile, 2026-12-06). Here the routes are flattened once, grouped by the literal
+    each of its ~950 routes (FastAPI >= 0.116 keeps included routers as wrappers): 2.6 of
+    the 16 s of CPU a ``bench/payments_api.py --profile`` run measured (2026-12-06).
+    Here the routes are flattened once, grouped by the literal
     prefixes that guard their router (:class:`kro.kit.routing.PrefixGuard`, the same test
     routing itself applies), and a request is matched against the groups its path starts
     with, in the app's order: the same template, the first full match winning."""
