@@ -5,6 +5,7 @@ section 5: only the first may fail over to another provider)."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -66,6 +67,42 @@ async def test_an_answer_comes_back_through_the_shared_client() -> None:
         body = await provider(url).call_json("POST", "/charge", "charge", json={"amount": 100})
     assert body == {"status": True, "data": {"n": 1}}
     assert seen[0].startswith(b"POST /charge HTTP/1.1") and b'{"amount":100}' in seen[0]
+
+
+async def test_query_headers_and_a_compressed_answer_go_through_the_transport_direct() -> None:
+    """The shared client's requests skip httpx's client layer (``kit.http.send``): the query,
+    the caller's headers and a gzip answer must still be what they are through it; a client
+    of one's own, with Basic auth, goes through ``client.send`` and gets the same."""
+    seen: list[bytes] = []
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append(await read_request(reader))
+        body = gzip.compress(b'{"status": true, "data": []}')
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+            + b"Content-Length: %d\r\n\r\n" % len(body)
+            + body
+        )
+        await writer.drain()
+        writer.close()
+
+    async with raw_server(answer) as url:
+        shared = ProviderHttp(
+            "paystack", "Paystack", url, timeout=2, http_client=shared_client(),
+            headers={"Authorization": "Bearer sk_test_x"},
+        )  # fmt: skip
+        body = await shared.call_json("GET", "/bank", "list_banks", params={"country": "nigeria"})
+        owned = ProviderHttp("twilio", "Twilio", url, timeout=2, auth=httpx.BasicAuth("AC1", "t"))
+        try:
+            again = await owned.call_json("GET", "/bank", "list_banks", params={"country": "ng"})
+        finally:
+            await owned.aclose()
+    assert body == again == {"status": True, "data": []}
+    direct, through_client = seen
+    assert direct.startswith(b"GET /bank?country=nigeria HTTP/1.1")
+    assert b"authorization: bearer sk_test_x" in direct.lower()
+    assert through_client.startswith(b"GET /bank?country=ng HTTP/1.1")
+    assert b"authorization: basic " in through_client.lower()
 
 
 async def test_a_refused_connection_was_never_sent() -> None:

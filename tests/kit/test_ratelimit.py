@@ -1,4 +1,4 @@
-"""kro.kit.ratelimit: the moving window in memory and in Redis (shared by processes)."""
+"""kro.kit.ratelimit: the sliding window counter in memory and in Redis (shared by processes)."""
 
 from __future__ import annotations
 

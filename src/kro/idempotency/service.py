@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from kro.idempotency.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from kro.idempotency.models import IdempotencyKey
 from kro.kit.db import unit_of_work
+from kro.kit.deferred import execute_later
 from kro.kit.idempotency import StoredAttempt, Verdict, judge
 from kro.kit.ids import new_id
 
@@ -205,19 +206,23 @@ async def complete(
 
 async def complete_in(session: AsyncSession, held: Claim, response: StoredResponse) -> None:
     """Store the response of the request holding ``held`` in ``session``'s transaction (the
-    request's own): it is kept if, and only if, that transaction commits."""
-    result = await session.execute(
-        _STORE,
-        {
-            "held_id": held.id,
-            "held_token": held.lock_token,
-            "stored_status": response.status,
-            "stored_type": response.content_type,
-            "stored_body": response.body,
-        },
-    )
-    if getattr(result, "rowcount", 0) != 1:
-        log.warning("idempotency_lock_lost", idempotency_key_id=held.id)
+    request's own): it is kept if, and only if, that transaction commits. A deferred write
+    (:mod:`kro.kit.deferred`): on PostgreSQL it goes in one statement with the request's own
+    deferred writes. A lock taken over meanwhile (the request outran
+    ``idempotency_lock_timeout``) stores nothing and is logged."""
+
+    def stored(rows: int) -> None:
+        if rows != 1:
+            log.warning("idempotency_lock_lost", idempotency_key_id=held.id)
+
+    params = {
+        "held_id": held.id,
+        "held_token": held.lock_token,
+        "stored_status": response.status,
+        "stored_type": response.content_type,
+        "stored_body": response.body,
+    }
+    await execute_later(session, _STORE, params, on_rowcount=stored)
 
 
 async def release(sessions: async_sessionmaker[AsyncSession], held: Claim) -> None:

@@ -28,6 +28,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from kro.kit.deferred import DeferringSession
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -200,8 +202,11 @@ async def _end_read_only(session: AsyncSession) -> list[Savepoint]:
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions that keep loaded objects usable after commit."""
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    """Sessions that keep loaded objects usable after commit and can hold deferred writes
+    (:mod:`kro.kit.deferred`)."""
+    return async_sessionmaker(
+        engine, expire_on_commit=False, autoflush=False, sync_session_class=DeferringSession
+    )
 
 
 @asynccontextmanager

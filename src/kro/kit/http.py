@@ -79,6 +79,38 @@ client_hooks: dict[str, Callable[[httpx.AsyncClient], None]] = {}
 :mod:`kro.ops.tracing`; setting a name again replaces its hook)."""
 
 
+_DIRECT: weakref.WeakKeyDictionary[httpx.AsyncClient, _Transport] = weakref.WeakKeyDictionary()
+"""The shared clients' transports, which :func:`send` calls directly."""
+
+
+def timeout(read: float) -> dict[str, float | None]:
+    """A request's ``timeout`` extension: ``read`` seconds, connect and pool 5 s (what
+    :func:`make_client` gives ``timeout=read``), in the form httpx transports take."""
+    return httpx.Timeout(read, connect=5.0).as_dict()
+
+
+async def send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
+    """Send ``request`` through ``client`` and read its body; the response is closed.
+
+    ``request`` is built by the caller (``httpx.Request(..., extensions={"timeout":
+    timeout(s)})``): the client's base URL and default headers are not applied. Through a
+    :func:`shared_client`, the request goes straight to its aiohttp transport, past httpx's
+    client layer — auth flow, redirect loop, cookie jar, its own ``HTTP Request`` log line —
+    which took about 8 % of the platform's CPU per ``POST /v1/payments`` (py-spy,
+    ``bench/payments_api.py``, 2026-12-06); the transport (and any tracing hook on it) is
+    the client's own. Any other client sends it as ``client.send`` would. Raises httpx's
+    transport errors (:func:`not_sent` tells which never left)."""
+    transport = _DIRECT.get(client)
+    if transport is None or client.is_closed:
+        return await client.send(request)
+    response = await transport.handle_async_request(request)
+    try:
+        await response.aread()
+    finally:
+        await response.aclose()
+    return response
+
+
 def shared_client() -> httpx.AsyncClient:
     """One pooled client per event loop, over aiohttp's connector (see the module), for calls
     that would otherwise build a client each (an SSL context and its CA bundle cost ~20 ms; a
@@ -88,7 +120,9 @@ def shared_client() -> httpx.AsyncClient:
     loop = asyncio.get_running_loop()
     client = _SHARED.get(loop)
     if client is None or client.is_closed:
-        client = _SHARED[loop] = httpx.AsyncClient(transport=_Transport(), timeout=DEFAULT_TIMEOUT)
+        transport = _Transport()
+        client = _SHARED[loop] = httpx.AsyncClient(transport=transport, timeout=DEFAULT_TIMEOUT)
+        _DIRECT[client] = transport
         for hook in client_hooks.values():
             hook(client)
     return client

@@ -25,6 +25,7 @@ from typing import Any, Self
 import httpx
 import structlog
 
+from kro.kit import http
 from kro.kit.http import make_client, not_sent
 from kro.providers.errors import ProviderRejected, ProviderTimeout, ProviderUnavailable
 
@@ -80,7 +81,7 @@ class ProviderHttp:
         self.base_url = base_url.rstrip("/")
         self._headers = dict(headers or {})
         self._auth = auth
-        self._timeout = timeout
+        self._timeout_extension = http.timeout(timeout)
         self._read_rejection = read_rejection
         self._accepts = accepts
         self._decode = decode
@@ -110,20 +111,22 @@ class ProviderHttp:
         ``headers`` are added to this client's own. Raises ProviderUnavailable or
         ProviderTimeout as the module says; a 4xx is returned for the caller to read.
         """
-        extra: dict[str, Any] = {} if self._auth is None else {"auth": self._auth}
+        request = httpx.Request(
+            method,
+            self.base_url + path,
+            json=json,
+            params=params,
+            data=data,
+            content=content,
+            headers={**self._headers, **(headers or {})},
+            extensions={"timeout": self._timeout_extension},
+        )
         started = time.monotonic()
         try:
-            response = await self._client.request(
-                method,
-                self.base_url + path,
-                json=json,
-                params=params,
-                data=data,
-                content=content,
-                headers={**self._headers, **(headers or {})},
-                timeout=self._timeout,
-                **extra,
-            )
+            if self._auth is None:
+                response = await http.send(self._client, request)
+            else:
+                response = await self._client.send(request, auth=self._auth)
         except httpx.HTTPError as exc:
             self._logged(operation, None, started, error=type(exc).__name__)
             if not_sent(exc):

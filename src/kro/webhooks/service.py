@@ -15,12 +15,13 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.jobs.service import enqueue
 from kro.kit.cache import ReadCache
 from kro.kit.clock import utcnow
+from kro.kit.deferred import insert_later
 from kro.kit.ids import new_id
 from kro.webhooks.delivery import build_body
 from kro.webhooks.errors import EventNotFound, WebhookEndpointDisabled, WebhookEndpointNotFound
@@ -233,7 +234,9 @@ async def emit(
 
     Every payment emits, so this is written with Core statements, not the ORM's unit of work:
     the subscriptions (cached, :data:`SUBSCRIPTIONS`), one insert of the event, and per
-    subscribed endpoint one delivery and its first ``webhooks.deliver`` job.
+    subscribed endpoint one delivery and its first ``webhooks.deliver`` job. The event and
+    deliveries are deferred writes (:mod:`kro.kit.deferred`): sent with the caller's own,
+    in one statement on PostgreSQL when the transaction has done nothing else yet.
 
     ``type`` must be one of :data:`EVENT_TYPES`; anything else, or ``data`` that is not plain
     JSON, raises ``ValueError``/``TypeError`` (programming errors)."""
@@ -255,7 +258,7 @@ async def emit(
         "body": build_body(type, now, data),
         "created_at": now,
     }
-    await session.execute(_INSERT_EVENT, [event])
+    await insert_later(session, _EVENTS, [event])  # with the caller's other writes
     for endpoint_id in endpoint_ids:
         delivery = {
             "id": new_id("dlv"),
@@ -269,14 +272,14 @@ async def emit(
             "created_at": now,
             "updated_at": now,
         }
-        await session.execute(_INSERT_DELIVERY, [delivery])
+        await insert_later(session, _DELIVERIES, [delivery])
         await queue_attempt(session, Delivery(**delivery), number=1)
     return Event(**event)
 
 
 # Built once, so that SQLAlchemy finds their compiled form in its cache at once.
-_INSERT_EVENT = insert(cast(Table, Event.__table__))
-_INSERT_DELIVERY = insert(cast(Table, Delivery.__table__))
+_EVENTS = cast(Table, Event.__table__)
+_DELIVERIES = cast(Table, Delivery.__table__)
 _ENDPOINTS = cast(Table, WebhookEndpoint.__table__)
 # Subscriptions are small JSON lists: filtered in Python, portable across SQLite and PostgreSQL.
 _SUBSCRIPTIONS = (

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kro.kit.clock import utcnow
 from kro.kit.db import unit_of_work
+from kro.kit.deferred import insert_later
 from kro.kit.ids import new_id
 from kro.payments import charges, provider_configs, routing, states
 from kro.payments.breaker import breakers
@@ -190,8 +191,11 @@ async def _insert_awaiting_customer(
     would — ``created``, ``submit`` (by the caller), ``require_action`` (by the provider),
     each checked against the state table, the provider's id and ``next_action``, the
     ``payment.requires_action`` webhook — but as two Core inserts (the payment, its
-    events) instead of a flush per step: this is every merchant payment's path. Raises
-    DuplicateReference (409) if the reference was taken meanwhile."""
+    events) instead of a flush per step: this is every merchant payment's path. They are
+    deferred writes (:mod:`kro.kit.deferred`): with the webhook event and the stored
+    idempotent response, one statement on PostgreSQL at the request's commit. A payment with
+    the merchant's ``reference`` is inserted at once instead, and raises DuplicateReference
+    (409) if the reference was taken meanwhile."""
     charge, provider = offer.charge, payment.provider
     assert charge is not None
     now = utcnow()
@@ -209,10 +213,13 @@ async def _insert_awaiting_customer(
         payment.next_action = {"type": "redirect_to_url", "url": charge.redirect_url}
     payment.provider_fee = payment.amount_captured = payment.amount_refunded = 0
     payment.created_at = payment.updated_at = now
-    try:
-        await session.execute(_INSERT_PAYMENT, [_columns(payment)])
-    except IntegrityError:
-        raise DuplicateReference(details={"reference": payment.merchant_reference}) from None
+    if payment.merchant_reference:  # may be taken meanwhile: written now, where that is caught
+        try:
+            await session.execute(insert(_PAYMENTS), [_columns(payment)])
+        except IntegrityError:
+            raise DuplicateReference(details={"reference": payment.merchant_reference}) from None
+    else:
+        await insert_later(session, _PAYMENTS, [_columns(payment)])
     events = [
         {
             "id": new_id("pev"),
@@ -227,14 +234,12 @@ async def _insert_awaiting_customer(
         }
         for n, (from_status, to_status, reason, who) in enumerate(steps)
     ]
-    await session.execute(_INSERT_EVENTS, events)
+    await insert_later(session, _EVENTS, events)
     await charges.emit_payment(session, payment, "payment.requires_action")
 
 
-_INSERT_PAYMENT = insert(cast(Table, Payment.__table__))
-
-
-_INSERT_EVENTS = insert(cast(Table, PaymentEvent.__table__))
+_PAYMENTS = cast(Table, Payment.__table__)
+_EVENTS = cast(Table, PaymentEvent.__table__)
 
 
 def _columns(payment: Payment) -> dict[str, Any]:
