@@ -122,8 +122,14 @@ async def _write(session: AsyncSession, write: _Write) -> None:
 
 def _statement_and_params(write: _Write) -> tuple[Any, Any]:
     if write.table is not None:
-        return insert(write.table), list(write.params)
+        statement = _INSERTS.get(write.table)
+        if statement is None:
+            statement = _INSERTS[write.table] = insert(write.table)  # built once a table
+        return statement, list(write.params)
     return write.statement, write.params[0]
+
+
+_INSERTS: dict[Table, Any] = {}
 
 
 # --------------------------------------------------------------------------- the listeners
