@@ -133,6 +133,17 @@ async def test_a_failing_write_leaves_none_written_and_a_rollback_forgets_them(
         assert not pending(session)
     async with sessions() as session:
         await insert_later(session, PARENTS, parents)  # closed without a commit
+    async with unit_of_work(sessions) as session:
+        nested = await session.begin_nested()  # no connection yet: nothing sent
+        await insert_later(session, PARENTS, parents)  # so written at once, in the savepoint
+        assert not pending(session)
+        await nested.rollback()
+    async with sessions() as session:
+        await insert_later(session, PARENTS, parents)
+        nested = await session.begin_nested()
+        await nested.commit()  # a savepoint's release: no autocommit of the outer writes
+        assert pending(session)
+        await session.rollback()
     assert await _rows(sessions) == ([], [], (0, "new"))
 
 

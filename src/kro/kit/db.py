@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from kro.kit import deferred
 from kro.kit.deferred import DeferringSession
 
 NAMING = {
@@ -181,6 +182,8 @@ async def _end_read_only(session: AsyncSession) -> list[Savepoint]:
     """End the transaction as :func:`released` says; the savepoints to open again."""
     if not session.in_transaction() or session.new or session.dirty or session.deleted:
         return []
+    if deferred.pending(session):
+        return []  # it has written (its writes wait, and hold nothing meanwhile)
     held: list[Savepoint] = list(session.info.get(_SAVEPOINTS, ()))
     if session.in_nested_transaction():
         root = session.sync_session.get_transaction()

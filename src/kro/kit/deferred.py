@@ -16,9 +16,9 @@ writes wait in the session until either
 
 A rollback, or a session closed without committing, forgets them (as it would have undone
 them). Only a session of :class:`DeferringSession` (:func:`kro.kit.db.session_factory`'s)
-defers; on any other, and on a session that already holds a connection or has unflushed ORM
-changes, the write runs at once. So what the session reads always includes what it deferred,
-and deferred writes keep their order with everything else.
+defers; on any other, on a session that already holds a connection or has unflushed ORM
+changes, and inside a savepoint, the write runs at once. So what the session reads always
+includes what it deferred, and deferred writes keep their order with everything else.
 
 What may defer: writes whose failure the caller would not handle (new rows with new ids, an
 update by key). A statement that may break a constraint the caller turns into a 4xx (a
@@ -108,7 +108,9 @@ def pending(session: AsyncSession) -> bool:
 async def _write(session: AsyncSession, write: _Write) -> None:
     sync = session.sync_session
     unflushed = bool(sync.new or sync.dirty or sync.deleted)
-    if isinstance(sync, DeferringSession) and not session.info.get(_CONNECTED) and not unflushed:
+    # Inside a savepoint the write runs at once, so that rolling the savepoint back undoes it.
+    can_wait = not (unflushed or session.info.get(_CONNECTED) or sync.in_nested_transaction())
+    if isinstance(sync, DeferringSession) and can_wait:
         if not sync.in_transaction():
             sync.begin()  # no I/O: so that a rollback or close ends it (and the queue)
         session.info.setdefault(_QUEUE, []).append(write)
@@ -147,6 +149,8 @@ def _on_begin(session: Session, transaction: SessionTransaction, connection: Con
 def _on_commit(session: Session) -> None:
     if not session.info.get(_QUEUE) or session.info.get(_CONNECTED):
         return  # nothing waits, or it was written when the connection was taken
+    if session.in_nested_transaction():
+        return  # a savepoint's release: they belong to the transaction around it
     clean = not (session.new or session.dirty or session.deleted)
     if clean and session.get_bind().dialect.name == "postgresql":
         # One statement and nothing else in this transaction: autocommit, no BEGIN/COMMIT.
