@@ -45,6 +45,25 @@ async def read_request(reader: asyncio.StreamReader) -> bytes:
     return head + await reader.readexactly(length)
 
 
+def json_answer(seen: list[bytes], body: bytes, *, gzip: bool = False) -> Handler:
+    """A handler that records each request in ``seen`` and answers 200 with the JSON
+    ``body`` (already gzip-compressed when ``gzip``)."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append(await read_request(reader))
+        encoding = b"Content-Encoding: gzip\r\n" if gzip else b""
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            + encoding
+            + b"Content-Length: %d\r\n\r\n" % len(body)
+            + body
+        )
+        await writer.drain()
+        writer.close()
+
+    return answer
+
+
 def provider(url: str, timeout: float = 2.0) -> ProviderHttp:
     return ProviderHttp("paystack", "Paystack", url, timeout=timeout, http_client=shared_client())
 
@@ -52,18 +71,7 @@ def provider(url: str, timeout: float = 2.0) -> ProviderHttp:
 async def test_an_answer_comes_back_through_the_shared_client() -> None:
     seen: list[bytes] = []
 
-    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        seen.append(await read_request(reader))
-        body = b'{"status": true, "data": {"n": 1}}'
-        writer.write(
-            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-            + b"Content-Length: %d\r\n\r\n" % len(body)
-            + body
-        )
-        await writer.drain()
-        writer.close()
-
-    async with raw_server(answer) as url:
+    async with raw_server(json_answer(seen, b'{"status": true, "data": {"n": 1}}')) as url:
         body = await provider(url).call_json("POST", "/charge", "charge", json={"amount": 100})
     assert body == {"status": True, "data": {"n": 1}}
     assert seen[0].startswith(b"POST /charge HTTP/1.1") and b'{"amount":100}' in seen[0]
@@ -75,17 +83,7 @@ async def test_query_headers_and_a_compressed_answer_go_through_the_transport_di
     of one's own, with Basic auth, goes through ``client.send`` and gets the same."""
     seen: list[bytes] = []
 
-    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        seen.append(await read_request(reader))
-        body = gzip.compress(b'{"status": true, "data": []}')
-        writer.write(
-            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
-            + b"Content-Length: %d\r\n\r\n" % len(body)
-            + body
-        )
-        await writer.drain()
-        writer.close()
-
+    answer = json_answer(seen, gzip.compress(b'{"status": true, "data": []}'), gzip=True)
     async with raw_server(answer) as url:
         shared = ProviderHttp(
             "paystack", "Paystack", url, timeout=2, http_client=shared_client(),

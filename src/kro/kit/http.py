@@ -96,8 +96,8 @@ async def send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Respo
     timeout(s)})``): the client's base URL and default headers are not applied. Through a
     :func:`shared_client`, the request goes straight to its aiohttp transport, past httpx's
     client layer — auth flow, redirect loop, cookie jar, its own ``HTTP Request`` log line —
-    which took about 8 % of the platform's CPU per ``POST /v1/payments`` (py-spy,
-    ``bench/payments_api.py``, 2026-12-06); the transport (and any tracing hook on it) is
+    which held about 8 % of a ``POST /v1/payments``'s py-spy samples in an earlier profile
+    (``bench/payments_api.py``, 2026-12-06); the transport (and any tracing hook on it) is
     the client's own. Any other client sends it as ``client.send`` would. Raises httpx's
     transport errors (:func:`not_sent` tells which never left)."""
     transport = _DIRECT.get(client)

@@ -4,8 +4,8 @@ window still covers (the ``limits`` docs' "sliding window counter"; Cloudflare's
 
 Two counters per key, in memory and in Redis alike. The exact moving window keeps one entry
 per hit instead — 10,000 entries for a key allowed 10,000 a minute — and its memory storage
-re-sorts them in a worker thread on every hit: a thread hop per request, ~6 % of the CPU of a
-``POST /v1/payments`` (py-spy, ``bench/payments_api.py``, 2026-12-06).
+re-sorts them in a worker thread on every hit: a thread hop per request, ~6 % of the platform's
+py-spy samples under ``bench/payments_api.py`` (2026-12-06).
 
 Storage is Redis when a URL is given (every server process shares the counters: DESIGN.md
 section 2), memory otherwise (the embedded default, one process). Build one
