@@ -7,80 +7,24 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.audit import service as audit
+from kro.audit.policy import PolicyHistory
 from kro.escrow.errors import TemplateNotFound
-from kro.escrow.fees import FeePolicy, Payer
+from kro.escrow.fees import FeePolicy
 from kro.escrow.models import ConditionTemplate, FeeConfiguration
-from kro.identity import admin as identity_admin
 from kro.identity.models import User
+
+FEES = PolicyHistory(FeePolicy, FeeConfiguration, "escrow.fee_changed", "fee_configuration")
+"""The platform fee on new escrow orders, with its history (:mod:`kro.audit.policy`)."""
+fee_history = FEES.history
+"""Fee configurations, newest (the one in force) first."""
+change_fees = FEES.change
+"""Put a fee policy in force for orders created from now on, after the admin's fresh TOTP
+code; audit-logged as ``escrow.fee_changed``. Raises TotpRequired (403, on ``totp_code``)."""
 
 
 async def current_fee_policy(session: AsyncSession, default: FeePolicy) -> FeePolicy:
     """The newest fee configuration, or ``default`` (from settings) when none was set."""
-    row = (
-        await session.execute(
-            select(FeeConfiguration).order_by(FeeConfiguration.id.desc()).limit(1)
-        )
-    ).scalar_one_or_none()
-    if row is None:
-        return default
-    payer: Payer = row.payer  # type: ignore[assignment]
-    return FeePolicy(row.percent_bps, row.flat, row.cap, payer)
-
-
-async def set_fee_policy(
-    session: AsyncSession, policy: FeePolicy, admin_id: str, note: str | None
-) -> FeeConfiguration:
-    """Put a new fee configuration in force for orders created from now on."""
-    row = FeeConfiguration(
-        percent_bps=policy.percent_bps,
-        flat=policy.flat,
-        cap=policy.cap,
-        payer=policy.payer,
-        created_by=admin_id,
-        note=note,
-    )
-    session.add(row)
-    await session.flush()
-    return row
-
-
-async def change_fees(
-    session: AsyncSession,
-    admin: User,
-    policy: FeePolicy,
-    note: str | None,
-    *,
-    totp_code: str,
-    ip: str | None = None,
-) -> FeeConfiguration:
-    """Put ``policy`` in force after checking the admin's fresh TOTP code; audit-logged as
-    ``escrow.fee_changed``. Raises TotpRequired (403, on field ``totp_code``)."""
-    await identity_admin.require_totp(session, admin, totp_code, field="totp_code")
-    row = await set_fee_policy(session, policy, admin.id, note)
-    await audit.record(
-        session,
-        actor_id=admin.id,
-        action="escrow.fee_changed",
-        target_type="fee_configuration",
-        target_id=row.id,
-        ip=ip,
-        details={
-            "percent_bps": policy.percent_bps,
-            "flat": policy.flat,
-            "cap": policy.cap,
-            "payer": policy.payer,
-            "note": note,
-        },
-    )
-    return row
-
-
-async def fee_history(session: AsyncSession, limit: int = 50) -> list[FeeConfiguration]:
-    """Fee configurations, newest (the one in force) first."""
-    rows = await session.execute(
-        select(FeeConfiguration).order_by(FeeConfiguration.id.desc()).limit(limit)
-    )
-    return list(rows.scalars())
+    return await FEES.current(session, default)
 
 
 async def templates(
