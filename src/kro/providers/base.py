@@ -284,3 +284,34 @@ class ClientAdapter:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+class CollectOnly(ClientAdapter):
+    """An adapter whose provider only collects (a bank transfer, an invoice reference): no
+    capture, no cancel, no refund through its API, and no list of charges (reconciliation
+    verifies each open payment instead). Each call is refused with ProviderRejected
+    (``not_supported``) and sends nothing; the subclass says why in ``NO_CAPTURE``,
+    ``NO_CANCEL`` and ``NO_REFUND``. Refunds of its payments go another way
+    (:mod:`kro.payments.refunds`: the payer's wallet, or by hand)."""
+
+    NO_CAPTURE: ClassVar[str]
+    NO_CANCEL: ClassVar[str]
+    NO_REFUND: ClassVar[str]
+
+    async def capture(self, reference: str, provider_id: str, amount: int) -> ProviderCharge:
+        raise self._unsupported("capture", self.NO_CAPTURE)
+
+    async def cancel(self, reference: str, provider_id: str) -> ProviderCharge:
+        raise self._unsupported("cancel", self.NO_CANCEL)
+
+    async def refund(
+        self, reference: str, provider_id: str | None, amount: int, currency: str, refund_key: str
+    ) -> ProviderRefund:
+        raise self._unsupported("refund", self.NO_REFUND)
+
+    async def get_refund(self, provider_refund_id: str) -> ProviderRefund:
+        raise self._unsupported("get_refund", self.NO_REFUND)
+
+    async def list_charges(self, start: datetime, end: datetime) -> list[ProviderCharge]:
+        """None: the provider lists no charges through this API."""
+        return []

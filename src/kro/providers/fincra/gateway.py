@@ -35,10 +35,9 @@ import httpx
 from kro.providers.base import (
     ChargeRequest,
     ChargeStatus,
-    ClientAdapter,
+    CollectOnly,
     Credentials,
     ProviderCharge,
-    ProviderRefund,
     WebhookHint,
 )
 from kro.providers.errors import ProviderRejected
@@ -99,13 +98,17 @@ def webhook_hint(body: bytes) -> WebhookHint:
     )
 
 
-class FincraGateway(ClientAdapter):
+class FincraGateway(CollectOnly):
     """Fincra behind :class:`kro.providers.base.PaymentProvider`. Use as ``async with``.
 
     ``credentials``: ``secret_key`` (``api-key``), ``public_key`` (``x-pub-key``, to create a
     checkout), ``account_id`` (the business id, ``x-business-id``, to verify) and
     ``webhook_secret`` (signs Fincra's webhooks). Raises only :mod:`kro.providers.errors`.
     """
+
+    NO_CAPTURE = "Fincra has no manual capture"
+    NO_CANCEL = "Fincra has no manual capture to cancel"
+    NO_REFUND = "Fincra checkout refunds are not integrated"
 
     name: ClassVar[str] = PROVIDER
     supports_manual_capture: ClassVar[bool] = False
@@ -174,24 +177,6 @@ class FincraGateway(ClientAdapter):
                 provider_code=PAYMENT_NOT_FOUND,
             )
         return charge_of(verified, reference)
-
-    async def capture(self, reference: str, provider_id: str, amount: int) -> ProviderCharge:
-        raise self._unsupported("capture", "Fincra has no manual capture")
-
-    async def cancel(self, reference: str, provider_id: str) -> ProviderCharge:
-        raise self._unsupported("cancel", "Fincra has no manual capture to cancel")
-
-    async def refund(
-        self, reference: str, provider_id: str | None, amount: int, currency: str, refund_key: str
-    ) -> ProviderRefund:
-        raise self._unsupported("refund", "Fincra checkout refunds are not integrated")
-
-    async def get_refund(self, provider_refund_id: str) -> ProviderRefund:
-        raise self._unsupported("get_refund", "Fincra checkout refunds are not integrated")
-
-    async def list_charges(self, start: datetime, end: datetime) -> list[ProviderCharge]:
-        """None: see the module docstring (reconciliation verifies each payment instead)."""
-        return []
 
     def verify_webhook(self, body: bytes, headers: Mapping[str, str], now: datetime) -> bool:
         """``signature`` = hex HMAC-SHA512(webhook secret, compact JSON body), constant time.

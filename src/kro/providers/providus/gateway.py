@@ -28,10 +28,9 @@ import httpx
 from kro.providers.base import (
     ChargeRequest,
     ChargeStatus,
-    ClientAdapter,
+    CollectOnly,
     Credentials,
     ProviderCharge,
-    ProviderRefund,
     WebhookHint,
 )
 from kro.providers.providus.client import PROVIDER, ProvidusClient
@@ -54,12 +53,16 @@ def webhook_hint(body: bytes) -> WebhookHint:
     )
 
 
-class ProvidusGateway(ClientAdapter):
+class ProvidusGateway(CollectOnly):
     """Providus behind :class:`kro.providers.base.PaymentProvider`. Use as ``async with``.
 
     ``credentials``: ``account_id`` = the ``Client-Id``, ``secret_key`` = the client secret.
     Raises only :mod:`kro.providers.errors`.
     """
+
+    NO_CAPTURE = "a bank transfer has no capture"
+    NO_CANCEL = "a bank transfer has no authorization to cancel"
+    NO_REFUND = "Providus has no refund of a bank transfer"
 
     name: ClassVar[str] = PROVIDER
     supports_manual_capture: ClassVar[bool] = False
@@ -121,24 +124,6 @@ class ProvidusGateway(ClientAdapter):
             paid_at=verified.tran_date_time,
             bank_account={"bank_name": BANK_NAME, "account_number": verified.account_number},
         )
-
-    async def capture(self, reference: str, provider_id: str, amount: int) -> ProviderCharge:
-        raise self._unsupported("capture", "a bank transfer has no capture")
-
-    async def cancel(self, reference: str, provider_id: str) -> ProviderCharge:
-        raise self._unsupported("cancel", "a bank transfer has no authorization to cancel")
-
-    async def refund(
-        self, reference: str, provider_id: str | None, amount: int, currency: str, refund_key: str
-    ) -> ProviderRefund:
-        raise self._unsupported("refund", "Providus has no refund of a bank transfer")
-
-    async def get_refund(self, provider_refund_id: str) -> ProviderRefund:
-        raise self._unsupported("get_refund", "Providus has no refund of a bank transfer")
-
-    async def list_charges(self, start: datetime, end: datetime) -> list[ProviderCharge]:
-        """None: Providus lists no transfers through this API."""
-        return []
 
     def verify_webhook(self, body: bytes, headers: Mapping[str, str], now: datetime) -> bool:
         """``Client-Id`` and the static ``X-Auth-Signature``, compared in constant time."""

@@ -26,19 +26,22 @@ from kro.kit.errors import BadRequest
 from kro.providers.base import (
     ChargeRequest,
     ChargeStatus,
-    ClientAdapter,
+    CollectOnly,
     Credentials,
     ProviderCharge,
-    ProviderRefund,
     WebhookHint,
 )
 from kro.providers.errors import ProviderRejected
 from kro.providers.remita.client import PROVIDER, RemitaClient
 
 
-class RemitaGateway(ClientAdapter):
+class RemitaGateway(CollectOnly):
     """``credentials``: ``account_id`` = ``merchantId``, ``public_key`` = ``serviceTypeId``,
     ``secret_key`` = ``apiKey``."""
+
+    NO_CAPTURE = "Remita has no capture"
+    NO_CANCEL = "Remita has no authorization to cancel"
+    NO_REFUND = "Remita refunds are not offered through this API"
 
     name: ClassVar[str] = PROVIDER
     supports_manual_capture: ClassVar[bool] = False
@@ -108,23 +111,6 @@ class RemitaGateway(ClientAdapter):
             paid_at=found.paid_at,
             failure_reason=None if status != ChargeStatus.FAILED else found.message[:200],
         )
-
-    async def capture(self, reference: str, provider_id: str, amount: int) -> ProviderCharge:
-        raise self._unsupported("capture", "Remita has no capture")
-
-    async def cancel(self, reference: str, provider_id: str) -> ProviderCharge:
-        raise self._unsupported("cancel", "Remita has no authorization to cancel")
-
-    async def refund(
-        self, reference: str, provider_id: str | None, amount: int, currency: str, refund_key: str
-    ) -> ProviderRefund:
-        raise self._unsupported("refund", "Remita refunds are not offered through this API")
-
-    async def get_refund(self, provider_refund_id: str) -> ProviderRefund:
-        raise self._unsupported("get_refund", "Remita refunds are not offered through this API")
-
-    async def list_charges(self, start: datetime, end: datetime) -> list[ProviderCharge]:
-        return []
 
     def verify_webhook(self, body: bytes, headers: Mapping[str, str], now: datetime) -> bool:
         """Always True: Remita does not sign (the status check is the only proof)."""
