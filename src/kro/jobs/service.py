@@ -15,14 +15,13 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.jobs.errors import JobNotDead, JobNotFound
 from kro.jobs.models import Job, JobStatus
 from kro.jobs.registry import check_job_name
 from kro.kit.clock import utcnow
+from kro.kit.db import insert_new
 from kro.kit.ids import new_id
 
 
@@ -69,16 +68,11 @@ async def enqueue(
         session.add(job)
         await session.flush()
         return job
-    await session.flush()  # sessions do not autoflush; the look-up must see pending jobs
-    existing = await _by_dedupe_key(session, dedupe_key)
-    if existing is not None:
-        return existing
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(Job).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    await session.execute(stmt)
+    inserted = await insert_new(session, Job, values, unique=("dedupe_key",))  # flushes first
+    if inserted is not None:
+        return inserted
     found = await _by_dedupe_key(session, dedupe_key)
-    if found is None:  # pragma: no cover - the row was inserted or already there
+    if found is None:  # pragma: no cover - the insert met this very row
         raise RuntimeError(f"job with dedupe key {dedupe_key!r} vanished")
     return found
 

@@ -12,12 +12,16 @@ One schema runs on both: SQLite (aiosqlite, WAL) as the embedded default, Postgr
 
 from __future__ import annotations
 
+import typing
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, DateTime, Dialect, MetaData, event
+from sqlalchemy import BigInteger, DateTime, Dialect, MetaData, Table, event
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -25,7 +29,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, make_transient_to_detached
 from sqlalchemy.types import TypeDecorator
 
 from kro.kit import deferred
@@ -202,6 +206,46 @@ async def _end_read_only(session: AsyncSession) -> list[Savepoint]:
     finally:
         session.info.pop(READ_ONLY_COMMIT, None)
     return held
+
+
+M = TypeVar("M", bound=Base)
+
+_INSERT_NEW: dict[tuple[type[Base], tuple[str, ...], str], Any] = {}
+
+
+async def insert_new(
+    session: AsyncSession, model: type[M], values: dict[str, Any], *, unique: tuple[str, ...]
+) -> M | None:
+    """Insert one row of ``model`` unless a row with the same ``unique`` columns exists: one
+    statement, ``INSERT … ON CONFLICT (unique) DO NOTHING RETURNING`` (PostgreSQL, SQLite),
+    which is safe against a concurrent insert of the same key (the other transaction's row
+    wins; on PostgreSQL this one waits for it to end) and needs no savepoint.
+
+    ``values``: column name → value, holding every column that has a default (a column it
+    lacks is NULL). Returns the new row as a persistent object of the session, built from
+    ``values`` without further SQL (``make_transient_to_detached``), or None when the row
+    existed. What the session holds unflushed is flushed first, so the insert sees it.
+    """
+    table = typing.cast(Table, model.__table__)
+    full = {column.key: values.get(column.key) for column in table.columns}
+    dialect = session.get_bind().dialect.name
+    key = (model, unique, dialect)
+    statement = _INSERT_NEW.get(key)
+    if statement is None:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = _INSERT_NEW[key] = (
+            insert(table)
+            .on_conflict_do_nothing(index_elements=list(unique))
+            .returning(*table.primary_key.columns)
+        )
+    await session.flush()
+    if (await session.execute(statement, full)).first() is None:
+        return None
+    attributes = sa_inspect(model).column_attrs  # attribute name ← its column's value
+    row = model(**{attr.key: full[attr.columns[0].key] for attr in attributes})
+    make_transient_to_detached(row)
+    session.add(row)
+    return row
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -16,11 +16,12 @@ from typing import Any
 
 import structlog
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.jobs.service import enqueue
 from kro.kit.clock import utcnow
+from kro.kit.db import insert_new
+from kro.kit.ids import new_id
 from kro.payments import states
 from kro.payments.errors import InvalidWebhookSignature, WebhookEventNotFound
 from kro.payments.models import Payment, WebhookEvent
@@ -97,8 +98,25 @@ async def store_in_inbox(
         raise InvalidWebhookPayload() from None
     if len(key) > MAX_EVENT_KEY:  # keep the unique key within its column, still stable
         key = f"{event_type[:64]}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
-    existing = await _inbox_row(session, provider, key)
-    if existing is not None:
+    now = utcnow()
+    values: dict[str, Any] = {
+        "id": new_id("evt"),
+        "provider": provider,
+        "event_key": key,
+        "event_type": event_type[:64],
+        "payload": payload,
+        "status": "received" if job is not None else "ignored",
+        "outcome": None if job is not None else ignored_because[:200],
+        "deliveries": 1,
+        "received_at": now,
+        "processed_at": None if job is not None else now,
+        "extra": extra,
+    }
+    # One statement: stored, or met the row of an earlier (or concurrent) delivery.
+    row = await insert_new(session, WebhookEvent, values, unique=("provider", "event_key"))
+    if row is None:
+        existing = await _inbox_row(session, provider, key)
+        assert existing is not None  # the insert met it
         await session.execute(
             update(WebhookEvent)
             .where(WebhookEvent.id == existing.id)
@@ -107,20 +125,7 @@ async def store_in_inbox(
         if job is not None and payment is not None and existing.status != "received":
             await _reopen_if_unsettled(session, existing, payment, job, job_payload)
         return existing, False
-    row = WebhookEvent(
-        provider=provider, event_key=key, event_type=event_type[:64], payload=payload, extra=extra
-    )
-    try:
-        async with session.begin_nested():
-            session.add(row)
-            await session.flush()
-    except IntegrityError:  # the same event arrived concurrently and won the insert
-        won = await _inbox_row(session, provider, key)
-        assert won is not None
-        return won, False
-    if job is None:
-        row.status, row.outcome, row.processed_at = "ignored", ignored_because, utcnow()
-    else:
+    if job is not None:
         payload_ = {"event_id": row.id, **(job_payload or {})}
         await enqueue(session, job, payload_, dedupe_key=f"webhook:{row.id}")
     return row, True
