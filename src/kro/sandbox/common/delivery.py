@@ -3,7 +3,8 @@
 A delivery is a row of the simulator's own table with the columns ``id``, ``body`` (the exact
 text sent on every attempt), ``status`` (``pending`` → ``delivered`` | ``failed``),
 ``attempt_count``, ``attempts`` (one ``{at, status_code, …, error}`` per try),
-``next_attempt_at``, ``created_at`` and ``delivered_at``. :func:`add_due` stores one;
+``next_attempt_at``, ``created_at`` and ``delivered_at``. :func:`add_due` stores one
+(:func:`add_copy` a resent one, :func:`delivery_state` shows where it stands);
 a :class:`DeliverySender` sends those that are due and records each attempt:
 
 - a failed attempt (by the provider's rule, :meth:`DeliverySender.judge`; any timeout or
@@ -20,21 +21,41 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import httpx
 import structlog
-from sqlalchemy import select
+from sqlalchemy import JSON, Integer, String, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
 
 from kro.kit.clock import clock
-from kro.kit.db import unit_of_work
+from kro.kit.db import UTCDateTime, unit_of_work
 
 BATCH = 20
 D = TypeVar("D")
+
+
+class DeliveryColumns:
+    """The columns every delivery table has, after its own ``id`` and owner columns (a mixin
+    for a :class:`~kro.sandbox.db.SandboxBase` model).
+
+    ``status``: ``pending`` (due at ``next_attempt_at``) → ``delivered`` | ``failed``
+    (schedule exhausted); ``attempts`` holds ``{at, status_code, …, error}`` per try;
+    ``resent_from`` is the delivery a resend copied.
+    """
+
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempt_count: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[Any] = mapped_column(JSON, default=list)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    resent_from: Mapped[int | None] = mapped_column(Integer, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 async def add_due(session: AsyncSession, delivery: D) -> D:
@@ -46,6 +67,39 @@ async def add_due(session: AsyncSession, delivery: D) -> D:
     session.add(row)
     await session.flush()
     return delivery
+
+
+async def add_copy(session: AsyncSession, original: D, *columns: str) -> D:
+    """Store a new delivery of ``original``'s exact ``body`` (the provider's "resend": a
+    duplicate for the receiver), copying its ``columns`` and marked ``resent_from`` it; due
+    now. Only flushes."""
+    row: Any = original
+    model: Any = type(original)
+    fields = {name: getattr(row, name) for name in columns}
+    copy: D = model(**fields, body=row.body, resent_from=row.id)
+    return await add_due(session, copy)
+
+
+def _isoformat(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def delivery_state(
+    delivery: Any, stamp: Callable[[datetime | None], str | None] = _isoformat
+) -> dict[str, Any]:
+    """Where ``delivery`` stands, as a control endpoint lists it: ``status``,
+    ``attempt_count``, ``attempts``, ``next_attempt_at`` (while pending), ``resent_from``,
+    ``created_at`` and ``delivered_at``, times written by ``stamp`` (default ISO 8601)."""
+    pending = delivery.status == "pending"
+    return {
+        "status": delivery.status,
+        "attempt_count": delivery.attempt_count,
+        "attempts": delivery.attempts,
+        "next_attempt_at": stamp(delivery.next_attempt_at) if pending else None,
+        "resent_from": delivery.resent_from,
+        "created_at": stamp(delivery.created_at),
+        "delivered_at": stamp(delivery.delivered_at),
+    }
 
 
 @dataclass(frozen=True)

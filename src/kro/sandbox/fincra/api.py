@@ -19,7 +19,6 @@ Auth failures are Fincra's documented 401s (:mod:`kro.sandbox.fincra.errors`).
 
 import hmac
 import json
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -27,8 +26,8 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kro.kit.db import unit_of_work
 from kro.kit.money import MoneyError, from_major
+from kro.sandbox.common.service import session_dependency
 from kro.sandbox.fincra import checkouts
 from kro.sandbox.fincra.config import FincraMerchant
 from kro.sandbox.fincra.errors import (
@@ -136,12 +135,8 @@ def build_api_router(sandbox: "FincraSandbox") -> APIRouter:
     def merchant(api_key: Annotated[str | None, Header(alias="api-key")] = None) -> FincraMerchant:
         return merchant_of(sandbox, api_key)
 
-    async def db() -> AsyncIterator[AsyncSession]:
-        async with unit_of_work(sandbox.sessions) as session:
-            yield session
-
     Merchant = Annotated[FincraMerchant, Depends(merchant)]
-    Db = Annotated[AsyncSession, Depends(db, scope="function")]
+    Db = Annotated[AsyncSession, Depends(session_dependency(sandbox), scope="function")]
 
     @router.post("/checkout/payments")
     async def create_checkout(

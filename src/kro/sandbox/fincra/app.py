@@ -7,17 +7,13 @@ lifespan never runs, so the host enters :meth:`FincraSandbox.running` itself. St
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
+from typing import Any
 
-import structlog
-from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from fastapi import APIRouter, FastAPI
 
-from kro.kit.http import make_client
-from kro.sandbox.common.errors import install_error_handlers
-from kro.sandbox.common.faults import Faults, install_faults
-from kro.sandbox.common.lifecycle import background_loop, open_database, standalone_app
+from kro.sandbox.common.lifecycle import standalone_app
+from kro.sandbox.common.service import SandboxService
 from kro.sandbox.fincra.api import build_api_router
 from kro.sandbox.fincra.config import FincraSandboxConfig
 from kro.sandbox.fincra.control import build_control_router
@@ -25,10 +21,8 @@ from kro.sandbox.fincra.errors import FincraApiError
 from kro.sandbox.fincra.page import build_page_router
 from kro.sandbox.fincra.webhooks import WebhookSender
 
-log = structlog.get_logger("kro.sandbox.fincra")
 
-
-class FincraSandbox:
+class FincraSandbox(SandboxService[FincraSandboxConfig]):
     """A Fincra look-alike: ``.app`` serves the checkout API, the hosted page and
     ``/_sandbox`` control.
 
@@ -37,78 +31,36 @@ class FincraSandbox:
     a Fincra-shaped 503.
     """
 
-    def __init__(self, config: FincraSandboxConfig) -> None:
-        self.config = config
-        self._sessions: async_sessionmaker[AsyncSession] | None = None
-        self._sender: WebhookSender | None = None
-        self.faults = Faults()
-        self.app = self._build_app()
-
-    @property
-    def sessions(self) -> async_sessionmaker[AsyncSession]:
-        """Session factory of the sandbox database (only while running)."""
-        if self._sessions is None:
-            raise FincraApiError("Sandbox is not running", http_status=503, error="Unavailable")
-        return self._sessions
-
-    @asynccontextmanager
-    async def running(self) -> AsyncIterator[FincraSandbox]:
-        """Open the database, start the webhook loop; stop and close both on exit."""
-        if self._sessions is not None:
-            raise RuntimeError("FincraSandbox.running() entered twice")
-        async with (
-            open_database(self.config.database_url, "fincra_") as sessions,
-            make_client(timeout=self.config.webhook_timeout) as http,
-        ):
-            self._sessions = sessions
-            self._sender = WebhookSender(self.config, sessions, http)
-            try:
-                async with background_loop(
-                    self.tick,
-                    provider="fincra",
-                    startup_delay=self.config.startup_delay,
-                    poll_interval=self.config.poll_interval,
-                ):
-                    log.info("fincra_sandbox_started", webhook_url=self.config.webhook_url or None)
-                    yield self
-            finally:
-                self._sessions = self._sender = None
+    provider = "fincra"
+    title = "Fincra sandbox"
+    description = "A local simulator of Fincra's checkout API and webhooks."
+    sender_type = WebhookSender
+    error_type = FincraApiError
+    fault_exempt = ("/_sandbox", "/pay/")
 
     async def tick(self) -> dict[str, int]:
         """One pass of due work: send the webhooks that are due."""
-        sent = await self._sender.deliver_due() if self._sender else 0
-        return {"webhooks_sent": sent}
+        return {"webhooks_sent": await self.deliver_due()}
 
-    def _build_app(self) -> FastAPI:
-        app = FastAPI(
-            title="Fincra sandbox",
-            description="A local simulator of Fincra's checkout API and webhooks.",
-            version="1",
-        )
-        app.include_router(build_api_router(self))
-        app.include_router(build_page_router(self))
-        app.include_router(build_control_router(self))
-        install_error_handlers(
-            app,
-            provider="fincra",
-            error_type=FincraApiError,
-            http_error=lambda detail, status: FincraApiError(detail, http_status=status).body(),
-            invalid=lambda message: FincraApiError(
-                message, error="Error occurred during payload validation"
-            ).body(),
-            internal=lambda: FincraApiError(
-                "Internal server error", error="Internal Server Error"
-            ).body(),
-        )
-        install_faults(
-            app,
-            self.faults,
-            error_body=lambda status: FincraApiError(
-                "Service unavailable", http_status=status, error="Service Unavailable"
-            ).body(),
-            exempt=("/_sandbox", "/pay/"),
-        )
-        return app
+    def routers(self) -> Sequence[APIRouter]:
+        return build_api_router(self), build_page_router(self), build_control_router(self)
+
+    def not_running(self) -> Exception:
+        return FincraApiError("Sandbox is not running", http_status=503, error="Unavailable")
+
+    def http_error(self, detail: str, status: int) -> dict[str, Any]:
+        return FincraApiError(detail, http_status=status).body()
+
+    def invalid(self, message: str) -> dict[str, Any]:
+        return FincraApiError(message, error="Error occurred during payload validation").body()
+
+    def internal(self) -> dict[str, Any]:
+        return FincraApiError("Internal server error", error="Internal Server Error").body()
+
+    def fault_error(self, status: int) -> dict[str, Any]:
+        return FincraApiError(
+            "Service unavailable", http_status=status, error="Service Unavailable"
+        ).body()
 
 
 def create_app(config: FincraSandboxConfig) -> FastAPI:

@@ -16,7 +16,6 @@ act on every business's checkouts; with it, on that business's only.
 Answers ``{"status": true, "message": ..., "data": ...}``; errors in Fincra's shape.
 """
 
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
@@ -24,7 +23,8 @@ from fastapi.responses import Response
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kro.kit.db import unit_of_work
+from kro.sandbox.common.control import newest, owned
+from kro.sandbox.common.service import session_dependency
 from kro.sandbox.fincra import checkouts, webhooks
 from kro.sandbox.fincra.api import fincra_json, merchant_of, read_body
 from kro.sandbox.fincra.errors import not_found, validation
@@ -47,12 +47,8 @@ def build_control_router(sandbox: "FincraSandbox") -> APIRouter:
             return merchant_of(sandbox, api_key).business_id
         return None
 
-    async def db() -> AsyncIterator[AsyncSession]:
-        async with unit_of_work(sandbox.sessions) as session:
-            yield session
-
     Scope = Annotated[str | None, Depends(scope)]
-    Db = Annotated[AsyncSession, Depends(db, scope="function")]
+    Db = Annotated[AsyncSession, Depends(session_dependency(sandbox), scope="function")]
 
     async def find(session: AsyncSession, business_id: str | None, reference: str) -> Checkout:
         query = select(Checkout).where(
@@ -89,20 +85,15 @@ def build_control_router(sandbox: "FincraSandbox") -> APIRouter:
     async def list_webhooks(
         business_id: Scope, session: Db, reference: str | None = None, status: str | None = None
     ) -> Response:
-        query = select(WebhookDelivery).order_by(WebhookDelivery.id.desc()).limit(500)
-        if business_id is not None:
-            query = query.where(WebhookDelivery.business_id == business_id)
-        if reference:
-            query = query.where(WebhookDelivery.reference == reference)
-        if status:
-            query = query.where(WebhookDelivery.status == status)
-        rows = (await session.scalars(query)).all()
+        rows = await newest(
+            session, WebhookDelivery, business_id=business_id, reference=reference, status=status
+        )
         return done("Webhooks retrieved", [webhooks.delivery_data(r) for r in rows])
 
     @router.post("/webhooks/{delivery_id}/resend")
     async def resend(delivery_id: int, business_id: Scope, session: Db) -> Response:
-        original = await session.get(WebhookDelivery, delivery_id)
-        if original is None or (business_id is not None and original.business_id != business_id):
+        original = await owned(session, WebhookDelivery, delivery_id, business_id=business_id)
+        if original is None:
             raise not_found("Webhook not found")
         copy = await webhooks.resend(session, original)
         return done("Webhook queued", webhooks.delivery_data(copy))

@@ -15,17 +15,15 @@ paid (another card). An unknown reference is a 404.
 """
 
 import html
-from collections.abc import AsyncIterator
-from string import Template
 from typing import TYPE_CHECKING, Annotated
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kro.kit.db import unit_of_work
 from kro.kit.money import to_major
+from kro.sandbox.common.page import buttons, hosted_page, missing_page, wants_html, with_query
+from kro.sandbox.common.service import session_dependency
 from kro.sandbox.fincra import checkouts
 from kro.sandbox.fincra.api import fincra_json
 from kro.sandbox.fincra.errors import not_found
@@ -33,35 +31,6 @@ from kro.sandbox.fincra.models import Checkout
 
 if TYPE_CHECKING:
     from kro.sandbox.fincra.app import FincraSandbox
-
-_PAGE = Template("""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Fincra sandbox checkout</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-body{font-family:system-ui,sans-serif;background:#f4f2fb;margin:0;padding:2rem}
-main{max-width:26rem;margin:auto;background:#fff;border-radius:12px;padding:2rem;
-box-shadow:0 2px 12px #0001}
-h1{font-size:1.1rem;color:#555;margin:0 0 .25rem}.amount{font-size:2rem;font-weight:700}
-.muted{color:#777;font-size:.9rem}.row{display:flex;gap:.75rem;margin-top:1.5rem}
-button{flex:1;padding:.8rem;border:0;border-radius:8px;font-size:1rem;cursor:pointer}
-.pay{background:#5a31f4;color:#fff}.decline{background:#eee;color:#a00}
-.badge{display:inline-block;background:#fdf0c4;color:#8a6d00;border-radius:4px;
-padding:.1rem .4rem;font-size:.75rem}
-</style></head><body><main>
-<span class="badge">TEST MODE · KRO sandbox</span>
-<h1>$business</h1>
-<div class="amount">$currency $amount</div>
-<p class="muted">Paying as <b>$customer</b><br>Reference: <code>$reference</code></p>
-$body
-</main></body></html>""")
-
-_BUTTONS = Template("""<p class="muted">Sandbox: no real card is charged</p>
-<div class="row">
-<form method="post" action="$base/pay/$ref/decline" style="flex:1;display:flex">
-<button class="decline" type="submit">Decline</button></form>
-<form method="post" action="$base/pay/$ref/pay" style="flex:1;display:flex">
-<button class="pay" type="submit">Pay</button></form>
-</div>""")
 
 _MESSAGES = {
     "pending": "Payment pending",
@@ -73,8 +42,7 @@ _MESSAGES = {
 def _redirect_url(checkout: Checkout) -> str | None:
     if not checkout.redirect_url:
         return None
-    sep = "&" if "?" in checkout.redirect_url else "?"
-    return f"{checkout.redirect_url}{sep}{urlencode({'reference': checkout.merchant_reference})}"
+    return with_query(checkout.redirect_url, {"reference": checkout.merchant_reference})
 
 
 def build_page_router(sandbox: "FincraSandbox") -> APIRouter:
@@ -82,11 +50,7 @@ def build_page_router(sandbox: "FincraSandbox") -> APIRouter:
     router = APIRouter(tags=["fincra checkout"])
     config = sandbox.config
 
-    async def db() -> AsyncIterator[AsyncSession]:
-        async with unit_of_work(sandbox.sessions) as session:
-            yield session
-
-    Db = Annotated[AsyncSession, Depends(db, scope="function")]
+    Db = Annotated[AsyncSession, Depends(session_dependency(sandbox), scope="function")]
 
     async def load(session: AsyncSession, reference: str) -> Checkout:
         checkout = await checkouts.by_reference(session, reference, for_update=True)
@@ -96,26 +60,32 @@ def build_page_router(sandbox: "FincraSandbox") -> APIRouter:
 
     def render(checkout: Checkout) -> str:
         merchant = config.by_business_id(checkout.business_id)
-        base = html.escape(config.public_base_url.rstrip("/"))
+        link = f"{config.public_base_url.rstrip('/')}/pay/{checkout.reference}"
         if checkout.status == "success":
             message = checkout.success_message or _MESSAGES["success"]
             body = f"<p><b>{html.escape(message)}</b></p>"
         else:
-            body = _BUTTONS.substitute(base=base, ref=html.escape(checkout.reference))
+            body = buttons(
+                [(f"{link}/decline", "decline", "Decline"), (f"{link}/pay", "pay", "Pay")]
+            )
             if checkout.status == "failed":
                 body = f"<p><b>{_MESSAGES['failed']}</b></p>" + body
-        return _PAGE.substitute(
-            business=html.escape(merchant.business_name if merchant else "Fincra merchant"),
-            currency=html.escape(checkout.currency),
-            amount=f"{to_major(checkouts.charged(checkout), checkout.currency):,.2f}",
-            customer=html.escape(checkout.customer_email or checkout.customer_name),
-            reference=html.escape(checkout.merchant_reference),
+        amount = to_major(checkouts.charged(checkout), checkout.currency)
+        customer = html.escape(checkout.customer_email or checkout.customer_name)
+        return hosted_page(
+            title="Fincra sandbox checkout",
+            background="#f4f2fb",
+            accent="#5a31f4",
+            heading=html.escape(merchant.business_name if merchant else "Fincra merchant"),
+            amount=f"{html.escape(checkout.currency)} {amount:,.2f}",
+            details=f"Paying as <b>{customer}</b><br>"
+            f"Reference: <code>{html.escape(checkout.merchant_reference)}</code>",
             body=body,
         )
 
     def answer(request: Request, checkout: Checkout) -> Response:
         redirect = _redirect_url(checkout)
-        if "text/html" in request.headers.get("accept", ""):
+        if wants_html(request):
             if redirect and checkout.status in ("success", "failed"):
                 return RedirectResponse(redirect, status_code=303)
             return HTMLResponse(render(checkout))
@@ -136,7 +106,7 @@ def build_page_router(sandbox: "FincraSandbox") -> APIRouter:
     async def page(reference: str, session: Db) -> HTMLResponse:
         checkout = await checkouts.by_reference(session, reference)
         if checkout is None:
-            return HTMLResponse("<h1>Invalid or expired checkout link</h1>", status_code=404)
+            return missing_page("checkout link")
         return HTMLResponse(render(checkout))
 
     @router.post("/pay/{reference}/pay")

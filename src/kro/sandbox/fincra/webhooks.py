@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kro.sandbox.common.delivery import ConfiguredSender, add_due
+from kro.sandbox.common.delivery import ConfiguredSender, add_copy, add_due
 from kro.sandbox.fincra.config import FincraSandboxConfig
 from kro.sandbox.fincra.models import WebhookDelivery
 from kro.sandbox.fincra.util import dumps, sign
@@ -35,14 +35,7 @@ async def enqueue(
 
 async def resend(session: AsyncSession, original: WebhookDelivery) -> WebhookDelivery:
     """A new delivery of the same bytes (a duplicate for the receiver). Only flushes."""
-    copy = WebhookDelivery(
-        business_id=original.business_id,
-        event=original.event,
-        reference=original.reference,
-        body=original.body,
-        resent_from=original.id,
-    )
-    return await add_due(session, copy)
+    return await add_copy(session, original, "business_id", "event", "reference")
 
 
 def delivery_data(d: WebhookDelivery) -> dict[str, Any]:

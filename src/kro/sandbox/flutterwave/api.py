@@ -23,7 +23,6 @@ the v3 envelope ``{"status": "success", "message", "data"}``; amounts are **majo
 import hmac
 import json
 import math
-from collections.abc import AsyncIterator
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
@@ -32,8 +31,8 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kro.kit.db import unit_of_work
 from kro.kit.money import MoneyError, from_major
+from kro.sandbox.common.service import session_dependency
 from kro.sandbox.flutterwave import refunds, transactions, webhooks
 from kro.sandbox.flutterwave.config import FlutterwaveMerchant
 from kro.sandbox.flutterwave.errors import invalid_key, transaction_not_found, validation
@@ -159,12 +158,8 @@ def build_api_router(sandbox: "FlutterwaveSandbox") -> APIRouter:
     def merchant(authorization: Annotated[str | None, Header()] = None) -> FlutterwaveMerchant:
         return merchant_of(sandbox, authorization)
 
-    async def db() -> AsyncIterator[AsyncSession]:
-        async with unit_of_work(sandbox.sessions) as session:
-            yield session
-
     Merchant = Annotated[FlutterwaveMerchant, Depends(merchant)]
-    Db = Annotated[AsyncSession, Depends(db, scope="function")]
+    Db = Annotated[AsyncSession, Depends(session_dependency(sandbox), scope="function")]
 
     @router.post("/payments")
     async def create_payment(request: Request, account: Merchant, session: Db) -> Response:

@@ -16,7 +16,6 @@ account's objects only, without it on every account's.
 Answers ``{"status": "success", "message", "data"}``; errors in Flutterwave's shape.
 """
 
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends, Header
@@ -24,7 +23,8 @@ from fastapi.responses import Response
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kro.kit.db import unit_of_work
+from kro.sandbox.common.control import newest, owned
+from kro.sandbox.common.service import session_dependency
 from kro.sandbox.flutterwave import transactions, webhooks
 from kro.sandbox.flutterwave.api import merchant_of, success
 from kro.sandbox.flutterwave.errors import not_found, transaction_not_found
@@ -41,12 +41,8 @@ def build_control_router(sandbox: "FlutterwaveSandbox") -> APIRouter:
     def scope(authorization: Annotated[str | None, Header()] = None) -> int | None:
         return merchant_of(sandbox, authorization).account_id if authorization else None
 
-    async def db() -> AsyncIterator[AsyncSession]:
-        async with unit_of_work(sandbox.sessions) as session:
-            yield session
-
     Scope = Annotated[int | None, Depends(scope)]
-    Db = Annotated[AsyncSession, Depends(db, scope="function")]
+    Db = Annotated[AsyncSession, Depends(session_dependency(sandbox), scope="function")]
 
     async def find(session: AsyncSession, account_id: int | None, key: str) -> Transaction:
         matches = [Transaction.tx_ref == key, Transaction.token == key]
@@ -87,22 +83,20 @@ def build_control_router(sandbox: "FlutterwaveSandbox") -> APIRouter:
         status: str | None = None,
         event: str | None = None,
     ) -> Response:
-        query = select(WebhookDelivery).order_by(WebhookDelivery.id.desc()).limit(500)
-        if account_id is not None:
-            query = query.where(WebhookDelivery.account_id == account_id)
-        if tx_ref:
-            query = query.where(WebhookDelivery.tx_ref == tx_ref)
-        if status:
-            query = query.where(WebhookDelivery.status == status)
-        if event:
-            query = query.where(WebhookDelivery.event == event)
-        rows = (await session.scalars(query)).all()
+        rows = await newest(
+            session,
+            WebhookDelivery,
+            account_id=account_id,
+            tx_ref=tx_ref,
+            status=status,
+            event=event,
+        )
         return success("Webhooks fetched", [webhooks.delivery_data(r) for r in rows])
 
     @router.post("/webhooks/{delivery_id}/resend")
     async def resend(delivery_id: int, account_id: Scope, session: Db) -> Response:
-        original = await session.get(WebhookDelivery, delivery_id)
-        if original is None or (account_id is not None and original.account_id != account_id):
+        original = await owned(session, WebhookDelivery, delivery_id, account_id=account_id)
+        if original is None:
             raise not_found("Webhook not found")
         copy = await webhooks.resend(session, original)
         return success("Webhook queued", webhooks.delivery_data(copy))

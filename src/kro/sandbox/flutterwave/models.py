@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kro.kit.db import MinorUnits, UTCDateTime
+from kro.sandbox.common.delivery import DeliveryColumns
 from kro.sandbox.db import SandboxBase
 
 
@@ -76,7 +77,7 @@ class Refund(SandboxBase):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
-class WebhookDelivery(SandboxBase):
+class WebhookDelivery(DeliveryColumns, SandboxBase):
     """One webhook to send: the exact body; the headers are added at send time.
 
     ``status``: ``pending`` (due at ``next_attempt_at``) → ``delivered`` (a 2xx) | ``failed``
@@ -90,11 +91,3 @@ class WebhookDelivery(SandboxBase):
     event: Mapped[str] = mapped_column(String(64))
     transaction_id: Mapped[int] = mapped_column(Integer, index=True)
     tx_ref: Mapped[str] = mapped_column(String(200), index=True)
-    body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    attempt_count: Mapped[int] = mapped_column(Integer, default=0)
-    attempts: Mapped[Any] = mapped_column(JSON, default=list)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    resent_from: Mapped[int | None] = mapped_column(Integer, default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kro.sandbox.common.delivery import ConfiguredSender, add_due
+from kro.sandbox.common.delivery import ConfiguredSender, add_copy, add_due, delivery_state
 from kro.sandbox.flutterwave.config import FlutterwaveSandboxConfig
 from kro.sandbox.flutterwave.models import Transaction, WebhookDelivery
 from kro.sandbox.flutterwave.util import dumps, sign
@@ -41,15 +41,7 @@ async def enqueue(
 
 async def resend(session: AsyncSession, original: WebhookDelivery) -> WebhookDelivery:
     """A new delivery of the same bytes (a duplicate for the receiver). Only flushes."""
-    copy = WebhookDelivery(
-        account_id=original.account_id,
-        event=original.event,
-        transaction_id=original.transaction_id,
-        tx_ref=original.tx_ref,
-        body=original.body,
-        resent_from=original.id,
-    )
-    return await add_due(session, copy)
+    return await add_copy(session, original, "account_id", "event", "transaction_id", "tx_ref")
 
 
 def delivery_data(d: WebhookDelivery) -> dict[str, Any]:
@@ -60,13 +52,7 @@ def delivery_data(d: WebhookDelivery) -> dict[str, Any]:
         "event": d.event,
         "transaction_id": d.transaction_id,
         "tx_ref": d.tx_ref,
-        "status": d.status,
-        "attempt_count": d.attempt_count,
-        "attempts": d.attempts,
-        "next_attempt_at": d.next_attempt_at.isoformat() if d.status == "pending" else None,
-        "resent_from": d.resent_from,
-        "created_at": d.created_at.isoformat(),
-        "delivered_at": d.delivered_at.isoformat() if d.delivered_at else None,
+        **delivery_state(d),
         "body": d.body,
         "payload": json.loads(d.body),
     }

@@ -6,7 +6,6 @@ Every endpoint needs ``Authorization: Bearer <secret key>``; a missing or unknow
 """
 
 import hmac
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -14,7 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kro.kit.db import unit_of_work
+from kro.sandbox.common.service import session_dependency
 from kro.sandbox.paystack import balances, charges, inputs, listing, transfers
 from kro.sandbox.paystack.errors import PaystackApiError, invalid_key
 from kro.sandbox.paystack.models import Balance
@@ -58,10 +57,6 @@ def build_api_router(sandbox: "PaystackSandbox") -> APIRouter:
     def integration(authorization: Annotated[str | None, Header()] = None) -> int:
         return integration_of(sandbox, authorization)
 
-    async def db() -> AsyncIterator[AsyncSession]:
-        async with unit_of_work(sandbox.sessions) as session:
-            yield session
-
     def window(
         from_: Annotated[str | None, Query(alias="from")] = None,
         to: str | None = None,
@@ -77,7 +72,7 @@ def build_api_router(sandbox: "PaystackSandbox") -> APIRouter:
         )
 
     Integration = Annotated[int, Depends(integration)]
-    Db = Annotated[AsyncSession, Depends(db, scope="function")]
+    Db = Annotated[AsyncSession, Depends(session_dependency(sandbox), scope="function")]
     Window = Annotated[listing.Window, Depends(window)]
     config = sandbox.config
 

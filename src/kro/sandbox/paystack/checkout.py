@@ -15,17 +15,15 @@ An unknown access code is a 404.
 """
 
 import html
-from collections.abc import AsyncIterator
-from string import Template
 from typing import TYPE_CHECKING, Annotated
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kro.kit.db import unit_of_work
 from kro.kit.money import to_major
+from kro.sandbox.common.page import buttons, hosted_page, missing_page, wants_html, with_query
+from kro.sandbox.common.service import session_dependency
 from kro.sandbox.paystack import charges
 from kro.sandbox.paystack.errors import PaystackApiError
 from kro.sandbox.paystack.models import Transaction
@@ -33,34 +31,7 @@ from kro.sandbox.paystack.models import Transaction
 if TYPE_CHECKING:
     from kro.sandbox.paystack.app import PaystackSandbox
 
-_PAGE = Template("""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Paystack sandbox checkout</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-body{font-family:system-ui,sans-serif;background:#f3f5f9;margin:0;padding:2rem}
-main{max-width:26rem;margin:auto;background:#fff;border-radius:12px;padding:2rem;
-box-shadow:0 2px 12px #0001}
-h1{font-size:1.1rem;color:#555;margin:0 0 .25rem}.amount{font-size:2rem;font-weight:700}
-.muted{color:#777;font-size:.9rem}.row{display:flex;gap:.75rem;margin-top:1.5rem}
-button{flex:1;padding:.8rem;border:0;border-radius:8px;font-size:1rem;cursor:pointer}
-.pay{background:#0ba4db;color:#fff}.decline{background:#eee;color:#a00}
-.badge{display:inline-block;background:#fdf0c4;color:#8a6d00;border-radius:4px;
-padding:.1rem .4rem;font-size:.75rem}
-</style></head><body><main>
-<span class="badge">TEST MODE · KRO sandbox</span>
-<h1>$business</h1>
-<div class="amount">$currency $amount</div>
-<p class="muted">Paying as <b>$email</b><br>Reference: <code>$reference</code></p>
-$body
-</main></body></html>""")
-
-_BUTTONS = Template("""<p class="muted">Test card 4084 0840 8408 4081 · CVV 408 · PIN 0000</p>
-<div class="row">
-<form method="post" action="$base/checkout/$code/decline" style="flex:1;display:flex">
-<button class="decline" type="submit">Decline</button></form>
-<form method="post" action="$base/checkout/$code/pay" style="flex:1;display:flex">
-<button class="pay" type="submit">Pay</button></form>
-</div>""")
+TEST_CARD = "Test card 4084 0840 8408 4081 · CVV 408 · PIN 0000"
 
 _MESSAGES = {
     "success": "Payment successful",
@@ -70,15 +41,10 @@ _MESSAGES = {
 }
 
 
-def _wants_html(request: Request) -> bool:
-    return "text/html" in request.headers.get("accept", "")
-
-
 def _redirect_url(tx: Transaction) -> str | None:
     if not tx.callback_url:
         return None
-    sep = "&" if "?" in tx.callback_url else "?"
-    return f"{tx.callback_url}{sep}{urlencode({'trxref': tx.reference, 'reference': tx.reference})}"
+    return with_query(tx.callback_url, {"trxref": tx.reference, "reference": tx.reference})
 
 
 def build_checkout_router(sandbox: "PaystackSandbox") -> APIRouter:
@@ -86,11 +52,7 @@ def build_checkout_router(sandbox: "PaystackSandbox") -> APIRouter:
     router = APIRouter(tags=["paystack checkout"])
     config = sandbox.config
 
-    async def db() -> AsyncIterator[AsyncSession]:
-        async with unit_of_work(sandbox.sessions) as session:
-            yield session
-
-    Db = Annotated[AsyncSession, Depends(db, scope="function")]
+    Db = Annotated[AsyncSession, Depends(session_dependency(sandbox), scope="function")]
 
     async def load(session: AsyncSession, access_code: str) -> Transaction:
         tx = await charges.by_access_code(session, access_code, for_update=True)
@@ -100,28 +62,32 @@ def build_checkout_router(sandbox: "PaystackSandbox") -> APIRouter:
 
     async def render(session: AsyncSession, tx: Transaction) -> str:
         customer = await charges.customer_of(session, tx)
+        link = f"{config.public_base_url}/checkout/{tx.access_code}"
+        card = buttons(
+            [(f"{link}/decline", "decline", "Decline"), (f"{link}/pay", "pay", "Pay")],
+            note=TEST_CARD,
+        )
         if tx.status == "abandoned":
-            body = _BUTTONS.substitute(
-                base=html.escape(config.public_base_url), code=html.escape(tx.access_code)
-            )
+            body = card
         else:
             body = f"<p><b>{html.escape(_MESSAGES.get(tx.status, tx.status))}</b></p>"
             if tx.status == "failed":
-                body += _BUTTONS.substitute(
-                    base=html.escape(config.public_base_url), code=html.escape(tx.access_code)
-                )
-        return _PAGE.substitute(
-            business=html.escape(config.business_name),
-            currency=html.escape(tx.currency),
-            amount=f"{to_major(tx.amount, tx.currency):,.2f}",
-            email=html.escape(customer.email),
-            reference=html.escape(tx.reference),
+                body += card
+        amount = f"{html.escape(tx.currency)} {to_major(tx.amount, tx.currency):,.2f}"
+        return hosted_page(
+            title="Paystack sandbox checkout",
+            background="#f3f5f9",
+            accent="#0ba4db",
+            heading=html.escape(config.business_name),
+            amount=amount,
+            details=f"Paying as <b>{html.escape(customer.email)}</b><br>"
+            f"Reference: <code>{html.escape(tx.reference)}</code>",
             body=body,
         )
 
     async def answer(request: Request, session: AsyncSession, tx: Transaction) -> Response:
         redirect = _redirect_url(tx)
-        if _wants_html(request):
+        if wants_html(request):
             if redirect and tx.status in ("success", "failed"):
                 return RedirectResponse(redirect, status_code=303)
             return HTMLResponse(await render(session, tx))
@@ -137,7 +103,7 @@ def build_checkout_router(sandbox: "PaystackSandbox") -> APIRouter:
     async def page(access_code: str, session: Db) -> HTMLResponse:
         tx = await charges.by_access_code(session, access_code)
         if tx is None:
-            return HTMLResponse("<h1>Invalid or expired checkout link</h1>", status_code=404)
+            return missing_page("checkout link")
         return HTMLResponse(await render(session, tx))
 
     @router.post("/checkout/{access_code}/pay")

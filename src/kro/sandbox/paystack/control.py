@@ -20,7 +20,6 @@ they act on the first configured key's integration (lists show every integration
 Answers use Paystack's envelope ``{"status": true, "message": ..., "data": ...}``.
 """
 
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
@@ -29,7 +28,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.kit.clock import clock
-from kro.kit.db import unit_of_work
+from kro.sandbox.common.control import newest, owned
+from kro.sandbox.common.service import session_dependency
 from kro.sandbox.paystack import balances, charges, inputs, transfers, webhooks
 from kro.sandbox.paystack.api import integration_of, ok
 from kro.sandbox.paystack.errors import PaystackApiError
@@ -54,12 +54,8 @@ def build_control_router(sandbox: "PaystackSandbox") -> APIRouter:
             return integration_of(sandbox, authorization)
         return None
 
-    async def db() -> AsyncIterator[AsyncSession]:
-        async with unit_of_work(sandbox.sessions) as session:
-            yield session
-
     Scope = Annotated[int | None, Depends(scope)]
-    Db = Annotated[AsyncSession, Depends(db, scope="function")]
+    Db = Annotated[AsyncSession, Depends(session_dependency(sandbox), scope="function")]
 
     @router.get("/webhooks")
     async def list_deliveries(
@@ -69,22 +65,20 @@ def build_control_router(sandbox: "PaystackSandbox") -> APIRouter:
         reference: str | None = None,
         status: str | None = None,
     ) -> JSONResponse:
-        query = select(WebhookDelivery).order_by(WebhookDelivery.id.desc()).limit(500)
-        if integration is not None:
-            query = query.where(WebhookDelivery.integration == integration)
-        if event:
-            query = query.where(WebhookDelivery.event == event)
-        if reference:
-            query = query.where(WebhookDelivery.reference == reference)
-        if status:
-            query = query.where(WebhookDelivery.status == status)
-        rows = (await session.scalars(query)).all()
+        rows = await newest(
+            session,
+            WebhookDelivery,
+            integration=integration,
+            event=event,
+            reference=reference,
+            status=status,
+        )
         return ok("Deliveries retrieved", [webhooks.delivery_data(r) for r in rows])
 
     @router.post("/webhooks/{delivery_id}/resend")
     async def resend(delivery_id: int, integration: Scope, session: Db) -> JSONResponse:
-        original = await session.get(WebhookDelivery, delivery_id)
-        if original is None or (integration is not None and original.integration != integration):
+        original = await owned(session, WebhookDelivery, delivery_id, integration=integration)
+        if original is None:
             raise PaystackApiError("Delivery not found", http_status=404, code=None)
         copy = await webhooks.resend(session, original)
         return ok("Webhook queued", webhooks.delivery_data(copy))

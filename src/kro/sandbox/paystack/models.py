@@ -13,6 +13,7 @@ from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kro.kit.db import MinorUnits, UTCDateTime
+from kro.sandbox.common.delivery import DeliveryColumns
 from kro.sandbox.db import SandboxBase
 
 # SQL NULL (not JSON null) for a missing value.
@@ -144,7 +145,7 @@ class Balance(SandboxBase):
     balance: Mapped[int] = mapped_column(MinorUnits, comment="kobo")
 
 
-class WebhookDelivery(SandboxBase):
+class WebhookDelivery(DeliveryColumns, SandboxBase):
     """One webhook to send: the exact body bytes, signed at send time with the integration's key.
 
     ``status``: ``pending`` (due at ``next_attempt_at``) → ``delivered`` (a 2xx answer) |
@@ -157,14 +158,6 @@ class WebhookDelivery(SandboxBase):
     integration: Mapped[int] = mapped_column(Integer, index=True)
     event: Mapped[str] = mapped_column(String(64))
     reference: Mapped[str | None] = mapped_column(String(100), index=True, default=None)
-    body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    attempt_count: Mapped[int] = mapped_column(Integer, default=0)
-    attempts: Mapped[Any] = mapped_column(_JSON, default=list)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    resent_from: Mapped[int | None] = mapped_column(Integer, default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class Plan(SandboxBase):

@@ -28,7 +28,6 @@ here everything happens at once when renewal is triggered).
 
 # No ``from __future__ import annotations``: FastAPI must resolve the local Annotated
 # dependencies of the routes below (as in api.py).
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -38,7 +37,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.kit.clock import clock
-from kro.kit.db import unit_of_work
+from kro.sandbox.common.service import session_dependency
 from kro.sandbox.paystack import balances, inputs, webhooks
 from kro.sandbox.paystack.config import PaystackSandboxConfig
 from kro.sandbox.paystack.errors import PaystackApiError
@@ -399,12 +398,8 @@ def build_subscriptions_router(sandbox: "PaystackSandbox") -> APIRouter:
     def integration(authorization: Annotated[str | None, Header()] = None) -> int:
         return integration_of(sandbox, authorization)
 
-    async def db() -> AsyncIterator[AsyncSession]:
-        async with unit_of_work(sandbox.sessions) as session:
-            yield session
-
     Integration = Annotated[int, Depends(integration)]
-    Db = Annotated[AsyncSession, Depends(db, scope="function")]
+    Db = Annotated[AsyncSession, Depends(session_dependency(sandbox), scope="function")]
 
     @router.post("/plan")
     async def new_plan(request: Request, integration: Integration, session: Db) -> JSONResponse:

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from kro.sandbox.common.delivery import ConfiguredSender, add_due
+from kro.sandbox.common.delivery import ConfiguredSender, add_copy, add_due, delivery_state
 from kro.sandbox.paystack.config import PaystackSandboxConfig
 from kro.sandbox.paystack.models import WebhookDelivery
 from kro.sandbox.paystack.util import integration_id, iso, sign
@@ -46,14 +46,7 @@ async def enqueue(
 
 async def resend(session: AsyncSession, original: WebhookDelivery) -> WebhookDelivery:
     """A new delivery with the same body (Paystack's "resend"; a duplicate for the receiver)."""
-    copy = WebhookDelivery(
-        integration=original.integration,
-        event=original.event,
-        reference=original.reference,
-        body=original.body,
-        resent_from=original.id,
-    )
-    return await add_due(session, copy)
+    return await add_copy(session, original, "integration", "event", "reference")
 
 
 def delivery_data(delivery: WebhookDelivery) -> dict[str, Any]:
@@ -63,13 +56,7 @@ def delivery_data(delivery: WebhookDelivery) -> dict[str, Any]:
         "integration": delivery.integration,
         "event": delivery.event,
         "reference": delivery.reference,
-        "status": delivery.status,
-        "attempt_count": delivery.attempt_count,
-        "attempts": delivery.attempts,
-        "next_attempt_at": iso(delivery.next_attempt_at) if delivery.status == "pending" else None,
-        "resent_from": delivery.resent_from,
-        "created_at": iso(delivery.created_at),
-        "delivered_at": iso(delivery.delivered_at),
+        **delivery_state(delivery, iso),
         "payload": json.loads(delivery.body),
     }
 

@@ -18,14 +18,13 @@ Every endpoint needs ``Client-Id`` and ``X-Auth-Signature`` (upper-case hex SHA-
 import hmac
 import json
 import re
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kro.kit.db import unit_of_work
+from kro.sandbox.common.service import session_dependency
 from kro.sandbox.providus import accounts, settlements
 from kro.sandbox.providus.errors import ProvidusApiError, invalid_credentials
 from kro.sandbox.providus.util import signature
@@ -95,12 +94,8 @@ def build_api_router(sandbox: "ProvidusSandbox") -> APIRouter:
     ) -> str:
         return client_of(sandbox, client_id, auth_signature)
 
-    async def db() -> AsyncIterator[AsyncSession]:
-        async with unit_of_work(sandbox.sessions) as session:
-            yield session
-
     Client = Annotated[str, Depends(client)]
-    Db = Annotated[AsyncSession, Depends(db, scope="function")]
+    Db = Annotated[AsyncSession, Depends(session_dependency(sandbox), scope="function")]
 
     @router.post("/PiPCreateDynamicAccountNumber")
     async def create_dynamic(request: Request, client_id: Client, session: Db) -> JSONResponse:

@@ -20,15 +20,14 @@ Answers: ``{"requestSuccessful": true, "responseMessage": ..., "responseCode": "
 "data": ...}``; errors in Providus's shape.
 """
 
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kro.kit.db import unit_of_work
+from kro.sandbox.common.control import newest, owned
+from kro.sandbox.common.service import session_dependency
 from kro.sandbox.providus import accounts, notifications, settlements
 from kro.sandbox.providus.api import client_of, read_body, required_str
 from kro.sandbox.providus.errors import ProvidusApiError
@@ -66,12 +65,8 @@ def build_control_router(sandbox: "ProvidusSandbox") -> APIRouter:
             return client_of(sandbox, client_id, auth_signature)
         return None
 
-    async def db() -> AsyncIterator[AsyncSession]:
-        async with unit_of_work(sandbox.sessions) as session:
-            yield session
-
     Scope = Annotated[str | None, Depends(scope)]
-    Db = Annotated[AsyncSession, Depends(db, scope="function")]
+    Db = Annotated[AsyncSession, Depends(session_dependency(sandbox), scope="function")]
 
     @router.post("/transfers")
     async def transfer(request: Request, client_id: Scope, session: Db) -> JSONResponse:
@@ -109,22 +104,20 @@ def build_control_router(sandbox: "ProvidusSandbox") -> APIRouter:
         settlement_id: str | None = None,
         status: str | None = None,
     ) -> JSONResponse:
-        query = select(Notification).order_by(Notification.id.desc()).limit(500)
-        if client_id is not None:
-            query = query.where(Notification.client_id == client_id)
-        if account_number:
-            query = query.where(Notification.account_number == account_number)
-        if settlement_id:
-            query = query.where(Notification.settlement_id == settlement_id)
-        if status:
-            query = query.where(Notification.status == status)
-        rows = (await session.scalars(query)).all()
+        rows = await newest(
+            session,
+            Notification,
+            client_id=client_id,
+            account_number=account_number,
+            settlement_id=settlement_id,
+            status=status,
+        )
         return done("Notifications retrieved", [notifications.notification_data(r) for r in rows])
 
     @router.post("/notifications/{notification_id}/resend")
     async def resend(notification_id: int, client_id: Scope, session: Db) -> JSONResponse:
-        original = await session.get(Notification, notification_id)
-        if original is None or (client_id is not None and original.client_id != client_id):
+        original = await owned(session, Notification, notification_id, client_id=client_id)
+        if original is None:
             raise ProvidusApiError("Notification not found", http_status=404)
         copy = await notifications.resend(session, original)
         return done("Notification queued", notifications.notification_data(copy))

@@ -7,12 +7,12 @@ are kobo (BIGINT); Providus itself speaks naira strings, converted only at the e
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import JSON, Integer, String, Text
+from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kro.kit.db import MinorUnits, UTCDateTime
+from kro.sandbox.common.delivery import DeliveryColumns
 from kro.sandbox.db import SandboxBase
 
 
@@ -68,7 +68,7 @@ class Settlement(SandboxBase):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Notification(SandboxBase):
+class Notification(DeliveryColumns, SandboxBase):
     """One settlement notification to send: the exact body, headers added at send time.
 
     ``status``: ``pending`` (due at ``next_attempt_at``) → ``delivered`` (HTTP 200 with
@@ -82,11 +82,3 @@ class Notification(SandboxBase):
     client_id: Mapped[str] = mapped_column(String(100), index=True)
     settlement_id: Mapped[str] = mapped_column(String(40), index=True)
     account_number: Mapped[str] = mapped_column(String(10), index=True)
-    body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    attempt_count: Mapped[int] = mapped_column(Integer, default=0)
-    attempts: Mapped[Any] = mapped_column(JSON, default=list)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    resent_from: Mapped[int | None] = mapped_column(Integer, default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from kro.sandbox.common.delivery import DeliverySender, Outcome, add_due
+from kro.sandbox.common.delivery import DeliverySender, Outcome, add_copy, delivery_state
 from kro.sandbox.providus.config import ProvidusSandboxConfig
 from kro.sandbox.providus.models import Notification
 from kro.sandbox.providus.util import signature
@@ -31,14 +31,7 @@ ACKNOWLEDGED = frozenset({"00", "01"})
 
 async def resend(session: AsyncSession, original: Notification) -> Notification:
     """A new delivery of the same body (a duplicate for the receiver). Only flushes."""
-    copy = Notification(
-        client_id=original.client_id,
-        settlement_id=original.settlement_id,
-        account_number=original.account_number,
-        body=original.body,
-        resent_from=original.id,
-    )
-    return await add_due(session, copy)
+    return await add_copy(session, original, "client_id", "settlement_id", "account_number")
 
 
 def notification_data(n: Notification) -> dict[str, Any]:
@@ -48,13 +41,7 @@ def notification_data(n: Notification) -> dict[str, Any]:
         "client_id": n.client_id,
         "settlement_id": n.settlement_id,
         "account_number": n.account_number,
-        "status": n.status,
-        "attempt_count": n.attempt_count,
-        "attempts": n.attempts,
-        "next_attempt_at": n.next_attempt_at.isoformat() if n.status == "pending" else None,
-        "resent_from": n.resent_from,
-        "created_at": n.created_at.isoformat(),
-        "delivered_at": n.delivered_at.isoformat() if n.delivered_at else None,
+        **delivery_state(n),
         "payload": json.loads(n.body),
     }
 

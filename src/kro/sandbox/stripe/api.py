@@ -21,7 +21,7 @@ Every POST honours ``Idempotency-Key`` (:mod:`kro.sandbox.stripe.idempotency`).
 
 import hmac
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
@@ -29,7 +29,7 @@ from fastapi.responses import Response
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kro.kit.db import unit_of_work
+from kro.sandbox.common.service import session_dependency
 from kro.sandbox.stripe import forms, idempotency, intents, refunds, shapes
 from kro.sandbox.stripe.config import StripeAccount
 from kro.sandbox.stripe.errors import invalid, invalid_key, missing, no_such, unauthorized
@@ -170,12 +170,8 @@ def build_api_router(sandbox: "StripeSandbox") -> APIRouter:
     def account(authorization: Annotated[str | None, Header()] = None) -> StripeAccount:
         return account_of(sandbox, authorization)
 
-    async def db() -> AsyncIterator[AsyncSession]:
-        async with unit_of_work(sandbox.sessions) as session:
-            yield session
-
     Account = Annotated[StripeAccount, Depends(account)]
-    Db = Annotated[AsyncSession, Depends(db, scope="function")]
+    Db = Annotated[AsyncSession, Depends(session_dependency(sandbox), scope="function")]
 
     def query_params(request: Request) -> Params:
         return forms.nest(request.query_params.multi_items())

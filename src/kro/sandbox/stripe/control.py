@@ -13,14 +13,13 @@
 Answers ``{"data": ...}``; errors in Stripe's shape.
 """
 
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kro.kit.db import unit_of_work
+from kro.sandbox.common.control import newest
+from kro.sandbox.common.service import session_dependency
 from kro.sandbox.stripe import webhooks
 from kro.sandbox.stripe.errors import no_such
 from kro.sandbox.stripe.models import WebhookDelivery
@@ -32,25 +31,16 @@ if TYPE_CHECKING:
 def build_control_router(sandbox: "StripeSandbox") -> APIRouter:
     router = APIRouter(prefix="/_sandbox", tags=["stripe sandbox control"])
 
-    async def db() -> AsyncIterator[AsyncSession]:
-        async with unit_of_work(sandbox.sessions) as session:
-            yield session
-
-    Db = Annotated[AsyncSession, Depends(db, scope="function")]
+    Db = Annotated[AsyncSession, Depends(session_dependency(sandbox), scope="function")]
 
     @router.get("/webhooks")
     async def list_webhooks(
         session: Db, object_id: str | None = None, type: str | None = None,
         status: str | None = None,
     ) -> dict[str, Any]:  # fmt: skip
-        query = select(WebhookDelivery).order_by(WebhookDelivery.id.desc()).limit(500)
-        if object_id:
-            query = query.where(WebhookDelivery.object_id == object_id)
-        if type:
-            query = query.where(WebhookDelivery.event == type)
-        if status:
-            query = query.where(WebhookDelivery.status == status)
-        rows = (await session.scalars(query)).all()
+        rows = await newest(
+            session, WebhookDelivery, object_id=object_id, event=type, status=status
+        )
         return {"data": [webhooks.delivery_data(r) for r in rows]}
 
     @router.post("/webhooks/{delivery_id}/resend")

@@ -13,6 +13,7 @@ from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kro.kit.db import MinorUnits, UTCDateTime
+from kro.sandbox.common.delivery import DeliveryColumns
 from kro.sandbox.db import SandboxBase
 
 
@@ -91,7 +92,7 @@ class Event(SandboxBase):
     created: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class WebhookDelivery(SandboxBase):
+class WebhookDelivery(DeliveryColumns, SandboxBase):
     """One delivery of an event to the endpoint (:mod:`kro.sandbox.common.delivery` columns);
     the ``Stripe-Signature`` is computed per attempt with a fresh ``t``."""
 
@@ -102,14 +103,6 @@ class WebhookDelivery(SandboxBase):
     event_id: Mapped[str] = mapped_column(String(40), index=True)
     event: Mapped[str] = mapped_column(String(64))
     object_id: Mapped[str] = mapped_column(String(40), index=True)
-    body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    attempt_count: Mapped[int] = mapped_column(Integer, default=0)
-    attempts: Mapped[Any] = mapped_column(JSON, default=list)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    resent_from: Mapped[int | None] = mapped_column(Integer, default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class IdempotentRequest(SandboxBase):

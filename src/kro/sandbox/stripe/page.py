@@ -18,8 +18,6 @@ paid PI changes nothing.
 """
 
 import html
-from collections.abc import AsyncIterator
-from string import Template
 from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlencode
 
@@ -28,8 +26,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kro.kit.db import unit_of_work
 from kro.kit.money import MoneyError, to_major
+from kro.sandbox.common.page import buttons, hosted_page, missing_page, wants_html, with_query
+from kro.sandbox.common.service import session_dependency
 from kro.sandbox.stripe.errors import StripeApiError, no_such
 from kro.sandbox.stripe.idempotency import stripe_json
 from kro.sandbox.stripe.intents import DECLINES
@@ -37,35 +36,6 @@ from kro.sandbox.stripe.models import PaymentIntent
 
 if TYPE_CHECKING:
     from kro.sandbox.stripe.app import StripeSandbox
-
-_PAGE = Template("""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Stripe sandbox payment</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-body{font-family:system-ui,sans-serif;background:#f6f9fc;margin:0;padding:2rem}
-main{max-width:26rem;margin:auto;background:#fff;border-radius:12px;padding:2rem;
-box-shadow:0 2px 12px #0001}
-h1{font-size:1.1rem;color:#555;margin:0 0 .25rem}.amount{font-size:2rem;font-weight:700}
-.muted{color:#777;font-size:.9rem}.row{display:flex;gap:.75rem;margin-top:1.5rem}
-button{flex:1;padding:.8rem;border:0;border-radius:8px;font-size:1rem;cursor:pointer}
-.pay{background:#635bff;color:#fff}.decline{background:#eee;color:#a00}
-.badge{display:inline-block;background:#fdf0c4;color:#8a6d00;border-radius:4px;
-padding:.1rem .4rem;font-size:.75rem}
-</style></head><body><main>
-<span class="badge">TEST MODE · KRO sandbox</span>
-<h1>$merchant</h1>
-<div class="amount">$amount $currency</div>
-<p class="muted">$what<br>PaymentIntent: <code>$pi</code> · status <b>$status</b></p>
-$body
-</main></body></html>""")
-
-_BUTTONS = Template("""<p class="muted">Sandbox: no real card is charged</p>
-<div class="row">
-<form method="post" action="$base/pay/$pi/decline$query" style="flex:1;display:flex">
-<button class="decline" type="submit">$decline</button></form>
-<form method="post" action="$base/pay/$pi/pay$query" style="flex:1;display:flex">
-<button class="pay" type="submit">$pay</button></form>
-</div>""")
 
 SUCCESSFUL = frozenset({"succeeded", "requires_capture", "processing"})
 OPEN = frozenset({"requires_payment_method", "requires_confirmation", "requires_action"})
@@ -77,9 +47,8 @@ def redirect_to(pi: PaymentIntent, return_url: str | None) -> str | None:
     if not target:
         return None
     status = "succeeded" if pi.status in SUCCESSFUL else "failed"
-    query = urlencode({"payment_intent": pi.id, "payment_intent_client_secret": pi.client_secret,
-                       "redirect_status": status})  # fmt: skip
-    return f"{target}{'&' if '?' in target else '?'}{query}"
+    query = {"payment_intent": pi.id, "payment_intent_client_secret": pi.client_secret}
+    return with_query(target, query | {"redirect_status": status})
 
 
 def _amount(pi: PaymentIntent) -> str:
@@ -95,11 +64,7 @@ def build_page_router(sandbox: "StripeSandbox") -> APIRouter:
     config = sandbox.config
     book = sandbox.intents
 
-    async def db() -> AsyncIterator[AsyncSession]:
-        async with unit_of_work(sandbox.sessions) as session:
-            yield session
-
-    Db = Annotated[AsyncSession, Depends(db, scope="function")]
+    Db = Annotated[AsyncSession, Depends(session_dependency(sandbox), scope="function")]
 
     async def load(session: AsyncSession, pi_id: str) -> PaymentIntent:
         pi = await session.scalar(
@@ -115,30 +80,34 @@ def build_page_router(sandbox: "StripeSandbox") -> APIRouter:
         if pi.status in OPEN:
             three_ds = pi.status == "requires_action"
             query = f"?{urlencode({'return_url': return_url})}" if return_url else ""
-            body = _BUTTONS.substitute(
-                base=html.escape(config.public_base_url.rstrip("/")),
-                pi=html.escape(pi.id),
-                query=html.escape(query),
-                pay="Complete authentication" if three_ds else "Pay",
-                decline="Fail authentication" if three_ds else "Decline",
+            link = f"{config.public_base_url.rstrip('/')}/pay/{pi.id}"
+            pay, decline = (
+                ("Complete authentication", "Fail authentication")
+                if three_ds
+                else ("Pay", "Decline")
+            )
+            body = buttons(
+                [(f"{link}/decline{query}", "decline", decline), (f"{link}/pay{query}", "pay", pay)]
             )
         error = (pi.last_payment_error or {}).get("message")
         if error and pi.status in OPEN:
             body = f"<p><b>{html.escape(error)}</b></p>" + body
-        return _PAGE.substitute(
-            merchant=html.escape(account.display_name if account else "Stripe merchant"),
-            amount=_amount(pi),
-            currency=html.escape(pi.currency.upper()),
-            what=html.escape(pi.description or pi.receipt_email or ""),
-            pi=html.escape(pi.id),
-            status=html.escape(pi.status),
+        what = html.escape(pi.description or pi.receipt_email or "")
+        return hosted_page(
+            title="Stripe sandbox payment",
+            background="#f6f9fc",
+            accent="#635bff",
+            heading=html.escape(account.display_name if account else "Stripe merchant"),
+            amount=f"{_amount(pi)} {html.escape(pi.currency.upper())}",
+            details=f"{what}<br>PaymentIntent: <code>{html.escape(pi.id)}</code> · "
+            f"status <b>{html.escape(pi.status)}</b>",
             body=body,
         )
 
     def answer(request: Request, pi: PaymentIntent) -> Response:
         return_url = request.query_params.get("return_url")
         target = redirect_to(pi, return_url)
-        if "text/html" in request.headers.get("accept", ""):
+        if wants_html(request):
             if target:
                 return RedirectResponse(target, status_code=303)
             return HTMLResponse(render(pi, return_url))
@@ -148,7 +117,7 @@ def build_page_router(sandbox: "StripeSandbox") -> APIRouter:
     async def page(pi_id: str, request: Request, session: Db) -> HTMLResponse:
         pi = await session.get(PaymentIntent, pi_id)
         if pi is None:
-            return HTMLResponse("<h1>Invalid or expired payment link</h1>", status_code=404)
+            return missing_page("payment link")
         return HTMLResponse(render(pi, request.query_params.get("return_url")))
 
     @router.post("/pay/{pi_id}/pay")

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.kit.clock import clock
-from kro.sandbox.common.delivery import ConfiguredSender, add_due
+from kro.sandbox.common.delivery import ConfiguredSender, add_copy, add_due, delivery_state
 from kro.sandbox.stripe.config import API_VERSION, StripeSandboxConfig
 from kro.sandbox.stripe.forms import new_object_id, unix
 from kro.sandbox.stripe.models import Event, WebhookDelivery
@@ -68,15 +68,7 @@ async def emit(session: AsyncSession, account_id: str, type_: str, obj: dict[str
 
 async def resend(session: AsyncSession, original: WebhookDelivery) -> WebhookDelivery:
     """A new delivery of the same event (a duplicate for the receiver). Only flushes."""
-    copy = WebhookDelivery(
-        account_id=original.account_id,
-        event_id=original.event_id,
-        event=original.event,
-        object_id=original.object_id,
-        body=original.body,
-        resent_from=original.id,
-    )
-    return await add_due(session, copy)
+    return await add_copy(session, original, "account_id", "event_id", "event", "object_id")
 
 
 def delivery_data(d: WebhookDelivery) -> dict[str, Any]:
@@ -87,13 +79,7 @@ def delivery_data(d: WebhookDelivery) -> dict[str, Any]:
         "event_id": d.event_id,
         "type": d.event,
         "object_id": d.object_id,
-        "status": d.status,
-        "attempt_count": d.attempt_count,
-        "attempts": d.attempts,
-        "next_attempt_at": d.next_attempt_at.isoformat() if d.status == "pending" else None,
-        "resent_from": d.resent_from,
-        "created_at": d.created_at.isoformat(),
-        "delivered_at": d.delivered_at.isoformat() if d.delivered_at else None,
+        **delivery_state(d),
         "body": d.body,
         "payload": json.loads(d.body),
     }
