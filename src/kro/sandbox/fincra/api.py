@@ -18,7 +18,6 @@ Auth failures are Fincra's documented 401s (:mod:`kro.sandbox.fincra.errors`).
 """
 
 import hmac
-import json
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -27,6 +26,7 @@ from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.kit.money import MoneyError, from_major
+from kro.sandbox.common.inputs import json_object, text_field
 from kro.sandbox.common.service import session_dependency
 from kro.sandbox.fincra import checkouts
 from kro.sandbox.fincra.config import FincraMerchant
@@ -62,25 +62,11 @@ def merchant_of(sandbox: "FincraSandbox", api_key: str | None) -> FincraMerchant
 
 async def read_body(request: Request) -> dict[str, Any]:
     """The JSON object body, numbers as ``Decimal``; anything else is a 400."""
-    raw = await request.body()
-    try:
-        body = json.loads(raw, parse_float=Decimal) if raw.strip() else {}
-    except ValueError:
-        raise validation("Request body must be valid JSON") from None
-    if not isinstance(body, dict):
-        raise validation("Request body must be a JSON object")
-    return body
+    return await json_object(request, validation, decimals=True)
 
 
 def _text(body: dict[str, Any], name: str, *, required: bool, max_length: int = 300) -> str | None:
-    value = body.get(name)
-    if value in (None, "") and not required:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise validation(f"{name} is required")
-    if len(value) > max_length:
-        raise validation(f"{name} is too long")
-    return value.strip()
+    return text_field(body, name, validation, required=required, max_length=max_length)
 
 
 def _amount(value: Any, currency: str) -> int:

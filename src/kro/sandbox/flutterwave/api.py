@@ -21,7 +21,6 @@ the v3 envelope ``{"status": "success", "message", "data"}``; amounts are **majo
 """
 
 import hmac
-import json
 import math
 from datetime import date
 from decimal import Decimal
@@ -32,6 +31,7 @@ from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kro.kit.money import MoneyError, from_major
+from kro.sandbox.common.inputs import json_object, text_field
 from kro.sandbox.common.service import session_dependency
 from kro.sandbox.flutterwave import refunds, transactions, webhooks
 from kro.sandbox.flutterwave.config import FlutterwaveMerchant
@@ -67,26 +67,12 @@ def merchant_of(sandbox: "FlutterwaveSandbox", authorization: str | None) -> Flu
 
 async def read_body(request: Request) -> dict[str, Any]:
     """The JSON object body, numbers as ``Decimal``; anything else is a 400."""
-    raw = await request.body()
-    try:
-        body = json.loads(raw, parse_float=Decimal) if raw.strip() else {}
-    except ValueError:
-        raise validation("Request body must be valid JSON") from None
-    if not isinstance(body, dict):
-        raise validation("Request body must be a JSON object")
-    return body
+    return await json_object(request, validation, decimals=True)
 
 
 def text(body: dict[str, Any], name: str, *, required: bool, max_length: int = 300) -> str | None:
     """A string field, stripped; 400 ``"<name> is required"`` when required and missing."""
-    value = body.get(name)
-    if value in (None, "") and not required:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise validation(f"{name} is required")
-    if len(value) > max_length:
-        raise validation(f"{name} is too long")
-    return value.strip()
+    return text_field(body, name, validation, required=required, max_length=max_length)
 
 
 def amount_of(value: Any, currency: str, name: str = "amount") -> int:

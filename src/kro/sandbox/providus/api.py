@@ -16,7 +16,6 @@ Every endpoint needs ``Client-Id`` and ``X-Auth-Signature`` (upper-case hex SHA-
 """
 
 import hmac
-import json
 import re
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -24,6 +23,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kro.sandbox.common.inputs import json_object
 from kro.sandbox.common.service import session_dependency
 from kro.sandbox.providus import accounts, settlements
 from kro.sandbox.providus.errors import ProvidusApiError, invalid_credentials
@@ -56,14 +56,8 @@ def client_of(sandbox: "ProvidusSandbox", client_id: str | None, auth_signature:
 
 async def read_body(request: Request) -> dict[str, Any]:
     """The JSON object body; anything else is Providus's 400."""
-    raw = await request.body()
-    try:
-        body = json.loads(raw) if raw.strip() else {}
-    except ValueError:
-        raise ProvidusApiError("Invalid request body") from None
-    if not isinstance(body, dict):
-        raise ProvidusApiError("Invalid request body")
-    return body
+    invalid = "Invalid request body"
+    return await json_object(request, ProvidusApiError, not_json=invalid, not_object=invalid)
 
 
 def required_str(body: dict[str, Any], name: str, *, max_length: int = 200) -> str:
