@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy import inspect as orm_inspect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -16,6 +16,7 @@ from kro.kit.clock import utcnow
 from kro.kit.db import insert_new, unit_of_work
 from kro.kit.ids import new_id
 from kro.payments.models import WebhookEvent
+from tests.support.db import statements_sent
 
 UNIQUE = ("provider", "event_key")
 
@@ -42,15 +43,7 @@ async def _count(session: AsyncSession, key: str) -> int:
 async def test_a_new_row_is_one_statement_and_a_persistent_object(
     engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    statements: list[str] = []
-
-    def seen(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
-        verb = statement.split()[0].upper()
-        if verb != "BEGIN":  # SQLite's BEGIN IMMEDIATE is a statement
-            statements.append(verb)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", seen)
-    try:
+    with statements_sent(engine) as statements:
         async with unit_of_work(sessions) as session:
             values = _values("k-new")
             row = await insert_new(session, WebhookEvent, values, unique=UNIQUE)
@@ -66,8 +59,6 @@ async def test_a_new_row_is_one_statement_and_a_persistent_object(
             )
             assert statements == ["INSERT"]  # reading it sent nothing
             assert await session.get(WebhookEvent, values["id"]) is row
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", seen)
     async with sessions() as session:
         stored = await session.get(WebhookEvent, values["id"])
         assert stored is not None and stored.extra == {"reference": "k-new"}

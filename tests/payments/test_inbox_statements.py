@@ -9,13 +9,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from kro.kit.db import unit_of_work
 from kro.payments.inbox.service import receive_paystack_webhook
+from tests.support.db import statements_sent
 
 SECRET = "sk_test_inbox"
 
@@ -29,26 +28,16 @@ def _signed(kind: str) -> tuple[bytes, str]:
 async def test_statements_per_event(
     engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    sent: list[str] = []
-
-    def seen(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
-        verb = statement.split()[0].upper()
-        if verb != "BEGIN":  # SQLite's BEGIN IMMEDIATE is a statement
-            sent.append(verb)
-
     async def receive(kind: str) -> bool:
         sent.clear()
         async with unit_of_work(sessions) as session:
             _, is_new = await receive_paystack_webhook(session, *_signed(kind), SECRET)
         return is_new
 
-    event.listen(engine.sync_engine, "before_cursor_execute", seen)
-    try:
+    with statements_sent(engine) as sent:
         assert await receive("transfer.success")  # handled: the event and its job
         assert sent == ["INSERT", "INSERT"]
         assert await receive("charge.success")  # names no payment of ours: stored, ignored
         assert sent == ["INSERT"]
         assert not await receive("transfer.success")  # a repeat: counted, nothing queued
         assert sent == ["INSERT", "SELECT", "UPDATE"]
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", seen)

@@ -5,6 +5,30 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+
+@contextmanager
+def statements_sent(engine: AsyncEngine) -> Iterator[list[str]]:
+    """The first word of each statement ``engine`` sends inside the block, in order (SQLite's
+    ``BEGIN IMMEDIATE`` left out, so both backends list the same)."""
+    sent: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        verb = statement.split()[0].upper()
+        if verb != "BEGIN":
+            sent.append(verb)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        yield sent
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
 
 
 def write_locked(db_url: str) -> bool:
