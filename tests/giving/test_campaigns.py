@@ -184,12 +184,14 @@ async def test_keep_it_all_ends_then_closes_and_the_end_date_is_kept(
     )
     assert ended["status"] == "ended"
     assert (await giving.act("close"))["status"] == "closed"
-    # A campaign whose end date passes is ended by the periodic job.
+    # A campaign whose end date passes is ended by the periodic job: run here at once. The
+    # platform's own worker runs it too, at each turn of the minute, and may get there first
+    # (then this run has nothing left to end): either way it is that job that ended it.
     soon = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
     await giving.launch(ends_at=soon)
     await asyncio.sleep(1.2)
     async with sessions() as session:
-        assert await donations.end_due(session) >= 1
+        assert await donations.end_due(session) in (0, 1)
         await session.commit()
     assert (await giving.mine())["status"] == "ended"
     body = {"name": "Late", "email": "late@example.com", "amount": 500_000}
