@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import typing
 from dataclasses import asdict, dataclass, fields
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,10 +24,15 @@ from kro.identity import admin as identity_admin
 from kro.identity.models import User
 from kro.kit.db import Base
 
-if TYPE_CHECKING:
-    from _typeshed import DataclassInstance
 
-T = TypeVar("T", bound="DataclassInstance")
+class _Dataclass(Protocol):
+    """Any dataclass (the shape of typeshed's ``DataclassInstance``, which exists only for
+    type checkers)."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+
+T = TypeVar("T", bound=_Dataclass)
 R = TypeVar("R", bound=Base)
 
 
