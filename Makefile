@@ -49,8 +49,11 @@ packages:
 	@command -v chromium >/dev/null 2>&1 || { echo "chromium could not be installed"; exit 1; }
 	@[ -x /usr/sbin/nginx ] || { echo "nginx could not be installed"; exit 1; }
 
+# The suite on two processes (pytest-xdist; PYTEST_WORKERS=0 runs it in one): each test has
+# its own databases, Redis channel and ports (tests/conftest.py, tests/support/server.py).
+PYTEST_WORKERS ?= 2
 pytest: setup packages
-	$(UV) run pytest
+	$(UV) run pytest -n $(PYTEST_WORKERS)
 
 test: lint typecheck contracts pytest
 

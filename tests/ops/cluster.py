@@ -176,6 +176,19 @@ class Cluster:
             out.extend(line[:300] for line in text[-lines:])
         return "\n".join(out)
 
+    def up(self, name: str) -> bool:
+        """Whether process ``name`` runs and, for a server, answers ``/healthz`` now."""
+        proc = self.procs[name]
+        if not proc.alive:
+            return False
+        if not name.startswith("serve-"):
+            return True
+        url = self.base_urls[int(name.removeprefix("serve-")) - 1]
+        try:
+            return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
     def restart(self, name: str) -> None:
         proc = self.procs[name]
         if not proc.alive:

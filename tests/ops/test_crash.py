@@ -55,9 +55,10 @@ class Chaos:
         while not self.stopping.wait(self.random.uniform(2.0, 5.0)):
             victim = self.random.choice(self.victims)
             proc = self.cluster.procs[victim]
-            # Only a process that had time to start (a few seconds on a busy machine) is
-            # killed; killing one that never came up would stop the platform, not test it.
-            if time.monotonic() - proc.started_at < 6.0:
+            # Only a process that had time to start (a few seconds, more on a busy machine)
+            # and, for a server, answers is killed: killing one that never came up would stop
+            # the platform, not test it.
+            if time.monotonic() - proc.started_at < 6.0 or not self.cluster.up(victim):
                 continue
             proc.kill()
             self.kills.append(victim)

@@ -5,6 +5,7 @@ Used wherever a test must cross real HTTP: the sandbox providers, webhooks, the 
 
 from __future__ import annotations
 
+import itertools
 import os
 import socket
 import subprocess
@@ -22,10 +23,29 @@ import uvicorn
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# Ports handed out to tests: 20000-29999, below Linux's ephemeral range (32768-60999), so no
+# outgoing connection holds one, and split between pytest-xdist's workers (gw0, gw1, ...), so
+# two workers never hand out the same port between checking it and a server binding it.
+_PORTS = range(20000, 30000)
+_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+_SHARE = len(_PORTS) // max(_WORKERS, 1)
+_next_port = itertools.count()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A loopback port that is free now and that no other test worker hands out (this worker's
+    share of 20000-29999, taken in turn, wrapping round; one in use is skipped)."""
+    start = _PORTS.start + _WORKER * _SHARE
+    for _ in range(_SHARE):
+        port = start + next(_next_port) % _SHARE
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in this worker's share")
 
 
 @contextmanager
@@ -38,7 +58,7 @@ def serve_in_thread(app_factory: Callable[[int], Any], port: int | None = None) 
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("server did not start")
@@ -63,7 +83,7 @@ class LoggedProcess:
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def wait_ready(self, within: float = 30.0) -> None:
+    def wait_ready(self, within: float = 60.0) -> None:
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, f"{self.name} exited early:\n{self.output()}"
