@@ -13,6 +13,7 @@ Fixture modules per domain live in ``tests/<module>/conftest.py``.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -88,11 +89,18 @@ def _drop_pg_database(name: str) -> None:
     admin.dispose()
 
 
-def _new_sqlite_database(directory: str) -> str:
-    path = os.path.join(directory, f"kro-{uuid.uuid4().hex[:8]}.db")
-    eng = create_sync_engine(f"sqlite:///{path}")
-    kro.registry.Base.metadata.create_all(eng)
-    eng.dispose()
+def _new_sqlite_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A copy of this test process's SQLite template, which holds the whole schema (made on
+    first use: creating the schema takes ~0.25 s of CPU, copying the file a millisecond)."""
+    template = tmp_path_factory.getbasetemp() / "sqlite-template.db"
+    if not template.exists():
+        building = template.with_suffix(".building")
+        eng = create_sync_engine(f"sqlite:///{building}")
+        kro.registry.Base.metadata.create_all(eng)
+        eng.dispose()
+        building.rename(template)
+    path = tmp_path_factory.mktemp("db") / f"kro-{uuid.uuid4().hex[:8]}.db"
+    shutil.copyfile(template, path)
     return f"sqlite+aiosqlite:///{path}"
 
 
@@ -102,7 +110,7 @@ def db_url(
 ) -> Iterator[str]:
     """A fresh, empty database with the full schema, on each configured backend."""
     if request.param == "sqlite":
-        yield _new_sqlite_database(str(tmp_path_factory.mktemp("db")))
+        yield _new_sqlite_database(tmp_path_factory)
         return
     template = request.getfixturevalue("pg_template")
     name, url = _new_pg_database(template)

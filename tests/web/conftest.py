@@ -36,7 +36,7 @@ def web_db_url(
 ) -> Iterator[str]:
     """PostgreSQL when configured, else SQLite: a fresh database with the schema."""
     if not PG_URL:
-        yield _new_sqlite_database(str(tmp_path_factory.mktemp("db")))
+        yield _new_sqlite_database(tmp_path_factory)
         return
     name, url = _new_pg_database(request.getfixturevalue("pg_template"))
     yield url
