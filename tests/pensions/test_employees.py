@@ -1,7 +1,8 @@
 """One employee edited after the import: details, an exit date (a leaver, prorated in the
 month), an effective-dated pay change (earlier months keep their pay), over the JSON API and
 through the portal's pages (errors beside their fields with the API's code); another
-employer's employee is 404 and a viewer may not change anything."""
+employer's employee is 404 and a viewer may not change anything. The import template the
+portal offers imports as it is."""
 
 from __future__ import annotations
 
@@ -117,6 +118,12 @@ async def test_the_portal_edits_an_employee_and_records_a_pay_change(
     async with signed_in(platform.base_url, team.hr_email) as hr:
         listing = await hr.get(f"/pensions/{team.employer['id']}/employees")
         assert f'href="{page}"' in listing.text
+        download = f"/pensions/{team.employer['id']}/employees/template.csv"
+        assert f'href="{download}"' in listing.text
+        template = await hr.get(download)
+        assert template.headers["content-type"] == "text/csv; charset=utf-8"
+        assert "attachment" in template.headers["content-disposition"]
+        assert template.text.startswith("staff_id,surname,first_name,other_names,email,")
         shown = await hr.get(page)
         assert shown.status_code == 200 and 'value="Okafor0"' in shown.text
 
@@ -164,6 +171,14 @@ async def test_the_portal_edits_an_employee_and_records_a_pay_change(
         assert (await stranger.get(page)).status_code == 404
         mine = f"/pensions/{other.employer['id']}/employees/{employee['id']}"
         assert (await stranger.get(mine)).status_code == 404
+        assert (await stranger.get(download)).status_code == 404
+
+    # The template imports as it is: its example row is a valid employee.
+    upload = {"file": ("employees-template.csv", template.content, "text/csv")}
+    imported = data(
+        await http.post(f"{other.base}/employees/import", files=upload, headers=other.hr)
+    )
+    assert (imported["rows"], imported["created"], imported["warnings"]) == (1, 1, [])
 
 
 async def test_roles_are_checked_by_the_dependencies(

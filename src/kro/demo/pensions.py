@@ -34,24 +34,6 @@ from kro.demo.client import Api, DemoFailure, expect, wait_for
 SCENARIOS = ("on-time", "late")
 PASSWORD = "demo-password-123"
 PFAS = ("ARM", "SIB", "LWP", "PAL", "NLP")
-COLUMNS = (
-    "staff_id",
-    "surname",
-    "first_name",
-    "other_names",
-    "email",
-    "phone",
-    "date_of_birth",
-    "hire_date",
-    "rsa_pin",
-    "pfa_code",
-    "bvn",
-    "basic",
-    "housing",
-    "transport",
-    "other_allowances",
-    "voluntary",
-)
 SURNAMES = ("Okafor", "Adeyemi", "Bello", "Eze", "Ibrahim", "Nwosu", "Okonkwo", "Balogun")
 FIRST = ("Ada", "Tunde", "Zainab", "Chidi", "Ngozi", "Emeka", "Funke", "Musa", "Kemi")
 
@@ -88,8 +70,9 @@ def staff(count: int) -> list[dict[str, str]]:
 
 
 def to_csv(rows: list[dict[str, str]]) -> bytes:
+    """The rows as the import's CSV; the header is the rows' keys (the import's columns)."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue().encode()

@@ -25,6 +25,7 @@ from typing import Protocol
 
 import aiosmtplib
 
+from kro.kit.http import shared_client
 from kro.notifications.events import Channel
 from kro.providers.errors import ProviderRejected, ProviderTimeout, ProviderUnavailable
 from kro.providers.sendgrid import SendGridClient
@@ -66,7 +67,10 @@ class TermiiSender:
         s = self.settings
         whatsapp = message.channel == Channel.WHATSAPP
         async with TermiiClient(
-            s.termii_base_url, s.termii_api_key, timeout=s.notification_timeout
+            s.termii_base_url,
+            s.termii_api_key,
+            timeout=s.notification_timeout,
+            http_client=shared_client(),
         ) as termii:
             sent = await termii.send(
                 message.to,
@@ -91,6 +95,7 @@ class TwilioSender:
             s.twilio_account_sid,
             s.twilio_auth_token,
             timeout=s.notification_timeout,
+            http_client=shared_client(),
         ) as twilio:
             sent = await twilio.create_message(
                 message.to,
@@ -110,7 +115,10 @@ class TelnyxSender:
     async def send(self, message: OutgoingMessage) -> str:
         s = self.settings
         async with TelnyxClient(
-            s.telnyx_base_url, s.telnyx_api_key, timeout=s.notification_timeout
+            s.telnyx_base_url,
+            s.telnyx_api_key,
+            timeout=s.notification_timeout,
+            http_client=shared_client(),
         ) as telnyx:
             sent = await telnyx.send_message(message.to, message.text, from_=s.telnyx_from_number)
         return sent.id
@@ -125,7 +133,10 @@ class SendGridSender:
     async def send(self, message: OutgoingMessage) -> str:
         s = self.settings
         async with SendGridClient(
-            s.sendgrid_base_url, s.sendgrid_api_key, timeout=s.notification_timeout
+            s.sendgrid_base_url,
+            s.sendgrid_api_key,
+            timeout=s.notification_timeout,
+            http_client=shared_client(),
         ) as sendgrid:
             return await sendgrid.send_mail(
                 to_email=message.to,

@@ -106,8 +106,8 @@ def instrument_http(app: FastAPI) -> CollectorRegistry:
     return registry
 
 
-RouteGroup = tuple[tuple[str, ...], list[BaseRoute]]
-"""The literal prefixes that guard a router, and its routes flattened as the library does."""
+RouteGroup = tuple[tuple[str, ...], BaseRoute]
+"""The literal prefixes that guard a router, and the router as the app holds it."""
 
 
 class RouteTemplatesByPrefix(PrometheusInstrumentatorMiddleware):
@@ -117,14 +117,17 @@ class RouteTemplatesByPrefix(PrometheusInstrumentatorMiddleware):
     The library flattens every included router of the app again for each request and asks
     each of its ~950 routes (FastAPI >= 0.116 keeps included routers as wrappers): 2.6 of
     the 16 s of CPU a ``bench/payments_api.py --profile`` run measured (2026-12-06).
-    Here the routes are flattened once, grouped by the literal
-    prefixes that guard their router (:class:`kro.kit.routing.PrefixGuard`, the same test
-    routing itself applies), and a request is matched against the groups its path starts
-    with, in the app's order: the same template, the first full match winning."""
+    Here the app's routers are grouped once by the literal prefixes that guard them
+    (:class:`kro.kit.routing.PrefixGuard`, the same test routing itself applies), a router
+    is flattened the first time a path reaches it (flattening all of them at the first
+    request took ~1 s of CPU, most of the set-up of a test's server), and a request is matched
+    against the routers its path starts with, in the app's order: the same template, the
+    first full match winning."""
 
     def __init__(self, app: ASGIApp, **kwargs: Any) -> None:
         super().__init__(app, **kwargs)
         self._groups: list[RouteGroup] | None = None
+        self._flat: dict[int, list[BaseRoute]] = {}
 
     def _route_groups(self, routes: list[BaseRoute]) -> list[RouteGroup]:
         if self._groups is None:  # the app's routes are all in place by its first request
@@ -132,13 +135,24 @@ class RouteTemplatesByPrefix(PrometheusInstrumentatorMiddleware):
             for route in routes:
                 router = getattr(route, "original_router", None)
                 prefixes = router.prefixes if isinstance(router, PrefixGuard) else EVERYTHING
-                groups.append((prefixes, instrumentator_routing._effective_routes([route])))
+                groups.append((prefixes, route))
             self._groups = groups
         return self._groups
 
+    def _flattened(self, route: BaseRoute) -> list[BaseRoute]:
+        flat = self._flat.get(id(route))
+        if flat is None:
+            flat = self._flat[id(route)] = instrumentator_routing._effective_routes([route])
+        return flat
+
     def _name(self, scope: Scope, path: str) -> str | None:
-        routes = self._route_groups(getattr(scope.get("app"), "routes", None) or [])
-        reachable = [r for prefixes, group in routes if path.startswith(prefixes) for r in group]
+        groups = self._route_groups(getattr(scope.get("app"), "routes", None) or [])
+        reachable = [
+            r
+            for prefixes, route in groups
+            if path.startswith(prefixes)
+            for r in self._flattened(route)
+        ]
         return instrumentator_routing._get_route_name(scope, reachable)
 
     def _get_handler(self, request: Request) -> tuple[str, bool]:

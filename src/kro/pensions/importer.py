@@ -42,6 +42,24 @@ COLUMNS = (
     "voluntary",
 )
 REQUIRED = ("staff_id", "surname", "first_name", "hire_date", "basic")
+TEMPLATE_EXAMPLE = (
+    "S001",
+    "Okafor",
+    "Ada",
+    "",
+    "ada.okafor@example.com",
+    "08030000001",
+    "1990-04-15",
+    "2023-02-01",
+    "PEN100000000001",
+    "ARM",
+    "22100000001",
+    "250,000.00",
+    "80,000",
+    "25,000",
+    "10,000",
+    "0",
+)
 AMOUNTS = ("basic", "housing", "transport", "other_allowances", "voluntary")
 MAX_ROWS = 5_000
 RSA_PIN = re.compile(r"^PEN\d{12}$")
@@ -84,6 +102,16 @@ class Checked:
     errors: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[dict[str, Any]] = field(default_factory=list)
     total_rows: int = 0
+
+
+def template_csv() -> bytes:
+    """The import template: the header row of :data:`COLUMNS` and one example row (amounts in
+    naira as HR teams write them), UTF-8, CRLF line ends (RFC 4180)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(COLUMNS)
+    writer.writerow(TEMPLATE_EXAMPLE)
+    return buffer.getvalue().encode()
 
 
 def naira_to_kobo(value: Any) -> int:

@@ -15,7 +15,7 @@ from kro.identity.dependencies import AppSettings
 from kro.kit.clock import utcnow
 from kro.kit.deps import DbSession
 from kro.kit.money import to_major
-from kro.pensions import compliance, employees
+from kro.pensions import compliance, employees, importer
 from kro.pensions.dependencies import (
     MAINTAIN,
     PageComplianceOfficer,
@@ -53,6 +53,7 @@ async def _employees_page(
         "warnings": [],
         "result": None,
         "year": utcnow().year,
+        "columns": importer.COLUMNS,
     }
     return render(request, "pensions/employees.html", {**context, **(extra or {})}, status=status)
 
@@ -62,6 +63,16 @@ async def employees_page(
     request: Request, found: PageMember, session: DbSession, settings: AppSettings
 ) -> Response:
     return await _employees_page(request, session, settings, found)
+
+
+@router.get(P + "/employees/template.csv")
+async def import_template(found: PageMember) -> Response:
+    """The import template to fill in: a CSV download of the columns and one example row."""
+    return Response(
+        importer.template_csv(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="employees-template.csv"'},
+    )
 
 
 @router.post(P + "/employees/import")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from kro.kit import http
 from kro.kit.errors import UpstreamError
 
 
@@ -42,11 +43,15 @@ class DojahClient:
         self.timeout = timeout
 
     async def _lookup(self, path: str, param: str, number: str) -> IdentityRecord | None:
+        request = httpx.Request(
+            "GET",
+            f"{self.base_url}{path}",
+            params={param: number},
+            headers=self.headers,
+            extensions={"timeout": http.timeout(self.timeout)},
+        )
         try:
-            async with httpx.AsyncClient(timeout=self.timeout) as http:
-                r = await http.get(
-                    f"{self.base_url}{path}", params={param: number}, headers=self.headers
-                )
+            r = await http.send(http.shared_client(), request)
         except httpx.HTTPError as exc:
             raise DojahUnavailable(details={"reason": type(exc).__name__}) from exc
         if r.status_code in (400, 404):
