@@ -28,7 +28,7 @@ async def test_the_donate_form_holds_no_lock_while_paystack_answers(
         token = TOKEN.search(page.text)
         assert token is not None
         faults = f"{platform.sandbox}/_sandbox/faults"
-        assert (await http.put(faults, json={"latency_ms": 2000})).status_code == 200
+        assert (await http.put(faults, json={"latency_ms": 5000})).status_code == 200
         try:
             sent = asyncio.create_task(
                 browser.post(
@@ -41,7 +41,9 @@ async def test_the_donate_form_holds_no_lock_while_paystack_answers(
                     },
                 )
             )
-            await asyncio.sleep(0.3)  # the form is waiting for Paystack now, for 1.7 s more
+            # 5 s of latency: the checks below take up to ~1.5 s, and a loaded machine (two test
+            # processes on two cores) may stall this loop; 2 s once proved too short.
+            await asyncio.sleep(0.3)  # the form is waiting for Paystack now, for 4.7 s more
             assert await free_at_some_point(db_url, 1.0)
             assert not sent.done()
             answer = await sent

@@ -25,7 +25,7 @@ async def test_name_enquiry_holds_no_lock_while_paystack_answers(
     banks = data(await http.get("/v1/banks", headers=user))
     bank = banks[0]["code"]
     faults = f"{platform.sandbox}/_sandbox/faults"
-    assert (await http.put(faults, json={"latency_ms": 2000})).status_code == 200
+    assert (await http.put(faults, json={"latency_ms": 5000})).status_code == 200
     try:
         asked = asyncio.create_task(
             http.get(
@@ -34,7 +34,9 @@ async def test_name_enquiry_holds_no_lock_while_paystack_answers(
                 headers=user,
             )
         )
-        await asyncio.sleep(0.3)  # the request is waiting for Paystack now, for 1.7 s more
+        # 5 s of latency: the checks below take up to ~1.5 s, and a loaded machine (two test
+        # processes on two cores) may stall this loop; 2 s once proved too short.
+        await asyncio.sleep(0.3)  # the request is waiting for Paystack now, for 4.7 s more
         assert await free_at_some_point(db_url, 1.0)
         assert not asked.done()
         found = data(await asked)
