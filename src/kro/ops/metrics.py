@@ -120,7 +120,8 @@ def _template_routes(route: BaseRoute, prefix: str = "") -> list[BaseRoute] | No
     as a bare Starlette route of the same full path (the include prefixes, as FastAPI joins
     them) and the same methods: it matches a request as FastAPI's resolved route does (the
     path's pattern, then the method), without building that route, which analyses every
-    dependency and model again (~35 ms for a router of 40 routes). ``None`` when an included
+    dependency and model again (0.01–0.3 s of CPU per router of this app, measured
+    one by one on 2026-12-06; ~1 s for all of them). ``None`` when an included
     router holds a route of another kind: then the library's flattening applies."""
     original = getattr(route, "original_router", None)
     if original is None:

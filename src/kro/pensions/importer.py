@@ -42,24 +42,24 @@ COLUMNS = (
     "voluntary",
 )
 REQUIRED = ("staff_id", "surname", "first_name", "hire_date", "basic")
-TEMPLATE_EXAMPLE = (
-    "S001",
-    "Okafor",
-    "Ada",
-    "",
-    "ada.okafor@example.com",
-    "08030000001",
-    "1990-04-15",
-    "2023-02-01",
-    "PEN100000000001",
-    "ARM",
-    "22100000001",
-    "250,000.00",
-    "80,000",
-    "25,000",
-    "10,000",
-    "0",
-)
+TEMPLATE_EXAMPLE = {
+    "staff_id": "S001",
+    "surname": "Okafor",
+    "first_name": "Ada",
+    "email": "ada.okafor@example.com",
+    "phone": "08030000001",
+    "date_of_birth": "1990-04-15",
+    "hire_date": "2023-02-01",
+    "rsa_pin": "PEN100000000001",
+    "pfa_code": "ARM",
+    "bvn": "22100000001",
+    "basic": "250,000.00",
+    "housing": "80,000",
+    "transport": "25,000",
+    "other_allowances": "10,000",
+    "voluntary": "0",
+}
+"""The import template's example row, by column (a column left out is empty)."""
 AMOUNTS = ("basic", "housing", "transport", "other_allowances", "voluntary")
 MAX_ROWS = 5_000
 RSA_PIN = re.compile(r"^PEN\d{12}$")
@@ -110,7 +110,7 @@ def template_csv() -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
-    writer.writerow(TEMPLATE_EXAMPLE)
+    writer.writerow(TEMPLATE_EXAMPLE.get(column, "") for column in COLUMNS)
     return buffer.getvalue().encode()
 
 
